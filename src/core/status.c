@@ -1,0 +1,39 @@
+/* status.c - status names and error messages. */
+#include "core/status.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+static const char *const status_names[] = {
+    [FC_OK] = "ok",
+    [FC_ERR_IO] = "i/o error",
+    [FC_ERR_FORMAT] = "format error",
+    [FC_ERR_UNSUPPORTED] = "unsupported",
+    [FC_ERR_SHAPE] = "shape error",
+    [FC_ERR_NOMEM] = "out of memory",
+    [FC_ERR_LIMIT] = "limit exceeded",
+    [FC_ERR_ARG] = "bad argument",
+    [FC_ERR_INTERNAL] = "internal error",
+};
+static_assert(sizeof status_names / sizeof status_names[0] == FC_STATUS_COUNT,
+              "one name per status");
+
+const char *fc_strerror(fc_status code)
+{
+    if ((unsigned)code >= FC_STATUS_COUNT)
+        return "unknown status";
+    return status_names[code];
+}
+
+fc_status fc_error_set(fc_error *err, fc_status code, const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
