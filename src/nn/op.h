@@ -86,6 +86,8 @@ typedef struct {
     fc_op_scratch_fn scratch;
     int alias;               /* 1: output 0 is input 0's data, reinterpreted
                               * (Reshape, Flatten, ...): ref is never called */
+    int shape_only;          /* 1: reads only its inputs' shapes (Shape), so it
+                              * folds to a constant once input shapes are known */
 } fc_op_def;
 
 /* Looks an ONNX op_type up in the table; NULL if we do not implement it. */

@@ -1,4 +1,4 @@
-/* ops.h - the op enum and the op definitions each ops/*.c file exports. */
+/* ops.h - the op enum and the op definitions each file in ops/ exports. */
 #ifndef FC_NN_OPS_OPS_H
 #define FC_NN_OPS_OPS_H
 

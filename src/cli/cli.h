@@ -1,0 +1,8 @@
+/* cli.h - subcommands of the facecluster program. Each takes the arguments after
+ * its name and returns the process exit status (0 ok, 1 failure, 2 usage). */
+#ifndef FC_CLI_CLI_H
+#define FC_CLI_CLI_H
+
+int fc_cli_nn(int argc, char **argv);
+
+#endif

@@ -1,0 +1,37 @@
+/* main.c - the facecluster program: dispatches to the subcommands in src/cli/. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"nn", fc_cli_nn, "inspect or run an ONNX model: nn MODEL.onnx --info | --input NAME=X.npy --out DIR"},
+};
+
+static void usage(FILE *to)
+{
+    fprintf(to, "usage: facecluster COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(to, "\n'facecluster COMMAND --help' tells more.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "facecluster: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

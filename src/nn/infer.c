@@ -1,0 +1,156 @@
+/* infer.c - shape inference and constant folding for a context. Shapes propagate in
+ * topological order; a node whose inputs are all known (initializers, folded values,
+ * or only the shapes of its inputs for shape_only ops) runs right here, once, and its
+ * outputs become constants; the others become the context's steps. This is what
+ * removes exporters' Shape -> Gather -> Unsqueeze -> Concat -> Reshape chains. */
+#include "nn/ctx.h"
+
+#include "core/alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+fc_status fc_node_error(fc_error *err, const fc_node *node)
+{
+    if (!err)
+        return FC_ERR_INTERNAL;
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    return fc_error_set(err, err->code, "node '%s' (%s): %s", node->name, node->op->name, msg);
+}
+
+static fc_status bind_inputs(fc_nn_ctx *ctx, const fc_shape *shapes, fc_error *err)
+{
+    const fc_nn_model *m = ctx->m;
+    for (int i = 0; i < m->n_inputs; i++) {
+        const fc_nn_io_info *info = &m->in_info[i];
+        fc_tensor *t = &ctx->vals[m->inputs[i]];
+        const fc_shape *want = &info->shape;
+        fc_shape got = shapes ? shapes[i] : *want;
+        char a[128], b[128];
+        int ok = got.ndim >= 0 && got.ndim <= FC_MAX_DIMS && (want->ndim == 0 || got.ndim == want->ndim);
+        for (int d = 0; ok && d < got.ndim; d++)
+            ok = got.d[d] > 0 && (d >= want->ndim || want->d[d] < 0 || want->d[d] == got.d[d]);
+        if (!ok)
+            return fc_error_set(err, FC_ERR_SHAPE, "input '%s' expects shape %s, got %s%s",
+                                info->name, fc_shape_str(want, a, sizeof a),
+                                fc_shape_str(&got, b, sizeof b),
+                                shapes ? "" : " (give the dynamic dims a size)");
+        t->dtype = info->dtype;
+        t->shape = got;
+        t->data = NULL;
+        fc_tensor probe = *t;
+        int64_t bytes = fc_tensor_bytes(&probe);
+        if (bytes < 0 || bytes > ((int64_t)1 << 32))
+            return fc_error_set(err, FC_ERR_LIMIT, "input '%s' of shape %s is too large",
+                                info->name, b);
+    }
+    return FC_OK;
+}
+
+/* Points the step's argument arrays at ctx->vals. */
+static fc_status make_args(fc_nn_ctx *ctx, const fc_node *n, fc_tensor ***in, fc_tensor ***out,
+                           fc_error *err)
+{
+    fc_tensor **a = calloc((size_t)(n->n_in + n->n_out) + 1, sizeof *a);
+    if (!a)
+        return fc_error_set(err, FC_ERR_NOMEM, "context");
+    for (int i = 0; i < n->n_in; i++)
+        a[i] = n->in[i] >= 0 ? &ctx->vals[n->in[i]] : NULL;
+    for (int o = 0; o < n->n_out; o++)
+        a[n->n_in + o] = &ctx->vals[n->out[o]];
+    *in = a;
+    *out = a + n->n_in;
+    return FC_OK;
+}
+
+static int all_inputs_known(const fc_nn_ctx *ctx, const fc_node *n)
+{
+    if (n->op->shape_only)
+        return 1;
+    for (int i = 0; i < n->n_in; i++)
+        if (n->in[i] >= 0 && !ctx->known[n->in[i]])
+            return 0;
+    return 1;
+}
+
+/* Runs a node now and keeps its outputs as constants of this context. */
+static fc_status fold(fc_nn_ctx *ctx, const fc_node *n, fc_tensor **in, fc_tensor **out,
+                      fc_error *err)
+{
+    fc_status rc = FC_OK;
+    void *scratch = NULL;
+    if (n->op->alias) {
+        out[0]->data = in[0]->data;
+    } else {
+        for (int o = 0; o < n->n_out; o++) {
+            void *buf = fc_aligned_alloc((size_t)fc_tensor_bytes(out[o]));
+            if (!buf)
+                return fc_error_set(err, FC_ERR_NOMEM, "folding node '%s'", n->name);
+            ctx->folded[ctx->n_folded++] = buf;
+            out[o]->data = buf;
+        }
+        size_t sbytes = n->op->scratch ? n->op->scratch(n->params, in, n->n_in, out, n->n_out) : 0;
+        if (!(scratch = fc_aligned_alloc(sbytes)))
+            return fc_error_set(err, FC_ERR_NOMEM, "folding node '%s'", n->name);
+        rc = n->op->ref(n->params, in, n->n_in, out, n->n_out, scratch, err);
+        fc_aligned_free(scratch);
+        if (rc)
+            return fc_node_error(err, n);
+    }
+    for (int o = 0; o < n->n_out; o++)
+        ctx->known[n->out[o]] = 1;
+    return rc;
+}
+
+fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *err)
+{
+    const fc_nn_model *m = ctx->m;
+    int n_outs = 0;
+    for (int k = 0; k < m->n_nodes; k++)
+        n_outs += m->nodes[k].n_out;
+    ctx->vals = calloc((size_t)m->n_values + 1, sizeof *ctx->vals);
+    ctx->known = calloc((size_t)m->n_values + 1, 1);
+    ctx->folded = calloc((size_t)n_outs + 1, sizeof *ctx->folded);
+    ctx->steps = calloc((size_t)m->n_nodes + 1, sizeof *ctx->steps);
+    if (!ctx->vals || !ctx->known || !ctx->folded || !ctx->steps)
+        return fc_error_set(err, FC_ERR_NOMEM, "context");
+    for (int v = 0; v < m->n_values; v++)
+        if (m->values[v].kind == FC_VALUE_CONST) {
+            ctx->vals[v] = m->values[v].t;
+            ctx->known[v] = 1;
+        }
+    fc_status rc = bind_inputs(ctx, input_shapes, err);
+    for (int k = 0; !rc && k < m->n_nodes; k++) {
+        const fc_node *n = &m->nodes[k];
+        fc_tensor **in = NULL, **out = NULL;
+        if ((rc = make_args(ctx, n, &in, &out, err)))
+            break;
+        fc_step *s = &ctx->steps[ctx->n_steps];
+        s->node = n, s->in = in, s->out = out; /* owned by the step slot from here */
+        if ((rc = n->op->shape(n->params, in, n->n_in, out, n->n_out, err))) {
+            rc = fc_node_error(err, n);
+            break;
+        }
+        for (int o = 0; o < n->n_out && !rc; o++) {
+            int64_t bytes = fc_tensor_bytes(out[o]);
+            if (bytes < 0 || bytes > ((int64_t)1 << 32)) {
+                char sh[128];
+                rc = fc_error_set(err, FC_ERR_LIMIT, "output '%s' of shape %s is too large",
+                                  m->values[n->out[o]].name, fc_shape_str(&out[o]->shape, sh, sizeof sh));
+                rc = fc_node_error(err, n);
+            }
+        }
+        if (rc)
+            break;
+        if (all_inputs_known(ctx, n)) {
+            rc = fold(ctx, n, in, out, err);
+            free(in); /* the slot is reused by the next node */
+            s->in = s->out = NULL;
+        } else {
+            ctx->n_steps++;
+        }
+    }
+    return rc;
+}

@@ -1,0 +1,185 @@
+/* test_nn_exec.c - contexts: shape inference, constant folding, the memory plan,
+ * runs that allocate nothing, and one model shared by threads. */
+#include "test.h"
+
+#include "core/alloc.h"
+#include "nn/nn.h"
+#include "onnx_build.h"
+#include "op_util.h"
+
+#include <pthread.h>
+#include <string.h>
+
+static fc_nn_model *load(ob_model *b, fc_error *err)
+{
+    size_t len;
+    const uint8_t *buf = ob_pack(b, &len);
+    fc_nn_model *m = fc_nn_load_mem(buf, len, err);
+    ob_free(b);
+    return m;
+}
+
+/* UltraFace-style exporter chain: Y = Relu(Reshape(X, Concat(Unsqueeze(Gather(Shape(X), 0)), [-1]))) */
+static ob_model *shape_chain_model(int64_t h)
+{
+    ob_model *b = ob_new(9);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){1, 2, h, 4});
+    ob_init_i64(b, "zero", 0, NULL, (int64_t[]){0});
+    ob_init_i64(b, "minus_one", 1, (int64_t[]){1}, (int64_t[]){-1});
+    ob_node_add(b, "Shape", "X", "s");
+    ob_node *g = ob_node_add(b, "Gather", "s,zero", "n");
+    ob_attr_int(b, g, "axis", 0);
+    ob_node *u = ob_node_add(b, "Unsqueeze", "n", "n1");
+    ob_attr_ints(b, u, "axes", 1, (int64_t[]){0});
+    ob_node *c = ob_node_add(b, "Concat", "n1,minus_one", "shape");
+    ob_attr_int(b, c, "axis", 0);
+    ob_node_add(b, "Reshape", "X,shape", "r");
+    ob_node_add(b, "Relu", "r", "Y");
+    ob_output(b, "Y");
+    return b;
+}
+
+TEST(nn_fold_shape_chain)
+{
+    fc_error err = {0};
+    fc_nn_model *m = load(shape_chain_model(3), &err);
+    CHECK_MSG(m, "%s", err.msg);
+    fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
+    CHECK_MSG(ctx, "%s", err.msg);
+    /* Shape, Gather, Unsqueeze and Concat fold away; Reshape (an alias) and Relu run */
+    CHECK(fc_nn_ctx_n_steps(ctx) == 2);
+    const fc_tensor *o = fc_nn_ctx_output(ctx, 0);
+    CHECK(o->shape.ndim == 2 && o->shape.d[0] == 1 && o->shape.d[1] == 24);
+    float x[24], want[24];
+    for (int i = 0; i < 24; i++)
+        x[i] = (float)(i - 12), want[i] = x[i] > 0 ? x[i] : 0;
+    fc_tensor in = {FC_DT_FLOAT, fc_shape_make(4, (int64_t[]){1, 2, 3, 4}), x}, out;
+    CHECK_OK(fc_nn_run(ctx, &in, &out, &err), &err);
+    CHECK(fc_test_max_abs_diff(out.data, want, 24) == 0);
+    CHECK(x[0] == -12); /* inputs are never written */
+    fc_nn_ctx_free(ctx);
+    fc_nn_free(m);
+    return FC_TEST_PASS;
+}
+
+TEST(nn_dynamic_input_takes_given_shape)
+{
+    fc_error err = {0};
+    fc_nn_model *m = load(shape_chain_model(-1), &err);
+    CHECK_MSG(m, "%s", err.msg);
+    CHECK(fc_nn_input_info(m, 0)->shape.d[2] == -1);
+    CHECK(!fc_nn_ctx_new(m, NULL, &err) && err.code == FC_ERR_SHAPE);
+    CHECK(strstr(err.msg, "dynamic"));
+    fc_shape s = fc_shape_make(4, (int64_t[]){1, 2, 5, 4});
+    fc_nn_ctx *ctx = fc_nn_ctx_new(m, &s, &err);
+    CHECK_MSG(ctx, "%s", err.msg);
+    CHECK(fc_nn_ctx_output(ctx, 0)->shape.d[1] == 40);
+    fc_nn_ctx_free(ctx);
+    fc_nn_free(m);
+    return FC_TEST_PASS;
+}
+
+/* Y = Relu^k(X) on [1,1000] floats */
+static ob_model *relu_chain(int k)
+{
+    ob_model *b = ob_new(11);
+    ob_input(b, "X", OB_FLOAT, 2, (int64_t[]){1, 1000});
+    char in[16] = "X", out[16];
+    for (int i = 0; i < k; i++) {
+        snprintf(out, sizeof out, i == k - 1 ? "Y" : "a%d", i);
+        ob_node_add(b, "Relu", in, out);
+        memcpy(in, out, sizeof in);
+    }
+    ob_output(b, "Y");
+    return b;
+}
+
+TEST(nn_plan_reuses_memory)
+{
+    fc_error err = {0};
+    fc_nn_model *m = load(relu_chain(10), &err);
+    CHECK_MSG(m, "%s", err.msg);
+    fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
+    CHECK_MSG(ctx, "%s", err.msg);
+    CHECK(fc_nn_ctx_n_steps(ctx) == 10);
+    /* ten 4000-byte activations, at most two live at once */
+    CHECK_MSG(fc_nn_ctx_arena_bytes(ctx) <= 2 * fc_align_up(4000), "arena %zu",
+              fc_nn_ctx_arena_bytes(ctx));
+    float x[1000];
+    fc_test_fill_random(x, 1000, 3, -1, 1);
+    fc_tensor in = {FC_DT_FLOAT, fc_shape_make(2, (int64_t[]){1, 1000}), x}, out;
+    CHECK_OK(fc_nn_run(ctx, &in, &out, &err), &err);
+    for (int i = 0; i < 1000; i++)
+        CHECK(((float *)out.data)[i] == (x[i] > 0 ? x[i] : 0));
+    fc_nn_ctx_free(ctx);
+    fc_nn_free(m);
+    return FC_TEST_PASS;
+}
+
+TEST(nn_run_allocates_nothing)
+{
+    fc_error err = {0};
+    fc_nn_model *m = load(shape_chain_model(3), &err);
+    CHECK_MSG(m, "%s", err.msg);
+    fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
+    CHECK_MSG(ctx, "%s", err.msg);
+    float x[24] = {0};
+    fc_tensor in = {FC_DT_FLOAT, fc_shape_make(4, (int64_t[]){1, 2, 3, 4}), x}, out;
+    uint64_t before = fc_alloc_count();
+    for (int i = 0; i < 10; i++)
+        CHECK_OK(fc_nn_run(ctx, &in, &out, &err), &err);
+    CHECK(fc_alloc_count() == before);
+    fc_nn_ctx_free(ctx);
+    fc_nn_free(m);
+    return FC_TEST_PASS;
+}
+
+typedef struct {
+    const fc_nn_model *m;
+    float scale;
+    int ok;
+} thread_job;
+
+static void *run_many(void *arg)
+{
+    thread_job *job = arg;
+    fc_error err = {0};
+    fc_nn_ctx *ctx = fc_nn_ctx_new(job->m, NULL, &err);
+    float x[1000];
+    job->ok = ctx != NULL;
+    for (int r = 0; job->ok && r < 200; r++) {
+        for (int i = 0; i < 1000; i++)
+            x[i] = job->scale * (float)(i - 500 + r);
+        fc_tensor in = {FC_DT_FLOAT, fc_shape_make(2, (int64_t[]){1, 1000}), x}, out;
+        if (fc_nn_run(ctx, &in, &out, &err)) {
+            job->ok = 0;
+            break;
+        }
+        for (int i = 0; i < 1000; i++)
+            if (((float *)out.data)[i] != (x[i] > 0 ? x[i] : 0))
+                job->ok = 0;
+    }
+    fc_nn_ctx_free(ctx);
+    return NULL;
+}
+
+TEST(nn_one_model_many_threads)
+{
+    fc_error err = {0};
+    fc_nn_model *m = load(relu_chain(4), &err);
+    CHECK_MSG(m, "%s", err.msg);
+    pthread_t th[4];
+    thread_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){m, i % 2 ? 1.0f : -1.0f, 0};
+        CHECK(pthread_create(&th[i], NULL, run_many, &jobs[i]) == 0);
+    }
+    int all_ok = 1;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        all_ok &= jobs[i].ok;
+    }
+    fc_nn_free(m);
+    CHECK(all_ok);
+    return FC_TEST_PASS;
+}

@@ -1,0 +1,95 @@
+/* test_nn_models.c - the default models load, plan and run on the executor with
+ * outputs of the documented shapes and finite values (numerical parity with ONNX
+ * Runtime is tests/parity/). Skipped when scripts/setup has not fetched them. */
+#include "test.h"
+
+#include "core/alloc.h"
+#include "nn/nn.h"
+#include "op_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct {
+    const char *file;
+    int n_out;
+    int64_t out_dims[2][3]; /* expected output shapes (rank 2 or 3, 0 = unused) */
+} model_case;
+
+static const model_case cases[] = {
+    {"fr_detect.onnx", 2, {{1, 4420, 2}, {1, 4420, 4}}},
+    {"fr_landmark.onnx", 1, {{1, 136, 0}}},
+    {"fr_feature.onnx", 1, {{1, 512, 0}}},
+    {"fr_liveness.onnx", 1, {{1, 3, 0}}},
+};
+
+static int check_model(const model_case *c)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/%s", fc_test_root(), c->file);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        SKIP("models/%s not present (scripts/setup fetches it)", c->file);
+    fclose(f);
+    fc_error err = {0};
+    fc_nn_model *m = fc_nn_load(path, &err);
+    CHECK_MSG(m, "%s", err.msg);
+    fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
+    if (!ctx) {
+        fc_nn_free(m);
+        return fc_test_fail(__FILE__, __LINE__, "%s", err.msg);
+    }
+    const fc_nn_io_info *ii = fc_nn_input_info(m, 0);
+    fc_tensor in = {FC_DT_FLOAT, ii->shape, NULL}, out[2];
+    int64_t n = fc_shape_numel(&ii->shape);
+    in.data = fc_aligned_alloc((size_t)n * sizeof(float));
+    fc_test_fill_random(in.data, n, 7, -1, 1);
+    fc_status rc = fc_nn_run(ctx, &in, out, &err);
+    int result = FC_TEST_PASS;
+    if (rc)
+        result = fc_test_fail(__FILE__, __LINE__, "%s", err.msg);
+    for (int o = 0; !rc && o < c->n_out && result == FC_TEST_PASS; o++) {
+        int rank = c->out_dims[o][2] ? 3 : 2;
+        fc_shape want = fc_shape_make(rank, c->out_dims[o]);
+        char a[64], b[64];
+        if (!fc_shape_equal(&out[o].shape, &want))
+            result = fc_test_fail(__FILE__, __LINE__, "output %d is %s, expected %s", o,
+                                  fc_shape_str(&out[o].shape, a, sizeof a), fc_shape_str(&want, b, sizeof b));
+        for (int64_t i = 0; result == FC_TEST_PASS && i < fc_shape_numel(&want); i++)
+            if (!isfinite(((float *)out[o].data)[i]))
+                result = fc_test_fail(__FILE__, __LINE__, "output %d has a non-finite value", o);
+    }
+    fc_aligned_free(in.data);
+    fc_nn_ctx_free(ctx);
+    fc_nn_free(m);
+    return result;
+}
+
+TEST(nn_model_fr_detect) { return check_model(&cases[0]); }
+TEST(nn_model_fr_landmark) { return check_model(&cases[1]); }
+TEST(nn_model_fr_feature) { return check_model(&cases[2]); }
+TEST(nn_model_fr_liveness) { return check_model(&cases[3]); }
+
+TEST(nn_model_fr_detect_folds_postprocessing_chain)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/fr_detect.onnx", fc_test_root());
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        SKIP("models/fr_detect.onnx not present (scripts/setup fetches it)");
+    fclose(f);
+    fc_error err = {0};
+    fc_nn_model *m = fc_nn_load(path, &err);
+    CHECK_MSG(m, "%s", err.msg);
+    fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
+    CHECK_MSG(ctx, "%s", err.msg);
+    fc_nn_model_info mi;
+    fc_nn_model_info_get(m, &mi);
+    /* 8 Shape, 8 Gather, 8 Unsqueeze and 14 Constant nodes, plus the Concats that
+     * build reshape targets, fold away for a fixed input shape */
+    int steps = fc_nn_ctx_n_steps(ctx);
+    fc_nn_ctx_free(ctx);
+    fc_nn_free(m);
+    CHECK_MSG(steps <= mi.n_nodes - 38, "%d of %d nodes still run", steps, mi.n_nodes);
+    return FC_TEST_PASS;
+}
