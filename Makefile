@@ -25,9 +25,9 @@ LDLIBS   += $(PKG_LIBS) -lm
 GEN_C    := $(BUILD)/gen/onnx.pb-c.c
 GEN_H    := $(BUILD)/gen/onnx.pb-c.h
 LIB_SRC  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/onnx.pb-c.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/gen/onnx.pb-c.o
 TEST_SRC := $(shell find tests -maxdepth 2 -name '*.c' | sort)
-TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
 .PHONY: all setup run test bench asan valgrind fuzz clean install
@@ -77,14 +77,14 @@ $(GEN_C) $(GEN_H): $(ONNX_PROTO_DIR)/onnx.proto
 $(BUILD)/gen/onnx.pb-c.o: $(GEN_C)
 	$(CC) -std=c11 $(MODE_FLAGS) -w -I$(BUILD)/gen $(PKG_CFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.c | $(GEN_H)
+$(BUILD)/obj/%.o: %.c | $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libfc.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-$(BUILD)/facecluster: $(BUILD)/src/main.o $(BUILD)/libfc.a
+$(BUILD)/facecluster: $(BUILD)/obj/src/main.o $(BUILD)/libfc.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests: $(TEST_OBJ) $(BUILD)/libfc.a

@@ -6,6 +6,7 @@
 #include "core/npy.h"
 #include "nn/nn.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ static const char usage_text[] =
     "  --input NAME=FILE  a float32/int64 .npy array for input NAME (dynamic dims\n"
     "                     take the array's shape); a model with one input also\n"
     "                     accepts --input FILE\n"
-    "  --out DIR          write each output to DIR/<output name>.npy ('/' -> '_')\n";
+    "  --out DIR          write each output to DIR/<output name>.npy (characters\n"
+    "                     other than letters, digits, '.', '_', '-' become '_')\n";
 
 typedef struct {
     const char *model_path, *out_dir;
@@ -139,7 +141,7 @@ static int write_outputs(const fc_nn_model *m, const fc_tensor *outs, const char
         char name[256], path[4096];
         snprintf(name, sizeof name, "%s", fc_nn_output_info(m, i)->name);
         for (char *p = name; *p; p++)
-            if (*p == '/')
+            if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
                 *p = '_';
         snprintf(path, sizeof path, "%s/%s.npy", dir, name);
         fc_error err = {0};
