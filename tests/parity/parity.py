@@ -13,7 +13,7 @@ whose file name contains one of them. Each model gets two inputs:
   random  a deterministic random tensor in the same value range
 and runs `$FC_BUILD/facecluster nn MODEL --input NAME=FILE.npy --out DIR` and
 `node tests/parity/ort_run.js MODEL DIR NAME=FILE.npy`. Every output must have the same
-shape and max|a-b| <= 1e-4 * max(range of ORT's output, 1e-3); embeddings also need
+shape and max|a-b| <= 1e-4 * max(range of ORT's output, 1e-2); embeddings also need
 cosine >= 0.9999. One line per model and input (PASS/FAIL/SKIP), then
 `N passed, N failed, N skipped`; exit status 1 on any failure.
 
@@ -54,7 +54,12 @@ TIMEOUT = float(os.environ.get("FC_PARITY_TIMEOUT") or 600)
 DEFAULT_MODELS = ["fr_detect.onnx", "fr_landmark.onnx", "fr_feature.onnx", "fr_liveness.onnx"]
 
 REL_TOL = 1e-4     # max |a-b| <= REL_TOL * max(range of the oracle's output, RANGE_FLOOR)
-RANGE_FLOOR = 1e-3
+# The floor keeps near-constant outputs from demanding more than the oracle itself
+# delivers: ONNX Runtime's vectorised Sigmoid is accurate to ~1e-7 absolute, not
+# relative. Measured on yunet_n_dynamic obj_32 (a sigmoid whose values are all ~1e-5,
+# range 1e-4): the logits agree to 1e-5, and at logit -11.6815 the exact sigmoid is
+# 8.4489e-06, which facecluster returns, while ONNX Runtime returns 8.3447e-06.
+RANGE_FLOOR = 1e-2
 MIN_COSINE = 0.9999
 
 # Pre-processing per model family, by file name (first match wins).
