@@ -122,11 +122,13 @@ static Onnx__TensorProto *tensor(ob_model *b, const char *name, int type, int nd
     t->data_type = type;
     t->n_dims = (size_t)ndim;
     t->dims = alloc(b, (size_t)ndim * sizeof *t->dims);
-    memcpy(t->dims, dims, (size_t)ndim * sizeof *t->dims);
+    if (ndim > 0)
+        memcpy(t->dims, dims, (size_t)ndim * sizeof *t->dims);
     t->has_raw_data = 1;
     t->raw_data.len = raw_len;
     t->raw_data.data = alloc(b, raw_len);
-    memcpy(t->raw_data.data, raw, raw_len);
+    if (raw_len > 0)
+        memcpy(t->raw_data.data, raw, raw_len);
     PUSH(b, b->graph.n_initializer, b->graph.initializer, t);
     return t;
 }

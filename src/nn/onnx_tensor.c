@@ -123,9 +123,9 @@ fc_status fc_onnx_tensor(const Onnx__TensorProto *tp, fc_tensor *out, fc_error *
         return fc_error_set(err, FC_ERR_NOMEM, "tensor '%s': %lld bytes", name, (long long)bytes);
     if (!tp->has_raw_data) {
         copy_typed(tp, t, out, n);
-    } else if (t == ONNX_FLOAT || t == ONNX_INT64) {
+    } else if ((t == ONNX_FLOAT || t == ONNX_INT64) && bytes > 0) {
         memcpy(out->data, tp->raw_data.data, (size_t)bytes);
-    } else {
+    } else if (t != ONNX_FLOAT && t != ONNX_INT64) {
         for (int64_t i = 0; i < n; i++) {
             if (out->dtype == FC_DT_FLOAT)
                 ((float *)out->data)[i] = (float)raw_f(tp->raw_data.data, t, i);
