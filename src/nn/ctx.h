@@ -25,6 +25,7 @@ struct fc_nn_ctx {
     fc_tensor **args;       /* storage behind the steps' in/out arrays */
     unsigned char *arena;   /* activations, then scratch */
     size_t arena_bytes, scratch_offset;
+    int n_threads;
 };
 
 /* infer.c: shapes of every value for ctx's input shapes; folds nodes whose inputs

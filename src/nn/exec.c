@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 fc_nn_ctx *fc_nn_ctx_new(const fc_nn_model *m, const fc_shape *input_shapes, fc_error *err)
 {
@@ -15,6 +16,7 @@ fc_nn_ctx *fc_nn_ctx_new(const fc_nn_model *m, const fc_shape *input_shapes, fc_
         return NULL;
     }
     ctx->m = m;
+    ctx->n_threads = fc_nn_default_threads();
     if (fc_ctx_infer(ctx, input_shapes, err) || fc_ctx_plan(ctx, err)) {
         fc_nn_ctx_free(ctx);
         return NULL;
@@ -38,6 +40,26 @@ void fc_nn_ctx_free(fc_nn_ctx *ctx)
     fc_aligned_free(ctx->arena);
     free(ctx);
 }
+
+int fc_nn_default_threads(void)
+{
+    const char *env = getenv("FC_THREADS");
+    if (env && *env) {
+        char *end;
+        long n = strtol(env, &end, 10);
+        if (*end == '\0' && n >= 1 && n <= 1024)
+            return (int)n;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores >= 1 ? (int)cores : 1;
+}
+
+void fc_nn_ctx_set_threads(fc_nn_ctx *ctx, int n_threads)
+{
+    ctx->n_threads = n_threads >= 1 ? n_threads : 1;
+}
+
+int fc_nn_ctx_threads(const fc_nn_ctx *ctx) { return ctx->n_threads; }
 
 const fc_tensor *fc_nn_ctx_output(const fc_nn_ctx *ctx, int i)
 {

@@ -63,6 +63,12 @@ void fc_nn_op_counts(const fc_nn_model *m, void (*fn)(const char *op, int count,
 fc_nn_ctx *fc_nn_ctx_new(const fc_nn_model *m, const fc_shape *input_shapes, fc_error *err);
 void fc_nn_ctx_free(fc_nn_ctx *ctx);
 
+/* Threads a run of this context may use (1 or more). The default is FC_THREADS
+ * from the environment, else the number of online cores. */
+void fc_nn_ctx_set_threads(fc_nn_ctx *ctx, int n_threads);
+int fc_nn_ctx_threads(const fc_nn_ctx *ctx);
+int fc_nn_default_threads(void);
+
 /* Shape and dtype of output i as planned for this context. */
 const fc_tensor *fc_nn_ctx_output(const fc_nn_ctx *ctx, int i);
 
