@@ -7,17 +7,36 @@
 
 #include <stdint.h>
 
-/* One node to run, with its argument arrays prebuilt (NULL for absent inputs). */
+typedef enum {
+    FC_STEP_REF,     /* the node's reference kernel */
+    FC_STEP_ALIAS,   /* output 0 reinterprets input 0's buffer: nothing to compute */
+    FC_STEP_FAST,    /* a oneDNN primitive, possibly several nodes fused (dnnl.c) */
+    FC_STEP_TO_NHWC, /* layout conversions around fast steps (NCHW <-> NHWC) */
+    FC_STEP_TO_NCHW,
+} fc_step_kind;
+
+typedef struct fc_fast fc_fast;
+
+/* One unit of work, with its argument arrays prebuilt. in_ids/out_ids are value
+ * indices (-1: an absent optional input); in/out point at ctx->vals (NULL when
+ * absent). node is the node it runs (the first one when fused; for a conversion,
+ * the node that needed it). */
 typedef struct {
+    fc_step_kind kind;
     const fc_node *node;
-    fc_tensor **in;
-    fc_tensor **out;
+    int n_in, n_out;
+    int *in_ids, *out_ids;
+    fc_tensor **in, **out;
+    fc_fast *fast;
 } fc_step;
 
 struct fc_nn_ctx {
     const fc_nn_model *m;
-    fc_tensor *vals;        /* per value: dtype, shape, data (when known) */
+    fc_tensor *vals;        /* per value: dtype, shape, data (when known); the model's
+                             * values first, then temporaries the context adds */
     unsigned char *known;   /* per value: 1 if constant for this context */
+    unsigned char *nhwc;    /* per value: 1 if stored channels-last (fast steps) */
+    int n_vals, cap_vals;
     void **folded;          /* buffers of values folded at creation, owned */
     int n_folded;
     fc_step *steps;
@@ -31,6 +50,13 @@ struct fc_nn_ctx {
 /* infer.c: shapes of every value for ctx's input shapes; folds nodes whose inputs
  * are all known, and lists the rest as steps. */
 fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *err);
+
+/* Allocates a step's four arrays in one block (freed with free(step->in_ids)). */
+fc_status fc_step_init(fc_nn_ctx *ctx, fc_step *s, fc_step_kind kind, const fc_node *node,
+                       int n_in, const int *in_ids, int n_out, const int *out_ids, fc_error *err);
+
+/* A new temporary value of the given dtype and shape; -1 when the table is full. */
+int fc_ctx_add_value(fc_nn_ctx *ctx, fc_dtype dtype, const fc_shape *shape);
 
 /* plan.c: lifetimes of the step values, their arena offsets (values that are never
  * live at once share memory), scratch, and the arena itself. */

@@ -1,14 +1,47 @@
 /* exec.c - contexts and runs: create (infer + fold + plan), run (one loop over the
  * planned steps, no allocation), free. */
 #include "nn/ctx.h"
+#include "nn/fast.h"
 
 #include "core/alloc.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+/* FC_NN_TRACE=1: the context's steps on stderr, for people debugging a model. */
+static void trace_steps(const fc_nn_ctx *ctx)
+{
+    static const char *const kinds[] = {"ref", "alias", "fast", "to_nhwc", "to_nchw"};
+    const char *env = getenv("FC_NN_TRACE");
+    if (!env || strcmp(env, "1") != 0)
+        return;
+    for (int i = 0; i < ctx->n_steps; i++) {
+        const fc_step *s = &ctx->steps[i];
+        char sh[128];
+        fprintf(stderr, "step %3d %-7s %-12s %-28s in", i, kinds[s->kind], s->node->op->name,
+                s->node->name);
+        for (int k = 0; k < s->n_in; k++)
+            fprintf(stderr, " %d%s", s->in_ids[k], s->in_ids[k] >= 0 && ctx->nhwc[s->in_ids[k]] ? "h" : "");
+        fprintf(stderr, " -> %d%s %s %s\n", s->out_ids[0], ctx->nhwc[s->out_ids[0]] ? "h" : "",
+                fc_shape_str(&s->out[0]->shape, sh, sizeof sh), fc_fast_impl(s));
+    }
+}
+
+static int reference_from_env(void)
+{
+    const char *b = getenv("FC_NN_BACKEND");
+    return b && strcmp(b, "ref") == 0;
+}
+
 fc_nn_ctx *fc_nn_ctx_new(const fc_nn_model *m, const fc_shape *input_shapes, fc_error *err)
+{
+    return fc_nn_ctx_new_opts(m, input_shapes, NULL, err);
+}
+
+fc_nn_ctx *fc_nn_ctx_new_opts(const fc_nn_model *m, const fc_shape *input_shapes,
+                              const fc_nn_ctx_opts *opts, fc_error *err)
 {
     fc_nn_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
@@ -16,11 +49,14 @@ fc_nn_ctx *fc_nn_ctx_new(const fc_nn_model *m, const fc_shape *input_shapes, fc_
         return NULL;
     }
     ctx->m = m;
-    ctx->n_threads = fc_nn_default_threads();
-    if (fc_ctx_infer(ctx, input_shapes, err) || fc_ctx_plan(ctx, err)) {
+    ctx->n_threads = opts && opts->threads > 0 ? opts->threads : fc_nn_default_threads();
+    int reference = (opts && opts->reference) || reference_from_env();
+    if (fc_ctx_infer(ctx, input_shapes, err) || (!reference && fc_fast_compile(ctx, err)) ||
+        fc_ctx_plan(ctx, err) || (!reference && fc_fast_bind(ctx, err))) {
         fc_nn_ctx_free(ctx);
         return NULL;
     }
+    trace_steps(ctx);
     return ctx;
 }
 
@@ -29,14 +65,17 @@ void fc_nn_ctx_free(fc_nn_ctx *ctx)
     if (!ctx)
         return;
     /* steps[n_steps] may hold the arrays of a node whose inference failed */
-    for (int s = 0; ctx->steps && s <= ctx->n_steps; s++)
+    for (int s = 0; ctx->steps && s <= ctx->n_steps; s++) {
+        fc_fast_free(ctx->steps[s].fast);
         free(ctx->steps[s].in);
+    }
     for (int i = 0; i < ctx->n_folded; i++)
         fc_aligned_free(ctx->folded[i]);
     free(ctx->folded);
     free(ctx->steps);
     free(ctx->vals);
     free(ctx->known);
+    free(ctx->nhwc);
     fc_aligned_free(ctx->arena);
     free(ctx);
 }
@@ -87,14 +126,26 @@ fc_status fc_nn_run(fc_nn_ctx *ctx, const fc_tensor *inputs, fc_tensor *outputs,
         t->data = inputs[i].data;
     }
     void *scratch = ctx->arena + ctx->scratch_offset;
+    fc_fast_begin_run(ctx);
     for (int s = 0; s < ctx->n_steps; s++) {
         const fc_step *st = &ctx->steps[s];
         const fc_node *n = st->node;
-        if (n->op->alias) {
+        fc_status rc = FC_OK;
+        switch (st->kind) {
+        case FC_STEP_ALIAS:
             st->out[0]->data = st->in[0]->data;
-            continue;
+            break;
+        case FC_STEP_REF:
+            rc = n->op->ref(n->params, st->in, st->n_in, st->out, st->n_out, scratch, err);
+            break;
+        case FC_STEP_FAST:
+            rc = fc_fast_run(st, err);
+            break;
+        case FC_STEP_TO_NHWC:
+        case FC_STEP_TO_NCHW:
+            fc_layout_convert(st->in[0], st->out[0], st->kind == FC_STEP_TO_NHWC);
+            break;
         }
-        fc_status rc = n->op->ref(n->params, st->in, n->n_in, st->out, n->n_out, scratch, err);
         if (rc)
             return fc_node_error(err, n);
     }

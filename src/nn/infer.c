@@ -49,20 +49,42 @@ static fc_status bind_inputs(fc_nn_ctx *ctx, const fc_shape *shapes, fc_error *e
     return FC_OK;
 }
 
-/* Points the step's argument arrays at ctx->vals. */
-static fc_status make_args(fc_nn_ctx *ctx, const fc_node *n, fc_tensor ***in, fc_tensor ***out,
-                           fc_error *err)
+fc_status fc_step_init(fc_nn_ctx *ctx, fc_step *s, fc_step_kind kind, const fc_node *node,
+                       int n_in, const int *in_ids, int n_out, const int *out_ids, fc_error *err)
 {
-    fc_tensor **a = calloc((size_t)(n->n_in + n->n_out) + 1, sizeof *a);
-    if (!a)
+    size_t n = (size_t)(n_in + n_out);
+    void *block = calloc(1, n * (sizeof(int) + sizeof(fc_tensor *)) + 1);
+    if (!block)
         return fc_error_set(err, FC_ERR_NOMEM, "context");
-    for (int i = 0; i < n->n_in; i++)
-        a[i] = n->in[i] >= 0 ? &ctx->vals[n->in[i]] : NULL;
-    for (int o = 0; o < n->n_out; o++)
-        a[n->n_in + o] = &ctx->vals[n->out[o]];
-    *in = a;
-    *out = a + n->n_in;
+    s->kind = kind;
+    s->node = node;
+    s->n_in = n_in;
+    s->n_out = n_out;
+    s->in = block; /* pointers first: they need the stricter alignment */
+    s->out = s->in + n_in;
+    s->in_ids = (int *)(s->out + n_out);
+    s->out_ids = s->in_ids + n_in;
+    s->fast = NULL;
+    for (int i = 0; i < n_in; i++) {
+        s->in_ids[i] = in_ids[i];
+        s->in[i] = in_ids[i] >= 0 ? &ctx->vals[in_ids[i]] : NULL;
+    }
+    for (int o = 0; o < n_out; o++) {
+        s->out_ids[o] = out_ids[o];
+        s->out[o] = &ctx->vals[out_ids[o]];
+    }
     return FC_OK;
+}
+
+int fc_ctx_add_value(fc_nn_ctx *ctx, fc_dtype dtype, const fc_shape *shape)
+{
+    if (ctx->n_vals == ctx->cap_vals)
+        return -1;
+    fc_tensor *t = &ctx->vals[ctx->n_vals];
+    t->dtype = dtype;
+    t->shape = *shape;
+    t->data = NULL;
+    return ctx->n_vals++;
 }
 
 static int all_inputs_known(const fc_nn_ctx *ctx, const fc_node *n)
@@ -110,11 +132,15 @@ fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *e
     int n_outs = 0;
     for (int k = 0; k < m->n_nodes; k++)
         n_outs += m->nodes[k].n_out;
-    ctx->vals = calloc((size_t)m->n_values + 1, sizeof *ctx->vals);
-    ctx->known = calloc((size_t)m->n_values + 1, 1);
+    /* room for the temporaries fast steps may add: one layout copy per value */
+    ctx->cap_vals = 2 * m->n_values + 1;
+    ctx->n_vals = m->n_values;
+    ctx->vals = calloc((size_t)ctx->cap_vals, sizeof *ctx->vals);
+    ctx->known = calloc((size_t)ctx->cap_vals, 1);
+    ctx->nhwc = calloc((size_t)ctx->cap_vals, 1);
     ctx->folded = calloc((size_t)n_outs + 1, sizeof *ctx->folded);
     ctx->steps = calloc((size_t)m->n_nodes + 1, sizeof *ctx->steps);
-    if (!ctx->vals || !ctx->known || !ctx->folded || !ctx->steps)
+    if (!ctx->vals || !ctx->known || !ctx->nhwc || !ctx->folded || !ctx->steps)
         return fc_error_set(err, FC_ERR_NOMEM, "context");
     for (int v = 0; v < m->n_values; v++)
         if (m->values[v].kind == FC_VALUE_CONST) {
@@ -124,11 +150,12 @@ fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *e
     fc_status rc = bind_inputs(ctx, input_shapes, err);
     for (int k = 0; !rc && k < m->n_nodes; k++) {
         const fc_node *n = &m->nodes[k];
-        fc_tensor **in = NULL, **out = NULL;
-        if ((rc = make_args(ctx, n, &in, &out, err)))
-            break;
         fc_step *s = &ctx->steps[ctx->n_steps];
-        s->node = n, s->in = in, s->out = out; /* owned by the step slot from here */
+        /* the slot owns the arrays from here; the next node reuses it if this folds */
+        if ((rc = fc_step_init(ctx, s, n->op->alias ? FC_STEP_ALIAS : FC_STEP_REF, n, n->n_in,
+                               n->in, n->n_out, n->out, err)))
+            break;
+        fc_tensor **in = s->in, **out = s->out;
         if ((rc = n->op->shape(n->params, in, n->n_in, out, n->n_out, err))) {
             rc = fc_node_error(err, n);
             break;
@@ -146,8 +173,8 @@ fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *e
             break;
         if (all_inputs_known(ctx, n)) {
             rc = fold(ctx, n, in, out, err);
-            free(in); /* the slot is reused by the next node */
-            s->in = s->out = NULL;
+            free(s->in); /* the block of all four arrays */
+            memset(s, 0, sizeof *s);
         } else {
             ctx->n_steps++;
         }

@@ -61,6 +61,15 @@ void fc_nn_op_counts(const fc_nn_model *m, void (*fn)(const char *op, int count,
  * takes the declared shapes, which must then be fully known). Infers every shape,
  * folds constants, plans the arena and allocates it. NULL + err on failure. */
 fc_nn_ctx *fc_nn_ctx_new(const fc_nn_model *m, const fc_shape *input_shapes, fc_error *err);
+
+/* Context options. Zero-initialised means the defaults. */
+typedef struct {
+    int threads;   /* 0: fc_nn_default_threads() */
+    int reference; /* 1: scalar reference kernels only, no oneDNN fast path;
+                    * 0: fast path unless FC_NN_BACKEND=ref in the environment */
+} fc_nn_ctx_opts;
+fc_nn_ctx *fc_nn_ctx_new_opts(const fc_nn_model *m, const fc_shape *input_shapes,
+                              const fc_nn_ctx_opts *opts, fc_error *err);
 void fc_nn_ctx_free(fc_nn_ctx *ctx);
 
 /* Threads a run of this context may use (1 or more). The default is FC_THREADS

@@ -46,43 +46,44 @@ fc_status fc_ctx_plan(fc_nn_ctx *ctx, fc_error *err)
 {
     const fc_nn_model *m = ctx->m;
     fc_status rc = FC_OK;
-    int *root = malloc(((size_t)m->n_values + 1) * sizeof *root);
-    int *block_of = malloc(((size_t)m->n_values + 1) * sizeof *block_of);
-    block *blocks = calloc((size_t)m->n_values + 1, sizeof *blocks);
+    int nv = ctx->n_vals;
+    int *root = malloc(((size_t)nv + 1) * sizeof *root);
+    int *block_of = malloc(((size_t)nv + 1) * sizeof *block_of);
+    block *blocks = calloc((size_t)nv + 1, sizeof *blocks);
     int n_blocks = 0;
     size_t scratch = 0, top = 0;
     if (!root || !block_of || !blocks) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "planning memory");
         goto out;
     }
-    for (int v = 0; v < m->n_values; v++)
+    for (int v = 0; v < nv; v++)
         root[v] = v, block_of[v] = -1;
     /* one block per written, non-alias value; aliases point at their root */
     for (int s = 0; s < ctx->n_steps; s++) {
         const fc_step *st = &ctx->steps[s];
-        const fc_node *n = st->node;
-        if (n->op->alias) {
-            root[n->out[0]] = root[n->in[0]];
+        if (st->kind == FC_STEP_ALIAS) {
+            root[st->out_ids[0]] = root[st->in_ids[0]];
             continue;
         }
-        for (int o = 0; o < n->n_out; o++) {
+        for (int o = 0; o < st->n_out; o++) {
             block *b = &blocks[n_blocks];
-            b->value = n->out[o];
+            b->value = st->out_ids[o];
             b->bytes = fc_align_up((size_t)fc_tensor_bytes(st->out[o]));
             b->first = b->last = s;
-            block_of[n->out[o]] = n_blocks++;
+            block_of[st->out_ids[o]] = n_blocks++;
         }
-        if (n->op->scratch) {
-            size_t need = n->op->scratch(n->params, st->in, n->n_in, st->out, n->n_out);
+        const fc_node *n = st->node;
+        if (st->kind == FC_STEP_REF && n->op->scratch) {
+            size_t need = n->op->scratch(n->params, st->in, st->n_in, st->out, st->n_out);
             scratch = need > scratch ? need : scratch;
         }
     }
     /* lifetimes: the last step reading a value (or its aliases); outputs live on */
     for (int s = 0; s < ctx->n_steps; s++) {
-        const fc_node *n = ctx->steps[s].node;
-        for (int i = 0; i < n->n_in; i++)
-            if (n->in[i] >= 0 && block_of[root[n->in[i]]] >= 0)
-                blocks[block_of[root[n->in[i]]]].last = s;
+        const fc_step *st = &ctx->steps[s];
+        for (int i = 0; i < st->n_in; i++)
+            if (st->in_ids[i] >= 0 && block_of[root[st->in_ids[i]]] >= 0)
+                blocks[block_of[root[st->in_ids[i]]]].last = s;
     }
     for (int i = 0; i < m->n_outputs; i++)
         if (block_of[root[m->outputs[i]]] >= 0)
@@ -105,9 +106,9 @@ fc_status fc_ctx_plan(fc_nn_ctx *ctx, fc_error *err)
     /* aliases of planned values can point there now; aliases of graph inputs are
      * re-pointed by their step on every run */
     for (int s = 0; s < ctx->n_steps; s++) {
-        const fc_node *n = ctx->steps[s].node;
-        if (n->op->alias)
-            ctx->vals[n->out[0]].data = ctx->vals[n->in[0]].data;
+        const fc_step *st = &ctx->steps[s];
+        if (st->kind == FC_STEP_ALIAS)
+            ctx->vals[st->out_ids[0]].data = ctx->vals[st->in_ids[0]].data;
     }
 out:
     free(root);

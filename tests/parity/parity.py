@@ -11,9 +11,11 @@ whose file name contains one of them. Each model gets two inputs:
           photo (samples/sample1.jpg), face models a face crop (shared/data/celebs_aligned,
           else a crop of samples/sample1.jpg)
   random  a deterministic random tensor in the same value range
-and runs `$FC_BUILD/facecluster nn MODEL --input NAME=FILE.npy --out DIR` and
-`node tests/parity/ort_run.js MODEL DIR NAME=FILE.npy`. Every output must have the same
-shape and max|a-b| <= 1e-4 * max(range of ORT's output, 1e-2); embeddings also need
+and runs `$FC_BUILD/facecluster nn MODEL --input NAME=FILE.npy --out DIR` twice, on the
+default (oneDNN fast) path and with FC_NN_BACKEND=ref (scalar reference kernels only),
+and `node tests/parity/ort_run.js MODEL DIR NAME=FILE.npy`. Every output of both paths
+must have ORT's shape and max|a-b| <= 1e-4 * max(range of ORT's output, 1e-2), and the
+two paths must agree with each other within the same bound; embeddings also need
 cosine >= 0.9999. One line per model and input (PASS/FAIL/SKIP), then
 `N passed, N failed, N skipped`; exit status 1 on any failure.
 
@@ -274,9 +276,9 @@ def ort_available():
             and os.path.isdir(os.path.join(ROOT, "node_modules", "onnxruntime-node")))
 
 
-def run(cmd, who):
+def run(cmd, who, env=None):
     try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT, env=env)
     except subprocess.TimeoutExpired:
         raise Fail("%s timed out after %gs" % (who, TIMEOUT))
     except OSError as e:
@@ -298,7 +300,9 @@ def run_ort(model, feeds, out_dir, who="onnxruntime"):
     run(["node", ORT_RUN, model, out_dir] + ["%s=%s" % (n, f) for n, f in feeds], who)
 
 
-def run_facecluster(model, feeds, out_dir):
+def run_facecluster(model, feeds, out_dir, backend="fast"):
+    """backend "fast" is the default path (oneDNN where it applies); "ref" forces the
+    scalar reference kernels (FC_NN_BACKEND=ref)."""
     if SELF:
         return run_ort(model, feeds, out_dir, "onnxruntime (FC_PARITY_SELF=1)")
     if not os.access(FACECLUSTER, os.X_OK):
@@ -306,7 +310,8 @@ def run_facecluster(model, feeds, out_dir):
     cmd = [FACECLUSTER, "nn", model]
     for n, f in feeds:
         cmd += ["--input", "%s=%s" % (n, f)]
-    run(cmd + ["--out", out_dir], "facecluster")
+    env = dict(os.environ, FC_NN_BACKEND=backend)
+    run(cmd + ["--out", out_dir], "facecluster (%s kernels)" % backend, env)
 
 
 # ---- comparing -----------------------------------------------------------------------
@@ -424,8 +429,9 @@ def main(argv):
             continue
         for case in ("photo", "random"):
             case_dir = os.path.join(model_out, case)
-            in_dir, fc_dir, ort_dir = (os.path.join(case_dir, d) for d in ("in", "facecluster", "onnxruntime"))
-            for d in (in_dir, fc_dir, ort_dir):
+            in_dir, fc_dir, ref_dir, ort_dir = (os.path.join(case_dir, d) for d in
+                                                ("in", "facecluster", "facecluster_ref", "onnxruntime"))
+            for d in (in_dir, fc_dir, ref_dir, ort_dir):
                 os.makedirs(d, exist_ok=True)
             desc = "input not built"
             try:
@@ -433,8 +439,12 @@ def main(argv):
                 if not have_ort:
                     raise Skip("skipped: node/onnxruntime-node missing (run scripts/setup)")
                 run_ort(path, feeds, ort_dir)
-                run_facecluster(path, feeds, fc_dir)
+                run_facecluster(path, feeds, fc_dir, "fast")
                 summary = compare(name, outputs, fc_dir, ort_dir)
+                if not SELF:  # the reference kernels, against the oracle and the fast path
+                    run_facecluster(path, feeds, ref_dir, "ref")
+                    summary += "; ref: " + compare(name, outputs, ref_dir, ort_dir)
+                    summary += "; fast vs ref: " + compare(name, outputs, fc_dir, ref_dir)
             except Skip as e:
                 report("SKIP", name, case, str(e))
                 shutil.rmtree(case_dir, ignore_errors=True)

@@ -7,6 +7,7 @@
  * padding is handled by clipping each kernel tap to the output columns it reaches,
  * never by branching inside that loop. */
 #include "nn/ops/ops.h"
+#include "nn/ops/inspect.h"
 
 #include "core/alloc.h"
 
@@ -547,3 +548,17 @@ const fc_op_def fc_op_conv_transpose = {
     .shape = conv_transpose_shape,
     .ref = conv_transpose_ref,
 };
+
+fc_status fc_conv_window(const void *params, fc_tensor *const *in, int n_in, fc_window *w,
+                         fc_error *err)
+{
+    conv_geom g;
+    if (in[0]->shape.ndim != 4)
+        return fc_error_set(err, FC_ERR_UNSUPPORTED, "not a 2-D convolution");
+    fc_status rc = geom_get(params, 0, in, n_in, &g, err);
+    if (rc)
+        return rc;
+    *w = (fc_window){.kh = g.kh, .kw = g.kw, .sh = g.sh, .sw = g.sw, .dh = g.dh, .dw = g.dw,
+                     .pt = g.pt, .pl = g.pl, .group = g.group};
+    return FC_OK;
+}

@@ -1,6 +1,7 @@
 /* layout.c - ops that move data without arithmetic: Transpose, Concat, Split, Slice,
  * Gather. All work on float32 and int64 alike (they copy 4- or 8-byte elements). */
 #include "nn/ops/ops.h"
+#include "nn/ops/inspect.h"
 
 #include "core/alloc.h"
 
@@ -658,3 +659,5 @@ const fc_op_def fc_op_gather = {
     .name = "Gather", .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
     .parse = axis_parse, .shape = gather_shape, .ref = gather_ref,
 };
+
+int64_t fc_axis_param(const void *params) { return ((const axis_params *)params)->axis; }

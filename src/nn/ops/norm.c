@@ -1,6 +1,7 @@
 /* norm.c - normalisation and reductions: BatchNormalization (inference), Softmax,
  * ReduceMean and ReduceL2. */
 #include "nn/ops/ops.h"
+#include "nn/ops/inspect.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -416,3 +417,5 @@ const fc_op_def fc_op_reduce_l2 = {
     .shape = reduce_shape,
     .ref = reduce_ref,
 };
+
+float fc_batchnorm_epsilon(const void *params) { return ((const bn_params *)params)->epsilon; }

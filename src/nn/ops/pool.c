@@ -6,6 +6,7 @@
  * taps that fall inside the input, so padding never enters a max and never needs a
  * branch in the inner loop. */
 #include "nn/ops/ops.h"
+#include "nn/ops/inspect.h"
 
 #include <float.h>
 #include <stdint.h>
@@ -397,3 +398,17 @@ const fc_op_def fc_op_global_average_pool = {
     .shape = global_shape,
     .ref = global_average_pool_ref,
 };
+
+fc_status fc_pool_window(const void *params, const fc_tensor *x, fc_window *w, fc_error *err)
+{
+    const pool_params *p = params;
+    pool_geom g;
+    if (x->shape.ndim != 4 || p->rank != 2)
+        return fc_error_set(err, FC_ERR_UNSUPPORTED, "not a 2-D pool");
+    fc_status rc = pool_geom_get(p, x, &g, err);
+    if (rc)
+        return rc;
+    *w = (fc_window){.kh = g.kh, .kw = g.kw, .sh = g.sh, .sw = g.sw, .dh = g.dh, .dw = g.dw,
+                     .pt = g.pt, .pl = g.pl, .group = 1, .count_include_pad = p->count_include_pad};
+    return FC_OK;
+}

@@ -2,6 +2,7 @@
  * HardSwish, Tanh, Clip, Exp, Sqrt) and Cast. All share one parse, one shape and one
  * kernel function, driven by the op kind their parse wrapper records. */
 #include "nn/ops/ops.h"
+#include "nn/ops/inspect.h"
 
 #include <float.h>
 #include <math.h>
@@ -348,3 +349,12 @@ const fc_op_def fc_op_clip = UNARY_DEF("Clip", clip_parse, 3); /* opset 11: min,
 const fc_op_def fc_op_exp = UNARY_DEF("Exp", exp_parse, 1);
 const fc_op_def fc_op_sqrt = UNARY_DEF("Sqrt", sqrt_parse, 1);
 const fc_op_def fc_op_cast = UNARY_DEF("Cast", cast_parse, 1);
+
+int fc_unary_constants(const void *params, float *alpha, float *lo, float *hi)
+{
+    const unary_params *p = params;
+    *alpha = p->alpha;
+    *lo = p->lo;
+    *hi = p->hi;
+    return p->bounds_from_inputs;
+}

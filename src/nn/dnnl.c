@@ -1,0 +1,472 @@
+/* dnnl.c - fast steps on oneDNN (Debian's libdnnl, C API): primitives built once per
+ * context for its shapes, activations in NHWC, weights reordered once into the
+ * layout the primitive prefers, post-ops for fused activations and residual adds. */
+#include "nn/fast.h"
+
+#include "core/alloc.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ARGS (FC_FAST_MAX_POST + 8)
+
+struct fc_fast {
+    fc_fast_desc d;
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t prim;
+    dnnl_stream_t stream;
+    dnnl_memory_t mem[MAX_ARGS];
+    dnnl_exec_arg_t args[MAX_ARGS];
+    int n_args;
+    int n_mem;
+    void *weights;            /* weights in the primitive's layout, owned */
+    float *folded_w, *folded_b; /* BatchNormalization folded into the conv, owned */
+};
+
+static dnnl_engine_t engine;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+
+static void engine_init(void)
+{
+    if (dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success)
+        engine = NULL;
+}
+
+static fc_status dnnl_error(fc_error *err, dnnl_status_t st, const char *what)
+{
+    return fc_error_set(err, st == dnnl_out_of_memory ? FC_ERR_NOMEM : FC_ERR_UNSUPPORTED,
+                        "oneDNN %s: status %d", what, (int)st);
+}
+
+#define DNNL_TRY(call, what)                                                            \
+    do {                                                                                \
+        dnnl_status_t st_ = (call);                                                     \
+        if (st_ != dnnl_success) {                                                      \
+            rc = dnnl_error(err, st_, what);                                            \
+            goto out;                                                                   \
+        }                                                                               \
+    } while (0)
+
+static void md_nhwc(dnnl_memory_desc_t *md, const fc_tensor *t)
+{
+    dnnl_dims_t dims = {t->shape.d[0], t->shape.d[1], t->shape.d[2], t->shape.d[3]};
+    dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nhwc);
+}
+
+/* A broadcast operand of a binary op: [1,C,1,1] (any rank with C at axis -3 or a
+ * lone [C,1,1]) or a single value; it reads the same in NCHW and NHWC. */
+static void md_operand(dnnl_memory_desc_t *md, const fc_tensor *t, const fc_tensor *like)
+{
+    int64_t n = fc_shape_numel(&t->shape);
+    if (t->shape.ndim == 4 && fc_shape_equal(&t->shape, &like->shape)) {
+        md_nhwc(md, t);
+        return;
+    }
+    dnnl_dims_t dims = {1, n == 1 ? 1 : like->shape.d[1], 1, 1};
+    dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nhwc);
+}
+
+/* Per-channel PReLU slopes for y: {1,C,1,1}, which reads the same in any layout. */
+static void slope_md(dnnl_memory_desc_t *md, const fc_tensor *y)
+{
+    dnnl_dims_t dims = {1, y->shape.d[1], 1, 1};
+    dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nhwc);
+}
+
+static dnnl_alg_kind_t elt_alg(fc_elt_alg a)
+{
+    switch (a) {
+    case FC_ELT_RELU: return dnnl_eltwise_relu;
+    case FC_ELT_LOGISTIC: return dnnl_eltwise_logistic;
+    case FC_ELT_TANH: return dnnl_eltwise_tanh;
+    case FC_ELT_CLIP: return dnnl_eltwise_clip_v2;
+    case FC_ELT_HARDSWISH: return dnnl_eltwise_hardswish;
+    case FC_ELT_SWISH: return dnnl_eltwise_swish;
+    case FC_ELT_EXP: return dnnl_eltwise_exp;
+    case FC_ELT_SQRT: return dnnl_eltwise_sqrt;
+    }
+    return dnnl_eltwise_relu;
+}
+
+static dnnl_alg_kind_t bin_alg(fc_bin_alg a)
+{
+    switch (a) {
+    case FC_BIN_ADD: return dnnl_binary_add;
+    case FC_BIN_SUB: return dnnl_binary_sub;
+    case FC_BIN_MUL: return dnnl_binary_mul;
+    case FC_BIN_DIV: return dnnl_binary_div;
+    }
+    return dnnl_binary_add;
+}
+
+/* Post-ops of d into a new attr (caller destroys). */
+static fc_status make_attr(const fc_fast_desc *d, const fc_step *s, dnnl_primitive_attr_t *attr,
+                           fc_error *err)
+{
+    fc_status rc = FC_OK;
+    dnnl_post_ops_t po = NULL;
+    *attr = NULL;
+    DNNL_TRY(dnnl_primitive_attr_create(attr), "attr");
+    DNNL_TRY(dnnl_post_ops_create(&po), "post-ops");
+    for (int i = 0; i < d->n_post; i++) {
+        const fc_post_op *p = &d->post[i];
+        dnnl_memory_desc_t md;
+        switch (p->kind) {
+        case FC_POST_ELTWISE:
+            DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.0f, elt_alg(p->alg), p->alpha, p->beta),
+                     "eltwise post-op");
+            break;
+        case FC_POST_PRELU:
+            DNNL_TRY(dnnl_post_ops_append_prelu(po, 1 << 1), "prelu post-op");
+            break;
+        case FC_POST_ADD:
+            md_nhwc(&md, s->in[p->input]);
+            DNNL_TRY(dnnl_post_ops_append_binary(po, dnnl_binary_add, &md), "add post-op");
+            break;
+        }
+    }
+    DNNL_TRY(dnnl_primitive_attr_set_post_ops(*attr, po), "post-ops");
+out:
+    if (po)
+        dnnl_post_ops_destroy(po);
+    return rc;
+}
+
+static fc_status conv_desc(const fc_fast_desc *d, const fc_step *s, dnnl_convolution_desc_t *cd,
+                           fc_error *err)
+{
+    const fc_tensor *x = s->in[0], *y = s->out[0], *w = d->w;
+    const fc_window *v = &d->win;
+    int64_t m = w->shape.d[0], g = v->group;
+    dnnl_memory_desc_t src, wei, bia, dst;
+    md_nhwc(&src, x);
+    md_nhwc(&dst, y);
+    if (g == 1) {
+        dnnl_dims_t wd = {m, w->shape.d[1], v->kh, v->kw};
+        dnnl_memory_desc_init_by_tag(&wei, 4, wd, dnnl_f32, dnnl_format_tag_any);
+    } else {
+        dnnl_dims_t wd = {g, m / g, w->shape.d[1], v->kh, v->kw};
+        dnnl_memory_desc_init_by_tag(&wei, 5, wd, dnnl_f32, dnnl_format_tag_any);
+    }
+    dnnl_dims_t bd = {m};
+    dnnl_memory_desc_init_by_tag(&bia, 1, bd, dnnl_f32, dnnl_a);
+    int64_t pb = (y->shape.d[2] - 1) * v->sh + (v->kh - 1) * v->dh + 1 - x->shape.d[2] - v->pt;
+    int64_t pr = (y->shape.d[3] - 1) * v->sw + (v->kw - 1) * v->dw + 1 - x->shape.d[3] - v->pl;
+    dnnl_dims_t strides = {v->sh, v->sw}, dil = {v->dh - 1, v->dw - 1},
+                pl = {v->pt, v->pl}, pr_ = {pb > 0 ? pb : 0, pr > 0 ? pr : 0};
+    int has_bias = d->b || d->bn[0];
+    dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
+        cd, dnnl_forward_inference, dnnl_convolution_direct, &src, &wei, has_bias ? &bia : NULL,
+        &dst, strides, dil, pl, pr_);
+    return st == dnnl_success ? FC_OK : dnnl_error(err, st, "convolution");
+}
+
+static fc_status pool_desc(const fc_fast_desc *d, const fc_step *s, dnnl_pooling_v2_desc_t *pd,
+                           fc_error *err)
+{
+    const fc_tensor *x = s->in[0], *y = s->out[0];
+    fc_window v = d->win;
+    if (d->kind == FC_FAST_GLOBAL_AVG_POOL)
+        v = (fc_window){.kh = x->shape.d[2], .kw = x->shape.d[3], .sh = 1, .sw = 1, .dh = 1, .dw = 1};
+    dnnl_memory_desc_t src, dst;
+    md_nhwc(&src, x);
+    md_nhwc(&dst, y);
+    int64_t pb = (y->shape.d[2] - 1) * v.sh + (v.kh - 1) * v.dh + 1 - x->shape.d[2] - v.pt;
+    int64_t pr = (y->shape.d[3] - 1) * v.sw + (v.kw - 1) * v.dw + 1 - x->shape.d[3] - v.pl;
+    dnnl_dims_t strides = {v.sh, v.sw}, kernel = {v.kh, v.kw}, dil = {v.dh - 1, v.dw - 1},
+                pl = {v.pt, v.pl}, pr_ = {pb > 0 ? pb : 0, pr > 0 ? pr : 0};
+    dnnl_alg_kind_t alg = d->kind == FC_FAST_MAX_POOL ? dnnl_pooling_max
+                                                       : dnnl_pooling_avg_exclude_padding;
+    dnnl_status_t st = dnnl_pooling_v2_forward_desc_init(pd, dnnl_forward_inference, alg, &src,
+                                                         &dst, strides, kernel, dil, pl, pr_);
+    return st == dnnl_success ? FC_OK : dnnl_error(err, st, "pooling");
+}
+
+fc_status fc_fast_create(fc_nn_ctx *ctx, fc_step *s, const fc_fast_desc *d, fc_error *err)
+{
+    (void)ctx;
+    fc_status rc = FC_OK;
+    dnnl_primitive_attr_t attr = NULL;
+    fc_fast *f = calloc(1, sizeof *f);
+    if (!f)
+        return fc_error_set(err, FC_ERR_NOMEM, "fast step");
+    pthread_once(&engine_once, engine_init);
+    if (!engine) {
+        rc = fc_error_set(err, FC_ERR_UNSUPPORTED, "oneDNN has no CPU engine");
+        goto out;
+    }
+    f->d = *d;
+    if ((rc = make_attr(d, s, &attr, err)))
+        goto out;
+    union {
+        dnnl_convolution_desc_t conv;
+        dnnl_pooling_v2_desc_t pool;
+        dnnl_eltwise_desc_t elt;
+        dnnl_binary_desc_t bin;
+        dnnl_prelu_desc_t prelu;
+    } op;
+    dnnl_memory_desc_t a, b, y, srcs[64];
+    switch (d->kind) {
+    case FC_FAST_CONV:
+        if ((rc = conv_desc(d, s, &op.conv, err)))
+            goto out;
+        DNNL_TRY(dnnl_primitive_desc_create(&f->pd, &op.conv, attr, engine, NULL), "convolution");
+        break;
+    case FC_FAST_MAX_POOL:
+    case FC_FAST_AVG_POOL:
+    case FC_FAST_GLOBAL_AVG_POOL:
+        if ((rc = pool_desc(d, s, &op.pool, err)))
+            goto out;
+        DNNL_TRY(dnnl_primitive_desc_create(&f->pd, &op.pool, attr, engine, NULL), "pooling");
+        break;
+    case FC_FAST_ELTWISE:
+        md_nhwc(&a, s->in[0]);
+        DNNL_TRY(dnnl_eltwise_forward_desc_init(&op.elt, dnnl_forward_inference, elt_alg(d->elt), &a,
+                                                d->alpha, d->beta), "eltwise");
+        DNNL_TRY(dnnl_primitive_desc_create(&f->pd, &op.elt, attr, engine, NULL), "eltwise");
+        break;
+    case FC_FAST_BINARY:
+        md_nhwc(&a, s->in[0]);
+        md_operand(&b, s->in[1], s->in[0]);
+        md_nhwc(&y, s->out[0]);
+        DNNL_TRY(dnnl_binary_desc_init(&op.bin, bin_alg(d->bin), &a, &b, &y), "binary");
+        DNNL_TRY(dnnl_primitive_desc_create(&f->pd, &op.bin, attr, engine, NULL), "binary");
+        break;
+    case FC_FAST_PRELU:
+        md_nhwc(&a, s->in[0]);
+        slope_md(&b, s->out[0]);
+        DNNL_TRY(dnnl_prelu_forward_desc_init(&op.prelu, dnnl_forward_inference, &a, &b), "prelu");
+        DNNL_TRY(dnnl_primitive_desc_create(&f->pd, &op.prelu, attr, engine, NULL), "prelu");
+        break;
+    case FC_FAST_CONCAT:
+        if (s->n_in > 64) {
+            rc = fc_error_set(err, FC_ERR_UNSUPPORTED, "concat of %d inputs", s->n_in);
+            goto out;
+        }
+        for (int i = 0; i < s->n_in; i++)
+            md_nhwc(&srcs[i], s->in[i]);
+        md_nhwc(&y, s->out[0]);
+        DNNL_TRY(dnnl_concat_primitive_desc_create(&f->pd, &y, s->n_in, 1, srcs, attr, engine),
+                 "concat");
+        break;
+    }
+    DNNL_TRY(dnnl_primitive_create(&f->prim, f->pd), "primitive");
+    DNNL_TRY(dnnl_stream_create(&f->stream, engine, dnnl_stream_default_flags), "stream");
+out:
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (rc) {
+        fc_fast_free(f);
+        return rc;
+    }
+    s->fast = f;
+    return FC_OK;
+}
+
+/* Adds an argument backed by data (which must outlive the context). */
+static fc_status add_arg(fc_fast *f, int arg, const dnnl_memory_desc_t *md, void *data,
+                         fc_error *err)
+{
+    fc_status rc = FC_OK;
+    if (f->n_args == MAX_ARGS)
+        return fc_error_set(err, FC_ERR_INTERNAL, "too many oneDNN arguments");
+    dnnl_memory_t mem;
+    DNNL_TRY(dnnl_memory_create(&mem, md, engine, data), "memory");
+    f->mem[f->n_mem++] = mem;
+    f->args[f->n_args++] = (dnnl_exec_arg_t){arg, mem};
+out:
+    return rc;
+}
+
+/* Conv weights (and bias) with a BatchNormalization folded in:
+ * w' = w * s, b' = (b - mean) * s + beta, s = scale / sqrt(var + eps). */
+static fc_status fold_batchnorm(fc_fast *f, fc_error *err)
+{
+    const fc_fast_desc *d = &f->d;
+    int64_t m = d->w->shape.d[0], per = fc_shape_numel(&d->w->shape) / m;
+    f->folded_w = fc_aligned_alloc((size_t)(m * per) * sizeof(float));
+    f->folded_b = fc_aligned_alloc((size_t)m * sizeof(float));
+    if (!f->folded_w || !f->folded_b)
+        return fc_error_set(err, FC_ERR_NOMEM, "folding BatchNormalization");
+    const float *w = d->w->data, *b = d->b ? d->b->data : NULL;
+    const float *scale = d->bn[0]->data, *beta = d->bn[1]->data, *mean = d->bn[2]->data,
+                *var = d->bn[3]->data;
+    for (int64_t o = 0; o < m; o++) {
+        float k = scale[o] / sqrtf(var[o] + d->bn_eps);
+        for (int64_t i = 0; i < per; i++)
+            f->folded_w[o * per + i] = w[o * per + i] * k;
+        f->folded_b[o] = ((b ? b[o] : 0.0f) - mean[o]) * k + beta[o];
+    }
+    return FC_OK;
+}
+
+/* Weights into the layout the convolution chose, once. */
+static fc_status bind_weights(fc_fast *f, fc_error *err)
+{
+    fc_status rc = FC_OK;
+    const fc_fast_desc *d = &f->d;
+    const dnnl_memory_desc_t *want = dnnl_primitive_desc_query_md(f->pd, dnnl_query_weights_md, 0);
+    dnnl_memory_desc_t user;
+    int64_t m = d->w->shape.d[0], g = d->win.group;
+    dnnl_memory_t from = NULL, to = NULL;
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    if (d->bn[0] && (rc = fold_batchnorm(f, err)))
+        return rc;
+    void *src = f->folded_w ? (void *)f->folded_w : d->w->data;
+    if (g == 1) {
+        dnnl_dims_t wd = {m, d->w->shape.d[1], d->win.kh, d->win.kw};
+        dnnl_memory_desc_init_by_tag(&user, 4, wd, dnnl_f32, dnnl_oihw);
+    } else {
+        dnnl_dims_t wd = {g, m / g, d->w->shape.d[1], d->win.kh, d->win.kw};
+        dnnl_memory_desc_init_by_tag(&user, 5, wd, dnnl_f32, dnnl_goihw);
+    }
+    f->weights = fc_aligned_alloc(dnnl_memory_desc_get_size(want));
+    if (!f->weights)
+        return fc_error_set(err, FC_ERR_NOMEM, "conv weights");
+    DNNL_TRY(dnnl_memory_create(&from, &user, engine, src), "memory");
+    DNNL_TRY(dnnl_memory_create(&to, want, engine, f->weights), "memory");
+    DNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, &user, engine, want, engine, NULL), "reorder");
+    DNNL_TRY(dnnl_primitive_create(&reorder, rpd), "reorder");
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    DNNL_TRY(dnnl_primitive_execute(reorder, f->stream, 2, args), "reorder");
+    DNNL_TRY(dnnl_stream_wait(f->stream), "reorder");
+    rc = add_arg(f, DNNL_ARG_WEIGHTS, want, f->weights, err);
+    if (!rc && (d->b || d->bn[0])) {
+        dnnl_dims_t bd = {m};
+        dnnl_memory_desc_t bmd;
+        dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_a);
+        rc = add_arg(f, DNNL_ARG_BIAS, &bmd, f->folded_b ? (void *)f->folded_b : d->b->data, err);
+    }
+out:
+    if (reorder)
+        dnnl_primitive_destroy(reorder);
+    if (rpd)
+        dnnl_primitive_desc_destroy(rpd);
+    if (from)
+        dnnl_memory_destroy(from);
+    if (to)
+        dnnl_memory_destroy(to);
+    return rc;
+}
+
+static fc_status bind_post_ops(fc_fast *f, const fc_step *s, fc_error *err)
+{
+    fc_status rc = FC_OK;
+    for (int i = 0; !rc && i < f->d.n_post; i++) {
+        const fc_post_op *p = &f->d.post[i];
+        dnnl_memory_desc_t md;
+        if (p->kind == FC_POST_PRELU) {
+            slope_md(&md, s->out[0]);
+            rc = add_arg(f, DNNL_ARG_ATTR_MULTIPLE_POST_OP(i) | DNNL_ARG_WEIGHTS, &md, p->slope->data, err);
+        } else if (p->kind == FC_POST_ADD) {
+            md_nhwc(&md, s->in[p->input]);
+            rc = add_arg(f, DNNL_ARG_ATTR_MULTIPLE_POST_OP(i) | DNNL_ARG_SRC_1, &md,
+                         s->in[p->input]->data, err);
+        }
+    }
+    return rc;
+}
+
+static fc_status bind_step(fc_step *s, fc_error *err)
+{
+    fc_fast *f = s->fast;
+    fc_status rc = FC_OK;
+    dnnl_memory_desc_t md;
+    switch (f->d.kind) {
+    case FC_FAST_CONV:
+        md_nhwc(&md, s->in[0]);
+        if ((rc = add_arg(f, DNNL_ARG_SRC, &md, s->in[0]->data, err)) || (rc = bind_weights(f, err)))
+            return rc;
+        break;
+    case FC_FAST_BINARY:
+        md_nhwc(&md, s->in[0]);
+        if ((rc = add_arg(f, DNNL_ARG_SRC_0, &md, s->in[0]->data, err)))
+            return rc;
+        md_operand(&md, s->in[1], s->in[0]);
+        if ((rc = add_arg(f, DNNL_ARG_SRC_1, &md, s->in[1]->data, err)))
+            return rc;
+        break;
+    case FC_FAST_CONCAT:
+        for (int i = 0; !rc && i < s->n_in; i++) {
+            md_nhwc(&md, s->in[i]);
+            rc = add_arg(f, DNNL_ARG_MULTIPLE_SRC + i, &md, s->in[i]->data, err);
+        }
+        break;
+    case FC_FAST_PRELU:
+        md_nhwc(&md, s->in[0]);
+        if ((rc = add_arg(f, DNNL_ARG_SRC, &md, s->in[0]->data, err)))
+            return rc;
+        slope_md(&md, s->out[0]);
+        rc = add_arg(f, DNNL_ARG_WEIGHTS, &md, f->d.slope->data, err);
+        break;
+    default:
+        md_nhwc(&md, s->in[0]);
+        rc = add_arg(f, DNNL_ARG_SRC, &md, s->in[0]->data, err);
+        break;
+    }
+    md_nhwc(&md, s->out[0]);
+    if (!rc)
+        rc = add_arg(f, DNNL_ARG_DST, &md, s->out[0]->data, err);
+    if (!rc)
+        rc = bind_post_ops(f, s, err);
+    return rc;
+}
+
+fc_status fc_fast_bind(fc_nn_ctx *ctx, fc_error *err)
+{
+    for (int i = 0; i < ctx->n_steps; i++) {
+        fc_step *s = &ctx->steps[i];
+        if (s->kind != FC_STEP_FAST)
+            continue;
+        fc_status rc = bind_step(s, err);
+        if (rc)
+            return fc_node_error(err, s->node);
+    }
+    return FC_OK;
+}
+
+fc_status fc_fast_run(const fc_step *s, fc_error *err)
+{
+    fc_fast *f = s->fast;
+    dnnl_status_t st = dnnl_primitive_execute(f->prim, f->stream, f->n_args, f->args);
+    if (st == dnnl_success)
+        st = dnnl_stream_wait(f->stream);
+    return st == dnnl_success ? FC_OK : dnnl_error(err, st, "execute");
+}
+
+void fc_fast_begin_run(const fc_nn_ctx *ctx)
+{
+    if (omp_get_max_threads() != ctx->n_threads)
+        omp_set_num_threads(ctx->n_threads);
+}
+
+void fc_fast_free(fc_fast *f)
+{
+    if (!f)
+        return;
+    for (int i = 0; i < f->n_mem; i++)
+        dnnl_memory_destroy(f->mem[i]);
+    if (f->prim)
+        dnnl_primitive_destroy(f->prim);
+    if (f->pd)
+        dnnl_primitive_desc_destroy(f->pd);
+    if (f->stream)
+        dnnl_stream_destroy(f->stream);
+    fc_aligned_free(f->weights);
+    fc_aligned_free(f->folded_w);
+    fc_aligned_free(f->folded_b);
+    free(f);
+}
+
+const char *fc_fast_impl(const fc_step *s)
+{
+    const char *impl = "";
+    if (s->fast && dnnl_primitive_desc_query(s->fast->pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success)
+        impl = "?";
+    return impl;
+}

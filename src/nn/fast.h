@@ -1,0 +1,91 @@
+/* fast.h - the fast path: oneDNN primitives over channels-last (NHWC) activations.
+ *
+ * fuse.c decides, for a context, which steps run on oneDNN: a Conv together with
+ * what follows it (a folded BatchNormalization, activations, PRelu, SiLU, a residual
+ * Add), pools, elementwise and binary ops, channel Concat. Their activations stay
+ * NHWC between fast steps; conversion steps appear only where a reference kernel or
+ * a graph output needs ONNX's NCHW. dnnl.c builds the primitives (at context
+ * creation, cached for the context's shapes) and binds them to the planned arena.
+ */
+#ifndef FC_NN_FAST_H
+#define FC_NN_FAST_H
+
+#include "nn/ctx.h"
+#include "nn/ops/inspect.h"
+
+typedef enum {
+    FC_FAST_CONV,
+    FC_FAST_MAX_POOL,
+    FC_FAST_AVG_POOL,    /* padding excluded from the divisor */
+    FC_FAST_GLOBAL_AVG_POOL,
+    FC_FAST_ELTWISE,
+    FC_FAST_BINARY,
+    FC_FAST_CONCAT,      /* along channels */
+    FC_FAST_PRELU,       /* per-channel slope (as a conv post-op oneDNN 2.6 only has a
+                          * reference implementation, so it runs on its own) */
+} fc_fast_kind;
+
+typedef enum { FC_POST_ELTWISE, FC_POST_PRELU, FC_POST_ADD } fc_post_kind;
+
+/* Elementwise functions, in oneDNN's terms (fuse.c maps ONNX ops to these). */
+typedef enum {
+    FC_ELT_RELU,      /* alpha: negative slope (LeakyRelu) */
+    FC_ELT_LOGISTIC,
+    FC_ELT_TANH,
+    FC_ELT_CLIP,      /* alpha = lo, beta = hi */
+    FC_ELT_HARDSWISH,
+    FC_ELT_SWISH,     /* x * sigmoid(x) */
+    FC_ELT_EXP,
+    FC_ELT_SQRT,
+} fc_elt_alg;
+
+typedef enum { FC_BIN_ADD, FC_BIN_SUB, FC_BIN_MUL, FC_BIN_DIV } fc_bin_alg;
+
+#define FC_FAST_MAX_POST 8
+
+typedef struct {
+    fc_post_kind kind;
+    fc_elt_alg alg;
+    float alpha, beta;
+    const fc_tensor *slope; /* PRelu: C floats */
+    int input;              /* ADD: which step input is the addend */
+} fc_post_op;
+
+/* Everything needed to build one fast step's primitive. Tensors are constants that
+ * live as long as the context (model initializers or folded values). */
+typedef struct {
+    fc_fast_kind kind;
+    fc_window win;               /* CONV, pools */
+    const fc_tensor *w, *b;      /* CONV weights (M, C/group, kH, kW) and bias */
+    const fc_tensor *bn[4];      /* CONV: a BatchNormalization folded in (scale, B,
+                                  * mean, var), or NULLs */
+    float bn_eps;
+    fc_elt_alg elt;              /* ELTWISE */
+    float alpha, beta;
+    fc_bin_alg bin;              /* BINARY: in[1] may broadcast as [1,C,1,1] or [1] */
+    const fc_tensor *slope;      /* PRELU: C floats */
+    int n_post;
+    fc_post_op post[FC_FAST_MAX_POST];
+} fc_fast_desc;
+
+/* dnnl.c: builds the primitive for step s (inputs and outputs NHWC, 4-D float,
+ * shapes already inferred); FC_ERR_UNSUPPORTED when oneDNN declines it, in which
+ * case the caller keeps the reference steps. */
+fc_status fc_fast_create(fc_nn_ctx *ctx, fc_step *s, const fc_fast_desc *d, fc_error *err);
+/* dnnl.c: binds every fast step to its planned memory; prepares weights once. */
+fc_status fc_fast_bind(fc_nn_ctx *ctx, fc_error *err);
+/* dnnl.c: runs a fast step. */
+fc_status fc_fast_run(const fc_step *s, fc_error *err);
+/* dnnl.c: thread count for the runs about to happen on this calling thread. */
+void fc_fast_begin_run(const fc_nn_ctx *ctx);
+void fc_fast_free(fc_fast *f);
+/* dnnl.c: the oneDNN implementation a fast step runs ("brgconv:avx512_core"). */
+const char *fc_fast_impl(const fc_step *s);
+
+/* fuse.c: rewrites ctx->steps to use the fast path where it applies. */
+fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err);
+
+/* nhwc.c: copies a 4-D float tensor between NCHW and NHWC (to_nhwc says which way). */
+void fc_layout_convert(const fc_tensor *in, fc_tensor *out, int to_nhwc);
+
+#endif

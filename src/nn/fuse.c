@@ -1,0 +1,427 @@
+/* fuse.c - decides which steps of a context run on oneDNN, fuses what follows a
+ * Conv into it, and inserts the NCHW <-> NHWC conversions the fast steps need.
+ *
+ * Pass 1 walks the steps in order and forms groups: a Conv with its chain (folded
+ * BatchNormalization, activations, SiLU, one residual Add, more activations), or a
+ * standalone pool / elementwise / PRelu / binary / Concat whose input is already
+ * NHWC. Each group becomes one fast step, placed where its last node stood
+ * (so every input it reads is ready). Pass 2 emits the new step list. Values keep
+ * their ONNX (NCHW) meaning under their own ids; an NHWC copy gets a new id. */
+#include "nn/fast.h"
+
+#include "nn/ops/ops.h"
+
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    fc_nn_ctx *ctx;
+    int n;              /* steps before the rewrite */
+    int *user_start, *users; /* CSR: steps reading each value */
+    unsigned char *is_output;
+    int *group_of;      /* per step: index of the group that absorbs it, or -1 */
+    int *emit_at;       /* per group (indexed by head step): the step it replaces */
+    fc_step *built;     /* per group: the fast step */
+    int *nhwc_of;       /* per value: id of its NHWC copy, or -1 */
+    unsigned char *fast_out; /* per value: produced by a fast step (NHWC only so far) */
+} fuser;
+
+static int n_users(const fuser *f, int v)
+{
+    return f->user_start[v + 1] - f->user_start[v] + f->is_output[v];
+}
+
+/* The only step reading v, when there is exactly one and v is not a graph output. */
+static int sole_user(const fuser *f, int v)
+{
+    return n_users(f, v) == 1 && !f->is_output[v] ? f->users[f->user_start[v]] : -1;
+}
+
+static const fc_step *step(const fuser *f, int i) { return &f->ctx->steps[i]; }
+
+static int is4f(const fc_tensor *t)
+{
+    return t && t->dtype == FC_DT_FLOAT && t->shape.ndim == 4;
+}
+
+static int known(const fuser *f, int v) { return v >= 0 && f->ctx->known[v]; }
+
+/* Maps a unary activation step to an eltwise function; 0 if it is not one. */
+static int as_eltwise(const fuser *f, const fc_step *s, fc_elt_alg *alg, float *alpha, float *beta)
+{
+    const fc_op_def *op = s->node->op;
+    float a = 0, lo = -FLT_MAX, hi = FLT_MAX;
+    *alpha = 0, *beta = 0;
+    if (op == &fc_op_relu)
+        *alg = FC_ELT_RELU;
+    else if (op == &fc_op_leaky_relu) {
+        fc_unary_constants(s->node->params, &a, &lo, &hi);
+        *alg = FC_ELT_RELU, *alpha = a;
+    } else if (op == &fc_op_sigmoid)
+        *alg = FC_ELT_LOGISTIC;
+    else if (op == &fc_op_tanh)
+        *alg = FC_ELT_TANH;
+    else if (op == &fc_op_hard_swish)
+        *alg = FC_ELT_HARDSWISH;
+    else if (op == &fc_op_exp)
+        *alg = FC_ELT_EXP;
+    else if (op == &fc_op_sqrt)
+        *alg = FC_ELT_SQRT;
+    else if (op == &fc_op_clip) {
+        if (fc_unary_constants(s->node->params, &a, &lo, &hi)) {
+            lo = -FLT_MAX, hi = FLT_MAX;
+            for (int i = 1; i < s->n_in && i < 3; i++) {
+                if (s->in_ids[i] < 0)
+                    continue;
+                if (!known(f, s->in_ids[i]) || fc_shape_numel(&s->in[i]->shape) != 1)
+                    return 0;
+                *(i == 1 ? &lo : &hi) = *(const float *)s->in[i]->data;
+            }
+        }
+        *alg = FC_ELT_CLIP, *alpha = lo, *beta = hi;
+    } else
+        return 0;
+    return is4f(s->in[0]);
+}
+
+/* A per-channel constant of c floats laid out as [c,1,1] or [1,c,1,1]. */
+static int per_channel(const fuser *f, int v, int64_t c)
+{
+    if (!known(f, v))
+        return 0;
+    const fc_shape *s = &f->ctx->vals[v].shape;
+    int r = s->ndim;
+    return f->ctx->vals[v].dtype == FC_DT_FLOAT && r >= 3 && s->d[r - 3] == c && s->d[r - 2] == 1 &&
+           s->d[r - 1] == 1 && fc_shape_numel(s) == c;
+}
+
+/* Extends group g (whose current output is *cur) with the steps that follow it.
+ * conv: also BatchNormalization (first only), SiLU and one residual Add. */
+static void extend_chain(fuser *f, int g, int *cur, int conv, fc_fast_desc *d, int *residual)
+{
+    int bn_allowed = conv;
+    for (;;) {
+        int u = sole_user(f, *cur);
+        const fc_step *s = u >= 0 && f->group_of[u] < 0 ? step(f, u) : NULL;
+        if (d->n_post == FC_FAST_MAX_POST - 1)
+            return;
+        fc_post_op *p = &d->post[d->n_post];
+        if (s && s->kind == FC_STEP_REF && s->node->op == &fc_op_batch_normalization && bn_allowed &&
+            d->n_post == 0 && !d->bn[0]) {
+            int ok = 1;
+            for (int i = 1; i < 5; i++)
+                ok &= per_channel(f, s->in_ids[i], s->in[0]->shape.d[1]) ||
+                      (known(f, s->in_ids[i]) && s->in[i]->shape.ndim == 1 &&
+                       s->in[i]->shape.d[0] == s->in[0]->shape.d[1]);
+            if (!ok)
+                return;
+            for (int i = 0; i < 4; i++)
+                d->bn[i] = s->in[i + 1];
+            d->bn_eps = fc_batchnorm_epsilon(s->node->params);
+        } else if (s && s->kind == FC_STEP_REF && as_eltwise(f, s, &p->alg, &p->alpha, &p->beta)) {
+            p->kind = FC_POST_ELTWISE;
+            d->n_post++;
+        } else if (conv && s && s->node->op == &fc_op_add && *residual < 0 &&
+                   s->in_ids[0] != s->in_ids[1] && is4f(s->in[0]) &&
+                   fc_shape_equal(&s->in[0]->shape, &s->in[1]->shape)) {
+            *residual = s->in_ids[0] == *cur ? s->in_ids[1] : s->in_ids[0];
+            p->kind = FC_POST_ADD; /* p->input is set when the step is built */
+            d->n_post++;
+        } else if (conv && n_users(f, *cur) == 2 && !f->is_output[*cur]) {
+            /* SiLU: y * Sigmoid(y) */
+            int a = f->users[f->user_start[*cur]], b = f->users[f->user_start[*cur] + 1];
+            const fc_step *sg = step(f, a)->node->op == &fc_op_sigmoid ? step(f, a) : step(f, b);
+            const fc_step *mu = sg == step(f, a) ? step(f, b) : step(f, a);
+            u = (int)(mu - f->ctx->steps);
+            int sg_i = (int)(sg - f->ctx->steps);
+            if (sg->node->op != &fc_op_sigmoid || mu->node->op != &fc_op_mul ||
+                sole_user(f, sg->out_ids[0]) != u || f->group_of[sg_i] >= 0 || f->group_of[u] >= 0)
+                return;
+            p->kind = FC_POST_ELTWISE, p->alg = FC_ELT_SWISH, p->alpha = 1.0f, p->beta = 0;
+            d->n_post++;
+            f->group_of[sg_i] = g;
+            s = mu;
+        } else {
+            return;
+        }
+        bn_allowed = 0;
+        f->group_of[u] = g;
+        f->emit_at[g] = u;
+        *cur = s->out_ids[0];
+    }
+}
+
+/* The NHWC id of value v, creating the temporary the first time. */
+static int nhwc_id(fuser *f, int v)
+{
+    if (f->nhwc_of[v] < 0) {
+        f->nhwc_of[v] = fc_ctx_add_value(f->ctx, FC_DT_FLOAT, &f->ctx->vals[v].shape);
+        if (f->nhwc_of[v] >= 0)
+            f->ctx->nhwc[f->nhwc_of[v]] = 1;
+    }
+    return f->nhwc_of[v];
+}
+
+/* A broadcast operand that reads the same in both layouts. */
+static int layout_free(const fc_tensor *t, const fc_tensor *like)
+{
+    int64_t n = fc_shape_numel(&t->shape);
+    if (n == 1)
+        return 1;
+    int r = t->shape.ndim;
+    return n == like->shape.d[1] && r >= 3 && t->shape.d[r - 3] == n;
+}
+
+/* Builds the fast step of group g: inputs are value ids (ONNX meaning), mapped to
+ * their NHWC copies except layout-free broadcast operands. */
+static fc_status build(fuser *f, int g, const fc_fast_desc *d, int n_in, const int *in, int out,
+                       fc_error *err)
+{
+    int ids[64], out_id = nhwc_id(f, out);
+    if (n_in > 64 || out_id < 0)
+        return FC_ERR_UNSUPPORTED;
+    for (int i = 0; i < n_in; i++) {
+        const fc_tensor *t = &f->ctx->vals[in[i]];
+        int free_layout = i > 0 && d->kind == FC_FAST_BINARY && !fc_shape_equal(&t->shape, &f->ctx->vals[in[0]].shape);
+        if (free_layout && !f->fast_out[in[i]])
+            ids[i] = in[i];
+        else if ((ids[i] = nhwc_id(f, in[i])) < 0)
+            return FC_ERR_UNSUPPORTED;
+    }
+    fc_step *s = &f->built[g];
+    fc_status rc = fc_step_init(f->ctx, s, FC_STEP_FAST, step(f, g)->node, n_in, ids, 1, &out_id, err);
+    if (rc)
+        return rc;
+    fc_fast_desc dd = *d;
+    for (int i = 0; i < dd.n_post; i++)
+        if (dd.post[i].kind == FC_POST_ADD)
+            dd.post[i].input = n_in - 1;
+    return fc_fast_create(f->ctx, s, &dd, err);
+}
+
+static void ungroup(fuser *f, int g)
+{
+    for (int i = g; i < f->n; i++)
+        if (f->group_of[i] == g)
+            f->group_of[i] = -1;
+    free(f->built[g].in);
+    memset(&f->built[g], 0, sizeof f->built[g]);
+}
+
+/* Tries to start a group at step i; leaves it ungrouped when nothing fits. */
+static void try_group(fuser *f, int i)
+{
+    fc_error ignored = {0}, *err = &ignored; /* declining to fuse is not an error */
+    const fc_step *s = step(f, i);
+    const fc_op_def *op = s->node->op;
+    fc_fast_desc d = {0};
+    int in[64], n_in = 1, cur = s->out_ids[0], residual = -1, conv = 0;
+    if (s->kind != FC_STEP_REF || !is4f(s->in[0]) || !is4f(s->out[0]))
+        return;
+    int input_fast = 0;
+    for (int k = 0; k < s->n_in; k++)
+        input_fast |= s->in_ids[k] >= 0 && f->fast_out[s->in_ids[k]];
+    in[0] = s->in_ids[0];
+    if (op == &fc_op_conv) {
+        if (!known(f, s->in_ids[1]) || (s->n_in > 2 && s->in_ids[2] >= 0 && !known(f, s->in_ids[2])) ||
+            fc_conv_window(s->node->params, s->in, s->n_in, &d.win, err))
+            return;
+        d.kind = FC_FAST_CONV, d.w = s->in[1], d.b = s->n_in > 2 && s->in_ids[2] >= 0 ? s->in[2] : NULL;
+        conv = 1;
+    } else if (!input_fast) {
+        return; /* a lone op on NCHW data: conversions would cost more than they save */
+    } else if (op == &fc_op_max_pool || op == &fc_op_average_pool) {
+        if (fc_pool_window(s->node->params, s->in[0], &d.win, err) || d.win.count_include_pad)
+            return;
+        d.kind = op == &fc_op_max_pool ? FC_FAST_MAX_POOL : FC_FAST_AVG_POOL;
+    } else if (op == &fc_op_global_average_pool) {
+        d.kind = FC_FAST_GLOBAL_AVG_POOL;
+    } else if (op == &fc_op_prelu) {
+        if (!per_channel(f, s->in_ids[1], s->in[0]->shape.d[1]))
+            return;
+        d.kind = FC_FAST_PRELU, d.slope = s->in[1];
+    } else if (as_eltwise(f, s, &d.elt, &d.alpha, &d.beta)) {
+        d.kind = FC_FAST_ELTWISE;
+    } else if (op == &fc_op_add || op == &fc_op_sub || op == &fc_op_mul || op == &fc_op_div) {
+        const fc_tensor *b = s->in[1];
+        if (b->dtype != FC_DT_FLOAT || !fc_shape_equal(&s->in[0]->shape, &s->out[0]->shape) ||
+            !(fc_shape_equal(&b->shape, &s->in[0]->shape) || layout_free(b, s->in[0])))
+            return;
+        d.kind = FC_FAST_BINARY;
+        d.bin = op == &fc_op_add ? FC_BIN_ADD : op == &fc_op_sub ? FC_BIN_SUB
+              : op == &fc_op_mul ? FC_BIN_MUL : FC_BIN_DIV;
+        in[n_in++] = s->in_ids[1];
+    } else if (op == &fc_op_concat) {
+        int64_t axis = fc_axis_param(s->node->params);
+        if ((axis != 1 && axis != -3) || s->n_in > 64)
+            return;
+        for (int k = 0; k < s->n_in; k++)
+            if (!is4f(s->in[k]))
+                return;
+        d.kind = FC_FAST_CONCAT;
+        for (n_in = 0; n_in < s->n_in; n_in++)
+            in[n_in] = s->in_ids[n_in];
+    } else {
+        return;
+    }
+    f->group_of[i] = i;
+    f->emit_at[i] = i;
+    if (d.kind != FC_FAST_CONCAT && d.kind != FC_FAST_PRELU)
+        extend_chain(f, i, &cur, conv, &d, &residual);
+    if (residual >= 0)
+        in[n_in++] = residual;
+    if (build(f, i, &d, n_in, in, cur, err) != FC_OK) {
+        ungroup(f, i);
+        return;
+    }
+    f->fast_out[cur] = 1;
+}
+
+/* Appends a conversion step between v and its NHWC copy. */
+static fc_status emit_convert(fuser *f, fc_step *out, int *n_out, int v, int to_nhwc,
+                              const fc_node *node, fc_error *err)
+{
+    int from = to_nhwc ? v : f->nhwc_of[v], to = to_nhwc ? f->nhwc_of[v] : v;
+    return fc_step_init(f->ctx, &out[(*n_out)++], to_nhwc ? FC_STEP_TO_NHWC : FC_STEP_TO_NCHW,
+                        node, 1, &from, 1, &to, err);
+}
+
+/* Does any step outside fast groups (or the graph's outputs) read v as NCHW? */
+static int needs_nchw(const fuser *f, int v)
+{
+    if (f->is_output[v])
+        return 1;
+    for (int k = f->user_start[v]; k < f->user_start[v + 1]; k++)
+        if (f->group_of[f->users[k]] < 0)
+            return 1;
+    return 0;
+}
+
+static fc_status emit(fuser *f, fc_step *out, int *n_out, fc_error *err)
+{
+    unsigned char *ready = calloc((size_t)f->ctx->cap_vals + 1, 1); /* NHWC copy exists */
+    fc_status rc = ready ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "fusing");
+    for (int i = 0; !rc && i < f->n; i++) {
+        fc_step *s = &f->ctx->steps[i];
+        int g = f->group_of[i];
+        if (g < 0) {
+            out[(*n_out)++] = *s;
+            memset(s, 0, sizeof *s);
+            continue;
+        }
+        free(s->in); /* absorbed into group g */
+        memset(s, 0, sizeof *s);
+        if (f->emit_at[g] != i)
+            continue;
+        fc_step *b = &f->built[g];
+        for (int k = 0; !rc && k < b->n_in; k++) {
+            int id = b->in_ids[k];
+            if (!f->ctx->nhwc[id] || ready[id])
+                continue;
+            int v = -1; /* the value whose copy this is */
+            for (int w = 0; w < f->ctx->m->n_values && v < 0; w++)
+                if (f->nhwc_of[w] == id)
+                    v = w;
+            if (v >= 0 && !f->fast_out[v])
+                rc = emit_convert(f, out, n_out, v, 1, b->node, err);
+            ready[id] = 1;
+        }
+        int y = -1;
+        for (int w = 0; w < f->ctx->m->n_values && y < 0; w++)
+            if (f->nhwc_of[w] == b->out_ids[0])
+                y = w;
+        out[(*n_out)++] = *b;
+        ready[b->out_ids[0]] = 1;
+        memset(b, 0, sizeof *b);
+        if (!rc && y >= 0 && needs_nchw(f, y))
+            rc = emit_convert(f, out, n_out, y, 0, out[*n_out - 1].node, err);
+    }
+    free(ready);
+    return rc;
+}
+
+static fc_status index_users(fuser *f, fc_error *err)
+{
+    fc_nn_ctx *ctx = f->ctx;
+    int nv = ctx->cap_vals, total = 0;
+    f->user_start = calloc((size_t)nv + 2, sizeof *f->user_start);
+    f->is_output = calloc((size_t)nv + 1, 1);
+    if (!f->user_start || !f->is_output)
+        return fc_error_set(err, FC_ERR_NOMEM, "fusing");
+    for (int i = 0; i < f->n; i++)
+        for (int k = 0; k < ctx->steps[i].n_in; k++)
+            if (ctx->steps[i].in_ids[k] >= 0)
+                f->user_start[ctx->steps[i].in_ids[k] + 1]++, total++;
+    for (int v = 0; v < nv; v++)
+        f->user_start[v + 1] += f->user_start[v];
+    f->users = calloc((size_t)total + 1, sizeof *f->users);
+    int *fill = calloc((size_t)nv + 1, sizeof *fill);
+    if (!f->users || !fill) {
+        free(fill);
+        return fc_error_set(err, FC_ERR_NOMEM, "fusing");
+    }
+    /* a step reading v twice (Mul(x, x)) is listed twice, so it is never a sole user */
+    for (int i = 0; i < f->n; i++)
+        for (int k = 0; k < ctx->steps[i].n_in; k++) {
+            int v = ctx->steps[i].in_ids[k];
+            if (v >= 0)
+                f->users[f->user_start[v] + fill[v]++] = i;
+        }
+    free(fill);
+    for (int i = 0; i < ctx->m->n_outputs; i++)
+        f->is_output[ctx->m->outputs[i]] = 1;
+    return FC_OK;
+}
+
+fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err)
+{
+    fuser f = {.ctx = ctx, .n = ctx->n_steps};
+    int nv = ctx->cap_vals, n_out = 0;
+    fc_step *out = NULL;
+    fc_status rc = index_users(&f, err);
+    f.group_of = malloc(((size_t)f.n + 1) * sizeof *f.group_of);
+    f.emit_at = calloc((size_t)f.n + 1, sizeof *f.emit_at);
+    f.built = calloc((size_t)f.n + 1, sizeof *f.built);
+    f.nhwc_of = malloc(((size_t)nv + 1) * sizeof *f.nhwc_of);
+    f.fast_out = calloc((size_t)nv + 1, 1);
+    out = calloc((size_t)(f.n + 2 * nv) + 1, sizeof *out);
+    if (!rc && (!f.group_of || !f.emit_at || !f.built || !f.nhwc_of || !f.fast_out || !out))
+        rc = fc_error_set(err, FC_ERR_NOMEM, "fusing");
+    if (rc)
+        goto done;
+    for (int i = 0; i < f.n; i++)
+        f.group_of[i] = -1;
+    for (int v = 0; v < nv; v++)
+        f.nhwc_of[v] = -1;
+    for (int i = 0; i < f.n; i++)
+        if (f.group_of[i] < 0)
+            try_group(&f, i);
+    if ((rc = emit(&f, out, &n_out, err)))
+        goto done;
+    free(ctx->steps);
+    ctx->steps = out;
+    ctx->n_steps = n_out;
+    out = NULL;
+done:
+    if (out) { /* failure: steps already moved into out must still be freed */
+        for (int i = 0; i < n_out; i++) {
+            fc_fast_free(out[i].fast);
+            free(out[i].in);
+        }
+    }
+    for (int g = 0; f.built && g < f.n; g++) {
+        fc_fast_free(f.built[g].fast);
+        free(f.built[g].in);
+    }
+    free(out);
+    free(f.user_start);
+    free(f.users);
+    free(f.is_output);
+    free(f.group_of);
+    free(f.emit_at);
+    free(f.built);
+    free(f.nhwc_of);
+    free(f.fast_out);
+    return rc;
+}

@@ -1,0 +1,34 @@
+/* inspect.h - what the fast kernels (dnnl.c) need to know of a node's parsed
+ * attributes, resolved exactly as the reference kernels use them: the 2-D window
+ * of a Conv or pool (auto_pad, ceil_mode and defaults applied), activation
+ * constants, BatchNormalization's epsilon. */
+#ifndef FC_NN_OPS_INSPECT_H
+#define FC_NN_OPS_INSPECT_H
+
+#include "nn/op.h"
+
+typedef struct {
+    int64_t kh, kw;   /* kernel */
+    int64_t sh, sw;   /* strides */
+    int64_t dh, dw;   /* dilations (1 = dense) */
+    int64_t pt, pl;   /* top and left pads; bottom/right follow from the output size */
+    int64_t group;    /* Conv only */
+    int count_include_pad; /* AveragePool only */
+} fc_window;
+
+/* For a 2-D Conv (x 4-D) with these params and inputs. */
+fc_status fc_conv_window(const void *params, fc_tensor *const *in, int n_in, fc_window *w,
+                         fc_error *err);
+/* For a 2-D MaxPool or AveragePool on x (4-D). */
+fc_status fc_pool_window(const void *params, const fc_tensor *x, fc_window *w, fc_error *err);
+
+/* LeakyRelu's alpha, and Clip's bounds when they are attributes (before opset 11).
+ * Returns 1 when Clip takes its bounds from inputs 1 and 2 instead. */
+int fc_unary_constants(const void *params, float *alpha, float *lo, float *hi);
+
+float fc_batchnorm_epsilon(const void *params);
+
+/* The axis attribute of Concat, Split or Gather, as written (may be negative). */
+int64_t fc_axis_param(const void *params);
+
+#endif
