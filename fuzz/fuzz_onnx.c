@@ -6,8 +6,12 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define SMALL_INPUT_ELEMS (1 << 16)
+/* Hostile graphs may ask for huge activations; within a context's limit they are
+ * legitimate work, so the fuzzer caps them to stay fast. */
+#define FUZZ_MAX_TENSOR_BYTES ((int64_t)16 << 20)
 
 static void try_run(const fc_nn_model *m)
 {
@@ -15,7 +19,8 @@ static void try_run(const fc_nn_model *m)
     int n = fc_nn_n_inputs(m);
     fc_tensor *ins = calloc((size_t)n + 1, sizeof *ins);
     fc_tensor *outs = calloc((size_t)fc_nn_n_outputs(m) + 1, sizeof *outs);
-    fc_nn_ctx *ctx = ins && outs ? fc_nn_ctx_new(m, NULL, &err) : NULL;
+    fc_nn_ctx_opts opts = {.threads = 1, .max_tensor_bytes = FUZZ_MAX_TENSOR_BYTES};
+    fc_nn_ctx *ctx = ins && outs ? fc_nn_ctx_new_opts(m, NULL, &opts, &err) : NULL;
     int ok = ctx != NULL;
     for (int i = 0; ok && i < n; i++) {
         const fc_nn_io_info *info = fc_nn_input_info(m, i);
@@ -26,6 +31,8 @@ static void try_run(const fc_nn_model *m)
         if (ok)
             ins[i].data = fc_aligned_alloc((size_t)fc_tensor_bytes(&ins[i]));
         ok = ok && ins[i].data;
+        if (ok)
+            memset(ins[i].data, 0, (size_t)fc_tensor_bytes(&ins[i]));
     }
     if (ok)
         fc_nn_run(ctx, ins, outs, &err);

@@ -45,6 +45,7 @@ struct fc_nn_ctx {
     unsigned char *arena;   /* activations, then scratch */
     size_t arena_bytes, scratch_offset;
     int n_threads;
+    int64_t max_tensor_bytes;
 };
 
 /* infer.c: shapes of every value for ctx's input shapes; folds nodes whose inputs

@@ -51,6 +51,8 @@ fc_nn_ctx *fc_nn_ctx_new_opts(const fc_nn_model *m, const fc_shape *input_shapes
     ctx->m = m;
     ctx->n_threads = opts && opts->threads > 0 ? opts->threads : fc_nn_default_threads();
     int reference = (opts && opts->reference) || reference_from_env();
+    ctx->max_tensor_bytes = opts && opts->max_tensor_bytes > 0 ? opts->max_tensor_bytes
+                                                                : (int64_t)1 << 32;
     if (fc_ctx_infer(ctx, input_shapes, err) || (!reference && fc_fast_compile(ctx, err)) ||
         fc_ctx_plan(ctx, err) || (!reference && fc_fast_bind(ctx, err))) {
         fc_nn_ctx_free(ctx);

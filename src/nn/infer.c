@@ -42,7 +42,7 @@ static fc_status bind_inputs(fc_nn_ctx *ctx, const fc_shape *shapes, fc_error *e
         t->data = NULL;
         fc_tensor probe = *t;
         int64_t bytes = fc_tensor_bytes(&probe);
-        if (bytes < 0 || bytes > ((int64_t)1 << 32))
+        if (bytes < 0 || bytes > ctx->max_tensor_bytes)
             return fc_error_set(err, FC_ERR_LIMIT, "input '%s' of shape %s is too large",
                                 info->name, b);
     }
@@ -162,7 +162,7 @@ fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *e
         }
         for (int o = 0; o < n->n_out && !rc; o++) {
             int64_t bytes = fc_tensor_bytes(out[o]);
-            if (bytes < 0 || bytes > ((int64_t)1 << 32)) {
+            if (bytes < 0 || bytes > ctx->max_tensor_bytes) {
                 char sh[128];
                 rc = fc_error_set(err, FC_ERR_LIMIT, "output '%s' of shape %s is too large",
                                   m->values[n->out[o]].name, fc_shape_str(&out[o]->shape, sh, sizeof sh));

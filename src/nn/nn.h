@@ -67,6 +67,8 @@ typedef struct {
     int threads;   /* 0: fc_nn_default_threads() */
     int reference; /* 1: scalar reference kernels only, no oneDNN fast path;
                     * 0: fast path unless FC_NN_BACKEND=ref in the environment */
+    int64_t max_tensor_bytes; /* largest input or activation a context accepts
+                               * (FC_ERR_LIMIT beyond); 0: 4 GiB */
 } fc_nn_ctx_opts;
 fc_nn_ctx *fc_nn_ctx_new_opts(const fc_nn_model *m, const fc_shape *input_shapes,
                               const fc_nn_ctx_opts *opts, fc_error *err);
