@@ -296,6 +296,9 @@ static fc_status link_inputs(builder *b, const Onnx__GraphProto *g, fc_error *er
         for (size_t i = 0; i < np->n_input; i++) {
             const char *name = np->input[i] ? np->input[i] : "";
             n->in[i] = *name ? fc_strmap_get(&b->names, name) : -1;
+            if (!*name && (int)i < n->op->min_inputs)
+                return fc_error_set(err, FC_ERR_FORMAT, "node '%s' (%s): required input %zu is empty",
+                                    n->name, n->op->name, i);
             if (*name && n->in[i] < 0)
                 return fc_error_set(err, FC_ERR_FORMAT,
                                     "node '%s' (%s): input '%s' is not produced by any node, "

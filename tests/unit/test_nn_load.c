@@ -281,3 +281,19 @@ TEST(nn_ctx_wrong_input_shape)
     fc_nn_free(m);
     return FC_TEST_PASS;
 }
+
+TEST(nn_load_empty_required_input)
+{
+    /* found by the fuzzer: a MaxPool whose X is the empty name */
+    ob_model *b = ob_new(11);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){1, 2, 8, 5});
+    ob_node *n = ob_node_add(b, "MaxPool", "X", "Y");
+    n->input[0][0] = '\0';
+    ob_attr_ints(b, n, "kernel_shape", 2, (int64_t[]){3, 3});
+    ob_output(b, "Y");
+    size_t len;
+    const uint8_t *buf = ob_pack(b, &len);
+    int r = expect_load_error(buf, len, FC_ERR_FORMAT, "required input 0 is empty");
+    ob_free(b);
+    return r;
+}

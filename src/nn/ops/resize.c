@@ -408,7 +408,7 @@ static fc_status resize_ref(const void *params, fc_tensor *const *in, int n_in,
 }
 
 const fc_op_def fc_op_resize = {
-    .name = "Resize", .min_inputs = 2, .max_inputs = 4, .min_outputs = 1, .max_outputs = 1,
+    .name = "Resize", .min_inputs = 1, .max_inputs = 4, .min_outputs = 1, .max_outputs = 1,
     .parse = resize_parse, .shape = resize_shape, .ref = resize_ref, .scratch = resize_scratch,
 };
 
