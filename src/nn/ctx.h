@@ -46,6 +46,7 @@ struct fc_nn_ctx {
     size_t arena_bytes, scratch_offset;
     int n_threads;
     int64_t max_tensor_bytes;
+    int64_t batch;          /* > 1: inputs declared with batch 1 run with this batch */
 };
 
 /* infer.c: shapes of every value for ctx's input shapes; folds nodes whose inputs

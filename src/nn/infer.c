@@ -6,6 +6,7 @@
 #include "nn/ctx.h"
 
 #include "core/alloc.h"
+#include "nn/ops/ops.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,10 @@ static fc_status bind_inputs(fc_nn_ctx *ctx, const fc_shape *shapes, fc_error *e
         char a[128], b[128];
         int ok = got.ndim >= 0 && got.ndim <= FC_MAX_DIMS && (want->ndim == 0 || got.ndim == want->ndim);
         for (int d = 0; ok && d < got.ndim; d++)
-            ok = got.d[d] > 0 && (d >= want->ndim || want->d[d] < 0 || want->d[d] == got.d[d]);
+            ok = got.d[d] > 0 && (d >= want->ndim || want->d[d] < 0 || want->d[d] == got.d[d] ||
+                                  (d == 0 && want->d[0] == 1)); /* a batch of several */
+        if (ok && got.ndim > 0 && want->ndim > 0 && want->d[0] == 1 && got.d[0] > 1)
+            ctx->batch = got.d[0];
         if (!ok)
             return fc_error_set(err, FC_ERR_SHAPE, "input '%s' expects shape %s, got %s%s",
                                 info->name, fc_shape_str(want, a, sizeof a),
@@ -87,6 +91,30 @@ int fc_ctx_add_value(fc_nn_ctx *ctx, fc_dtype dtype, const fc_shape *shape)
     return ctx->n_vals++;
 }
 
+/* A model exported for batch 1 runs at batch N (ctx->batch): a constant Reshape
+ * target that pins the leading dim to 1 while its input leads with N follows the
+ * batch ([1,-1] becomes [N,-1]), as exporters meant. The step reads a copy. */
+static fc_status follow_batch(fc_nn_ctx *ctx, fc_step *s, fc_error *err)
+{
+    const fc_tensor *x = s->in[0], *t = s->n_in > 1 ? s->in[1] : NULL;
+    if (ctx->batch <= 1 || s->node->op != &fc_op_reshape || !t || !ctx->known[s->in_ids[1]] ||
+        t->dtype != FC_DT_INT64 || t->shape.ndim != 1 || t->shape.d[0] < 1 || x->shape.ndim < 1 ||
+        x->shape.d[0] != ctx->batch || ((const int64_t *)t->data)[0] != 1)
+        return FC_OK;
+    int v = fc_ctx_add_value(ctx, FC_DT_INT64, &t->shape);
+    void *copy = v >= 0 ? fc_aligned_alloc((size_t)fc_tensor_bytes(t)) : NULL;
+    if (!copy)
+        return fc_error_set(err, FC_ERR_NOMEM, "context");
+    ctx->folded[ctx->n_folded++] = copy;
+    memcpy(copy, t->data, (size_t)fc_tensor_bytes(t));
+    ((int64_t *)copy)[0] = ctx->batch;
+    ctx->vals[v].data = copy;
+    ctx->known[v] = 1;
+    s->in_ids[1] = v;
+    s->in[1] = &ctx->vals[v];
+    return FC_OK;
+}
+
 static int all_inputs_known(const fc_nn_ctx *ctx, const fc_node *n)
 {
     if (n->op->shape_only)
@@ -138,7 +166,7 @@ fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *e
     ctx->vals = calloc((size_t)ctx->cap_vals, sizeof *ctx->vals);
     ctx->known = calloc((size_t)ctx->cap_vals, 1);
     ctx->nhwc = calloc((size_t)ctx->cap_vals, 1);
-    ctx->folded = calloc((size_t)n_outs + 1, sizeof *ctx->folded);
+    ctx->folded = calloc((size_t)(n_outs + m->n_nodes) + 1, sizeof *ctx->folded);
     ctx->steps = calloc((size_t)m->n_nodes + 1, sizeof *ctx->steps);
     if (!ctx->vals || !ctx->known || !ctx->nhwc || !ctx->folded || !ctx->steps)
         return fc_error_set(err, FC_ERR_NOMEM, "context");
@@ -156,6 +184,8 @@ fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *e
                                n->in, n->n_out, n->out, err)))
             break;
         fc_tensor **in = s->in, **out = s->out;
+        if ((rc = follow_batch(ctx, s, err)))
+            break;
         if ((rc = n->op->shape(n->params, in, n->n_in, out, n->n_out, err))) {
             rc = fc_node_error(err, n);
             break;

@@ -59,7 +59,10 @@ void fc_nn_op_counts(const fc_nn_model *m, void (*fn)(const char *op, int count,
 
 /* Creates a context for the given input shapes (one per input, in input order; NULL
  * takes the declared shapes, which must then be fully known). Infers every shape,
- * folds constants, plans the arena and allocates it. NULL + err on failure. */
+ * folds constants, plans the arena and allocates it. NULL + err on failure.
+ * Batches: an input declared with a leading dim of 1 accepts N > 1 there (several
+ * faces in one call); constant Reshape targets that pin the leading dim to 1 then
+ * follow the batch, as they do in exporters' per-sample graphs. */
 fc_nn_ctx *fc_nn_ctx_new(const fc_nn_model *m, const fc_shape *input_shapes, fc_error *err);
 
 /* Context options. Zero-initialised means the defaults. */

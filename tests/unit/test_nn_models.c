@@ -93,3 +93,39 @@ TEST(nn_model_fr_detect_folds_postprocessing_chain)
     CHECK_MSG(steps <= mi.n_nodes - 38, "%d of %d nodes still run", steps, mi.n_nodes);
     return FC_TEST_PASS;
 }
+
+/* Several faces in one call: a batch of 4 gives each face the embedding it gets alone. */
+TEST(nn_model_fr_feature_batch)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/fr_feature.onnx", fc_test_root());
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        SKIP("models/fr_feature.onnx not present (scripts/setup fetches it)");
+    fclose(f);
+    fc_error err = {0};
+    fc_nn_model *m = fc_nn_load(path, &err);
+    CHECK_MSG(m, "%s", err.msg);
+    const int64_t per = 3 * 112 * 112;
+    fc_shape s4 = fc_shape_make(4, (int64_t[]){4, 3, 112, 112});
+    fc_nn_ctx *c4 = fc_nn_ctx_new(m, &s4, &err), *c1 = fc_nn_ctx_new(m, NULL, &err);
+    float *x = fc_aligned_alloc((size_t)(4 * per) * sizeof(float));
+    fc_test_fill_random(x, 4 * per, 11, -1, 1);
+    fc_tensor in4 = {FC_DT_FLOAT, s4, x}, out4, out1;
+    int ok = c4 && c1 && !fc_nn_run(c4, &in4, &out4, &err) && out4.shape.d[0] == 4 &&
+             out4.shape.d[1] == 512;
+    double worst = 0;
+    for (int b = 0; ok && b < 4; b++) {
+        fc_tensor in1 = {FC_DT_FLOAT, fc_shape_make(4, (int64_t[]){1, 3, 112, 112}), x + b * per};
+        ok = !fc_nn_run(c1, &in1, &out1, &err);
+        double d = ok ? fc_test_max_abs_diff((float *)out4.data + b * 512, out1.data, 512) : 1;
+        worst = d > worst ? d : worst;
+    }
+    fc_aligned_free(x);
+    fc_nn_ctx_free(c4);
+    fc_nn_ctx_free(c1);
+    fc_nn_free(m);
+    CHECK_MSG(ok, "%s", err.msg);
+    CHECK_MSG(worst < 1e-4, "batch and single runs differ by %g", worst);
+    return FC_TEST_PASS;
+}
