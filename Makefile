@@ -81,6 +81,9 @@ $(BUILD)/obj/%.o: %.c | $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+# dnnl.c sets per-thread state in oneDNN's OpenMP workers
+$(BUILD)/obj/src/nn/dnnl.o: CFLAGS += -fopenmp
+
 $(BUILD)/libfc.a: $(LIB_OBJ)
 	ar rcs $@ $^
 

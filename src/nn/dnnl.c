@@ -8,6 +8,7 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <math.h>
 #include <omp.h>
+#include <xmmintrin.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,7 +444,19 @@ void fc_fast_begin_run(const fc_nn_ctx *ctx)
 {
     if (omp_get_max_threads() != ctx->n_threads)
         omp_set_num_threads(ctx->n_threads);
+    /* oneDNN's worker threads flush denormals too (see fc_denormals_off) */
+#pragma omp parallel num_threads(ctx->n_threads)
+    fc_denormals_off();
 }
+
+unsigned fc_denormals_off(void)
+{
+    unsigned saved = _mm_getcsr();
+    _mm_setcsr(saved | 0x8040); /* FTZ | DAZ */
+    return saved;
+}
+
+void fc_denormals_restore(unsigned saved) { _mm_setcsr(saved); }
 
 void fc_fast_free(fc_fast *f)
 {

@@ -53,6 +53,10 @@ fc_nn_ctx *fc_nn_ctx_new_opts(const fc_nn_model *m, const fc_shape *input_shapes
     int reference = (opts && opts->reference) || reference_from_env();
     ctx->max_tensor_bytes = opts && opts->max_tensor_bytes > 0 ? opts->max_tensor_bytes
                                                                 : (int64_t)1 << 32;
+    /* oneDNN sizes its work split for the thread count current when a primitive is
+     * created: set it first (and a context keeps its thread count) */
+    if (!reference)
+        fc_fast_begin_run(ctx);
     if (fc_ctx_infer(ctx, input_shapes, err) || (!reference && fc_fast_compile(ctx, err)) ||
         fc_ctx_plan(ctx, err) || (!reference && fc_fast_bind(ctx, err))) {
         fc_nn_ctx_free(ctx);
@@ -128,11 +132,12 @@ fc_status fc_nn_run(fc_nn_ctx *ctx, const fc_tensor *inputs, fc_tensor *outputs,
         t->data = inputs[i].data;
     }
     void *scratch = ctx->arena + ctx->scratch_offset;
+    unsigned fp_state = fc_denormals_off();
+    fc_status rc = FC_OK;
     fc_fast_begin_run(ctx);
     for (int s = 0; s < ctx->n_steps; s++) {
         const fc_step *st = &ctx->steps[s];
         const fc_node *n = st->node;
-        fc_status rc = FC_OK;
         switch (st->kind) {
         case FC_STEP_ALIAS:
             st->out[0]->data = st->in[0]->data;
@@ -148,10 +153,13 @@ fc_status fc_nn_run(fc_nn_ctx *ctx, const fc_tensor *inputs, fc_tensor *outputs,
             fc_layout_convert(st->in[0], st->out[0], st->kind == FC_STEP_TO_NHWC);
             break;
         }
-        if (rc)
-            return fc_node_error(err, n);
+        if (rc) {
+            fc_node_error(err, n);
+            break;
+        }
     }
-    for (int i = 0; i < m->n_outputs; i++)
+    fc_denormals_restore(fp_state);
+    for (int i = 0; !rc && i < m->n_outputs; i++)
         outputs[i] = ctx->vals[m->outputs[i]];
-    return FC_OK;
+    return rc;
 }
