@@ -5,4 +5,8 @@
 
 int fc_cli_nn(int argc, char **argv);
 
+/* `nn MODEL --bench N ...` (src/cli/nn_bench.c); fc_cli_nn hands over the same
+ * arguments when they contain --bench. */
+int fc_cli_nn_bench(int argc, char **argv);
+
 #endif

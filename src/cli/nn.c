@@ -18,13 +18,23 @@
 static const char usage_text[] =
     "usage: facecluster nn MODEL.onnx --info\n"
     "       facecluster nn MODEL.onnx --input NAME=FILE.npy [--input ...] --out DIR\n"
+    "       facecluster nn MODEL.onnx --bench N [--threads T] [--batch B]\n"
+    "                      [--shape NAME=DIMS ...] [--input NAME=FILE.npy ...]\n"
     "\n"
     "  --info             print inputs, outputs, op counts and parameter count\n"
     "  --input NAME=FILE  a float32/int64 .npy array for input NAME (dynamic dims\n"
     "                     take the array's shape); a model with one input also\n"
     "                     accepts --input FILE\n"
     "  --out DIR          write each output to DIR/<output name>.npy (characters\n"
-    "                     other than letters, digits, '.', '_', '-' become '_')\n";
+    "                     other than letters, digits, '.', '_', '-' become '_')\n"
+    "  --bench N          time N runs of one context after 5 warm-up runs: prints the\n"
+    "                     load time, steps, arena, min/median/p90/max ms, and last\n"
+    "                     `median_ms=<x>`; inputs without --input get seeded random\n"
+    "                     values of the declared shape\n"
+    "  --threads T        threads per run (default: FC_THREADS, else cores)\n"
+    "  --batch B          set dim 0 of the generated inputs to B\n"
+    "  --shape NAME=DIMS  shape of a generated input, e.g. input=1x3x480x640 (needed\n"
+    "                     for dynamic dims; NAME= may be left out for one input)\n";
 
 typedef struct {
     const char *model_path, *out_dir;
@@ -38,10 +48,7 @@ static int parse_args(int argc, char **argv, nn_args *a)
 {
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            fputs(usage_text, stdout);
-            exit(0);
-        } else if (!strcmp(arg, "--info")) {
+        if (!strcmp(arg, "--info")) {
             a->info = 1;
         } else if (!strcmp(arg, "--out") && i + 1 < argc) {
             a->out_dir = argv[++i];
@@ -199,6 +206,21 @@ out:
 
 int fc_cli_nn(int argc, char **argv)
 {
+    int help = 0, bench = 0;
+    for (int i = 0; i < argc; i++) {
+        help |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
+        bench |= !strcmp(argv[i], "--bench");
+    }
+    if (help) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (bench) {
+        int rc = fc_cli_nn_bench(argc, argv);
+        if (rc == 2)
+            fputs(usage_text, stderr);
+        return rc;
+    }
     nn_args a = {0};
     if (parse_args(argc, argv, &a)) {
         fputs(usage_text, stderr);
