@@ -11,7 +11,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"nn", fc_cli_nn, "inspect or run an ONNX model: nn MODEL.onnx --info | --input NAME=X.npy --out DIR"},
+    {"nn", fc_cli_nn, "inspect, run or time an ONNX model: nn MODEL.onnx --info | --input NAME=X.npy --out DIR | --bench N"},
 };
 
 static void usage(FILE *to)

@@ -129,3 +129,32 @@ TEST(nn_model_fr_feature_batch)
     CHECK_MSG(worst < 1e-4, "batch and single runs differ by %g", worst);
     return FC_TEST_PASS;
 }
+
+/* The fast path (oneDNN) allocates nothing of ours per run either. */
+TEST(nn_model_fr_feature_run_allocates_nothing)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/fr_feature.onnx", fc_test_root());
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        SKIP("models/fr_feature.onnx not present (scripts/setup fetches it)");
+    fclose(f);
+    fc_error err = {0};
+    fc_nn_model *m = fc_nn_load(path, &err);
+    CHECK_MSG(m, "%s", err.msg);
+    fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
+    float *x = fc_aligned_alloc(3 * 112 * 112 * sizeof(float));
+    fc_test_fill_random(x, 3 * 112 * 112, 5, -1, 1);
+    fc_tensor in = {FC_DT_FLOAT, fc_shape_make(4, (int64_t[]){1, 3, 112, 112}), x}, out;
+    int ok = ctx && !fc_nn_run(ctx, &in, &out, &err);
+    uint64_t before = fc_alloc_count();
+    for (int i = 0; ok && i < 5; i++)
+        ok = !fc_nn_run(ctx, &in, &out, &err);
+    uint64_t after = fc_alloc_count();
+    fc_aligned_free(x);
+    fc_nn_ctx_free(ctx);
+    fc_nn_free(m);
+    CHECK_MSG(ok, "%s", err.msg);
+    CHECK(after == before);
+    return FC_TEST_PASS;
+}
