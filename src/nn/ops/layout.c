@@ -1,6 +1,7 @@
 /* layout.c - ops that move data without arithmetic: Transpose, Concat, Split, Slice,
  * Gather. All work on float32 and int64 alike (they copy 4- or 8-byte elements). */
 #include "nn/ops/ops.h"
+#include "nn/ops/common.h"
 #include "nn/ops/inspect.h"
 
 #include "core/alloc.h"
@@ -9,30 +10,10 @@
 #include <string.h>
 
 /* Outputs with more elements than this are refused with FC_ERR_LIMIT. */
-#define MAX_NUMEL ((int64_t)1 << 31)
 /* Edge of the square tiles Transpose copies through, for cache locality. */
 #define TILE 32
 
 /* ---- helpers ---------------------------------------------------------------------- */
-
-static fc_status new_params(void **params, size_t size, fc_error *err)
-{
-    *params = calloc(1, size);
-    return *params ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "out of memory");
-}
-
-/* Checks that a shape is well formed and not too large. */
-static fc_status check_numel(const fc_shape *s, fc_error *err)
-{
-    char buf[160];
-    int64_t n = fc_shape_numel(s);
-    if (n < 0)
-        return fc_error_set(err, FC_ERR_SHAPE, "bad shape %s", fc_shape_str(s, buf, sizeof buf));
-    if (n > MAX_NUMEL)
-        return fc_error_set(err, FC_ERR_LIMIT, "shape %s has more than 2^31 elements",
-                            fc_shape_str(s, buf, sizeof buf));
-    return FC_OK;
-}
 
 /* Checks that in[i] is present, holds float32 or int64, and no dim exceeds the size
  * limit (so that, with the element count checked, no product of dims overflows). */
@@ -44,9 +25,9 @@ static fc_status data_input(fc_tensor *const *in, int n_in, int i, fc_error *err
         return fc_error_set(err, FC_ERR_UNSUPPORTED, "input %d has dtype %s", i,
                             fc_dtype_name(in[i]->dtype));
     for (int k = 0; k < in[i]->shape.ndim; k++)
-        if (in[i]->shape.d[k] > MAX_NUMEL)
+        if (in[i]->shape.d[k] > FC_OP_MAX_NUMEL)
             return fc_error_set(err, FC_ERR_LIMIT, "input %d: dim %d is too large", i, k);
-    return check_numel(&in[i]->shape, err);
+    return fc_op_check_numel(&in[i]->shape, err);
 }
 
 /* Reads the constant int64 vector in[i] into *vals / *n. FC_ERR_UNSUPPORTED when it is
@@ -70,7 +51,7 @@ static fc_status const_ints(fc_tensor *const *in, int n_in, int i, const char *w
 }
 
 /* Product of dims [from, to). Callers skip empty tensors, so with every dim at most
- * MAX_NUMEL and the element count checked this does not overflow. */
+ * FC_OP_MAX_NUMEL and the element count checked this does not overflow. */
 static int64_t dims_product(const fc_shape *s, int from, int to)
 {
     int64_t n = 1;
@@ -169,7 +150,7 @@ typedef struct {
 
 static fc_status axis_parse(const fc_attrs *at, void **params, fc_error *err)
 {
-    fc_status rc = new_params(params, sizeof(axis_params), err);
+    fc_status rc = fc_op_new_params(params, sizeof(axis_params), err);
     if (!rc)
         ((axis_params *)*params)->axis = fc_attr_int(at, "axis", 0);
     return rc;
@@ -188,7 +169,7 @@ static fc_status transpose_parse(const fc_attrs *at, void **params, fc_error *er
     int n = fc_attr_ints(at, "perm", &perm);
     if (n > FC_MAX_DIMS)
         return fc_error_set(err, FC_ERR_UNSUPPORTED, "perm has %d > %d entries", n, FC_MAX_DIMS);
-    fc_status rc = new_params(params, sizeof(transpose_params), err);
+    fc_status rc = fc_op_new_params(params, sizeof(transpose_params), err);
     if (rc)
         return rc;
     transpose_params *p = *params;
@@ -288,13 +269,13 @@ static fc_status concat_shape(const void *params, fc_tensor *const *in, int n_in
             return fc_error_set(err, FC_ERR_SHAPE, "cannot concat %s %s and %s %s on axis %d",
                                 fc_dtype_name(in[0]->dtype), fc_shape_str(&s, a, sizeof a),
                                 fc_dtype_name(in[i]->dtype), fc_shape_str(t, b, sizeof b), axis);
-        if (t->d[axis] > MAX_NUMEL - s.d[axis])
+        if (t->d[axis] > FC_OP_MAX_NUMEL - s.d[axis])
             return fc_error_set(err, FC_ERR_LIMIT, "concatenated axis too long");
         s.d[axis] += t->d[axis];
     }
     out[0]->dtype = in[0]->dtype;
     out[0]->shape = s;
-    return check_numel(&s, err);
+    return fc_op_check_numel(&s, err);
 }
 
 static fc_status concat_ref(const void *params, fc_tensor *const *in, int n_in,
@@ -441,7 +422,7 @@ static fc_status slice_parse(const fc_attrs *at, void **params, fc_error *err)
         if (n > FC_MAX_DIMS)
             return fc_error_set(err, FC_ERR_UNSUPPORTED, "%d sliced axes > %d", n, FC_MAX_DIMS);
     }
-    fc_status rc = new_params(params, sizeof(slice_params), err);
+    fc_status rc = fc_op_new_params(params, sizeof(slice_params), err);
     if (rc)
         return rc;
     slice_params *p = *params;
@@ -622,7 +603,7 @@ static fc_status gather_shape(const void *params, fc_tensor *const *in, int n_in
         s.d[s.ndim++] = x->d[i];
     out[0]->dtype = in[0]->dtype;
     out[0]->shape = s;
-    return check_numel(&s, err);
+    return fc_op_check_numel(&s, err);
 }
 
 /* Indices in [-d, d) wrap; others are FC_ERR_ARG, checked before anything is read. */

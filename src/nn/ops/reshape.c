@@ -2,6 +2,7 @@
  * Unsqueeze, Identity, Dropout: alias ops, no kernel) and the shape producers
  * (Shape, Constant, ConstantOfShape). */
 #include "nn/ops/ops.h"
+#include "nn/ops/common.h"
 
 #include "core/alloc.h"
 
@@ -9,28 +10,8 @@
 #include <string.h>
 
 /* Outputs with more elements than this are refused with FC_ERR_LIMIT. */
-#define MAX_NUMEL ((int64_t)1 << 31)
 
 /* ---- helpers ---------------------------------------------------------------------- */
-
-static fc_status new_params(void **params, size_t size, fc_error *err)
-{
-    *params = calloc(1, size);
-    return *params ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "out of memory");
-}
-
-/* Checks that a shape is dense and well formed and not too large. */
-static fc_status check_numel(const fc_shape *s, fc_error *err)
-{
-    char buf[160];
-    int64_t n = fc_shape_numel(s);
-    if (n < 0)
-        return fc_error_set(err, FC_ERR_SHAPE, "bad shape %s", fc_shape_str(s, buf, sizeof buf));
-    if (n > MAX_NUMEL)
-        return fc_error_set(err, FC_ERR_LIMIT, "shape %s has more than 2^31 elements",
-                            fc_shape_str(s, buf, sizeof buf));
-    return FC_OK;
-}
 
 /* Checks that in[i] is present and holds float32 or int64. */
 static fc_status data_input(fc_tensor *const *in, int n_in, int i, fc_error *err)
@@ -40,7 +21,7 @@ static fc_status data_input(fc_tensor *const *in, int n_in, int i, fc_error *err
     if (in[i]->dtype != FC_DT_FLOAT && in[i]->dtype != FC_DT_INT64)
         return fc_error_set(err, FC_ERR_UNSUPPORTED, "input %d has dtype %s", i,
                             fc_dtype_name(in[i]->dtype));
-    return check_numel(&in[i]->shape, err);
+    return fc_op_check_numel(&in[i]->shape, err);
 }
 
 /* Reads the constant int64 vector (or scalar) in[i] into *vals / *n. FC_ERR_UNSUPPORTED
@@ -87,7 +68,7 @@ static fc_status reshape_parse(const fc_attrs *at, void **params, fc_error *err)
     int64_t allowzero = fc_attr_int(at, "allowzero", 0);
     if (allowzero != 0 && allowzero != 1)
         return fc_error_set(err, FC_ERR_FORMAT, "allowzero must be 0 or 1");
-    fc_status rc = new_params(params, sizeof(reshape_params), err);
+    fc_status rc = fc_op_new_params(params, sizeof(reshape_params), err);
     if (!rc)
         ((reshape_params *)*params)->allowzero = (int)allowzero;
     return rc;
@@ -153,7 +134,7 @@ typedef struct {
 
 static fc_status flatten_parse(const fc_attrs *at, void **params, fc_error *err)
 {
-    fc_status rc = new_params(params, sizeof(flatten_params), err);
+    fc_status rc = fc_op_new_params(params, sizeof(flatten_params), err);
     if (!rc)
         ((flatten_params *)*params)->axis = fc_attr_int(at, "axis", 1);
     return rc;
@@ -201,7 +182,7 @@ static fc_status axes_parse(const fc_attrs *at, void **params, fc_error *err)
     int n = at->opset >= 13 ? -1 : fc_attr_ints(at, "axes", &axes);
     if (n > FC_MAX_DIMS)
         return fc_error_set(err, FC_ERR_UNSUPPORTED, "%d axes > %d", n, FC_MAX_DIMS);
-    fc_status rc = new_params(params, sizeof(axes_params), err);
+    fc_status rc = fc_op_new_params(params, sizeof(axes_params), err);
     if (rc)
         return rc;
     axes_params *p = *params;
@@ -354,7 +335,7 @@ typedef struct {
 
 static fc_status shape_parse(const fc_attrs *at, void **params, fc_error *err)
 {
-    fc_status rc = new_params(params, sizeof(shape_params), err);
+    fc_status rc = fc_op_new_params(params, sizeof(shape_params), err);
     if (rc)
         return rc;
     shape_params *p = *params;
@@ -440,13 +421,13 @@ static fc_status constant_view(const fc_attr *a, fc_tensor *t, fc_error *err)
         ok = a->type == FC_ATTR_FLOAT;
         *t = (fc_tensor){FC_DT_FLOAT, {0}, (void *)&a->f};
     } else if (strcmp(a->name, "value_floats") == 0) {
-        ok = a->type == FC_ATTR_FLOATS && a->n <= (size_t)MAX_NUMEL;
+        ok = a->type == FC_ATTR_FLOATS && a->n <= (size_t)FC_OP_MAX_NUMEL;
         *t = (fc_tensor){FC_DT_FLOAT, {.ndim = 1, .d = {(int64_t)a->n}}, (void *)a->floats};
     } else if (strcmp(a->name, "value_int") == 0) {
         ok = a->type == FC_ATTR_INT;
         *t = (fc_tensor){FC_DT_INT64, {0}, (void *)&a->i};
     } else {
-        ok = a->type == FC_ATTR_INTS && a->n <= (size_t)MAX_NUMEL;
+        ok = a->type == FC_ATTR_INTS && a->n <= (size_t)FC_OP_MAX_NUMEL;
         *t = (fc_tensor){FC_DT_INT64, {.ndim = 1, .d = {(int64_t)a->n}}, (void *)a->ints};
     }
     if (!ok)
@@ -454,7 +435,7 @@ static fc_status constant_view(const fc_attr *a, fc_tensor *t, fc_error *err)
     if (t->dtype != FC_DT_FLOAT && t->dtype != FC_DT_INT64)
         return fc_error_set(err, FC_ERR_UNSUPPORTED, "value has dtype %s",
                             fc_dtype_name(t->dtype));
-    return check_numel(&t->shape, err);
+    return fc_op_check_numel(&t->shape, err);
 }
 
 /* Finds the one value attribute of a Constant node. */
@@ -554,7 +535,7 @@ static fc_status fill_parse(const fc_attrs *at, void **params, fc_error *err)
                                 fc_dtype_name(t->dtype));
         v.dtype = t->dtype;
     }
-    fc_status rc = new_params(params, sizeof v, err);
+    fc_status rc = fc_op_new_params(params, sizeof v, err);
     if (!rc)
         *(fill_params *)*params = v;
     return rc;
@@ -575,7 +556,7 @@ static fc_status fill_shape(const void *params, fc_tensor *const *in, int n_in,
         return fc_error_set(err, FC_ERR_UNSUPPORTED, "output rank %lld > %d", (long long)n,
                             FC_MAX_DIMS);
     fc_shape s = fc_shape_make((int)n, v);
-    if ((rc = check_numel(&s, err)))
+    if ((rc = fc_op_check_numel(&s, err)))
         return rc;
     out[0]->dtype = p ? p->dtype : FC_DT_FLOAT;
     out[0]->shape = s;

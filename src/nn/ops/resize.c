@@ -1,13 +1,13 @@
 /* resize.c - Resize and Upsample (nearest and bilinear, with ONNX Runtime's coordinate
  * and rounding rules) and Pad (constant, reflect, edge; negative pads crop). */
 #include "nn/ops/ops.h"
+#include "nn/ops/common.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Outputs with more elements than this are refused with FC_ERR_LIMIT. */
-#define MAX_NUMEL ((int64_t)1 << 31)
 /* A name that we recognise but do not implement. */
 #define UNSUPPORTED_NAME (-1)
 
@@ -34,19 +34,6 @@ static fc_status lookup(const fc_attrs *at, const char *attr, const char *dflt,
     return fc_error_set(err, FC_ERR_FORMAT, "unknown %s '%s'", attr, s);
 }
 
-/* Checks that a shape is well formed and not too large. */
-static fc_status check_numel(const fc_shape *s, fc_error *err)
-{
-    char buf[160];
-    int64_t n = fc_shape_numel(s);
-    if (n < 0)
-        return fc_error_set(err, FC_ERR_SHAPE, "bad shape %s", fc_shape_str(s, buf, sizeof buf));
-    if (n > MAX_NUMEL)
-        return fc_error_set(err, FC_ERR_LIMIT, "shape %s has more than 2^31 elements",
-                            fc_shape_str(s, buf, sizeof buf));
-    return FC_OK;
-}
-
 /* Checks that in[0] is present, float32 or int64, and no dim exceeds the size limit. */
 static fc_status data_input(fc_tensor *const *in, int n_in, fc_error *err)
 {
@@ -56,9 +43,9 @@ static fc_status data_input(fc_tensor *const *in, int n_in, fc_error *err)
         return fc_error_set(err, FC_ERR_UNSUPPORTED, "input has dtype %s",
                             fc_dtype_name(in[0]->dtype));
     for (int k = 0; k < in[0]->shape.ndim; k++)
-        if (in[0]->shape.d[k] > MAX_NUMEL)
+        if (in[0]->shape.d[k] > FC_OP_MAX_NUMEL)
             return fc_error_set(err, FC_ERR_LIMIT, "input dim %d is too large", k);
-    return check_numel(&in[0]->shape, err);
+    return fc_op_check_numel(&in[0]->shape, err);
 }
 
 /* in[i] when present and not empty, else NULL. */
@@ -184,7 +171,7 @@ static fc_status scaled_dim(const resize_params *p, int64_t d, float scale, int6
     if (p->upsample && scale < 1.0f)
         return fc_error_set(err, FC_ERR_FORMAT, "Upsample scale %g < 1", (double)scale);
     float y = (float)d * scale;
-    if (y >= (float)MAX_NUMEL)
+    if (y >= (float)FC_OP_MAX_NUMEL)
         return fc_error_set(err, FC_ERR_LIMIT, "scaled dim %lld * %g is too large",
                             (long long)d, (double)scale);
     *out = (int64_t)y;
@@ -194,7 +181,7 @@ static fc_status scaled_dim(const resize_params *p, int64_t d, float scale, int6
 /* Output dim from a size; the coordinate scale is then size / d. */
 static fc_status sized_dim(int64_t d, int64_t size, int64_t *out, float *scale, fc_error *err)
 {
-    if (size < 0 || size > MAX_NUMEL)
+    if (size < 0 || size > FC_OP_MAX_NUMEL)
         return fc_error_set(err, FC_ERR_SHAPE, "bad size %lld", (long long)size);
     if (d == 0 && size != 0)
         return fc_error_set(err, FC_ERR_SHAPE, "cannot resize an empty axis to %lld",
@@ -235,7 +222,7 @@ static fc_status resize_plan(const resize_params *p, fc_tensor *const *in, int n
         else
             rc = scaled_dim(p, x->d[k], scales[k], &y->d[k], err);
     }
-    return rc ? rc : check_numel(y, err);
+    return rc ? rc : fc_op_check_numel(y, err);
 }
 
 static fc_status resize_shape(const void *params, fc_tensor *const *in, int n_in,
@@ -467,7 +454,7 @@ typedef struct {
 static fc_status pad_axis(int mode, int64_t d, int64_t b, int64_t e, pad_plan *pl, int k,
                           fc_error *err)
 {
-    if (b < -MAX_NUMEL || b > MAX_NUMEL || e < -MAX_NUMEL || e > MAX_NUMEL)
+    if (b < -FC_OP_MAX_NUMEL || b > FC_OP_MAX_NUMEL || e < -FC_OP_MAX_NUMEL || e > FC_OP_MAX_NUMEL)
         return fc_error_set(err, FC_ERR_LIMIT, "pads %lld, %lld are too large", (long long)b,
                             (long long)e);
     int64_t lo = b < 0 ? -b : 0, hi = d - (e < 0 ? -e : 0), kept = hi - lo;
@@ -504,7 +491,7 @@ static fc_status pad_make_plan(const pad_params *p, fc_tensor *const *in, int n_
     pl->shape.ndim = r;
     for (int k = 0; k < r && !rc; k++)
         rc = pad_axis(p->mode, x->d[k], pads[k], pads[k + r], pl, k, err);
-    return rc ? rc : check_numel(&pl->shape, err);
+    return rc ? rc : fc_op_check_numel(&pl->shape, err);
 }
 
 static fc_status pad_shape(const void *params, fc_tensor *const *in, int n_in,
