@@ -112,7 +112,7 @@ static int info(const char *path, const fc_nn_model *m)
     fc_error err = {0};
     fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
     if (ctx) {
-        printf("planned for the declared input shapes: %d nodes run after constant folding, "
+        printf("planned for the declared input shapes: %d steps run after constant folding and fusion, "
                "arena %.1f MiB\n", fc_nn_ctx_n_steps(ctx),
                (double)fc_nn_ctx_arena_bytes(ctx) / (1 << 20));
         for (int i = 0; i < fc_nn_n_outputs(m); i++) {
