@@ -121,9 +121,6 @@ static fc_status make_attr(const fc_fast_desc *d, const fc_step *s, dnnl_primiti
             DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.0f, elt_alg(p->alg), p->alpha, p->beta),
                      "eltwise post-op");
             break;
-        case FC_POST_PRELU:
-            DNNL_TRY(dnnl_post_ops_append_prelu(po, 1 << 1), "prelu post-op");
-            break;
         case FC_POST_ADD:
             md_nhwc(&md, s->in[p->input]);
             DNNL_TRY(dnnl_post_ops_append_binary(po, dnnl_binary_add, &md), "add post-op");
@@ -135,6 +132,20 @@ out:
     if (po)
         dnnl_post_ops_destroy(po);
     return rc;
+}
+
+/* oneDNN's window arguments for x -> y: strides, 0-based dilations, and begin/end
+ * pads. The end pads are the least that yield y's size (never negative), which also
+ * covers ceil_mode's extra window. */
+static void window_args(const fc_window *v, const fc_tensor *x, const fc_tensor *y,
+                        dnnl_dims_t strides, dnnl_dims_t dil, dnnl_dims_t pad_l, dnnl_dims_t pad_r)
+{
+    int64_t pb = (y->shape.d[2] - 1) * v->sh + (v->kh - 1) * v->dh + 1 - x->shape.d[2] - v->pt;
+    int64_t pr = (y->shape.d[3] - 1) * v->sw + (v->kw - 1) * v->dw + 1 - x->shape.d[3] - v->pl;
+    strides[0] = v->sh, strides[1] = v->sw;
+    dil[0] = v->dh - 1, dil[1] = v->dw - 1;
+    pad_l[0] = v->pt, pad_l[1] = v->pl;
+    pad_r[0] = pb > 0 ? pb : 0, pad_r[1] = pr > 0 ? pr : 0;
 }
 
 static fc_status conv_desc(const fc_fast_desc *d, const fc_step *s, dnnl_convolution_desc_t *cd,
@@ -155,10 +166,8 @@ static fc_status conv_desc(const fc_fast_desc *d, const fc_step *s, dnnl_convolu
     }
     dnnl_dims_t bd = {m};
     dnnl_memory_desc_init_by_tag(&bia, 1, bd, dnnl_f32, dnnl_a);
-    int64_t pb = (y->shape.d[2] - 1) * v->sh + (v->kh - 1) * v->dh + 1 - x->shape.d[2] - v->pt;
-    int64_t pr = (y->shape.d[3] - 1) * v->sw + (v->kw - 1) * v->dw + 1 - x->shape.d[3] - v->pl;
-    dnnl_dims_t strides = {v->sh, v->sw}, dil = {v->dh - 1, v->dw - 1},
-                pl = {v->pt, v->pl}, pr_ = {pb > 0 ? pb : 0, pr > 0 ? pr : 0};
+    dnnl_dims_t strides, dil, pl, pr_;
+    window_args(v, x, y, strides, dil, pl, pr_);
     int has_bias = d->b || d->bn[0];
     dnnl_status_t st = dnnl_dilated_convolution_forward_desc_init(
         cd, dnnl_forward_inference, dnnl_convolution_direct, &src, &wei, has_bias ? &bia : NULL,
@@ -176,10 +185,8 @@ static fc_status pool_desc(const fc_fast_desc *d, const fc_step *s, dnnl_pooling
     dnnl_memory_desc_t src, dst;
     md_nhwc(&src, x);
     md_nhwc(&dst, y);
-    int64_t pb = (y->shape.d[2] - 1) * v.sh + (v.kh - 1) * v.dh + 1 - x->shape.d[2] - v.pt;
-    int64_t pr = (y->shape.d[3] - 1) * v.sw + (v.kw - 1) * v.dw + 1 - x->shape.d[3] - v.pl;
-    dnnl_dims_t strides = {v.sh, v.sw}, kernel = {v.kh, v.kw}, dil = {v.dh - 1, v.dw - 1},
-                pl = {v.pt, v.pl}, pr_ = {pb > 0 ? pb : 0, pr > 0 ? pr : 0};
+    dnnl_dims_t strides, dil, pl, pr_, kernel = {v.kh, v.kw};
+    window_args(&v, x, y, strides, dil, pl, pr_);
     dnnl_alg_kind_t alg = d->kind == FC_FAST_MAX_POOL ? dnnl_pooling_max
                                                        : dnnl_pooling_avg_exclude_padding;
     dnnl_status_t st = dnnl_pooling_v2_forward_desc_init(pd, dnnl_forward_inference, alg, &src,
@@ -361,10 +368,7 @@ static fc_status bind_post_ops(fc_fast *f, const fc_step *s, fc_error *err)
     for (int i = 0; !rc && i < f->d.n_post; i++) {
         const fc_post_op *p = &f->d.post[i];
         dnnl_memory_desc_t md;
-        if (p->kind == FC_POST_PRELU) {
-            slope_md(&md, s->out[0]);
-            rc = add_arg(f, DNNL_ARG_ATTR_MULTIPLE_POST_OP(i) | DNNL_ARG_WEIGHTS, &md, p->slope->data, err);
-        } else if (p->kind == FC_POST_ADD) {
+        if (p->kind == FC_POST_ADD) {
             md_nhwc(&md, s->in[p->input]);
             rc = add_arg(f, DNNL_ARG_ATTR_MULTIPLE_POST_OP(i) | DNNL_ARG_SRC_1, &md,
                          s->in[p->input]->data, err);

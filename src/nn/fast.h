@@ -25,7 +25,7 @@ typedef enum {
                           * reference implementation, so it runs on its own) */
 } fc_fast_kind;
 
-typedef enum { FC_POST_ELTWISE, FC_POST_PRELU, FC_POST_ADD } fc_post_kind;
+typedef enum { FC_POST_ELTWISE, FC_POST_ADD } fc_post_kind;
 
 /* Elementwise functions, in oneDNN's terms (fuse.c maps ONNX ops to these). */
 typedef enum {
@@ -47,7 +47,6 @@ typedef struct {
     fc_post_kind kind;
     fc_elt_alg alg;
     float alpha, beta;
-    const fc_tensor *slope; /* PRelu: C floats */
     int input;              /* ADD: which step input is the addend */
 } fc_post_op;
 

@@ -24,6 +24,7 @@ typedef struct {
     int *emit_at;       /* per group (indexed by head step): the step it replaces */
     fc_step *built;     /* per group: the fast step */
     int *nhwc_of;       /* per value: id of its NHWC copy, or -1 */
+    int *orig_of;       /* per NHWC copy: the value it copies */
     unsigned char *fast_out; /* per value: produced by a fast step (NHWC only so far) */
 } fuser;
 
@@ -157,8 +158,10 @@ static int nhwc_id(fuser *f, int v)
 {
     if (f->nhwc_of[v] < 0) {
         f->nhwc_of[v] = fc_ctx_add_value(f->ctx, FC_DT_FLOAT, &f->ctx->vals[v].shape);
-        if (f->nhwc_of[v] >= 0)
+        if (f->nhwc_of[v] >= 0) {
             f->ctx->nhwc[f->nhwc_of[v]] = 1;
+            f->orig_of[f->nhwc_of[v]] = v;
+        }
     }
     return f->nhwc_of[v];
 }
@@ -319,22 +322,16 @@ static fc_status emit(fuser *f, fc_step *out, int *n_out, fc_error *err)
             int id = b->in_ids[k];
             if (!f->ctx->nhwc[id] || ready[id])
                 continue;
-            int v = -1; /* the value whose copy this is */
-            for (int w = 0; w < f->ctx->m->n_values && v < 0; w++)
-                if (f->nhwc_of[w] == id)
-                    v = w;
-            if (v >= 0 && !f->fast_out[v])
+            int v = f->orig_of[id];
+            if (!f->fast_out[v])
                 rc = emit_convert(f, out, n_out, v, 1, b->node, err);
             ready[id] = 1;
         }
-        int y = -1;
-        for (int w = 0; w < f->ctx->m->n_values && y < 0; w++)
-            if (f->nhwc_of[w] == b->out_ids[0])
-                y = w;
+        int y = f->orig_of[b->out_ids[0]];
         out[(*n_out)++] = *b;
         ready[b->out_ids[0]] = 1;
         memset(b, 0, sizeof *b);
-        if (!rc && y >= 0 && needs_nchw(f, y))
+        if (!rc && needs_nchw(f, y))
             rc = emit_convert(f, out, n_out, y, 0, out[*n_out - 1].node, err);
     }
     free(ready);
@@ -384,9 +381,10 @@ fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err)
     f.emit_at = calloc((size_t)f.n + 1, sizeof *f.emit_at);
     f.built = calloc((size_t)f.n + 1, sizeof *f.built);
     f.nhwc_of = malloc(((size_t)nv + 1) * sizeof *f.nhwc_of);
+    f.orig_of = calloc((size_t)nv + 1, sizeof *f.orig_of);
     f.fast_out = calloc((size_t)nv + 1, 1);
     out = calloc((size_t)(f.n + 2 * nv) + 1, sizeof *out);
-    if (!rc && (!f.group_of || !f.emit_at || !f.built || !f.nhwc_of || !f.fast_out || !out))
+    if (!rc && (!f.group_of || !f.emit_at || !f.built || !f.nhwc_of || !f.orig_of || !f.fast_out || !out))
         rc = fc_error_set(err, FC_ERR_NOMEM, "fusing");
     if (rc)
         goto done;
@@ -422,6 +420,7 @@ done:
     free(f.emit_at);
     free(f.built);
     free(f.nhwc_of);
+    free(f.orig_of);
     free(f.fast_out);
     return rc;
 }

@@ -7,6 +7,7 @@
  * padding is handled by clipping each kernel tap to the output columns it reaches,
  * never by branching inside that loop. */
 #include "nn/ops/ops.h"
+#include "nn/ops/common.h"
 #include "nn/ops/inspect.h"
 
 #include "core/alloc.h"
@@ -22,12 +23,10 @@
 /* Columns of a 1x1 convolution processed per block: a block of outputs stays in L1. */
 #define POINTWISE_BLOCK 512
 
-typedef enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID } pad_mode;
-
 /* Parsed attributes; per-axis arrays are in ONNX order (axis 0 = H, or L for 1-D). */
 typedef struct {
     int rank;                 /* spatial rank the list attributes imply; 0: from W */
-    pad_mode mode;
+    fc_pad_mode mode;
     int64_t group;
     int has_kernel;
     int64_t kernel[2];
@@ -47,22 +46,6 @@ typedef struct {
 } conv_geom;
 
 /* ---- attributes ---------------------------------------------------------------- */
-
-static fc_status parse_pad_mode(const fc_attrs *at, pad_mode *mode, fc_error *err)
-{
-    static const char *const names[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
-    const char *s = fc_attr_str(at, "auto_pad", "NOTSET");
-    if (s[0] == '\0') {
-        *mode = PAD_NOTSET;
-        return FC_OK;
-    }
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *mode = (pad_mode)i;
-            return FC_OK;
-        }
-    return fc_error_set(err, FC_ERR_FORMAT, "unknown auto_pad '%s'", s);
-}
 
 /* Reads an optional ints attribute holding per_axis values per spatial axis into
  * dst (n values), checking them against *rank (set from the first list seen) and
@@ -102,7 +85,7 @@ static fc_status parse_common(const fc_attrs *at, conv_params *p, fc_error *err)
     int64_t pads[4] = {0};
     fc_status rc;
     p->strides[0] = p->strides[1] = p->dilations[0] = p->dilations[1] = 1;
-    if ((rc = parse_pad_mode(at, &p->mode, err)))
+    if ((rc = fc_op_parse_auto_pad(at, &p->mode, err)))
         return rc;
     p->group = fc_attr_int(at, "group", 1);
     if (p->group < 1 || p->group > DIM_MAX)
@@ -132,7 +115,7 @@ static fc_status conv_parse(const fc_attrs *at, void **params, fc_error *err)
         goto out;
     /* ONNX Runtime rejects this too (ConvTranspose it does support). */
     for (int i = 0; i < p->rank; i++)
-        if (p->dilations[i] != 1 && (p->mode == PAD_SAME_UPPER || p->mode == PAD_SAME_LOWER)) {
+        if (p->dilations[i] != 1 && (p->mode == FC_PAD_SAME_UPPER || p->mode == FC_PAD_SAME_LOWER)) {
             rc = fc_error_set(err, FC_ERR_UNSUPPORTED,
                               "dilations with auto_pad SAME_* are not supported");
             goto out;
@@ -233,16 +216,16 @@ static fc_status check_inputs(const conv_params *p, fc_tensor *const *in, int n_
 static int64_t conv_axis(const conv_params *p, int axis, int64_t in, int64_t k, int64_t *pad)
 {
     int64_t s = p->strides[axis], dk = (k - 1) * p->dilations[axis] + 1;
-    if (p->mode == PAD_SAME_UPPER || p->mode == PAD_SAME_LOWER) {
+    if (p->mode == FC_PAD_SAME_UPPER || p->mode == FC_PAD_SAME_LOWER) {
         int64_t out = (in + s - 1) / s, total = (out - 1) * s + dk - in;
         if (total < 0)
             total = 0;
-        *pad = p->mode == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+        *pad = p->mode == FC_PAD_SAME_UPPER ? total / 2 : total - total / 2;
         return out > 0 ? out : -1;
     }
     int64_t span = in - dk;
     *pad = 0;
-    if (p->mode == PAD_NOTSET) {
+    if (p->mode == FC_PAD_NOTSET) {
         *pad = p->pad_begin[axis];
         span += p->pad_begin[axis] + p->pad_end[axis];
     }
@@ -261,9 +244,9 @@ static int64_t deconv_axis(const conv_params *p, int axis, int rank, int64_t in,
     *pad = 0;
     if (p->n_out_shape)
         out = p->out_shape[p->n_out_shape - rank + axis];
-    else if (p->mode == PAD_SAME_UPPER || p->mode == PAD_SAME_LOWER)
+    else if (p->mode == FC_PAD_SAME_UPPER || p->mode == FC_PAD_SAME_LOWER)
         out = in * s < full ? in * s : full;
-    else if (p->mode == PAD_VALID)
+    else if (p->mode == FC_PAD_VALID)
         return full;
     else {
         *pad = p->pad_begin[axis];
@@ -271,7 +254,7 @@ static int64_t deconv_axis(const conv_params *p, int axis, int rank, int64_t in,
         return full > 0 ? full : -1;
     }
     int64_t total = full - out > 0 ? full - out : 0;
-    *pad = p->mode == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+    *pad = p->mode == FC_PAD_SAME_UPPER ? total / 2 : total - total / 2;
     return out > 0 ? out : -1;
 }
 

@@ -30,26 +30,6 @@ static fc_status data_input(fc_tensor *const *in, int n_in, int i, fc_error *err
     return fc_op_check_numel(&in[i]->shape, err);
 }
 
-/* Reads the constant int64 vector in[i] into *vals / *n. FC_ERR_UNSUPPORTED when it is
- * a run-time value, since output shapes depend on it. */
-static fc_status const_ints(fc_tensor *const *in, int n_in, int i, const char *what,
-                            const int64_t **vals, int64_t *n, fc_error *err)
-{
-    char buf[160];
-    if (i >= n_in || !in[i])
-        return fc_error_set(err, FC_ERR_FORMAT, "input '%s' is missing", what);
-    const fc_tensor *t = in[i];
-    if (t->dtype != FC_DT_INT64 || t->shape.ndim > 1)
-        return fc_error_set(err, FC_ERR_SHAPE, "'%s' must be a 1-D int64 tensor, not %s %s",
-                            what, fc_dtype_name(t->dtype),
-                            fc_shape_str(&t->shape, buf, sizeof buf));
-    if (!t->data)
-        return fc_error_set(err, FC_ERR_UNSUPPORTED, "shape input '%s' must be constant", what);
-    *n = fc_shape_numel(&t->shape);
-    *vals = t->data;
-    return *n < 0 ? fc_error_set(err, FC_ERR_SHAPE, "bad '%s' shape", what) : FC_OK;
-}
-
 /* Product of dims [from, to). Callers skip empty tensors, so with every dim at most
  * FC_OP_MAX_NUMEL and the element count checked this does not overflow. */
 static int64_t dims_product(const fc_shape *s, int from, int to)
@@ -343,7 +323,7 @@ static fc_status split_shape(const void *params, fc_tensor *const *in, int n_in,
     if (rc)
         return rc;
     if (p->from_input && n_in > 1 && in[1] && fc_shape_numel(&in[1]->shape) != 0 &&
-        (rc = const_ints(in, n_in, 1, "split", &sizes, &n, err)))
+        (rc = fc_op_const_ints(in, n_in, 1, "split", &sizes, &n, err)))
         return rc;
     const fc_shape *x = &in[0]->shape;
     int axis = fc_axis(p->axis, x->ndim);
@@ -455,7 +435,7 @@ static fc_status slice_get_args(const slice_params *p, fc_tensor *const *in, int
         *dst[i] = NULL;
         if (i >= 2 && (i + 1 >= n_in || !in[i + 1]))
             continue; /* axes and steps are optional */
-        fc_status rc = const_ints(in, n_in, i + 1, names[i], dst[i], &n, err);
+        fc_status rc = fc_op_const_ints(in, n_in, i + 1, names[i], dst[i], &n, err);
         if (rc)
             return rc;
         if (i > 0 && n != a->n)

@@ -6,6 +6,7 @@
  * taps that fall inside the input, so padding never enters a max and never needs a
  * branch in the inner loop. */
 #include "nn/ops/ops.h"
+#include "nn/ops/common.h"
 #include "nn/ops/inspect.h"
 
 #include <float.h>
@@ -17,12 +18,10 @@
  * few of them stay far from int64 overflow. */
 #define DIM_MAX INT32_MAX
 
-typedef enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID } pad_mode;
-
 /* Parsed attributes; per-axis arrays are in ONNX order (axis 0 = H, or L for 1-D). */
 typedef struct {
     int rank;                 /* spatial rank: the length of kernel_shape */
-    pad_mode mode;
+    fc_pad_mode mode;
     int ceil_mode, count_include_pad;
     int64_t kernel[2], strides[2], dilations[2];
     int64_t pad_begin[2], pad_end[2];
@@ -36,22 +35,6 @@ typedef struct {
 } pool_geom;
 
 /* ---- attributes ---------------------------------------------------------------- */
-
-static fc_status parse_pad_mode(const fc_attrs *at, pad_mode *mode, fc_error *err)
-{
-    static const char *const names[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
-    const char *s = fc_attr_str(at, "auto_pad", "NOTSET");
-    if (s[0] == '\0') {
-        *mode = PAD_NOTSET;
-        return FC_OK;
-    }
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *mode = (pad_mode)i;
-            return FC_OK;
-        }
-    return fc_error_set(err, FC_ERR_FORMAT, "unknown auto_pad '%s'", s);
-}
 
 /* Reads an optional ints attribute of rank*per_axis values in [lo, DIM_MAX] into
  * dst; an absent or empty list leaves dst alone. */
@@ -120,14 +103,14 @@ static fc_status pool_parse(const fc_attrs *at, void **params, fc_error *err)
         rc = fc_error_set(err, FC_ERR_UNSUPPORTED, "storage_order = 1 is not supported");
         goto out;
     }
-    if ((rc = parse_pad_mode(at, &p->mode, err)) || (rc = parse_kernel(at, p, err)) ||
+    if ((rc = fc_op_parse_auto_pad(at, &p->mode, err)) || (rc = parse_kernel(at, p, err)) ||
         (rc = parse_axes(at, "strides", 1, 1, p->rank, p->strides, err)) ||
         (rc = parse_axes(at, "dilations", 1, 1, p->rank, p->dilations, err)) ||
         (rc = parse_pads(at, p, err)))
         goto out;
     /* ONNX Runtime pads these with the undilated kernel, against the spec. */
     for (int i = 0; i < p->rank; i++)
-        if (p->dilations[i] != 1 && (p->mode == PAD_SAME_UPPER || p->mode == PAD_SAME_LOWER)) {
+        if (p->dilations[i] != 1 && (p->mode == FC_PAD_SAME_UPPER || p->mode == FC_PAD_SAME_LOWER)) {
             rc = fc_error_set(err, FC_ERR_UNSUPPORTED,
                               "dilations with auto_pad SAME_* are not supported");
             goto out;
@@ -163,15 +146,15 @@ static int64_t pool_axis(const pool_params *p, int axis, int64_t in, int64_t *pb
 {
     int64_t s = p->strides[axis], dk = (p->kernel[axis] - 1) * p->dilations[axis] + 1;
     *pb = *pe = 0;
-    if (p->mode == PAD_SAME_UPPER || p->mode == PAD_SAME_LOWER) {
+    if (p->mode == FC_PAD_SAME_UPPER || p->mode == FC_PAD_SAME_LOWER) {
         int64_t out = (in + s - 1) / s, total = (out - 1) * s + dk - in;
         if (total < 0)
             total = 0;
-        *pb = p->mode == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+        *pb = p->mode == FC_PAD_SAME_UPPER ? total / 2 : total - total / 2;
         *pe = total - *pb;
         return out > 0 ? out : -1;
     }
-    if (p->mode == PAD_NOTSET)
+    if (p->mode == FC_PAD_NOTSET)
         *pb = p->pad_begin[axis], *pe = p->pad_end[axis];
     int64_t span = in + *pb + *pe - dk;
     if (span < 0)

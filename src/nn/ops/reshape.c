@@ -24,26 +24,6 @@ static fc_status data_input(fc_tensor *const *in, int n_in, int i, fc_error *err
     return fc_op_check_numel(&in[i]->shape, err);
 }
 
-/* Reads the constant int64 vector (or scalar) in[i] into *vals / *n. FC_ERR_UNSUPPORTED
- * when it is a run-time value, since output shapes depend on it. */
-static fc_status const_ints(fc_tensor *const *in, int n_in, int i, const char *what,
-                            const int64_t **vals, int64_t *n, fc_error *err)
-{
-    char buf[160];
-    if (i >= n_in || !in[i])
-        return fc_error_set(err, FC_ERR_FORMAT, "input '%s' is missing", what);
-    const fc_tensor *t = in[i];
-    if (t->dtype != FC_DT_INT64 || t->shape.ndim > 1)
-        return fc_error_set(err, FC_ERR_SHAPE, "'%s' must be a 1-D int64 tensor, not %s %s",
-                            what, fc_dtype_name(t->dtype),
-                            fc_shape_str(&t->shape, buf, sizeof buf));
-    if (!t->data)
-        return fc_error_set(err, FC_ERR_UNSUPPORTED, "shape input '%s' must be constant", what);
-    *n = fc_shape_numel(&t->shape);
-    *vals = t->data;
-    return *n < 0 ? fc_error_set(err, FC_ERR_SHAPE, "bad '%s' shape", what) : FC_OK;
-}
-
 /* Output 0 has input 0's dtype and the given shape. */
 static fc_status set_alias_out(fc_tensor *const *in, fc_tensor *const *out, const fc_shape *s,
                                fc_error *err)
@@ -85,7 +65,7 @@ static fc_status reshape_shape(const void *params, fc_tensor *const *in, int n_i
     int infer = -1;
     FC_UNUSED(n_out);
     fc_status rc = data_input(in, n_in, 0, err);
-    if (rc || (rc = const_ints(in, n_in, 1, "shape", &v, &n, err)))
+    if (rc || (rc = fc_op_const_ints(in, n_in, 1, "shape", &v, &n, err)))
         return rc;
     if (n > FC_MAX_DIMS)
         return fc_error_set(err, FC_ERR_UNSUPPORTED, "target rank %lld > %d", (long long)n,
@@ -205,7 +185,7 @@ static fc_status get_axes(const axes_params *p, fc_tensor *const *in, int n_in,
     }
     if (n_in < 2 || !in[1])
         return FC_OK;
-    fc_status rc = const_ints(in, n_in, 1, "axes", axes, n, err);
+    fc_status rc = fc_op_const_ints(in, n_in, 1, "axes", axes, n, err);
     if (!rc && *n > FC_MAX_DIMS)
         return fc_error_set(err, FC_ERR_UNSUPPORTED, "%lld axes > %d", (long long)*n,
                             FC_MAX_DIMS);
@@ -549,7 +529,7 @@ static fc_status fill_shape(const void *params, fc_tensor *const *in, int n_in,
     const int64_t *v;
     int64_t n;
     FC_UNUSED(n_out);
-    fc_status rc = const_ints(in, n_in, 0, "input", &v, &n, err);
+    fc_status rc = fc_op_const_ints(in, n_in, 0, "input", &v, &n, err);
     if (rc)
         return rc;
     if (n > FC_MAX_DIMS)
