@@ -23,17 +23,33 @@ static const model_case cases[] = {
     {"fr_liveness.onnx", 1, {{1, 3, 0}}},
 };
 
-static int check_model(const model_case *c)
+/* Loads models/<file>; NULL (with *skip set) when scripts/setup has not fetched it. */
+static fc_nn_model *load_default(const char *file, int *skip, fc_error *err)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/models/%s", fc_test_root(), c->file);
+    snprintf(path, sizeof path, "%s/models/%s", fc_test_root(), file);
     FILE *f = fopen(path, "rb");
+    *skip = !f;
     if (!f)
-        SKIP("models/%s not present (scripts/setup fetches it)", c->file);
+        return NULL;
     fclose(f);
+    return fc_nn_load(path, err);
+}
+
+#define LOAD_DEFAULT_OR_SKIP(m, file, err)                                              \
+    do {                                                                                \
+        int skip_;                                                                      \
+        (m) = load_default((file), &skip_, (err));                                      \
+        if (skip_)                                                                      \
+            SKIP("models/%s not present (scripts/setup fetches it)", (file));           \
+        CHECK_MSG((m), "%s", (err)->msg);                                               \
+    } while (0)
+
+static int check_model(const model_case *c)
+{
     fc_error err = {0};
-    fc_nn_model *m = fc_nn_load(path, &err);
-    CHECK_MSG(m, "%s", err.msg);
+    fc_nn_model *m;
+    LOAD_DEFAULT_OR_SKIP(m, c->file, &err);
     fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
     if (!ctx) {
         fc_nn_free(m);
@@ -72,15 +88,9 @@ TEST(nn_model_fr_liveness) { return check_model(&cases[3]); }
 
 TEST(nn_model_fr_detect_folds_postprocessing_chain)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/models/fr_detect.onnx", fc_test_root());
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        SKIP("models/fr_detect.onnx not present (scripts/setup fetches it)");
-    fclose(f);
     fc_error err = {0};
-    fc_nn_model *m = fc_nn_load(path, &err);
-    CHECK_MSG(m, "%s", err.msg);
+    fc_nn_model *m;
+    LOAD_DEFAULT_OR_SKIP(m, "fr_detect.onnx", &err);
     fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
     CHECK_MSG(ctx, "%s", err.msg);
     fc_nn_model_info mi;
@@ -97,15 +107,9 @@ TEST(nn_model_fr_detect_folds_postprocessing_chain)
 /* Several faces in one call: a batch of 4 gives each face the embedding it gets alone. */
 TEST(nn_model_fr_feature_batch)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/models/fr_feature.onnx", fc_test_root());
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        SKIP("models/fr_feature.onnx not present (scripts/setup fetches it)");
-    fclose(f);
     fc_error err = {0};
-    fc_nn_model *m = fc_nn_load(path, &err);
-    CHECK_MSG(m, "%s", err.msg);
+    fc_nn_model *m;
+    LOAD_DEFAULT_OR_SKIP(m, "fr_feature.onnx", &err);
     const int64_t per = 3 * 112 * 112;
     fc_shape s4 = fc_shape_make(4, (int64_t[]){4, 3, 112, 112});
     fc_nn_ctx *c4 = fc_nn_ctx_new(m, &s4, &err), *c1 = fc_nn_ctx_new(m, NULL, &err);
@@ -133,15 +137,9 @@ TEST(nn_model_fr_feature_batch)
 /* The fast path (oneDNN) allocates nothing of ours per run either. */
 TEST(nn_model_fr_feature_run_allocates_nothing)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/models/fr_feature.onnx", fc_test_root());
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        SKIP("models/fr_feature.onnx not present (scripts/setup fetches it)");
-    fclose(f);
     fc_error err = {0};
-    fc_nn_model *m = fc_nn_load(path, &err);
-    CHECK_MSG(m, "%s", err.msg);
+    fc_nn_model *m;
+    LOAD_DEFAULT_OR_SKIP(m, "fr_feature.onnx", &err);
     fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
     float *x = fc_aligned_alloc(3 * 112 * 112 * sizeof(float));
     fc_test_fill_random(x, 3 * 112 * 112, 5, -1, 1);
