@@ -1,0 +1,112 @@
+/* image.h - decoded photos: 8-bit RGB pixels in the displayed orientation.
+ *
+ * Decoders distrust their input: the size limits are checked from the header before
+ * any pixel buffer is allocated, every size product is checked for overflow, and a
+ * bad file gives NULL plus a reason, never a crash.
+ *
+ *   fc_error err = {0};
+ *   fc_decode_opts opts = fc_decode_opts_default();
+ *   opts.min_long_side = 1280;                  // JPEG may decode at 1/2..1/8
+ *   fc_image *img = fc_image_decode(bytes, len, &opts, &err);
+ *   ... img->rgb, img->width, img->height, img->scale ...
+ *   fc_image_free(img);
+ */
+#ifndef FC_IMAGE_IMAGE_H
+#define FC_IMAGE_IMAGE_H
+
+#include "core/status.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    FC_IMAGE_UNKNOWN = 0,
+    FC_IMAGE_JPEG,
+    FC_IMAGE_PNG,
+    FC_IMAGE_WEBP,
+    FC_IMAGE_HEIF,
+    FC_IMAGE_BMP,
+    FC_IMAGE_TIFF,
+    FC_IMAGE_GIF,
+} fc_image_format;
+
+/* Interleaved RGB, 3 bytes per pixel, rows `stride` bytes apart (stride >= 3*width). */
+typedef struct {
+    int width, height;
+    int stride;
+    uint8_t *rgb;
+    /* Decoded images only: full-resolution displayed pixels per pixel of this image
+     * (1, or 2/4/8 when a JPEG was DCT-scaled), and the full-resolution displayed
+     * size. A point (x, y) here is (x * scale, y * scale) in the original photo. */
+    float scale;
+    int full_width, full_height;
+} fc_image;
+
+typedef struct {
+    size_t max_bytes;    /* MAX_IMAGE_SIZE_BYTES; 0: no limit */
+    uint64_t max_pixels; /* MAX_IMAGE_PIXELS, width*height as stored; 0: no limit */
+} fc_image_limits;
+
+/* What the header says, without decoding pixels. */
+typedef struct {
+    fc_image_format format;
+    int width, height;  /* as stored */
+    int orientation;    /* EXIF orientation 1..8 (1 when absent) */
+    int display_width;  /* after orientation: width and height swap for 5..8 */
+    int display_height;
+} fc_image_info;
+
+typedef struct {
+    fc_image_limits limits;
+    /* 0: full resolution. Otherwise a decoder that can scale while decoding (JPEG's
+     * DCT scaling at 1/2, 1/4, 1/8) may return fewer pixels, as long as the long
+     * side stays >= min_long_side; img->scale says by how much. */
+    int min_long_side;
+    int ignore_orientation; /* 1: keep the stored orientation (tests, tools) */
+} fc_decode_opts;
+
+/* Defaults: limits from MAX_IMAGE_SIZE_BYTES (20 MB) and MAX_IMAGE_PIXELS (50 MP)
+ * in the environment, full resolution, EXIF orientation applied. */
+fc_decode_opts fc_decode_opts_default(void);
+
+/* The format, judged by the bytes (never by a file name); FC_IMAGE_UNKNOWN if none. */
+fc_image_format fc_image_sniff(const uint8_t *data, size_t len);
+const char *fc_image_format_name(fc_image_format f); /* "jpeg", ..., "unknown" */
+
+/* Reads the header: format, stored size, EXIF orientation. Checks the limits
+ * (FC_ERR_LIMIT naming the limit and the size). */
+fc_status fc_image_probe(const uint8_t *data, size_t len, const fc_image_limits *limits,
+                         fc_image_info *out, fc_error *err);
+
+/* Decodes to RGB in the displayed orientation. Grey, palette, CMYK and 16-bit input
+ * become 8-bit RGB; alpha is dropped; GIF gives its first frame. NULL + err for a
+ * file that is unreadable, truncated, unsupported or over a limit. Free with
+ * fc_image_free. */
+fc_image *fc_image_decode(const uint8_t *data, size_t len, const fc_decode_opts *opts,
+                          fc_error *err);
+
+/* Reads a file (refusing one over opts->limits.max_bytes before reading it) and
+ * decodes it. */
+fc_image *fc_image_load(const char *path, const fc_decode_opts *opts, fc_error *err);
+
+/* A new zero-filled width x height image (scale 1); NULL + err on bad size or memory. */
+fc_image *fc_image_new(int width, int height, fc_error *err);
+void fc_image_free(fc_image *img);
+
+/* Applies EXIF orientation 1..8 (the transform that makes the stored pixels display
+ * upright); returns a new image, or NULL + err. */
+fc_image *fc_image_orient(const fc_image *src, int orientation, fc_error *err);
+
+/* Resizes src into dst (dst's width/height/stride/rgb set by the caller): box
+ * (area) averaging when shrinking, bilinear when enlarging, per axis. */
+void fc_image_resize(const fc_image *src, fc_image *dst);
+
+/* Bilinear affine warp: for each pixel (x, y) of dst, samples src at
+ * (m[0]*x + m[1]*y + m[2], m[3]*x + m[4]*y + m[5]) (pixel centres at integers);
+ * outside src is black. */
+void fc_image_warp_affine(const fc_image *src, const float m[6], fc_image *dst);
+
+/* Writes an 8-bit RGB PNG. */
+fc_status fc_image_write_png(const fc_image *img, const char *path, fc_error *err);
+
+#endif
