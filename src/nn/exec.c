@@ -150,7 +150,10 @@ fc_status fc_nn_run(fc_nn_ctx *ctx, const fc_tensor *inputs, fc_tensor *outputs,
             break;
         case FC_STEP_TO_NHWC:
         case FC_STEP_TO_NCHW:
-            fc_layout_convert(st->in[0], st->out[0], st->kind == FC_STEP_TO_NHWC);
+            if (st->fast)
+                rc = fc_fast_run(st, err);
+            else
+                fc_layout_convert(st->in[0], st->out[0], st->kind == FC_STEP_TO_NHWC);
             break;
         }
         if (rc) {

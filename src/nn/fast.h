@@ -23,6 +23,11 @@ typedef enum {
     FC_FAST_CONCAT,      /* along channels */
     FC_FAST_PRELU,       /* per-channel slope (as a conv post-op oneDNN 2.6 only has a
                           * reference implementation, so it runs on its own) */
+    FC_FAST_CHANNELS,    /* a per-pixel channel gather: a channel Slice, a channel
+                          * shuffle (Reshape, Transpose, Reshape), or both; own kernel */
+    FC_FAST_REPEAT,      /* nearest upsampling by integer factors; own kernel */
+    FC_FAST_TO_NHWC,     /* the layout conversion steps, as oneDNN reorders */
+    FC_FAST_TO_NCHW,
 } fc_fast_kind;
 
 typedef enum { FC_POST_ELTWISE, FC_POST_ADD } fc_post_kind;
@@ -63,6 +68,10 @@ typedef struct {
     float alpha, beta;
     fc_bin_alg bin;              /* BINARY: in[1] may broadcast as [1,C,1,1] or [1] */
     const fc_tensor *slope;      /* PRELU: C floats */
+    int64_t rep_h, rep_w;        /* REPEAT: factors */
+    int64_t ch_first;            /* CHANNELS: output channel j reads input channel */
+    int64_t ch_groups;           /* shuffle(ch_first + j), where shuffle(c) with g groups
+                                  * of C/g is (c % g) * (C/g) + c / g; g = 0: identity */
     int n_post;
     fc_post_op post[FC_FAST_MAX_POST];
 } fc_fast_desc;
@@ -71,6 +80,9 @@ typedef struct {
  * shapes already inferred); FC_ERR_UNSUPPORTED when oneDNN declines it, in which
  * case the caller keeps the reference steps. */
 fc_status fc_fast_create(fc_nn_ctx *ctx, fc_step *s, const fc_fast_desc *d, fc_error *err);
+/* dnnl.c: a oneDNN reorder for conversion step s (FC_STEP_TO_NHWC or _TO_NCHW);
+ * without one the step runs fc_layout_convert. */
+fc_status fc_fast_create_convert(fc_nn_ctx *ctx, fc_step *s, fc_error *err);
 /* dnnl.c: binds every fast step to its planned memory; prepares weights once. */
 fc_status fc_fast_bind(fc_nn_ctx *ctx, fc_error *err);
 /* dnnl.c: runs a fast step. */
@@ -93,5 +105,12 @@ fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err);
 
 /* nhwc.c: copies a 4-D float tensor between NCHW and NHWC (to_nhwc says which way). */
 void fc_layout_convert(const fc_tensor *in, fc_tensor *out, int to_nhwc);
+
+/* nhwc.c: NHWC out[p, j] = in[p, map[j]] for every pixel p; a map of consecutive
+ * channels copies rows. */
+void fc_channel_gather(const fc_tensor *in, fc_tensor *out, const int *map);
+
+/* nhwc.c: NHWC nearest upsampling, out[y, x] = in[y / rh, x / rw]. */
+void fc_repeat_pixels(const fc_tensor *in, fc_tensor *out, int64_t rh, int64_t rw);
 
 #endif

@@ -26,6 +26,11 @@ typedef struct {
     int *nhwc_of;       /* per value: id of its NHWC copy, or -1 */
     int *orig_of;       /* per NHWC copy: the value it copies */
     unsigned char *fast_out; /* per value: produced by a fast step (NHWC only so far) */
+    int *shuf_src;      /* per value: when it is a channel shuffle that only channel
+                         * Slices read, the shuffled value (they gather from it), or -1 */
+    int64_t *shuf_g;    /* per value: that shuffle's group count */
+    fc_status rc;       /* a failure that leaves the steps inconsistent, */
+    fc_error fail;      /* and why */
 } fuser;
 
 static int n_users(const fuser *f, int v)
@@ -212,14 +217,107 @@ static void ungroup(fuser *f, int g)
     memset(&f->built[g], 0, sizeof f->built[g]);
 }
 
+/* A channel shuffle starting at step i: Reshape [N,C,H,W] -> [N,g,C/g,H,W], Transpose
+ * (0,2,1,3,4), Reshape back to [N,C,H,W]. Returns the last step and g, or -1. */
+static int match_shuffle(const fuser *f, int i, int64_t *groups)
+{
+    const fc_step *a = step(f, i);
+    int perm[FC_MAX_DIMS];
+    fc_error ignored = {0};
+    if (a->node->op != &fc_op_reshape || !is4f(a->in[0]) || a->out[0]->shape.ndim != 5)
+        return -1;
+    const fc_shape *x = &a->in[0]->shape, *r = &a->out[0]->shape;
+    if (r->d[0] != x->d[0] || r->d[1] * r->d[2] != x->d[1] || r->d[3] != x->d[2] ||
+        r->d[4] != x->d[3])
+        return -1;
+    int t = sole_user(f, a->out_ids[0]);
+    if (t < 0 || f->group_of[t] >= 0 || step(f, t)->node->op != &fc_op_transpose ||
+        fc_transpose_perm(step(f, t)->node->params, 5, perm, &ignored) || perm[0] != 0 ||
+        perm[1] != 2 || perm[2] != 1 || perm[3] != 3 || perm[4] != 4)
+        return -1;
+    int b = sole_user(f, step(f, t)->out_ids[0]);
+    if (b < 0 || f->group_of[b] >= 0 || step(f, b)->node->op != &fc_op_reshape ||
+        !fc_shape_equal(&step(f, b)->out[0]->shape, x))
+        return -1;
+    *groups = r->d[1];
+    return b;
+}
+
+/* A Slice of a 4-D float along channels only, step 1: its first channel, or -1. */
+static int64_t channel_slice(const fuser *f, const fc_step *s)
+{
+    int64_t start[FC_MAX_DIMS], st[FC_MAX_DIMS];
+    fc_error ignored = {0};
+    if (s->node->op != &fc_op_slice || !is4f(s->in[0]) || !is4f(s->out[0]))
+        return -1;
+    for (int k = 1; k < s->n_in; k++)
+        if (s->in_ids[k] >= 0 && !known(f, s->in_ids[k]))
+            return -1;
+    if (fc_slice_window(s->node->params, s->in, s->n_in, start, st, &ignored))
+        return -1;
+    const fc_shape *x = &s->in[0]->shape, *y = &s->out[0]->shape;
+    for (int k = 0; k < 4; k++)
+        if (st[k] != 1 || (k != 1 && (start[k] != 0 || y->d[k] != x->d[k])))
+            return -1;
+    return start[1];
+}
+
+/* A shuffle (steps i..last) of a fast output x: when only channel Slices read it,
+ * drop it and let them gather from x; otherwise one CHANNELS step. */
+static void try_shuffle(fuser *f, int i, int last, int64_t g)
+{
+    fc_error ignored = {0};
+    int x = step(f, i)->in_ids[0], y = step(f, last)->out_ids[0], t = sole_user(f, step(f, i)->out_ids[0]);
+    int only_slices = !f->is_output[y] && n_users(f, y) > 0;
+    if (!f->fast_out[x])
+        return;
+    for (int k = f->user_start[y]; k < f->user_start[y + 1]; k++)
+        only_slices &= channel_slice(f, step(f, f->users[k])) >= 0 && f->group_of[f->users[k]] < 0;
+    f->group_of[i] = f->group_of[t] = f->group_of[last] = i;
+    if (only_slices) {
+        f->emit_at[i] = -1; /* never emitted: the Slices read x */
+        f->shuf_src[y] = x, f->shuf_g[y] = g;
+        return;
+    }
+    fc_fast_desc d = {.kind = FC_FAST_CHANNELS, .ch_groups = g};
+    f->emit_at[i] = last;
+    if (build(f, i, &d, 1, &x, y, &ignored) != FC_OK) {
+        ungroup(f, i);
+        return;
+    }
+    f->fast_out[y] = 1;
+}
+
+/* Add(b, x) and Mul(b, x) with a broadcast b first become Add(x, b), Mul(x, b): the
+ * fast binary op broadcasts its second operand only. Exact for floats. */
+static void put_full_operand_first(fc_step *s)
+{
+    const fc_op_def *op = s->node->op;
+    if ((op != &fc_op_add && op != &fc_op_mul) || s->n_in != 2 || !s->in[0] || !s->in[1] ||
+        fc_shape_equal(&s->in[0]->shape, &s->out[0]->shape) ||
+        !fc_shape_equal(&s->in[1]->shape, &s->out[0]->shape))
+        return;
+    fc_tensor *t = s->in[0];
+    int id = s->in_ids[0];
+    s->in[0] = s->in[1], s->in_ids[0] = s->in_ids[1];
+    s->in[1] = t, s->in_ids[1] = id;
+}
+
 /* Tries to start a group at step i; leaves it ungrouped when nothing fits. */
 static void try_group(fuser *f, int i)
 {
     fc_error ignored = {0}, *err = &ignored; /* declining to fuse is not an error */
+    put_full_operand_first(&f->ctx->steps[i]);
     const fc_step *s = step(f, i);
     const fc_op_def *op = s->node->op;
     fc_fast_desc d = {0};
-    int in[64], n_in = 1, cur = s->out_ids[0], residual = -1, conv = 0;
+    int in[64], n_in = 1, cur = s->out_ids[0], residual = -1, conv = 0, needed = 0;
+    int64_t groups;
+    int last = match_shuffle(f, i, &groups);
+    if (last >= 0) {
+        try_shuffle(f, i, last, groups);
+        return;
+    }
     if (s->kind != FC_STEP_REF || !is4f(s->in[0]) || !is4f(s->out[0]))
         return;
     int input_fast = 0;
@@ -232,8 +330,25 @@ static void try_group(fuser *f, int i)
             return;
         d.kind = FC_FAST_CONV, d.w = s->in[1], d.b = s->n_in > 2 && s->in_ids[2] >= 0 ? s->in[2] : NULL;
         conv = 1;
+    } else if (op == &fc_op_slice && f->shuf_src[in[0]] >= 0) {
+        if ((d.ch_first = channel_slice(f, s)) < 0)
+            return;
+        d.kind = FC_FAST_CHANNELS, d.ch_groups = f->shuf_g[in[0]];
+        in[0] = f->shuf_src[in[0]];
+        needed = 1; /* the shuffle it reads was dropped */
     } else if (!input_fast) {
         return; /* a lone op on NCHW data: conversions would cost more than they save */
+    } else if (op == &fc_op_slice) {
+        if ((d.ch_first = channel_slice(f, s)) < 0)
+            return;
+        d.kind = FC_FAST_CHANNELS;
+    } else if (op == &fc_op_resize || op == &fc_op_upsample) {
+        for (int k = 1; k < s->n_in; k++)
+            if (s->in_ids[k] >= 0 && !known(f, s->in_ids[k]))
+                return;
+        if (!fc_resize_repeat(s->node->params, s->in, s->n_in, &d.rep_h, &d.rep_w))
+            return;
+        d.kind = FC_FAST_REPEAT;
     } else if (op == &fc_op_max_pool || op == &fc_op_average_pool) {
         if (fc_pool_window(s->node->params, s->in[0], &d.win, err) || d.win.count_include_pad)
             return;
@@ -270,12 +385,16 @@ static void try_group(fuser *f, int i)
     }
     f->group_of[i] = i;
     f->emit_at[i] = i;
-    if (d.kind != FC_FAST_CONCAT && d.kind != FC_FAST_PRELU)
+    if (d.kind != FC_FAST_CONCAT && d.kind != FC_FAST_PRELU && d.kind != FC_FAST_CHANNELS &&
+        d.kind != FC_FAST_REPEAT)
         extend_chain(f, i, &cur, conv, &d, &residual);
     if (residual >= 0)
         in[n_in++] = residual;
     if (build(f, i, &d, n_in, in, cur, err) != FC_OK) {
         ungroup(f, i);
+        if (needed && !f->rc)
+            f->rc = fc_error_set(&f->fail, ignored.code ? ignored.code : FC_ERR_INTERNAL,
+                                 "channel slice of a shuffle: %s", ignored.msg);
         return;
     }
     f->fast_out[cur] = 1;
@@ -286,8 +405,13 @@ static fc_status emit_convert(fuser *f, fc_step *out, int *n_out, int v, int to_
                               const fc_node *node, fc_error *err)
 {
     int from = to_nhwc ? v : f->nhwc_of[v], to = to_nhwc ? f->nhwc_of[v] : v;
-    return fc_step_init(f->ctx, &out[(*n_out)++], to_nhwc ? FC_STEP_TO_NHWC : FC_STEP_TO_NCHW,
-                        node, 1, &from, 1, &to, err);
+    fc_step *s = &out[(*n_out)++];
+    fc_status rc = fc_step_init(f->ctx, s, to_nhwc ? FC_STEP_TO_NHWC : FC_STEP_TO_NCHW, node, 1,
+                                &from, 1, &to, err);
+    fc_error ignored = {0};
+    if (!rc && fc_fast_create_convert(f->ctx, s, &ignored) != FC_OK)
+        s->fast = NULL; /* no reorder: fc_layout_convert does it */
+    return rc;
 }
 
 /* Does any step outside fast groups (or the graph's outputs) read v as NCHW? */
@@ -383,18 +507,25 @@ fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err)
     f.nhwc_of = malloc(((size_t)nv + 1) * sizeof *f.nhwc_of);
     f.orig_of = calloc((size_t)nv + 1, sizeof *f.orig_of);
     f.fast_out = calloc((size_t)nv + 1, 1);
+    f.shuf_src = malloc(((size_t)nv + 1) * sizeof *f.shuf_src);
+    f.shuf_g = calloc((size_t)nv + 1, sizeof *f.shuf_g);
     out = calloc((size_t)(f.n + 2 * nv) + 1, sizeof *out);
-    if (!rc && (!f.group_of || !f.emit_at || !f.built || !f.nhwc_of || !f.orig_of || !f.fast_out || !out))
+    if (!rc && (!f.group_of || !f.emit_at || !f.built || !f.nhwc_of || !f.orig_of || !f.fast_out || !out ||
+                !f.shuf_src || !f.shuf_g))
         rc = fc_error_set(err, FC_ERR_NOMEM, "fusing");
     if (rc)
         goto done;
     for (int i = 0; i < f.n; i++)
         f.group_of[i] = -1;
     for (int v = 0; v < nv; v++)
-        f.nhwc_of[v] = -1;
+        f.nhwc_of[v] = f.shuf_src[v] = -1;
     for (int i = 0; i < f.n; i++)
         if (f.group_of[i] < 0)
             try_group(&f, i);
+    if (f.rc) {
+        rc = fc_error_set(err, f.rc, "%s", f.fail.msg);
+        goto done;
+    }
     if ((rc = emit(&f, out, &n_out, err)))
         goto done;
     free(ctx->steps);
@@ -422,5 +553,7 @@ done:
     free(f.nhwc_of);
     free(f.orig_of);
     free(f.fast_out);
+    free(f.shuf_src);
+    free(f.shuf_g);
     return rc;
 }

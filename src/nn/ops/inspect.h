@@ -31,4 +31,17 @@ float fc_batchnorm_epsilon(const void *params);
 /* The axis attribute of Concat, Split or Gather, as written (may be negative). */
 int64_t fc_axis_param(const void *params);
 
+/* Transpose's permutation for rank r; FC_ERR_SHAPE unless it is one. */
+fc_status fc_transpose_perm(const void *params, int r, int *perm, fc_error *err);
+
+/* A nearest Resize or Upsample of a 4-D x whose result repeats each pixel sh x sw
+ * times (integer scales on H and W, asymmetric coordinates rounded down): 1 and the
+ * factors, else 0. */
+int fc_resize_repeat(const void *params, fc_tensor *const *in, int n_in, int64_t *sh, int64_t *sw);
+
+/* Slice with constant inputs, resolved per axis of x: the first index taken and the
+ * step (0 and 1 for axes it does not slice). */
+fc_status fc_slice_window(const void *params, fc_tensor *const *in, int n_in, int64_t *start,
+                          int64_t *step, fc_error *err);
+
 #endif

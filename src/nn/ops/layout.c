@@ -622,3 +622,18 @@ const fc_op_def fc_op_gather = {
 };
 
 int64_t fc_axis_param(const void *params) { return ((const axis_params *)params)->axis; }
+
+fc_status fc_transpose_perm(const void *params, int r, int *perm, fc_error *err)
+{
+    return transpose_perm(params, r, perm, err);
+}
+
+fc_status fc_slice_window(const void *params, fc_tensor *const *in, int n_in, int64_t *start,
+                          int64_t *step, fc_error *err)
+{
+    slice_plan pl;
+    fc_status rc = slice_make_plan(params, in, n_in, &pl, err);
+    for (int k = 0; !rc && k < in[0]->shape.ndim; k++)
+        start[k] = pl.start[k], step[k] = pl.step[k];
+    return rc;
+}

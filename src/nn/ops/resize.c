@@ -602,3 +602,20 @@ const fc_op_def fc_op_pad = {
     .name = "Pad", .min_inputs = 1, .max_inputs = 3, .min_outputs = 1, .max_outputs = 1,
     .parse = pad_parse, .shape = pad_shape, .ref = pad_ref, .scratch = pad_scratch,
 };
+
+int fc_resize_repeat(const void *params, fc_tensor *const *in, int n_in, int64_t *sh, int64_t *sw)
+{
+    const resize_params *p = params;
+    float scales[FC_MAX_DIMS];
+    fc_shape y;
+    fc_error ignored = {0};
+    if (p->mode != MODE_NEAREST || p->coord != COORD_ASYMMETRIC ||
+        (p->nearest != NEAREST_FLOOR && p->nearest != NEAREST_LEGACY) || in[0]->shape.ndim != 4 ||
+        resize_plan(p, in, n_in, &y, scales, &ignored))
+        return 0;
+    const fc_shape *x = &in[0]->shape;
+    *sh = x->d[2] ? y.d[2] / x->d[2] : 0, *sw = x->d[3] ? y.d[3] / x->d[3] : 0;
+    return y.d[0] == x->d[0] && y.d[1] == x->d[1] && *sh >= 1 && *sw >= 1 &&
+           y.d[2] == x->d[2] * *sh && y.d[3] == x->d[3] * *sw && scales[0] == 1.0f &&
+           scales[1] == 1.0f && scales[2] == (float)*sh && scales[3] == (float)*sw;
+}
