@@ -1,0 +1,157 @@
+/* local.c - the local folder source: keys are '/'-separated paths under a root
+ * directory (LOCAL_STORAGE_PATH). Symlinks are not followed out of the tree:
+ * listing skips them, and fetching refuses anything that is not a regular file. */
+#include "source/source.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    struct fc_source base;
+    char *root;
+} local_source;
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds the image files under root/rel (rel "" or ending in '/') to out. */
+static fc_status walk(const char *root, const char *rel, fc_key_list *out, int depth, fc_error *err)
+{
+    char path[4096];
+    if (depth > 64)
+        return fc_error_set(err, FC_ERR_LIMIT, "folders nested deeper than 64 under %s", root);
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", root, rel) >= sizeof path)
+        return fc_error_set(err, FC_ERR_LIMIT, "path too long: %s/%s", root, rel);
+    DIR *d = opendir(path);
+    if (!d)
+        return fc_error_set(err, errno == ENOENT ? FC_ERR_ARG : FC_ERR_IO, "%s: %s", path,
+                            strerror(errno));
+    fc_status rc = FC_OK;
+    struct dirent *e;
+    while (!rc && (e = readdir(d))) {
+        char key[4096];
+        struct stat st;
+        if (e->d_name[0] == '.') /* ".", "..", and hidden files */
+            continue;
+        if ((size_t)snprintf(key, sizeof key, "%s%s", rel, e->d_name) >= sizeof key ||
+            (size_t)snprintf(path, sizeof path, "%s/%s", root, key) >= sizeof path)
+            continue;
+        if (lstat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            size_t n = strlen(key);
+            if (n + 1 < sizeof key) {
+                key[n] = '/', key[n + 1] = '\0';
+                rc = walk(root, key, out, depth + 1, err);
+            }
+        } else if (S_ISREG(st.st_mode) && fc_source_is_image_key(key)) {
+            rc = fc_key_list_add(out, key, err);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static fc_status local_list(fc_source *src, const char *prefix, fc_key_list *out, fc_error *err)
+{
+    const local_source *ls = (const local_source *)src;
+    char rel[4096];
+    size_t n = strlen(prefix);
+    while (n > 0 && prefix[n - 1] == '/')
+        n--;
+    if (n >= sizeof rel - 1)
+        return fc_error_set(err, FC_ERR_LIMIT, "prefix too long");
+    memcpy(rel, prefix, n);
+    rel[n] = '\0';
+    if (n > 0 && !fc_source_key_is_safe(rel))
+        return fc_error_set(err, FC_ERR_ARG, "unsafe prefix '%.200s'", prefix);
+    if (n > 0)
+        rel[n] = '/', rel[n + 1] = '\0';
+    fc_status rc = walk(ls->root, rel, out, 0, err);
+    if (!rc && out->n > 1)
+        qsort(out->keys, out->n, sizeof *out->keys, key_cmp);
+    return rc;
+}
+
+static fc_status local_fetch(fc_source *src, const char *key, size_t max_bytes, uint8_t **bytes,
+                             size_t *len, fc_error *err)
+{
+    const local_source *ls = (const local_source *)src;
+    char path[4096];
+    struct stat st;
+    fc_status rc = FC_OK;
+    uint8_t *buf = NULL;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", ls->root, key) >= sizeof path)
+        return fc_error_set(err, FC_ERR_LIMIT, "path too long");
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return fc_error_set(err, FC_ERR_IO, "%s: %s", key, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = fc_error_set(err, FC_ERR_IO, "%s: not a regular file", key);
+        goto out;
+    }
+    if (max_bytes && (uint64_t)st.st_size > max_bytes) {
+        rc = fc_error_set(err, FC_ERR_LIMIT, "%s: %lld bytes > MAX_IMAGE_SIZE_BYTES %zu", key,
+                          (long long)st.st_size, max_bytes);
+        goto out;
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    if (!(buf = malloc(size ? size : 1))) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "%s: %zu bytes", key, size);
+        goto out;
+    }
+    while (got < size) {
+        ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            rc = fc_error_set(err, FC_ERR_IO, "%s: read: %s", key, r < 0 ? strerror(errno) : "file shrank");
+            goto out;
+        }
+        got += (size_t)r;
+    }
+    *bytes = buf, *len = size;
+    buf = NULL;
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+static void local_free(fc_source *src)
+{
+    local_source *ls = (local_source *)src;
+    free(ls->root);
+    free(ls);
+}
+
+static const struct fc_source_ops local_ops = {"local", local_list, local_fetch, local_free};
+
+fc_source *fc_source_local_new(const char *root, fc_error *err)
+{
+    struct stat st;
+    if (!root || !*root || stat(root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fc_error_set(err, FC_ERR_ARG, "local storage root '%s' is not a directory",
+                     root ? root : "(null)");
+        return NULL;
+    }
+    local_source *ls = calloc(1, sizeof *ls);
+    if (!ls || !(ls->root = strdup(root))) {
+        free(ls);
+        fc_error_set(err, FC_ERR_NOMEM, "local source");
+        return NULL;
+    }
+    size_t n = strlen(ls->root);
+    while (n > 1 && ls->root[n - 1] == '/')
+        ls->root[--n] = '\0';
+    ls->base.ops = &local_ops;
+    return &ls->base;
+}
