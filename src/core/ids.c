@@ -108,6 +108,16 @@ int fc_objectid_valid(const char *s)
     return s[FC_OBJECTID_LEN] == '\0';
 }
 
+int fc_objectid_canon(const char *s, char out[FC_OBJECTID_LEN + 1])
+{
+    out[0] = '\0';
+    if (!fc_objectid_valid(s))
+        return -1;
+    for (int i = 0; i <= FC_OBJECTID_LEN; i++)
+        out[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
+    return 0;
+}
+
 fc_status fc_uuid4_new(char out[FC_UUID_LEN + 1], fc_error *err)
 {
     unsigned char b[16];

@@ -32,6 +32,9 @@ void fc_objectid_new(char out[FC_OBJECTID_LEN + 1]);
 
 /* 1 if s is exactly 24 hex digits (either case), else 0. NULL gives 0. */
 int fc_objectid_valid(const char *s);
+/* The canonical (lowercase) form of an ObjectId into out: 0, or -1 (out "") if s
+ * is not one. */
+int fc_objectid_canon(const char *s, char out[FC_OBJECTID_LEN + 1]);
 
 /* A new random (version 4) UUID, lowercase 8-4-4-4-12 + NUL, from getrandom(2)
  * or /dev/urandom. FC_ERR_IO only if the kernel gives no randomness. */

@@ -164,27 +164,38 @@ int fc_sqlite_bind_floats(sqlite3_stmt *st, int idx, const float *v, int n)
     return sqlite3_bind_blob64(st, idx, le, bytes, free);
 }
 
-fc_status fc_sqlite_column_floats(sqlite3_stmt *st, int col, int n, float **out, fc_error *err)
+fc_status fc_sqlite_column_floats_to(sqlite3_stmt *st, int col, int n, float *dst, fc_error *err)
 {
-    *out = NULL;
     int bytes = sqlite3_column_bytes(st, col);
-    if (n <= 0 && bytes == 0)
-        return FC_OK;
     if (n <= 0 || (size_t)bytes != (size_t)n * sizeof(float))
         return fc_error_set(err, FC_ERR_FORMAT, "stored vector of %d bytes, expected %d floats",
                             bytes, n);
-    const void *blob = sqlite3_column_blob(st, col);
-    float *v = malloc((size_t)bytes);
-    if (!v)
-        return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
-    memcpy(v, blob, (size_t)bytes);
+    memcpy(dst, sqlite3_column_blob(st, col), (size_t)bytes);
     if (FC_BIG_ENDIAN) {
-        uint32_t *w = (uint32_t *)v;
-        for (int i = 0; i < n; i++)
-            w[i] = __builtin_bswap32(w[i]);
+        uint32_t w;
+        for (int i = 0; i < n; i++) {
+            memcpy(&w, &dst[i], sizeof w);
+            w = __builtin_bswap32(w);
+            memcpy(&dst[i], &w, sizeof w);
+        }
     }
-    *out = v;
     return FC_OK;
+}
+
+fc_status fc_sqlite_column_floats(sqlite3_stmt *st, int col, int n, float **out, fc_error *err)
+{
+    *out = NULL;
+    if (n <= 0 && sqlite3_column_bytes(st, col) == 0)
+        return FC_OK;
+    float *v = n > 0 ? malloc((size_t)n * sizeof(float)) : NULL;
+    if (n > 0 && !v)
+        return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+    fc_status rc = fc_sqlite_column_floats_to(st, col, n, v, err);
+    if (rc)
+        free(v);
+    else
+        *out = v;
+    return rc;
 }
 
 int fc_sqlite_column_copy(sqlite3_stmt *st, int col, char *dst, size_t size)

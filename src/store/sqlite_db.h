@@ -76,6 +76,8 @@ int fc_sqlite_bind_floats(sqlite3_stmt *st, int idx, const float *v, int n);
 /* Reads column col, a BLOB of n little-endian float32 (or NULL when n is 0), into a
  * new array (*out, NULL for n 0). FC_ERR_FORMAT when the size disagrees with n. */
 fc_status fc_sqlite_column_floats(sqlite3_stmt *st, int col, int n, float **out, fc_error *err);
+/* The same into dst (n floats, the caller's), for scans that allocate nothing. */
+fc_status fc_sqlite_column_floats_to(sqlite3_stmt *st, int col, int n, float *dst, fc_error *err);
 /* Copies a text column into dst (size bytes, always NUL-terminated; NULL gives "").
  * Returns 0, or -1 if it did not fit. */
 int fc_sqlite_column_copy(sqlite3_stmt *st, int col, char *dst, size_t size);

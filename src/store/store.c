@@ -1,6 +1,6 @@
 /* store.c - the thin wrappers over struct fc_store_ops: choosing the backend,
- * checking arguments every backend would check, zeroing outputs, and the one place
- * for tracing and fault injection. */
+ * checking arguments every backend would check, zeroing outputs, and calling
+ * through the hooks (tracing, fault injection; hooks.h). */
 #include "store/store.h"
 
 #include "core/json.h"
@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 static const char *const op_names[] = {
     [FC_STORE_OP_HEALTH] = "health",
@@ -45,51 +44,16 @@ const char *fc_store_op_name(fc_store_op op)
 
 void fc_store_fault_inject(fc_store *s, fc_store_op op, int after, fc_status code)
 {
-    s->fault_op = (int)op;
-    s->fault_after = after;
-    s->fault_code = code;
+    fc_hooks_arm(&s->hooks, (int)op, after, code);
 }
 
-/* The injected failure for this call of op, or FC_OK. */
-static fc_status fault(fc_store *s, fc_store_op op, fc_error *err)
-{
-    if (s->fault_op != (int)op)
-        return FC_OK;
-    if (s->fault_after-- > 0)
-        return FC_OK;
-    s->fault_op = -1;
-    return fc_error_set(err, s->fault_code, "%s: injected fault", op_names[op]);
-}
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-/* Calls the backend through the fault check, tracing when asked. */
-#define CALL(s, op, expr)                                                                   \
-    do {                                                                                    \
-        fc_status rc_ = fault(s, op, err);                                                  \
-        if (rc_)                                                                            \
-            return rc_;                                                                     \
-        double t0_ = (s)->trace ? now_ms() : 0;                                             \
-        rc_ = (expr);                                                                       \
-        if ((s)->trace)                                                                     \
-            fprintf(stderr, "store: %s %s -> %s (%.2f ms)%s%s\n", (s)->ops->name,           \
-                    op_names[op], fc_strerror(rc_), now_ms() - t0_, rc_ ? ": " : "",        \
-                    rc_ && err ? err->msg : "");                                            \
-        return rc_;                                                                         \
-    } while (0)
+#define CALL(s, op, expr) FC_HOOKED_CALL(s, op, op_names[op], expr)
 
 /* A clustering_id argument, checked and lowercased into out. */
 static fc_status check_run_id(const char *id, char out[FC_OBJECTID_LEN + 1], fc_error *err)
 {
-    if (!fc_objectid_valid(id))
+    if (fc_objectid_canon(id, out))
         return fc_error_set(err, FC_ERR_ARG, "invalid clustering_id \"%.40s\"", id ? id : "(null)");
-    for (int i = 0; i <= FC_OBJECTID_LEN; i++)
-        out[i] = (char)(id[i] >= 'A' && id[i] <= 'F' ? id[i] - 'A' + 'a' : id[i]);
     return FC_OK;
 }
 
@@ -126,9 +90,7 @@ fc_store *fc_store_open_with(const struct fc_store_ops *ops, const char *locatio
     if (!s)
         return NULL;
     s->ops = ops;
-    s->fault_op = -1;
-    const char *trace = getenv("FC_STORE_TRACE");
-    s->trace = trace && *trace && strcmp(trace, "0") != 0;
+    fc_hooks_init(&s->hooks);
     return s;
 }
 

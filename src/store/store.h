@@ -33,6 +33,7 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "store/hooks.h"
 #include "store/records.h"
 
 typedef struct fc_store fc_store;
@@ -104,10 +105,7 @@ struct fc_store_ops {
  * wrappers. */
 struct fc_store {
     const struct fc_store_ops *ops;
-    int trace;          /* FC_STORE_TRACE at open: log each call to stderr */
-    int fault_op;       /* fc_store_op armed by fc_store_fault_inject, or -1 */
-    int fault_after;    /* calls of that op to let through first */
-    fc_status fault_code;
+    fc_hooks hooks; /* tracing (FC_STORE_TRACE=1) and fault injection */
 };
 
 extern const struct fc_store_ops fc_store_sqlite;

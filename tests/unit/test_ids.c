@@ -184,3 +184,13 @@ TEST(ids_norm_collection)
     CHECK(strlen(out) == 2 * FC_NAME_MAX + 1 && out[0] == 'q');
     return FC_TEST_PASS;
 }
+
+TEST(ids_objectid_canonical_form)
+{
+    char out[FC_OBJECTID_LEN + 1];
+    CHECK(fc_objectid_canon("66D3E1F4A1B2C3D4E5ABCDEF", out) == 0);
+    CHECK(!strcmp(out, "66d3e1f4a1b2c3d4e5abcdef"));
+    CHECK(fc_objectid_canon("66D3E1F4A1B2C3D4E5ABCDEG", out) == -1 && out[0] == '\0');
+    CHECK(fc_objectid_canon(NULL, out) == -1);
+    return FC_TEST_PASS;
+}
