@@ -415,16 +415,14 @@ static fc_status local_search(fc_vectors *v, const float *query, int dim, size_t
     float *unit = malloc((size_t)dim * sizeof *unit);
     if (!unit)
         return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
-    if (normalise(query, dim, unit)) {
-        free(unit);
-        return fc_error_set(err, FC_ERR_ARG, "vectors_search: a query of zero or non-finite length");
-    }
     int have;
     fc_sqlite_lock(lv->c);
     fc_status rc = collection_dim(lv, &have, err);
     if (!rc && have && have != dim)
         rc = fc_error_set(err, FC_ERR_ARG, "vectors_search: a query of dimension %d, collection %s has %d",
                           dim, lv->collection, have);
+    if (!rc && normalise(query, dim, unit))
+        rc = fc_error_set(err, FC_ERR_ARG, "vectors_search: a query of zero or non-finite length");
     if (!rc && have && k > 0)
         rc = scan(lv, unit, dim, f, &t, err);
     if (!rc && t.n)

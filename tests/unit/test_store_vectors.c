@@ -265,7 +265,9 @@ TEST(store_vectors_dimensions_and_bad_input)
     snprintf(pts[2].payload.bucket_name, sizeof pts[2].payload.bucket_name, "b");
     CHECK_OK(fc_vectors_upsert(v, pts, 3, &err), &err);
 
-    CHECK(fc_vectors_search(v, q, DIM + 1, 5, NULL, &hits, &err) == FC_ERR_ARG);
+    float longer[DIM + 1];
+    fx_vector(longer, DIM + 1, 3);
+    CHECK(fc_vectors_search(v, longer, DIM + 1, 5, NULL, &hits, &err) == FC_ERR_ARG);
     float zero[DIM] = {0};
     CHECK(fc_vectors_search(v, zero, DIM, 5, NULL, &hits, &err) == FC_ERR_ARG);
     CHECK(fc_vectors_search(v, NULL, DIM, 5, NULL, &hits, &err) == FC_ERR_ARG);
