@@ -138,3 +138,23 @@ int fc_bucket_path(const char *bucket, const char *sub, char *out, size_t size)
     int n = snprintf(out, size, "%s/%s", bucket, sub);
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
+
+int fc_collection_norm(const char *name, char *out, size_t size)
+{
+    static const char *const prefixes[] = {"person_clustering_", "person_faces_"};
+    if (size > 0)
+        out[0] = '\0';
+    for (size_t i = 0; name && i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        size_t len = strlen(prefixes[i]);
+        if (strncmp(name, prefixes[i], len) != 0)
+            continue;
+        const char *norm = name + len;
+        size_t n = strlen(norm);
+        if (n < 3 || n >= FC_NORM_MAX || n >= size || !strchr(norm, '_') ||
+            strspn(norm, "abcdefghijklmnopqrstuvwxyz0123456789._") != n)
+            return -1;
+        memcpy(out, norm, n + 1);
+        return 0;
+    }
+    return -1;
+}

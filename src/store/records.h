@@ -144,6 +144,12 @@ typedef struct {
     int64_t count;
 } fc_collection_rec;
 
+/* The norm of a per-bucket collection name ("person_clustering_{norm}" or
+ * "person_faces_{norm}", e.g. from the API's collection_name parameter) into out:
+ * 0, or -1 for any other name or a norm that fc_norm_collection cannot make
+ * (characters outside [a-z0-9._], no '_', too long). */
+int fc_collection_norm(const char *name, char *out, size_t size);
+
 /* Lists: items[0..n). */
 typedef struct { fc_profile_rec *items; size_t n; } fc_profile_list;
 typedef struct { fc_face_rec *items; size_t n; } fc_face_list;

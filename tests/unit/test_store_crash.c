@@ -234,3 +234,35 @@ TEST(store_crash_inside_batch_loses_only_that_batch)
     fc_store_close(s);
     return FC_TEST_PASS;
 }
+
+TEST(store_crash_live_writer_is_not_reaped)
+{
+    char path[512], id[FC_OBJECTID_LEN + 1];
+    fx_db_path("crash_live", path, sizeof path);
+    int fd;
+    pid_t pid = spawn_writer(path, 0, 0, NULL, id, &fd);
+    CHECK(pid > 0);
+    char c;
+    CHECK(read(fd, &c, 1) == 1);
+    /* opening the store while another process writes a run leaves that run alone */
+    fc_store *s = fx_open(path);
+    fc_error err = {0};
+    fc_run_rec run;
+    int found = 0;
+    fc_status rc = s ? fc_store_run_get(s, id, &run, &found, &err) : FC_ERR_IO;
+    int running = !rc && found && run.status == FC_RUN_RUNNING;
+    if (!rc)
+        fc_run_rec_clear(&run);
+    /* once its process is gone, the next look at it marks it failed */
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    close(fd);
+    CHECK(s);
+    CHECK_MSG(running, "the live writer's run: %s", rc ? err.msg : "not running");
+    CHECK_OK(fc_store_run_get(s, id, &run, &found, &err), &err);
+    CHECK(found && run.status == FC_RUN_FAILED);
+    fc_run_rec_clear(&run);
+    fc_store_close(s);
+    return FC_TEST_PASS;
+}

@@ -270,3 +270,21 @@ TEST(store_collections_health_and_faults)
     fc_store_close(s);
     return FC_TEST_PASS;
 }
+
+TEST(store_collection_names)
+{
+    char norm[FC_NORM_MAX], made[FC_NORM_MAX];
+    CHECK(fc_norm_collection("Wedding-2024", "Day-1", made, sizeof made) == 0);
+    char name[FC_NORM_MAX + 32];
+    snprintf(name, sizeof name, "person_clustering_%s", made);
+    CHECK(fc_collection_norm(name, norm, sizeof norm) == 0 && !strcmp(norm, made));
+    CHECK(fc_collection_norm("person_faces_b_s", norm, sizeof norm) == 0 && !strcmp(norm, "b_s"));
+    CHECK(fc_collection_norm("person_clustering_B_S", norm, sizeof norm) == -1 && norm[0] == '\0');
+    CHECK(fc_collection_norm("person_clustering_b-s", norm, sizeof norm) == -1);
+    CHECK(fc_collection_norm("person_clustering_bs", norm, sizeof norm) == -1);
+    CHECK(fc_collection_norm("person_clustering_", norm, sizeof norm) == -1);
+    CHECK(fc_collection_norm("user_profiles", norm, sizeof norm) == -1);
+    CHECK(fc_collection_norm("person_clustering_b_s'; DROP TABLE runs;--", norm, sizeof norm) == -1);
+    CHECK(fc_collection_norm(NULL, norm, sizeof norm) == -1);
+    return FC_TEST_PASS;
+}
