@@ -14,34 +14,26 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* Fills buf with n random bytes; 0, or -1 if the kernel gives none. */
+/* Fills buf with n random bytes from getrandom(2), or /dev/urandom when that
+ * fails; 0, or -1 if the kernel gives none. */
 static int random_bytes(void *buf, size_t n)
 {
     unsigned char *p = buf;
+    int fd = -1; /* -1: getrandom; else /dev/urandom */
     while (n > 0) {
-        ssize_t got = getrandom(p, n, 0);
+        ssize_t got = fd < 0 ? getrandom(p, n, 0) : read(fd, p, n);
         if (got < 0 && errno == EINTR)
             continue;
-        if (got <= 0)
-            break;
+        if (got <= 0) {
+            if (fd >= 0 || (fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) < 0)
+                break;
+            continue;
+        }
         p += got;
         n -= (size_t)got;
     }
-    if (n == 0)
-        return 0;
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    while (n > 0) {
-        ssize_t got = read(fd, p, n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        p += got;
-        n -= (size_t)got;
-    }
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     return n == 0 ? 0 : -1;
 }
 

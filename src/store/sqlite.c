@@ -155,15 +155,11 @@ static fc_status sq_profile_list(fc_store *st, int64_t limit, fc_profile_list *o
 static fc_status sq_profile_delete(fc_store *st, const char *user_id, int *deleted, fc_error *err)
 {
     fc_sqlite *c = as_sqlite(st)->c;
-    sqlite3_stmt *q;
+    int64_t n = 0;
     fc_sqlite_lock(c);
-    fc_status rc = fc_sqlite_prepare(c, "DELETE FROM profiles WHERE user_id = ?1", &q, err);
-    if (!rc) {
-        sqlite3_bind_text(q, 1, user_id, -1, SQLITE_TRANSIENT);
-        if (!(rc = fc_sqlite_run(c, q, err)))
-            *deleted = sqlite3_changes(c->db) > 0;
-    }
+    fc_status rc = fc_sqlite_exec_text(c, "DELETE FROM profiles WHERE user_id = ?1", user_id, &n, err);
     fc_sqlite_unlock(c);
+    *deleted = n > 0;
     return rc;
 }
 
@@ -235,10 +231,7 @@ static fc_status sq_assignment_upsert(fc_store *st, const fc_assignment_rec *ite
         free(paths);
         free(ids);
     }
-    if (!rc)
-        rc = fc_sqlite_commit(c, err);
-    else
-        fc_sqlite_rollback(c);
+    rc = fc_sqlite_end(c, rc, err);
     fc_sqlite_unlock(c);
     return rc;
 }
@@ -298,14 +291,9 @@ static fc_status sq_assignment_delete_run(fc_store *st, const char *clustering_i
                                           int64_t *deleted, fc_error *err)
 {
     fc_sqlite *c = as_sqlite(st)->c;
-    sqlite3_stmt *q;
     fc_sqlite_lock(c);
-    fc_status rc = fc_sqlite_prepare(c, "DELETE FROM assignments WHERE clustering_id = ?1", &q, err);
-    if (!rc) {
-        sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
-        if (!(rc = fc_sqlite_run(c, q, err)))
-            *deleted = sqlite3_changes64(c->db);
-    }
+    fc_status rc = fc_sqlite_exec_text(c, "DELETE FROM assignments WHERE clustering_id = ?1",
+                                       clustering_id, deleted, err);
     fc_sqlite_unlock(c);
     return rc;
 }

@@ -122,6 +122,40 @@ void fc_sqlite_rollback(fc_sqlite *c)
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+fc_status fc_sqlite_end(fc_sqlite *c, fc_status rc, fc_error *err)
+{
+    if (rc) {
+        fc_sqlite_rollback(c);
+        return rc;
+    }
+    return fc_sqlite_commit(c, err);
+}
+
+/* Runs st (its ?1 bound, or the binding's failure in b) and counts the changes. */
+static fc_status exec_bound(fc_sqlite *c, sqlite3_stmt *st, int b, int64_t *changes, fc_error *err)
+{
+    fc_status rc = b ? fc_sqlite_bind_failed(c, b, err) : fc_sqlite_run(c, st, err);
+    if (!rc && changes)
+        *changes = sqlite3_changes64(c->db);
+    return rc;
+}
+
+fc_status fc_sqlite_exec_text(fc_sqlite *c, const char *sql, const char *text, int64_t *changes,
+                              fc_error *err)
+{
+    sqlite3_stmt *st;
+    fc_status rc = fc_sqlite_prepare(c, sql, &st, err);
+    return rc ? rc : exec_bound(c, st, sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT), changes, err);
+}
+
+fc_status fc_sqlite_exec_id(fc_sqlite *c, const char *sql, int64_t id, int64_t *changes,
+                            fc_error *err)
+{
+    sqlite3_stmt *st;
+    fc_status rc = fc_sqlite_prepare(c, sql, &st, err);
+    return rc ? rc : exec_bound(c, st, sqlite3_bind_int64(st, 1, id), changes, err);
+}
+
 fc_status fc_sqlite_step(fc_sqlite *c, sqlite3_stmt *st, int *row, fc_error *err)
 {
     int rc = sqlite3_step(st);

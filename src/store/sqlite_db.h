@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 
 #define FC_SQLITE_BUSY_MS 10000 /* wait this long for another writer's lock */
 #define FC_SQLITE_MAX_STMTS 192 /* distinct statements one connection caches */
@@ -58,6 +59,16 @@ fc_status fc_sqlite_exec(fc_sqlite *c, const char *sql, fc_error *err);
 fc_status fc_sqlite_begin(fc_sqlite *c, fc_error *err);
 fc_status fc_sqlite_commit(fc_sqlite *c, fc_error *err);
 void fc_sqlite_rollback(fc_sqlite *c);
+/* Ends what fc_sqlite_begin started: COMMIT when rc is FC_OK, else ROLLBACK.
+ * Returns rc, or the commit's failure. */
+fc_status fc_sqlite_end(fc_sqlite *c, fc_status rc, fc_error *err);
+
+/* Runs sql to completion with ?1 bound to text, or to id; *changes (when not NULL)
+ * = the rows it inserted, updated or deleted. */
+fc_status fc_sqlite_exec_text(fc_sqlite *c, const char *sql, const char *text, int64_t *changes,
+                              fc_error *err);
+fc_status fc_sqlite_exec_id(fc_sqlite *c, const char *sql, int64_t id, int64_t *changes,
+                            fc_error *err);
 
 /* Steps st once: FC_OK with *row = 1 (a row) or 0 (done), or an error. */
 fc_status fc_sqlite_step(fc_sqlite *c, sqlite3_stmt *st, int *row, fc_error *err);

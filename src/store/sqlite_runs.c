@@ -64,18 +64,6 @@ static fc_status writable_run(sqlite_store *s, const char *clustering_id, int64_
     return FC_OK;
 }
 
-/* Binds ?1 = id and runs sql. */
-static fc_status exec_for_run(fc_sqlite *c, const char *sql, int64_t id, fc_error *err)
-{
-    sqlite3_stmt *q;
-    fc_status rc = fc_sqlite_prepare(c, sql, &q, err);
-    if (!rc) {
-        sqlite3_bind_int64(q, 1, id);
-        rc = fc_sqlite_run(c, q, err);
-    }
-    return rc;
-}
-
 fc_status fc_sqlite_runs_reap(sqlite_store *s, int mine, fc_error *err)
 {
     fc_sqlite *c = s->c;
@@ -166,11 +154,9 @@ fc_status fc_sqlite_run_resume(fc_store *st, const char *clustering_id, fc_error
         goto out;
     sqlite3_bind_int64(q, 1, h.id);
     sqlite3_bind_text(q, 2, s->owner, -1, SQLITE_TRANSIENT);
-    if (!(rc = fc_sqlite_run(s->c, q, err)))
-        rc = fc_sqlite_commit(s->c, err);
+    rc = fc_sqlite_run(s->c, q, err);
 out:
-    if (rc)
-        fc_sqlite_rollback(s->c);
+    rc = fc_sqlite_end(s->c, rc, err);
     fc_sqlite_unlock(s->c);
     return rc;
 }
@@ -227,6 +213,21 @@ static fc_status insert_face(fc_sqlite *c, int64_t run, const fc_face_rec *f, co
     return rc;
 }
 
+/* Sets an image's n_faces from its face rows. */
+static fc_status count_image_faces(fc_sqlite *c, int64_t run, const char *image_path, fc_error *err)
+{
+    sqlite3_stmt *q;
+    fc_status rc = fc_sqlite_prepare(c, "UPDATE run_images SET n_faces = (SELECT count(*) FROM faces "
+                                        "WHERE run = ?1 AND image_path = ?2) "
+                                        "WHERE run = ?1 AND image_path = ?2",
+                                     &q, err);
+    if (rc)
+        return rc;
+    int b = sqlite3_bind_int64(q, 1, run);
+    b |= sqlite3_bind_text(q, 2, image_path, -1, SQLITE_TRANSIENT);
+    return b ? fc_sqlite_bind_failed(c, b, err) : fc_sqlite_run(c, q, err);
+}
+
 fc_status fc_sqlite_run_add_batch(fc_store *st, const char *clustering_id, const fc_face_rec *faces,
                                   size_t n_faces, const fc_image_rec *images, size_t n_images,
                                   fc_error *err)
@@ -243,18 +244,12 @@ fc_status fc_sqlite_run_add_batch(fc_store *st, const char *clustering_id, const
         rc = insert_image(s->c, run, &images[i], err);
     for (size_t i = 0; !rc && i < n_faces; i++)
         rc = insert_face(s->c, run, &faces[i], now, err);
+    for (size_t i = 0; !rc && i < n_images; i++)
+        rc = count_image_faces(s->c, run, images[i].image_path, err);
     if (!rc)
-        rc = exec_for_run(s->c,
-                          "UPDATE run_images SET n_faces = (SELECT count(*) FROM faces f WHERE "
-                          "f.run = ?1 AND f.image_path = run_images.image_path) WHERE run = ?1",
-                          run, err);
-    if (rc)
-        goto out;
-    crash_point("add_batch");
-    rc = fc_sqlite_commit(s->c, err);
+        crash_point("add_batch");
 out:
-    if (rc)
-        fc_sqlite_rollback(s->c);
+    rc = fc_sqlite_end(s->c, rc, err);
     fc_sqlite_unlock(s->c);
     return rc;
 }
@@ -330,10 +325,10 @@ fc_status fc_sqlite_run_finish(fc_store *st, const fc_run_rec *run, const fc_per
     if (rc || (rc = writable_run(s, run->clustering_id, &id, err)))
         goto out;
     /* a finish is whole: forget any earlier assignment of the faces to persons */
-    if ((rc = exec_for_run(s->c, "UPDATE faces SET person_id = NULL, member_ord = NULL, "
+    if ((rc = fc_sqlite_exec_id(s->c, "UPDATE faces SET person_id = NULL, member_ord = NULL, "
                                  "is_owner_face = 0, cluster_confidence = 0 "
-                                 "WHERE run = ?1 AND person_id IS NOT NULL", id, err)) ||
-        (rc = exec_for_run(s->c, "DELETE FROM persons WHERE run = ?1", id, err)))
+                                 "WHERE run = ?1 AND person_id IS NOT NULL", id, NULL, err)) ||
+        (rc = fc_sqlite_exec_id(s->c, "DELETE FROM persons WHERE run = ?1", id, NULL, err)))
         goto out;
     for (size_t i = 0; !rc && i < n_persons; i++)
         rc = insert_person(s->c, id, (int)i, &persons[i], run->clustering_id, err);
@@ -352,13 +347,10 @@ fc_status fc_sqlite_run_finish(fc_store *st, const fc_run_rec *run, const fc_per
     b |= sqlite3_bind_int64(q, 3, (int64_t)n_persons);
     b |= fc_sqlite_bind_text(q, 4, run->image_overlap_stats);
     b |= fc_sqlite_bind_text(q, 5, run->processing_stats);
-    if ((rc = b ? fc_sqlite_bind_failed(s->c, b, err) : fc_sqlite_run(s->c, q, err)))
-        goto out;
-    crash_point("run_finish");
-    rc = fc_sqlite_commit(s->c, err);
+    if (!(rc = b ? fc_sqlite_bind_failed(s->c, b, err) : fc_sqlite_run(s->c, q, err)))
+        crash_point("run_finish");
 out:
-    if (rc)
-        fc_sqlite_rollback(s->c);
+    rc = fc_sqlite_end(s->c, rc, err);
     fc_sqlite_unlock(s->c);
     return rc;
 }
@@ -388,13 +380,10 @@ fc_status fc_sqlite_run_fail(fc_store *st, const char *clustering_id, const char
         sqlite3_bind_int64(q, 1, h.id);
         sqlite3_bind_text(q, 2, reason, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(q, 3, now, -1, SQLITE_TRANSIENT);
-        if ((rc = fc_sqlite_run(s->c, q, err)))
-            goto out;
+        rc = fc_sqlite_run(s->c, q, err);
     }
-    rc = fc_sqlite_commit(s->c, err);
 out:
-    if (rc)
-        fc_sqlite_rollback(s->c);
+    rc = fc_sqlite_end(s->c, rc, err);
     fc_sqlite_unlock(s->c);
     return rc;
 }
@@ -497,14 +486,12 @@ fc_status fc_sqlite_run_delete(fc_store *st, const char *clustering_id, int64_t 
         goto out;
     *n_faces = sqlite3_column_int64(q, 0);
     sqlite3_reset(q);
-    if ((rc = exec_for_run(s->c, "DELETE FROM runs WHERE id = ?1", h.id, err)))
+    if ((rc = fc_sqlite_exec_id(s->c, "DELETE FROM runs WHERE id = ?1", h.id, NULL, err)))
         goto out;
     *deleted = 1;
 out:
-    if (!rc && (rc = fc_sqlite_commit(s->c, err)))
+    if ((rc = fc_sqlite_end(s->c, rc, err)))
         *deleted = 0, *n_faces = 0;
-    if (rc)
-        fc_sqlite_rollback(s->c);
     fc_sqlite_unlock(s->c);
     return rc;
 }

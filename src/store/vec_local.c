@@ -142,10 +142,9 @@ static fc_status local_ensure(fc_vectors *v, int dim, fc_error *err)
     int have;
     fc_sqlite_lock(lv->c);
     fc_status rc = fc_sqlite_begin(lv->c, err);
-    if (!rc && !(rc = ensure_locked(lv, dim, &have, err)))
-        rc = fc_sqlite_commit(lv->c, err);
-    if (rc)
-        fc_sqlite_rollback(lv->c);
+    if (!rc)
+        rc = ensure_locked(lv, dim, &have, err);
+    rc = fc_sqlite_end(lv->c, rc, err);
     fc_sqlite_unlock(lv->c);
     return rc;
 }
@@ -221,10 +220,7 @@ static fc_status local_upsert(fc_vectors *v, const fc_vec_point *points, size_t 
         else
             rc = upsert_point(lv, p, unit, err);
     }
-    if (!rc)
-        rc = fc_sqlite_commit(lv->c, err);
-    if (rc)
-        fc_sqlite_rollback(lv->c);
+    rc = fc_sqlite_end(lv->c, rc, err);
     fc_sqlite_unlock(lv->c);
     free(unit);
     return rc;

@@ -185,18 +185,30 @@ TEST(store_crash_sigkill_mid_run)
     return FC_TEST_PASS;
 }
 
+/* Runs a writer of `batches` batches (finishing if finish) in a new file
+ * {name}.db that dies at crash_point; checks that it died there and left the file
+ * consistent. Returns 0 (path and id set), or -1 with the reason on stdout. */
+static int crash_at(const char *name, int batches, int finish, const char *crash_point,
+                    char *path, size_t size, char id[FC_OBJECTID_LEN + 1])
+{
+    fx_db_path(name, path, size);
+    int fd, status = -1;
+    pid_t pid = spawn_writer(path, batches, finish, crash_point, id, &fd);
+    if (pid > 0) {
+        waitpid(pid, &status, 0);
+        close(fd);
+    }
+    if (pid <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 86) {
+        printf("  the writer did not die at %s (status %d)\n", crash_point, status);
+        return -1;
+    }
+    return file_consistent(path) ? 0 : -1;
+}
+
 TEST(store_crash_inside_finish_leaves_no_result)
 {
     char path[512], id[FC_OBJECTID_LEN + 1];
-    fx_db_path("crash_finish", path, sizeof path);
-    int fd, status;
-    pid_t pid = spawn_writer(path, 2, 1, "run_finish", id, &fd);
-    CHECK(pid > 0);
-    waitpid(pid, &status, 0);
-    close(fd);
-    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 86, "child status %d", status);
-    CHECK(file_consistent(path));
-
+    CHECK(crash_at("crash_finish", 2, 1, "run_finish", path, sizeof path, id) == 0);
     fc_store *s = fx_open(path);
     CHECK(s);
     CHECK(check_after_crash(s, id) == 2 * IMAGES_PER_BATCH);
@@ -217,15 +229,8 @@ TEST(store_crash_inside_finish_leaves_no_result)
 TEST(store_crash_inside_batch_loses_only_that_batch)
 {
     char path[512], id[FC_OBJECTID_LEN + 1];
-    fx_db_path("crash_batch", path, sizeof path);
-    int fd, status;
     /* the crash point is armed from the start: the first batch dies before commit */
-    pid_t pid = spawn_writer(path, 3, 0, "add_batch", id, &fd);
-    CHECK(pid > 0);
-    waitpid(pid, &status, 0);
-    close(fd);
-    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 86, "child status %d", status);
-    CHECK(file_consistent(path));
+    CHECK(crash_at("crash_batch", 3, 0, "add_batch", path, sizeof path, id) == 0);
     fc_store *s = fx_open(path);
     CHECK(s);
     CHECK(check_after_crash(s, id) == 0);
