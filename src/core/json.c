@@ -1,0 +1,73 @@
+/* json.c - see json.h. */
+#include "core/json.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *fc_json_strv_dump(char *const *v, size_t n)
+{
+    char *text = NULL;
+    json_t *arr = json_array();
+    if (!arr)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = json_string(v[i]);
+        if (!s || json_array_append_new(arr, s))
+            goto out;
+    }
+    text = json_dumps(arr, JSON_COMPACT);
+out:
+    json_decref(arr);
+    return text;
+}
+
+fc_status fc_json_strv_load(const char *text, char ***out, size_t *n, fc_error *err)
+{
+    fc_status rc = FC_OK;
+    char **v = NULL;
+    size_t count = 0;
+    json_error_t jerr;
+    json_t *arr = json_loads(text ? text : "", JSON_REJECT_DUPLICATES, &jerr);
+    *out = NULL;
+    *n = 0;
+    if (!arr || !json_is_array(arr)) {
+        rc = fc_error_set(err, FC_ERR_FORMAT, "not a JSON array of strings: %s",
+                          arr ? "not an array" : jerr.text);
+        goto out;
+    }
+    size_t len = json_array_size(arr);
+    if (len && !(v = calloc(len, sizeof *v))) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (count = 0; count < len; count++) {
+        const json_t *s = json_array_get(arr, count);
+        if (!json_is_string(s)) {
+            rc = fc_error_set(err, FC_ERR_FORMAT, "not a JSON array of strings: item %zu", count);
+            goto out;
+        }
+        if (!(v[count] = strdup(json_string_value(s)))) {
+            rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    *out = v;
+    *n = count;
+    v = NULL;
+out:
+    for (size_t i = 0; v && i < count; i++)
+        free(v[i]);
+    free(v);
+    json_decref(arr);
+    return rc;
+}
+
+int fc_json_is_object(const char *text)
+{
+    json_error_t jerr;
+    json_t *j = text ? json_loads(text, 0, &jerr) : NULL;
+    int ok = j && json_is_object(j);
+    json_decref(j);
+    return ok;
+}
