@@ -3,6 +3,7 @@
 #include "face/pipeline.h"
 
 #include "face/pipeline_int.h"
+#include "nn/nn.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -33,9 +34,11 @@ fc_pipeline *fc_pipeline_new(const fc_pipeline_config *cfg, fc_error *err)
     }
     p->cfg = *cfg;
     p->max_workers = cfg->workers > 0 ? cfg->workers : online_cores();
-    int nn_threads = cfg->nn_threads > 0 ? cfg->nn_threads : online_cores() / p->max_workers;
-    if (nn_threads < 1)
-        nn_threads = 1;
+    /* One executor thread per run unless asked otherwise: runs of several images in
+     * parallel scale better than OpenMP inside these small models, which loses badly
+     * when the cores are shared (measured: see docs/pipeline.md). */
+    const char *env = getenv("FC_THREADS");
+    int nn_threads = cfg->nn_threads > 0 ? cfg->nn_threads : env && *env ? fc_nn_default_threads() : 1;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if (fc_face_models_load(&p->models, &p->cfg, nn_threads, err)) {

@@ -56,7 +56,7 @@ typedef struct {
     int embed;                           /* 1: compute embeddings */
     int keep_crops;                      /* 1: return the aligned crops */
     int workers;                         /* worker states (concurrent runs); 0: cores */
-    int nn_threads;                      /* executor threads per run; 0: max(1, cores / workers) */
+    int nn_threads;                      /* executor threads per run; 0: FC_THREADS if set, else 1 */
     int max_batch;                       /* embedder batch: 1, 2, 4, 8; 0: 8 */
     fc_image_limits limits;              /* MAX_IMAGE_SIZE_BYTES, MAX_IMAGE_PIXELS */
 } fc_pipeline_config;
