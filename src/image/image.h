@@ -66,8 +66,20 @@ typedef struct {
 } fc_decode_opts;
 
 /* Defaults: limits from MAX_IMAGE_SIZE_BYTES (20 MB) and MAX_IMAGE_PIXELS (50 MP)
- * in the environment, full resolution, EXIF orientation applied. */
+ * in the environment, full resolution, EXIF orientation applied. A variable that is
+ * not a valid number is ignored here (its default is used): call
+ * fc_image_limits_from_env once at startup to report it. */
 fc_decode_opts fc_decode_opts_default(void);
+
+#define FC_IMAGE_DEFAULT_MAX_BYTES ((size_t)20 * 1024 * 1024)
+#define FC_IMAGE_DEFAULT_MAX_PIXELS ((uint64_t)50000000)
+
+/* Limits from the environment: MAX_IMAGE_SIZE_BYTES and MAX_IMAGE_PIXELS, each a
+ * decimal whole number (0 means no limit); unset or empty gives the default. Always
+ * fills *out (a bad value's limit keeps its default) and returns FC_OK, or FC_ERR_ARG
+ * naming the variable and its value when one is not a number, has trailing junk, is
+ * negative or is out of range. */
+fc_status fc_image_limits_from_env(fc_image_limits *out, fc_error *err);
 
 /* The format, judged by the bytes (never by a file name); FC_IMAGE_UNKNOWN if none. */
 fc_image_format fc_image_sniff(const uint8_t *data, size_t len);

@@ -1,0 +1,56 @@
+/* codec.h - inside the image module: one table row per file format, and the helpers
+ * every decoder shares (limit checks before allocation, EXIF orientation lookup).
+ *
+ * decode.c sniffs the bytes, calls the format's probe (header only), checks the
+ * limits, calls its decode, then applies the orientation the probe found. A decoder
+ * still allocates its pixels through fc_image_alloc_checked, so the limits hold even
+ * if the library reads a different size than the probe did. */
+#ifndef FC_IMAGE_CODEC_H
+#define FC_IMAGE_CODEC_H
+
+#include "image/image.h"
+
+typedef struct {
+    fc_image_format format;
+    const char *name; /* "jpeg", ... */
+    /* 1 if the bytes start like this format (len may be short: then 0). */
+    int (*sniff)(const uint8_t *data, size_t len);
+    /* Fills out->width, height (as stored) and orientation (1..8) from the header. */
+    fc_status (*probe)(const uint8_t *data, size_t len, fc_image_info *out, fc_error *err);
+    /* Decodes to RGB in the stored orientation (HEIF: see heif.c); NULL + err. */
+    fc_image *(*decode)(const uint8_t *data, size_t len, const fc_decode_opts *opts,
+                        fc_error *err);
+} fc_image_codec;
+
+extern const fc_image_codec fc_codec_jpeg, fc_codec_png, fc_codec_webp, fc_codec_heif,
+    fc_codec_bmp, fc_codec_tiff, fc_codec_gif;
+
+/* FC_ERR_LIMIT naming MAX_IMAGE_PIXELS and the size if width x height is over
+ * limits->max_pixels (limits may be NULL: no limit); FC_ERR_FORMAT for a size below
+ * 1x1. `what` names the format in messages. */
+fc_status fc_image_check_pixels(const char *what, int64_t width, int64_t height,
+                                const fc_image_limits *limits, fc_error *err);
+
+/* A zero-filled width x height RGB image (stride 3*width, scale 1, full size = size)
+ * after checking the pixel limit and every size product; NULL + err. */
+fc_image *fc_image_alloc_checked(const char *what, int64_t width, int64_t height,
+                                 const fc_image_limits *limits, fc_error *err);
+
+/* EXIF orientation (1..8) from a TIFF-structured EXIF block ("II*\0" or "MM\0*",
+ * optionally preceded by "Exif\0\0"); 1 when absent, unreadable or out of range.
+ * Every offset is checked against len. */
+int fc_exif_orientation(const uint8_t *data, size_t len);
+
+/* Big- and little-endian reads of unaligned bytes. */
+static inline uint32_t fc_rd_be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
+static inline uint32_t fc_rd_le16(const uint8_t *p) { return (uint32_t)p[1] << 8 | p[0]; }
+static inline uint32_t fc_rd_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint32_t fc_rd_le32(const uint8_t *p)
+{
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+#endif
