@@ -161,7 +161,8 @@ static fc_status bmp_probe(const uint8_t *d, size_t n, fc_image_info *out, fc_er
     if (rc)
         return rc;
     if (b.width > INT32_MAX || b.height > INT32_MAX)
-        return fc_error_set(err, FC_ERR_FORMAT, "bmp: bad size");
+        return fc_error_set(err, FC_ERR_LIMIT, "bmp: image %" PRId64 "x%" PRId64
+                            " is too large", b.width, b.height);
     out->width = (int)b.width;
     out->height = (int)b.height;
     return FC_OK;

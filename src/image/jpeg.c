@@ -5,8 +5,12 @@
  * Damaged data is an error, not a grey-filled picture: libjpeg only warns on a
  * truncated file or corrupt entropy data and fills the rest, so those warnings are
  * turned into errors. Harmless ones (junk bytes before a marker, an unknown Adobe
- * transform or JFIF version, a bad ICC marker) are ignored. The trailing EOI marker
- * is not required once every row has been decoded. */
+ * transform or JFIF version, a bad ICC marker) are ignored. A missing EOI marker is
+ * forgiven only where that cannot hide missing pixels: at the end of the one scan of
+ * a sequential file holding every component (if data is missing there, libjpeg
+ * meets the supplied EOI too early and says so). In a progressive or multi-scan file
+ * a scan may end exactly where the file was cut, so there the end of the data
+ * without EOI is an error. */
 #include "image/codec.h"
 
 #include <setjmp.h>
@@ -26,6 +30,54 @@ typedef struct {
     jmp_buf jump;
     char msg[JMSG_LENGTH_MAX + 64];
 } jpeg_err;
+
+/* The input, with an EOI supplied at its end (see the top of the file). */
+typedef struct {
+    struct jpeg_source_mgr pub;
+    int ended; /* times the end was reached */
+} mem_source;
+
+static const JOCTET fake_eoi[2] = {0xFF, JPEG_EOI};
+
+static void src_init(j_decompress_ptr c) { (void)c; }
+
+static void src_term(j_decompress_ptr c) { (void)c; }
+
+static boolean src_fill(j_decompress_ptr c)
+{
+    mem_source *s = (mem_source *)c->src;
+    int in_only_scan = !c->progressive_mode && c->comps_in_scan == c->num_components;
+    if (s->ended++ || !in_only_scan)
+        WARNMS(c, JWRN_JPEG_EOF); /* fatal: see on_message */
+    s->pub.next_input_byte = fake_eoi;
+    s->pub.bytes_in_buffer = sizeof fake_eoi;
+    return TRUE;
+}
+
+static void src_skip(j_decompress_ptr c, long n)
+{
+    if (n <= 0)
+        return;
+    while ((size_t)n > c->src->bytes_in_buffer) {
+        n -= (long)c->src->bytes_in_buffer;
+        src_fill(c);
+    }
+    c->src->next_input_byte += n;
+    c->src->bytes_in_buffer -= (size_t)n;
+}
+
+static void src_memory(j_decompress_ptr c, mem_source *s, const uint8_t *data, size_t len)
+{
+    memset(s, 0, sizeof *s);
+    s->pub.init_source = src_init;
+    s->pub.fill_input_buffer = src_fill;
+    s->pub.skip_input_data = src_skip;
+    s->pub.resync_to_restart = jpeg_resync_to_restart;
+    s->pub.term_source = src_term;
+    s->pub.next_input_byte = data;
+    s->pub.bytes_in_buffer = len;
+    c->src = &s->pub;
+}
 
 static int jpeg_sniff(const uint8_t *d, size_t n)
 {
@@ -159,6 +211,7 @@ static fc_image *jpeg_decode(const uint8_t *data, size_t len, const fc_decode_op
     struct jpeg_decompress_struct cinfo;
     struct jpeg_progress_mgr progress = {.progress_monitor = on_progress};
     jpeg_err jerr = {0};
+    mem_source src;
     fc_image *volatile img = NULL;
     uint8_t *volatile cmyk_row = NULL;
     volatile int ok = 0;
@@ -173,7 +226,7 @@ static fc_image *jpeg_decode(const uint8_t *data, size_t len, const fc_decode_op
     }
     jpeg_create_decompress(&cinfo);
     cinfo.progress = &progress;
-    jpeg_mem_src(&cinfo, data, (unsigned long)len);
+    src_memory(&cinfo, &src, data, len);
     jpeg_read_header(&cinfo, TRUE);
     if (fc_image_check_pixels("jpeg", cinfo.image_width, cinfo.image_height, &opts->limits,
                               err))
