@@ -2,7 +2,10 @@
  * for the face tests. */
 #include "face_util.h"
 
+#include "face/nms.h"
 #include "test.h"
+
+#include <libheif/heif.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,4 +100,83 @@ uint8_t *fc_face_test_read(const char *path, size_t *len)
     }
     fclose(f);
     return buf;
+}
+
+int fc_face_test_default_config(fc_pipeline_config *cfg)
+{
+    fc_pipeline_config_default(cfg);
+    const char *files[3] = {"fr_detect.onnx", "fr_landmark.onnx", "fr_feature.onnx"};
+    char *dst[3] = {cfg->detect_model, cfg->landmark_model, cfg->embed_model};
+    for (int i = 0; i < 3; i++)
+        if (!fc_face_test_default_model(files[i], dst[i], FC_PATH_MAX))
+            return 0;
+    cfg->workers = 1;
+    return 1;
+}
+
+uint8_t *fc_face_test_sample(int i, size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/samples/sample%d.jpg", fc_test_root(), i);
+    return fc_face_test_read(path, len);
+}
+
+typedef struct {
+    uint8_t *data;
+    size_t len;
+} heic_out;
+
+static struct heif_error heic_write(struct heif_context *ctx, const void *data, size_t size, void *user)
+{
+    (void)ctx;
+    heic_out *o = user;
+    o->data = malloc(size);
+    if (!o->data)
+        return (struct heif_error){heif_error_Memory_allocation_error, heif_suberror_Unspecified, "no memory"};
+    memcpy(o->data, data, size);
+    o->len = size;
+    return (struct heif_error){heif_error_Ok, heif_suberror_Unspecified, "ok"};
+}
+
+uint8_t *fc_face_test_heic(const fc_image *img, size_t *len)
+{
+    heic_out out = {0};
+    struct heif_context *ctx = heif_context_alloc();
+    struct heif_encoder *enc = NULL;
+    struct heif_image *im = NULL;
+    struct heif_image_handle *handle = NULL;
+    if (heif_context_get_encoder_for_format(ctx, heif_compression_HEVC, &enc).code ||
+        heif_image_create(img->width, img->height, heif_colorspace_RGB, heif_chroma_interleaved_RGB, &im).code ||
+        heif_image_add_plane(im, heif_channel_interleaved, img->width, img->height, 8).code)
+        goto out;
+    int stride;
+    uint8_t *p = heif_image_get_plane(im, heif_channel_interleaved, &stride);
+    for (int y = 0; y < img->height; y++)
+        memcpy(p + (size_t)y * (size_t)stride, img->rgb + (size_t)y * img->stride, 3 * (size_t)img->width);
+    if (heif_context_encode_image(ctx, im, enc, NULL, &handle).code)
+        goto out;
+    struct heif_writer w = {1, heic_write};
+    heif_context_write(ctx, &w, &out);
+out:
+    heif_image_handle_release(handle);
+    heif_image_release(im);
+    if (enc)
+        heif_encoder_release(enc);
+    heif_context_free(ctx);
+    *len = out.len;
+    return out.data;
+}
+
+int fc_face_test_match(const fc_faces *f, const fc_rect *box)
+{
+    int best = -1;
+    float best_iou = 0;
+    for (int i = 0; i < f->n_faces; i++) {
+        float iou = fc_rect_iou(&f->faces[i].box, box);
+        if (iou > best_iou) {
+            best_iou = iou;
+            best = i;
+        }
+    }
+    return best;
 }

@@ -3,6 +3,7 @@
 #ifndef FC_TESTS_FACE_UTIL_H
 #define FC_TESTS_FACE_UTIL_H
 
+#include "face/pipeline.h"
 #include "image/image.h"
 
 #include <stddef.h>
@@ -28,6 +29,25 @@ void fc_face_test_fill_noise(fc_image *img, uint32_t seed);
 
 /* Reads a whole file (malloc'd, caller frees); NULL if it cannot. */
 uint8_t *fc_face_test_read(const char *path, size_t *len);
+
+/* cfg = the defaults with the models under <root>/models, one worker; 0 when a
+ * default model is missing. */
+int fc_face_test_default_config(fc_pipeline_config *cfg);
+
+/* samples/sample<i>.jpg (malloc'd); NULL when absent. */
+uint8_t *fc_face_test_sample(int i, size_t *len);
+
+/* HEIC of img through libheif's HEVC encoder (malloc'd); NULL if there is none. */
+uint8_t *fc_face_test_heic(const fc_image *img, size_t *len);
+
+/* Index of the face in f whose box overlaps box most (-1 if none overlaps). */
+int fc_face_test_match(const fc_faces *f, const fc_rect *box);
+
+#define SKIP_WITHOUT_DEFAULTS(cfg)                                                      \
+    do {                                                                                \
+        if (!fc_face_test_default_config(&(cfg)))                                       \
+            SKIP("models/ lacks the default models (scripts/setup fetches them)");      \
+    } while (0)
 
 #define SKIP_WITHOUT_SYNTH(dir)                                                         \
     do {                                                                                \

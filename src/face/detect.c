@@ -135,11 +135,11 @@ static fc_status ensure_ctx(fc_detector_ctx *c, int w, int h, int channels, fc_e
     shape.d[nhwc ? 3 : 1] = channels;
     c->nhwc = nhwc;
     c->in_shape = shape;
-    c->nn = fc_nn_ctx_new(c->d->model, &shape, err);
+    /* the thread count goes in at creation: oneDNN primitives are made for it */
+    fc_nn_ctx_opts o = {.threads = c->d->nn_threads};
+    c->nn = fc_nn_ctx_new_opts(c->d->model, &shape, &o, err);
     if (!c->nn)
         return err ? err->code : FC_ERR_INTERNAL;
-    if (c->d->nn_threads > 0)
-        fc_nn_ctx_set_threads(c->nn, c->d->nn_threads);
     c->input = fc_aligned_alloc((size_t)w * (size_t)h * (size_t)channels * sizeof(float));
     if (!c->input)
         return fc_error_set(err, FC_ERR_NOMEM, "detector: out of memory");

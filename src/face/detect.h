@@ -22,7 +22,7 @@ typedef struct fc_detector_ctx fc_detector_ctx;
 typedef struct {
     const char *model_path;
     fc_detector_kind kind;  /* AUTO: from the model's shapes */
-    float score_threshold;  /* 0: the head's default (UltraFace 0.7, YOLO 0.5, YuNet 0.6) */
+    float score_threshold;  /* 0: the head's default (UltraFace 0.7, YOLO 0.5, YuNet 0.7) */
     float nms_iou;          /* 0: the head's default (UltraFace 0.3, YOLO 0.45, YuNet 0.3) */
     int input_long_side;    /* dynamic-size models (YuNet): 0 = 640 */
     int nn_threads;         /* executor threads per context; 0 = its default */

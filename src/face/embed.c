@@ -142,11 +142,10 @@ static fc_status run_batch(fc_embedder_ctx *c, int k, float *out, fc_error *err)
     fc_shape shape = e->in_shape;
     shape.d[0] = b;
     if (!c->nn[k]) {
-        c->nn[k] = fc_nn_ctx_new(e->model, &shape, err);
+        fc_nn_ctx_opts o = {.threads = e->nn_threads};
+        c->nn[k] = fc_nn_ctx_new_opts(e->model, &shape, &o, err);
         if (!c->nn[k])
             return err ? err->code : FC_ERR_INTERNAL;
-        if (e->nn_threads > 0)
-            fc_nn_ctx_set_threads(c->nn[k], e->nn_threads);
     }
     fc_tensor in = {FC_DT_FLOAT, shape, c->input}, o[4];
     if (fc_nn_n_outputs(e->model) > 4)

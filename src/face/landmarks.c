@@ -60,7 +60,8 @@ fc_landmarker_ctx *fc_landmarker_ctx_new(const fc_landmarker *l, fc_error *err)
         return NULL;
     }
     c->l = l;
-    c->nn = fc_nn_ctx_new(l->model, NULL, err);
+    fc_nn_ctx_opts o = {.threads = l->nn_threads};
+    c->nn = fc_nn_ctx_new_opts(l->model, NULL, &o, err);
     c->input = fc_aligned_alloc((size_t)l->size * (size_t)l->size * sizeof(float));
     if (!c->nn || !c->input) {
         if (c->nn)
@@ -68,8 +69,6 @@ fc_landmarker_ctx *fc_landmarker_ctx_new(const fc_landmarker *l, fc_error *err)
         fc_landmarker_ctx_free(c);
         return NULL;
     }
-    if (l->nn_threads > 0)
-        fc_nn_ctx_set_threads(c->nn, l->nn_threads);
     return c;
 }
 
