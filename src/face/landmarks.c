@@ -1,4 +1,4 @@
-/* landmarks.c - the 68-point landmark model: square crop, grey 64x64, run, map back. */
+/* landmarks.c - the 68-point landmark model: box crop, grey 64x64, run, map back. */
 #include "face/landmarks.h"
 
 #include "core/alloc.h"
@@ -97,29 +97,15 @@ void fc_landmarks_68_to_5(const fc_point p[68], fc_point five[5])
     five[4] = p[54];
 }
 
-/* Moves [*a, *a + side) inside [0, len) when it sticks out on one side and fits. */
-static void shift_inside(float *a, float side, float len)
-{
-    if (side > len)
-        return;
-    if (*a < 0)
-        *a = 0;
-    if (*a + side > len)
-        *a = len - side;
-}
-
 fc_status fc_landmarker_run(fc_landmarker_ctx *c, const fc_image *img, const fc_rect *box,
                             fc_point five[5], fc_point *pts68, fc_error *err)
 {
     const int s = c->l->size;
-    float side = box->y2 - box->y1;
-    if (!(side >= 1))
+    float sw = box->x2 - box->x1, sh = box->y2 - box->y1;
+    if (!(sw >= 1 && sh >= 1))
         return fc_error_set(err, FC_ERR_ARG, "landmarks: empty box");
-    float x0 = (box->x1 + box->x2) / 2 - side / 2, y0 = box->y1;
-    shift_inside(&x0, side, (float)img->width);
-    shift_inside(&y0, side, (float)img->height);
-
-    fc_place pl = {(float)s / side, (float)s / side, -x0 * (float)s / side, -y0 * (float)s / side};
+    float x0 = box->x1, y0 = box->y1;
+    fc_place pl = {(float)s / sw, (float)s / sh, -x0 * (float)s / sw, -y0 * (float)s / sh};
     fc_pixel_norm norm = {.grey = 1, .mean = 0, .scale = 1.0f / 256.0f, .pad = 0};
     fc_status rc = fc_face_tensorize(img, &pl, s, s, &norm, c->input, err);
     if (rc)
@@ -132,7 +118,7 @@ fc_status fc_landmarker_run(fc_landmarker_ctx *c, const fc_image *img, const fc_
     const float *o = out.data;
     fc_point p[68];
     for (int i = 0; i < 68; i++)
-        p[i] = (fc_point){x0 + o[2 * i] * side, y0 + o[2 * i + 1] * side};
+        p[i] = (fc_point){x0 + o[2 * i] * sw, y0 + o[2 * i + 1] * sh};
     fc_landmarks_68_to_5(p, five);
     for (int i = 0; pts68 && i < 68; i++)
         pts68[i] = p[i];

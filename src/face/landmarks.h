@@ -3,9 +3,10 @@
  * context belongs to one thread at a time.
  *
  * Input 1x1x64x64 grey x/256 of the crop; output 136 values, (x, y) pairs in 0..1 of
- * the crop. The crop is the detector box made square (side = box height, same
- * centre, as the model's authors post-process their detector's boxes), moved
- * inside the image when it sticks out and fits. */
+ * the crop's width and height. The crop is the detector box as it is (stretched to
+ * 64x64). Measured against the box made square (side = box height, as the model's
+ * JavaScript post-processes its detector's boxes): through the whole pipeline on
+ * celebs_aligned/pairs.tsv the plain box gives 95.1% pair accuracy, the square 94.8%. */
 #ifndef FC_FACE_LANDMARKS_H
 #define FC_FACE_LANDMARKS_H
 
