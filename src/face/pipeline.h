@@ -57,7 +57,9 @@ typedef struct {
     int keep_crops;                      /* 1: return the aligned crops */
     int workers;                         /* worker states (concurrent runs); 0: cores */
     int nn_threads;                      /* executor threads per run; 0: FC_THREADS if set, else 1 */
-    int max_batch;                       /* embedder batch: 1, 2, 4, 8; 0: 8 */
+    int max_batch;                       /* embedder batch: 1, 2, 4, 8 (the faces of an
+                                          * image go as one batch, split in these);
+                                          * 0: 8 when nn_threads > 1, else 1 (faster) */
     fc_image_limits limits;              /* MAX_IMAGE_SIZE_BYTES, MAX_IMAGE_PIXELS */
 } fc_pipeline_config;
 
@@ -69,8 +71,8 @@ void fc_pipeline_config_default(fc_pipeline_config *cfg);
 /* Defaults, then the environment: DETECTOR=ultraface|yolo|yunet,
  * EMBEDDER=arcface112|facenet160, DETECT_MODEL_PATH (YOLO_MODEL_PATH for yolo, and
  * it alone selects yolo), LANDMARK_MODEL_PATH, EMBED_MODEL_PATH, EMBED_CHANNELS=rgb|bgr,
- * MIN_FACE_SIZE, DETECT_SCORE_THRESHOLD. FC_ERR_ARG naming the variable for a bad
- * value. */
+ * MIN_FACE_SIZE, DETECT_SCORE_THRESHOLD, EMBED_BATCH (1, 2, 4, 8), DECODE_LONG_SIDE
+ * (-1: full resolution). FC_ERR_ARG naming the variable for a bad value. */
 fc_status fc_pipeline_config_from_env(fc_pipeline_config *cfg, fc_error *err);
 
 /* What one image gave. Free with fc_faces_free. */

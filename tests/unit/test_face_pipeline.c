@@ -155,6 +155,7 @@ TEST(face_pipeline_batch_equals_single)
     fc_pipeline_config cfg;
     SKIP_WITHOUT_DEFAULTS(cfg);
     fc_error err = {0};
+    cfg.max_batch = 8; /* 5 faces: a batch of 4 and one of 1 */
     fc_pipeline *batched = fc_pipeline_new(&cfg, &err);
     cfg.max_batch = 1;
     fc_pipeline *single = batched ? fc_pipeline_new(&cfg, &err) : NULL;
