@@ -65,17 +65,17 @@ int fc_cli_compare(int argc, char **argv)
     int best[2];
     const char *bad = NULL;
     if (fc_pipeline_config_from_env(&cfg, &err))
-        goto fail;
+        goto out;
     cfg.workers = 1;
     if (!(p = fc_pipeline_new(&cfg, &err)))
-        goto fail;
+        goto out;
     for (int i = 0; i < 2; i++) {
         bad = argv[i];
         if (faces_of(p, argv[i], cfg.limits.max_bytes, &faces[i], &err))
-            goto fail;
+            goto out;
         if ((best[i] = best_face(faces[i])) < 0) {
             fc_error_set(&err, FC_ERR_ARG, "no face found");
-            goto fail;
+            goto out;
         }
     }
     bad = NULL;
@@ -93,13 +93,11 @@ int fc_cli_compare(int argc, char **argv)
     free(line);
     json_decref(o);
     status = 0;
-    goto out;
-fail:
-    if (bad)
-        fprintf(stderr, "facecluster compare: %s: %s\n", bad, err.msg);
-    else
-        fprintf(stderr, "facecluster compare: %s\n", err.msg);
 out:
+    if (err.code && bad)
+        fprintf(stderr, "facecluster compare: %s: %s\n", bad, err.msg);
+    else if (err.code)
+        fprintf(stderr, "facecluster compare: %s\n", err.msg);
     fc_faces_free(faces[0]);
     fc_faces_free(faces[1]);
     fc_pipeline_free(p);

@@ -203,18 +203,18 @@ int fc_cli_detect(int argc, char **argv)
     if (a.threads > a.n_images)
         a.threads = a.n_images;
     if (fc_pipeline_config_from_env(&cfg, &err))
-        goto fail;
+        goto out;
     cfg.embed = a.embeddings;
     cfg.keep_crops = a.crops_dir != NULL;
     cfg.workers = a.threads;
     if (!(job.pipe = fc_pipeline_new(&cfg, &err)))
-        goto fail;
+        goto out;
     job.max_bytes = cfg.limits.max_bytes;
     job.lines = calloc((size_t)a.n_images, sizeof *job.lines);
     tids = calloc((size_t)a.threads, sizeof *tids);
     if (!job.lines || !tids) {
         fc_error_set(&err, FC_ERR_NOMEM, "out of memory");
-        goto fail;
+        goto out;
     }
     double t0 = fc_cli_now();
     int started = 0;
@@ -230,10 +230,9 @@ int fc_cli_detect(int argc, char **argv)
         fprintf(stderr, "detect: %d images, %d failed, %d faces, %.2f s, %.2f images/s (%d threads)\n",
                 a.n_images, job.n_failed, job.n_faces, secs, secs > 0 ? a.n_images / secs : 0.0, a.threads);
     status = job.n_failed ? 1 : 0;
-    goto out;
-fail:
-    fprintf(stderr, "facecluster detect: %s\n", err.msg);
 out:
+    if (err.code)
+        fprintf(stderr, "facecluster detect: %s\n", err.msg);
     fc_pipeline_free(job.pipe);
     free(job.lines);
     free(tids);

@@ -44,7 +44,7 @@ fc_detector *fc_detector_new(const fc_detector_opts *opts, fc_error *err)
     }
     d->model = fc_nn_load(opts->model_path, err);
     if (!d->model)
-        goto fail;
+        goto out;
     for (size_t i = 0; i < sizeof heads / sizeof heads[0] && !d->head; i++) {
         if (opts->kind != FC_DETECTOR_AUTO && heads[i]->kind != opts->kind)
             continue;
@@ -56,14 +56,14 @@ fc_detector *fc_detector_new(const fc_detector_opts *opts, fc_error *err)
                      "%s: the model's inputs/outputs fit no %s detector head (ultraface: "
                      "scores 1xNx2 + boxes 1xNx4; yolo: 1x5xN or 1x20xN; yunet: cls/obj/bbox/kps_8/16/32)",
                      opts->model_path, opts->kind ? fc_detector_kind_name(opts->kind) : "known");
-        goto fail;
+        goto out;
     }
     d->score_threshold = opts->score_threshold > 0 ? opts->score_threshold : d->head->score_threshold;
     d->nms_iou = opts->nms_iou > 0 ? opts->nms_iou : d->head->nms_iou;
     d->long_side = opts->input_long_side > 0 ? opts->input_long_side : 640;
     d->nn_threads = opts->nn_threads;
     return d;
-fail:
+out:
     fc_detector_free(d);
     return NULL;
 }

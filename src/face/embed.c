@@ -40,7 +40,7 @@ fc_embedder *fc_embedder_new(const fc_embedder_opts *opts, fc_error *err)
     }
     e->model = fc_nn_load(opts->model_path, err);
     if (!e->model)
-        goto fail;
+        goto out;
     const fc_shape *in = &fc_nn_input_info(e->model, 0)->shape;
     const fc_shape *out = fc_nn_n_outputs(e->model) >= 1 ? &fc_nn_output_info(e->model, 0)->shape : NULL;
     int ok = fc_nn_n_inputs(e->model) == 1 && in->ndim == 4 && out && out->ndim == 2 && out->d[1] > 0;
@@ -52,7 +52,7 @@ fc_embedder *fc_embedder_new(const fc_embedder_opts *opts, fc_error *err)
     } else {
         fc_error_set(err, FC_ERR_UNSUPPORTED,
                      "%s: not a face embedder (one input 1x3xSxS or 1xSxSx3, output 1xD)", opts->model_path);
-        goto fail;
+        goto out;
     }
     e->dim = (int)out->d[1];
     e->kind = opts->kind;
@@ -65,7 +65,7 @@ fc_embedder *fc_embedder_new(const fc_embedder_opts *opts, fc_error *err)
     e->in_shape = *in;
     e->in_shape.d[0] = 1;
     return e;
-fail:
+out:
     fc_embedder_free(e);
     return NULL;
 }

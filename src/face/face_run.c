@@ -63,14 +63,14 @@ fc_face_worker *fc_face_worker_new(const fc_face_models *m, fc_error *err)
     w->dets = malloc(FC_FACE_MAX_FACES * sizeof *w->dets);
     if (!w->dets) {
         fc_error_set(err, FC_ERR_NOMEM, "pipeline: out of memory");
-        goto fail;
+        goto out;
     }
     if (!(w->det = fc_detector_ctx_new(m->det, err)) ||
         (m->lmk && !(w->lmk = fc_landmarker_ctx_new(m->lmk, err))) ||
         !(w->emb = fc_embedder_ctx_new(m->emb, err)))
-        goto fail;
+        goto out;
     return w;
-fail:
+out:
     fc_face_worker_free(w);
     return NULL;
 }

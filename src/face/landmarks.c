@@ -28,18 +28,18 @@ fc_landmarker *fc_landmarker_new(const char *path, int nn_threads, fc_error *err
     }
     l->model = fc_nn_load(path, err);
     if (!l->model)
-        goto fail;
+        goto out;
     const fc_shape *in = &fc_nn_input_info(l->model, 0)->shape;
     const fc_shape *out = fc_nn_n_outputs(l->model) == 1 ? &fc_nn_output_info(l->model, 0)->shape : NULL;
     if (fc_nn_n_inputs(l->model) != 1 || in->ndim != 4 || in->d[1] != 1 || in->d[2] <= 0 ||
         in->d[2] != in->d[3] || !out || out->ndim != 2 || out->d[1] != 136) {
         fc_error_set(err, FC_ERR_UNSUPPORTED, "%s: not a 68-point landmark model (1x1xSxS -> 1x136)", path);
-        goto fail;
+        goto out;
     }
     l->size = (int)in->d[2];
     l->nn_threads = nn_threads;
     return l;
-fail:
+out:
     fc_landmarker_free(l);
     return NULL;
 }
