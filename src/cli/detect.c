@@ -27,7 +27,7 @@ static const char usage_text[] =
     "\n"
     "Models and thresholds come from the environment (DETECTOR, EMBEDDER,\n"
     "DETECT_MODEL_PATH, YOLO_MODEL_PATH, EMBED_MODEL_PATH, FC_MODELS_DIR, MIN_FACE_SIZE, ...).\n"
-    "A summary line goes to stderr when there are several images.\n";
+    "With several images, stderr shows progress (on a terminal) and a summary line.\n";
 
 typedef struct {
     char **images;
@@ -46,6 +46,7 @@ typedef struct {
     int next_print;     /* next line to print */
     char **lines;       /* finished lines not printed yet */
     int n_failed, n_faces;
+    int progress;       /* stderr is a terminal: show "i/N" as images finish */
 } detect_job;
 
 static int parse_args(int argc, char **argv, detect_args *a)
@@ -175,6 +176,9 @@ static void *worker_main(void *arg)
             job->next_print++;
         }
         fflush(stdout);
+        if (job->progress)
+            fprintf(stderr, "\rdetect: %d/%d images, %d faces", job->next_print, job->args->n_images,
+                    job->n_faces);
         pthread_mutex_unlock(&job->mu);
     }
 }
@@ -216,6 +220,7 @@ int fc_cli_detect(int argc, char **argv)
         fc_error_set(&err, FC_ERR_NOMEM, "out of memory");
         goto out;
     }
+    job.progress = a.n_images > 1 && isatty(STDERR_FILENO);
     double t0 = fc_cli_now();
     int started = 0;
     for (; started < a.threads; started++)
@@ -226,6 +231,8 @@ int fc_cli_detect(int argc, char **argv)
     for (int t = 0; t < started; t++)
         pthread_join(tids[t], NULL);
     double secs = fc_cli_now() - t0;
+    if (job.progress)
+        fputc('\n', stderr);
     if (a.n_images > 1)
         fprintf(stderr, "detect: %d images, %d failed, %d faces, %.2f s, %.2f images/s (%d threads)\n",
                 a.n_images, job.n_failed, job.n_faces, secs, secs > 0 ? a.n_images / secs : 0.0, a.threads);
