@@ -76,9 +76,13 @@ fc_status fc_face_align_matrix(const fc_point landmarks[5], int size, float scal
     if (!(scale > 0))
         return fc_error_set(err, FC_ERR_ARG, "align: bad image scale");
     fc_point src[5], tpl[5];
-    /* original-photo edge coordinates -> the image's pixel-centre coordinates */
+    /* Landmarks are taken in the convention the template was made for (OpenCV's:
+     * pixel centres at integers), as the detectors and the landmark model give them;
+     * measured: shifting them by half a pixel as if they were edge coordinates costs
+     * 0.15% pair accuracy on celebs_aligned (95.08% vs 95.23%). Original-photo
+     * centres -> the decoded image's centres: (p + 0.5) / scale - 0.5. */
     for (int i = 0; i < 5; i++)
-        src[i] = (fc_point){landmarks[i].x / scale - 0.5f, landmarks[i].y / scale - 0.5f};
+        src[i] = (fc_point){(landmarks[i].x + 0.5f) / scale - 0.5f, (landmarks[i].y + 0.5f) / scale - 0.5f};
     fc_face_template(size, tpl);
     float fwd[6];
     fc_status rc = fc_face_umeyama(src, tpl, 5, fwd, err);

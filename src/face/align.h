@@ -23,7 +23,7 @@ fc_status fc_face_affine_invert(const float m[6], float inv[6], fc_error *err);
 /* The warp matrix for a size x size aligned crop: maps each crop pixel (centre
  * coordinates) to the point to sample in an image whose pixel (x, y) covers the
  * original photo's [x*scale, (x+1)*scale) (image->scale); landmarks are in
- * original-photo coordinates with pixel edges at integers. */
+ * original-photo pixel-centre coordinates (OpenCV's convention, the template's). */
 fc_status fc_face_align_matrix(const fc_point landmarks[5], int size, float scale, float m[6],
                                fc_error *err);
 

@@ -98,7 +98,8 @@ TEST(face_affine_invert)
 TEST(face_align_matrix_maps_template_to_landmarks)
 {
     /* landmarks = the template rotated, scaled by 3 and moved, in original pixels of
-     * an image decoded at scale 2: crop pixel t_i must sample image point l_i/2 - 0.5 */
+     * an image decoded at scale 2: crop pixel t_i must sample image point
+     * (l_i + 0.5)/2 - 0.5 (pixel centres at integers in both) */
     fc_point tpl[5], lm[5];
     fc_face_template(112, tpl);
     double a = 3 * cos(0.2), b = 3 * sin(0.2);
@@ -110,8 +111,8 @@ TEST(face_align_matrix_maps_template_to_landmarks)
     for (int i = 0; i < 5; i++) {
         fc_point s;
         apply(m, tpl[i], &s);
-        CHECK_NEAR(s.x, lm[i].x / 2 - 0.5, 1e-3);
-        CHECK_NEAR(s.y, lm[i].y / 2 - 0.5, 1e-3);
+        CHECK_NEAR(s.x, (lm[i].x + 0.5) / 2 - 0.5, 1e-3);
+        CHECK_NEAR(s.y, (lm[i].y + 0.5) / 2 - 0.5, 1e-3);
     }
     /* the template scales with the crop size */
     fc_point t160[5];
