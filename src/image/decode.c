@@ -57,23 +57,19 @@ static fc_status unknown_format(const uint8_t *data, size_t len, fc_error *err)
                         hex, text);
 }
 
-/* The checks every entry shares: not empty, not over the byte limit, a known format. */
-static const fc_image_codec *check_input(const uint8_t *data, size_t len,
-                                         const fc_image_limits *limits, fc_error *err)
+/* The checks every entry shares: not empty, not over the byte limit, a known
+ * format, whose codec goes to *codec. */
+static fc_status check_input(const uint8_t *data, size_t len, const fc_image_limits *limits,
+                             const fc_image_codec **codec, fc_error *err)
 {
-    if (!data || len == 0) {
-        fc_error_set(err, FC_ERR_FORMAT, "empty input (0 bytes): not an image");
-        return NULL;
-    }
-    if (limits && limits->max_bytes && len > limits->max_bytes) {
-        fc_error_set(err, FC_ERR_LIMIT, "image is %zu bytes, over MAX_IMAGE_SIZE_BYTES=%zu",
-                     len, limits->max_bytes);
-        return NULL;
-    }
-    const fc_image_codec *c = codec_for_bytes(data, len);
-    if (!c)
-        unknown_format(data, len, err);
-    return c;
+    if (!data || len == 0)
+        return fc_error_set(err, FC_ERR_FORMAT, "empty input (0 bytes): not an image");
+    if (limits && limits->max_bytes && len > limits->max_bytes)
+        return fc_error_set(err, FC_ERR_LIMIT,
+                            "image is %zu bytes, over MAX_IMAGE_SIZE_BYTES=%zu", len,
+                            limits->max_bytes);
+    *codec = codec_for_bytes(data, len);
+    return *codec ? FC_OK : unknown_format(data, len, err);
 }
 
 static fc_status probe_with(const fc_image_codec *c, const uint8_t *data, size_t len,
@@ -100,10 +96,9 @@ fc_status fc_image_probe(const uint8_t *data, size_t len, const fc_image_limits 
     if (!out)
         out = &scratch;
     memset(out, 0, sizeof *out);
-    const fc_image_codec *c = check_input(data, len, limits, err);
-    if (!c)
-        return err ? err->code : FC_ERR_FORMAT;
-    return probe_with(c, data, len, limits, out, err);
+    const fc_image_codec *c;
+    fc_status rc = check_input(data, len, limits, &c, err);
+    return rc ? rc : probe_with(c, data, len, limits, out, err);
 }
 
 fc_image *fc_image_decode(const uint8_t *data, size_t len, const fc_decode_opts *opts,
@@ -115,8 +110,9 @@ fc_image *fc_image_decode(const uint8_t *data, size_t len, const fc_decode_opts 
         opts = &defaults;
     }
     fc_image_info info;
-    const fc_image_codec *c = check_input(data, len, &opts->limits, err);
-    if (!c || probe_with(c, data, len, &opts->limits, &info, err))
+    const fc_image_codec *c;
+    if (check_input(data, len, &opts->limits, &c, err) ||
+        probe_with(c, data, len, &opts->limits, &info, err))
         return NULL;
     fc_image *img = c->decode(data, len, opts, err);
     if (!img)

@@ -47,9 +47,13 @@ typedef struct {
     uint64_t max_pixels; /* MAX_IMAGE_PIXELS, width*height as stored; 0: no limit */
 } fc_image_limits;
 
-/* What the header says, without decoding pixels. */
+/* What the header says, without decoding pixels. The orientation comes from EXIF in
+ * JPEG (APP1), PNG (eXIf) and WebP (EXIF chunk), and from TIFF's Orientation tag.
+ * HEIF is different: the container's rotation/mirror (irot/imir) is applied by
+ * libheif, so width/height are already the displayed size and orientation is 1; an
+ * EXIF orientation inside a HEIF file is never applied (it would turn twice). */
 typedef struct {
-    fc_image_format format;
+    fc_image_format format; /* HEIF also covers AVIF (libheif's AV1 decoder) */
     int width, height;  /* as stored */
     int orientation;    /* EXIF orientation 1..8 (1 when absent) */
     int display_width;  /* after orientation: width and height swap for 5..8 */
@@ -62,7 +66,9 @@ typedef struct {
      * DCT scaling at 1/2, 1/4, 1/8) may return fewer pixels, as long as the long
      * side stays >= min_long_side; img->scale says by how much. */
     int min_long_side;
-    int ignore_orientation; /* 1: keep the stored orientation (tests, tools) */
+    /* 1: keep the stored orientation (tests, tools); for HEIF also skips libheif's
+     * rotation, mirror and crop */
+    int ignore_orientation;
 } fc_decode_opts;
 
 /* Defaults: limits from MAX_IMAGE_SIZE_BYTES (20 MB) and MAX_IMAGE_PIXELS (50 MP)
@@ -86,14 +92,23 @@ fc_image_format fc_image_sniff(const uint8_t *data, size_t len);
 const char *fc_image_format_name(fc_image_format f); /* "jpeg", ..., "unknown" */
 
 /* Reads the header: format, stored size, EXIF orientation. Checks the limits
- * (FC_ERR_LIMIT naming the limit and the size). */
+ * (FC_ERR_LIMIT naming the limit and the size); limits may be NULL. */
 fc_status fc_image_probe(const uint8_t *data, size_t len, const fc_image_limits *limits,
                          fc_image_info *out, fc_error *err);
 
 /* Decodes to RGB in the displayed orientation. Grey, palette, CMYK and 16-bit input
  * become 8-bit RGB; alpha is dropped; GIF gives its first frame. NULL + err for a
  * file that is unreadable, truncated, unsupported or over a limit. Free with
- * fc_image_free. */
+ * fc_image_free.
+ *  - Limits are checked from the header before any pixel buffer exists.
+ *  - A truncated or corrupt file is an error (FC_ERR_FORMAT), never a partly grey
+ *    picture: libjpeg's "premature end" and corrupt-data warnings count as errors.
+ *    The one tolerance: a sequential JPEG that lacks only its final EOI marker.
+ *  - "Alpha dropped" means the colour values are kept as stored; a GIF or animated
+ *    WebP canvas starts black where the first frame leaves it transparent; TIFF with
+ *    alpha comes premultiplied by libtiff (transparent = black).
+ *  - With min_long_side, img->scale > 1 and full_width/full_height give the
+ *    displayed full-resolution size. */
 fc_image *fc_image_decode(const uint8_t *data, size_t len, const fc_decode_opts *opts,
                           fc_error *err);
 
@@ -109,8 +124,10 @@ void fc_image_free(fc_image *img);
  * upright); returns a new image, or NULL + err. */
 fc_image *fc_image_orient(const fc_image *src, int orientation, fc_error *err);
 
-/* Resizes src into dst (dst's width/height/stride/rgb set by the caller): box
- * (area) averaging when shrinking, bilinear when enlarging, per axis. */
+/* Resizes src into dst (dst's width/height/stride/rgb set by the caller; the two must
+ * not overlap): box (area) averaging when shrinking, bilinear when enlarging, per
+ * axis. Takes a scratch row and weight tables (about 10 * src->width bytes); if that
+ * allocation fails dst is filled black. 4000x3000 -> 320x240 takes about 4 ms. */
 void fc_image_resize(const fc_image *src, fc_image *dst);
 
 /* Bilinear affine warp: for each pixel (x, y) of dst, samples src at
@@ -118,7 +135,8 @@ void fc_image_resize(const fc_image *src, fc_image *dst);
  * outside src is black. */
 void fc_image_warp_affine(const fc_image *src, const float m[6], fc_image *dst);
 
-/* Writes an 8-bit RGB PNG. */
+/* Writes an 8-bit RGB PNG, replacing path; on failure (FC_ERR_IO) no partial file
+ * is left. */
 fc_status fc_image_write_png(const fc_image *img, const char *path, fc_error *err);
 
 #endif

@@ -53,13 +53,16 @@ fc_image *fc_image_orient(const fc_image *src, int orientation, fc_error *err)
         for (int tx = 0; tx < dst->width; tx += TILE) {
             int x1 = tx + TILE < dst->width ? tx + TILE : dst->width;
             for (int y = ty; y < y1; y++) {
-                const uint8_t *row = base + step_row * y;
-                uint8_t *q = dst->rgb + (size_t)y * dst->stride + 3 * (size_t)tx;
-                for (int x = tx; x < x1; x++, q += 3) {
-                    const uint8_t *p = row + step_col * x;
+                const uint8_t *restrict p = base + step_row * y + step_col * tx;
+                uint8_t *restrict q = dst->rgb + (size_t)y * dst->stride + 3 * (size_t)tx;
+                for (int x = tx;;) {
                     q[0] = p[0];
                     q[1] = p[1];
                     q[2] = p[2];
+                    if (++x == x1)
+                        break; /* p never steps outside the image */
+                    p += step_col;
+                    q += 3;
                 }
             }
         }
