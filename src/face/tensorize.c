@@ -96,6 +96,15 @@ fc_status fc_face_tensorize(const fc_image *src, const fc_place *pl, int dw, int
     }
     axis_build(&ax, dw, src->width, pl->sx, pl->ox, tx);
     axis_build(&ay, dh, src->height, pl->sy, pl->oy, ty);
+    /* the source columns any destination pixel reads: a crop reads few of them */
+    int col_lo = src->width, col_hi = 0;
+    for (int x = 0; x < dw; x++)
+        if (ax.taps[x].count) {
+            if (ax.taps[x].first < col_lo)
+                col_lo = ax.taps[x].first;
+            if (ax.taps[x].first + ax.taps[x].count > col_hi)
+                col_hi = ax.taps[x].first + ax.taps[x].count;
+        }
 
     const int nch = norm->grey ? 1 : 3;
     const float sc = norm->scale, padv = (norm->pad - norm->mean) * norm->scale;
@@ -104,16 +113,16 @@ fc_status fc_face_tensorize(const fc_image *src, const fc_place *pl, int dw, int
     const size_t plane = (size_t)dw * (size_t)dh;
     for (int y = 0; y < dh; y++) {
         const axis_taps *ty_ = &ay.taps[y];
-        if (ty_->count) {
+        if (ty_->count && col_hi > col_lo) {
             const float *wy = ay.w + ty_->w;
             const uint8_t *r0 = src->rgb + (size_t)ty_->first * (size_t)src->stride;
-            const int n = src->width * 3;
-            for (int i = 0; i < n; i++)
+            const int lo = 3 * col_lo, hi = 3 * col_hi;
+            for (int i = lo; i < hi; i++)
                 row[i] = wy[0] * r0[i];
             for (int k = 1; k < ty_->count; k++) {
                 const uint8_t *rk = r0 + (size_t)k * (size_t)src->stride;
                 const float wk = wy[k];
-                for (int i = 0; i < n; i++)
+                for (int i = lo; i < hi; i++)
                     row[i] += wk * rk[i];
             }
         }
