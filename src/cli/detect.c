@@ -9,7 +9,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -22,7 +24,8 @@ static const char usage_text[] =
     "photo as displayed (EXIF orientation applied).\n"
     "\n"
     "  --embeddings   add each face's \"embedding\" (L2-normalised)\n"
-    "  --crops DIR    write the aligned faces to DIR/<image name>_<i>.png\n"
+    "  --crops DIR    write the aligned faces to DIR/<image name>_<i>.png (DIR is made\n"
+    "                 if missing)\n"
     "  --threads T    images processed at once (default: cores)\n"
     "\n"
     "Models and thresholds come from the environment (DETECTOR, EMBEDDER,\n"
@@ -206,6 +209,10 @@ int fc_cli_detect(int argc, char **argv)
     }
     if (a.threads > a.n_images)
         a.threads = a.n_images;
+    if (a.crops_dir && mkdir(a.crops_dir, 0755) != 0 && errno != EEXIST) {
+        fc_error_set(&err, FC_ERR_IO, "--crops %s: %s", a.crops_dir, strerror(errno));
+        goto out;
+    }
     if (fc_pipeline_config_from_env(&cfg, &err))
         goto out;
     cfg.embed = a.embeddings;
