@@ -26,7 +26,7 @@ const char *fc_face_test_synth_dir(void)
         state = system(cmd) == 0 ? 1 : -1;
         if (state < 0)
             snprintf(fc_face_test_why, sizeof fc_face_test_why,
-                     "skipped: /usr/bin/python3 with python3-onnx could not build the synthetic models");
+                     "/usr/bin/python3 with python3-onnx could not build the synthetic models");
     }
     return state > 0 ? dir : NULL;
 }

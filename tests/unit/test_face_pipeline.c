@@ -185,7 +185,7 @@ TEST(face_pipeline_border_retry)
      * added (one of 19 such crops in celebs_aligned, see docs/pipeline.md) */
     const char *shared = fc_test_shared();
     if (!shared)
-        SKIP("skipped: ../shared/data not present");
+        SKIP("../shared/data not present");
     fc_pipeline_config cfg;
     SKIP_WITHOUT_DEFAULTS(cfg);
     char path[1024];
@@ -218,7 +218,7 @@ TEST(face_pipeline_yunet_samples)
 {
     const char *shared = fc_test_shared();
     if (!shared)
-        SKIP("skipped: ../shared/data not present");
+        SKIP("../shared/data not present");
     fc_pipeline_config cfg;
     SKIP_WITHOUT_DEFAULTS(cfg);
     snprintf(cfg.detect_model, sizeof cfg.detect_model, "%s/models/face_detection_yunet_2023mar.onnx", shared);
