@@ -9,4 +9,10 @@ int fc_cli_nn(int argc, char **argv);
  * arguments when they contain --bench. */
 int fc_cli_nn_bench(int argc, char **argv);
 
+/* `detect IMG... [--embeddings] [--crops DIR] [--threads T]` (src/cli/detect.c). */
+int fc_cli_detect(int argc, char **argv);
+
+/* `compare A B` (src/cli/compare.c). */
+int fc_cli_compare(int argc, char **argv);
+
 #endif

@@ -1,0 +1,71 @@
+/* cli_util.c - file reading, integer parsing and timing for the subcommands. */
+#include "cli/cli_util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+fc_status fc_cli_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len,
+                           fc_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    fc_status rc = FC_OK;
+    uint8_t *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        rc = fc_error_set(err, FC_ERR_IO, "cannot open: %s", strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = fc_error_set(err, FC_ERR_IO, "not a regular file");
+        goto out;
+    }
+    if (max_bytes > 0 && (uint64_t)st.st_size > max_bytes) {
+        rc = fc_error_set(err, FC_ERR_LIMIT, "file is %lld bytes, over the limit of %zu (MAX_IMAGE_SIZE_BYTES)",
+                          (long long)st.st_size, max_bytes);
+        goto out;
+    }
+    size_t n = (size_t)st.st_size;
+    buf = malloc(n ? n : 1);
+    if (!buf) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory reading %zu bytes", n);
+        goto out;
+    }
+    if (n && fread(buf, 1, n, f) != n) {
+        rc = fc_error_set(err, FC_ERR_IO, "read error");
+        goto out;
+    }
+    *data = buf;
+    *len = n;
+    buf = NULL;
+out:
+    free(buf);
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+int fc_cli_parse_int(const char *s, int lo, int hi)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return -1;
+    return (int)v;
+}
+
+double fc_cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

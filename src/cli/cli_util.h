@@ -1,0 +1,21 @@
+/* cli_util.h - small helpers shared by the subcommands. */
+#ifndef FC_CLI_CLI_UTIL_H
+#define FC_CLI_CLI_UTIL_H
+
+#include "core/status.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reads a whole file into a malloc'd buffer (*data, *len; caller frees *data).
+ * max_bytes > 0 refuses a larger file before reading it (FC_ERR_LIMIT). */
+fc_status fc_cli_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len,
+                           fc_error *err);
+
+/* Parses a positive int in [lo, hi] with strtol and end checks; -1 when invalid. */
+int fc_cli_parse_int(const char *s, int lo, int hi);
+
+/* Seconds on a monotonic clock. */
+double fc_cli_now(void);
+
+#endif

@@ -1,0 +1,267 @@
+/* face_run.c - the per-image steps of the pipeline on one worker: decode, detect
+ * (with the border retry), choose the alignment source, landmarks, align, quality,
+ * embed; and loading the models a worker uses. */
+#include "face/pipeline_int.h"
+
+#include "face/align.h"
+#include "face/quality.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BLUR_SIZE 112 /* blur is measured on a 112x112 aligned crop whatever the embedder */
+
+fc_status fc_face_models_load(fc_face_models *m, const fc_pipeline_config *cfg, int nn_threads,
+                              fc_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->cfg = cfg;
+    fc_detector_opts dopts = {cfg->detect_model, cfg->detector, cfg->score_threshold, cfg->nms_iou, 0,
+                              nn_threads};
+    m->det = fc_detector_new(&dopts, err);
+    if (!m->det)
+        return err ? err->code : FC_ERR_INTERNAL;
+    if (!fc_detector_has_landmarks(m->det)) {
+        m->lmk = fc_landmarker_new(cfg->landmark_model, nn_threads, err);
+        if (!m->lmk)
+            return err ? err->code : FC_ERR_INTERNAL;
+    }
+    /* Batches pay off only when a run has several threads: with one, the executor
+     * takes 4.3 ms per face at batch 8 against 3.3 ms one by one (fr_feature,
+     * bench/RESULTS.md; the pipeline measured 12% more CPU at batch 8). */
+    int batch = cfg->max_batch > 0 ? cfg->max_batch : nn_threads > 1 ? 8 : 1;
+    fc_embedder_opts eopts = {cfg->embed_model, cfg->embedder, cfg->embed_channels, nn_threads, batch};
+    m->emb = fc_embedder_new(&eopts, err);
+    if (!m->emb)
+        return err ? err->code : FC_ERR_INTERNAL;
+    if (cfg->decode_long_side > 0) {
+        m->decode_long_side = cfg->decode_long_side;
+    } else if (cfg->decode_long_side == 0) {
+        int w, h;
+        fc_detector_input_size(m->det, &w, &h);
+        m->decode_long_side = 2 * (w > h ? w : h);
+    }
+    return FC_OK;
+}
+
+void fc_face_models_free(fc_face_models *m)
+{
+    fc_detector_free(m->det);
+    fc_landmarker_free(m->lmk);
+    fc_embedder_free(m->emb);
+    memset(m, 0, sizeof *m);
+}
+
+fc_face_worker *fc_face_worker_new(const fc_face_models *m, fc_error *err)
+{
+    fc_face_worker *w = calloc(1, sizeof *w);
+    if (!w) {
+        fc_error_set(err, FC_ERR_NOMEM, "pipeline: out of memory");
+        return NULL;
+    }
+    w->models = m;
+    w->dets = malloc(FC_FACE_MAX_FACES * sizeof *w->dets);
+    if (!w->dets) {
+        fc_error_set(err, FC_ERR_NOMEM, "pipeline: out of memory");
+        goto out;
+    }
+    if (!(w->det = fc_detector_ctx_new(m->det, err)) ||
+        (m->lmk && !(w->lmk = fc_landmarker_ctx_new(m->lmk, err))) ||
+        !(w->emb = fc_embedder_ctx_new(m->emb, err)))
+        goto out;
+    return w;
+out:
+    fc_face_worker_free(w);
+    return NULL;
+}
+
+void fc_face_worker_free(fc_face_worker *w)
+{
+    if (!w)
+        return;
+    fc_detector_ctx_free(w->det);
+    fc_landmarker_ctx_free(w->lmk);
+    fc_embedder_ctx_free(w->emb);
+    fc_image_free(w->blur_crop);
+    free(w->dets);
+    free(w);
+}
+
+/* Drops detections whose box is smaller than min_size original pixels; keeps order. */
+static int drop_small(fc_detection *d, int n, float scale, float min_size)
+{
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        float side = d[i].box.x2 - d[i].box.x1;
+        if (d[i].box.y2 - d[i].box.y1 < side)
+            side = d[i].box.y2 - d[i].box.y1;
+        if (side * scale >= min_size)
+            d[kept++] = d[i];
+    }
+    return kept;
+}
+
+/* Detects on img; when nothing is found, once more with a border. */
+static fc_status detect(fc_face_worker *w, const fc_image *img, int *n, int *retried, fc_error *err)
+{
+    const fc_pipeline_config *cfg = w->models->cfg;
+    *retried = 0;
+    fc_status rc = fc_detector_run(w->det, img, 0, w->dets, FC_FACE_MAX_FACES, n, err);
+    if (rc)
+        return rc;
+    *n = drop_small(w->dets, *n, img->scale, cfg->min_face_size);
+    if (*n == 0 && cfg->retry_border > 0) {
+        rc = fc_detector_run(w->det, img, cfg->retry_border, w->dets, FC_FACE_MAX_FACES, n, err);
+        if (rc)
+            return rc;
+        *n = drop_small(w->dets, *n, img->scale, cfg->min_face_size);
+        *retried = *n > 0;
+    }
+    return FC_OK;
+}
+
+static fc_faces *faces_new(int n, int dim, int keep_crops)
+{
+    fc_faces *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->faces = calloc(n ? (size_t)n : 1, sizeof *f->faces);
+    float *emb = n && dim ? malloc((size_t)n * (size_t)dim * sizeof(float)) : NULL;
+    f->crops = keep_crops ? calloc(n ? (size_t)n : 1, sizeof *f->crops) : NULL;
+    if (!f->faces || (n && dim && !emb) || (keep_crops && !f->crops)) {
+        free(emb);
+        fc_faces_free(f);
+        return NULL;
+    }
+    f->n_faces = n;
+    f->dim = dim;
+    for (int i = 0; i < n && emb; i++)
+        f->faces[i].embedding = emb + (size_t)i * (size_t)dim;
+    return f;
+}
+
+/* Whether some face is so small in the (scaled) image that aligning it from the
+ * full-resolution photo is worth a second decode. */
+static int wants_full(const fc_face_models *m, const fc_image *img, const fc_detection *d, int n)
+{
+    if (!(img->scale > 1))
+        return 0;
+    for (int i = 0; i < n; i++) {
+        float side = d[i].box.x2 - d[i].box.x1;
+        if (d[i].box.y2 - d[i].box.y1 < side)
+            side = d[i].box.y2 - d[i].box.y1;
+        if (side < m->cfg->realign_below)
+            return 1;
+    }
+    return 0;
+}
+
+/* Fills face from detection d (in img pixels): box and landmarks in original
+ * pixels, the aligned crop from src, quality. */
+static fc_status one_face(fc_face_worker *w, const fc_image *img, const fc_image *src,
+                          const fc_detection *d, fc_face *face, fc_image *crop, fc_error *err)
+{
+    const float s = img->scale, k = img->scale / src->scale;
+    face->box = (fc_rect){d->box.x1 * s, d->box.y1 * s, d->box.x2 * s, d->box.y2 * s};
+    face->score = d->score;
+    if (d->has_landmarks) {
+        for (int j = 0; j < 5; j++)
+            face->landmarks[j] = (fc_point){d->landmarks[j].x * s, d->landmarks[j].y * s};
+    } else {
+        fc_rect b = {d->box.x1 * k, d->box.y1 * k, d->box.x2 * k, d->box.y2 * k};
+        fc_point five[5];
+        fc_status rc = fc_landmarker_run(w->lmk, src, &b, five, NULL, err);
+        if (rc)
+            return rc;
+        for (int j = 0; j < 5; j++)
+            face->landmarks[j] = (fc_point){five[j].x * src->scale, five[j].y * src->scale};
+        face->landmarks_from = 1;
+    }
+    float bw = face->box.x2 - face->box.x1, bh = face->box.y2 - face->box.y1;
+    face->size = bw < bh ? bw : bh;
+    face->pose = fc_face_pose(face->landmarks);
+
+    float m[6];
+    fc_status rc = fc_face_align_matrix(face->landmarks, crop->width, src->scale, m, err);
+    if (rc)
+        return rc;
+    fc_image_warp_affine(src, m, crop);
+    if (crop->width == BLUR_SIZE) {
+        face->blur = fc_face_blur(crop);
+    } else {
+        if (!w->blur_crop && !(w->blur_crop = fc_image_new(BLUR_SIZE, BLUR_SIZE, err)))
+            return err ? err->code : FC_ERR_NOMEM;
+        if ((rc = fc_face_align_matrix(face->landmarks, BLUR_SIZE, src->scale, m, err)))
+            return rc;
+        fc_image_warp_affine(src, m, w->blur_crop);
+        face->blur = fc_face_blur(w->blur_crop);
+    }
+    face->quality_score = fc_face_quality_score(face->size, face->blur, face->pose, face->score);
+    return FC_OK;
+}
+
+fc_status fc_face_worker_run(fc_face_worker *w, const uint8_t *bytes, size_t len,
+                             const fc_image *img, fc_faces **out, fc_error *err)
+{
+    const fc_face_models *m = w->models;
+    const fc_pipeline_config *cfg = m->cfg;
+    fc_image *decoded = NULL, *full = NULL, **crops = NULL;
+    fc_faces *res = NULL;
+    fc_status rc = FC_OK;
+    int n = 0, retried = 0;
+    fc_decode_opts dopts = fc_decode_opts_default();
+    dopts.limits = cfg->limits;
+    if (!img) {
+        dopts.min_long_side = m->decode_long_side;
+        if (!(decoded = fc_image_decode(bytes, len, &dopts, err))) {
+            rc = err && err->code ? err->code : FC_ERR_FORMAT;
+            goto out;
+        }
+        img = decoded;
+    }
+    if ((rc = detect(w, img, &n, &retried, err)))
+        goto out;
+    const int size = fc_embedder_size(m->emb);
+    if (!(res = faces_new(n, cfg->embed ? fc_embedder_dim(m->emb) : 0, cfg->keep_crops)) ||
+        !(crops = calloc(n ? (size_t)n : 1, sizeof *crops))) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "pipeline: out of memory");
+        goto out;
+    }
+    res->width = img->full_width > 0 ? img->full_width : (int)(img->width * img->scale + 0.5f);
+    res->height = img->full_height > 0 ? img->full_height : (int)(img->height * img->scale + 0.5f);
+    res->retried = retried;
+
+    const fc_image *src = img;
+    if (bytes && wants_full(m, img, w->dets, n)) {
+        dopts.min_long_side = 0;
+        fc_error ignored = {0};
+        full = fc_image_decode(bytes, len, &dopts, &ignored);
+        if (full)
+            src = full; /* else align from the scaled image */
+    }
+    for (int i = 0; i < n; i++) {
+        if (!(crops[i] = fc_image_new(size, size, err))) {
+            rc = err && err->code ? err->code : FC_ERR_NOMEM;
+            goto out;
+        }
+        if ((rc = one_face(w, img, src, &w->dets[i], &res->faces[i], crops[i], err)))
+            goto out;
+    }
+    if (cfg->embed && n &&
+        (rc = fc_embedder_run(w->emb, (const fc_image *const *)crops, n, res->faces[0].embedding, err)))
+        goto out;
+    if (cfg->keep_crops) {
+        memcpy(res->crops, crops, (size_t)n * sizeof *crops);
+        memset(crops, 0, (size_t)n * sizeof *crops);
+    }
+    *out = res;
+    res = NULL;
+out:
+    for (int i = 0; crops && i < n; i++)
+        fc_image_free(crops[i]);
+    free(crops);
+    fc_faces_free(res);
+    fc_image_free(full);
+    fc_image_free(decoded);
+    return rc;
+}
