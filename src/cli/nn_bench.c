@@ -260,7 +260,6 @@ static int bench(const fc_nn_model *m, const bench_args *a, double load_ms)
     fc_nn_ctx_opts opts = {.threads = a->threads ? (int)a->threads : fc_nn_default_threads()};
     if (make_inputs(m, a, ins, shapes, &err) || !(ctx = fc_nn_ctx_new_opts(m, shapes, &opts, &err)))
         goto out;
-    fc_nn_ctx_set_threads(ctx, opts.threads);
     printf("threads: %d\n", fc_nn_ctx_threads(ctx));
     printf("steps: %d (nodes run per call after constant folding)\n", fc_nn_ctx_n_steps(ctx));
     printf("arena: %.2f MiB (%zu bytes)\n", (double)fc_nn_ctx_arena_bytes(ctx) / (1 << 20),

@@ -99,11 +99,6 @@ int fc_nn_default_threads(void)
     return cores >= 1 ? (int)cores : 1;
 }
 
-void fc_nn_ctx_set_threads(fc_nn_ctx *ctx, int n_threads)
-{
-    ctx->n_threads = n_threads >= 1 ? n_threads : 1;
-}
-
 int fc_nn_ctx_threads(const fc_nn_ctx *ctx) { return ctx->n_threads; }
 
 const fc_tensor *fc_nn_ctx_output(const fc_nn_ctx *ctx, int i)

@@ -77,9 +77,9 @@ fc_nn_ctx *fc_nn_ctx_new_opts(const fc_nn_model *m, const fc_shape *input_shapes
                               const fc_nn_ctx_opts *opts, fc_error *err);
 void fc_nn_ctx_free(fc_nn_ctx *ctx);
 
-/* Threads a run of this context may use (1 or more). The default is FC_THREADS
- * from the environment, else the number of online cores. */
-void fc_nn_ctx_set_threads(fc_nn_ctx *ctx, int n_threads);
+/* Threads a run of this context uses, fixed at creation (fc_nn_ctx_opts.threads):
+ * oneDNN plans each kernel's work split for it. The default is FC_THREADS from the
+ * environment, else the number of online cores. */
 int fc_nn_ctx_threads(const fc_nn_ctx *ctx);
 int fc_nn_default_threads(void);
 
