@@ -2,7 +2,7 @@
 # (scripts/setup), build into build/ and run. See README.md.
 
 CC       ?= cc
-PKGS     := libprotobuf-c libturbojpeg libpng libwebp libwebpdemux libheif libtiff-4 libgif libexif jansson
+PKGS     := libprotobuf-c libturbojpeg libpng libwebp libwebpdemux libheif libtiff-4 libgif libexif jansson libmicrohttpd
 ONNX_PROTO_DIR ?= /usr/include/onnx
 
 BUILD    ?= build

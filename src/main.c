@@ -12,6 +12,7 @@ typedef struct {
 
 static const command commands[] = {
     {"nn", fc_cli_nn, "inspect, run or time an ONNX model: nn MODEL.onnx --info | --input NAME=X.npy --out DIR | --bench N"},
+    {"serve", fc_cli_serve, "HTTP API server: serve [--host H] [--port P] [--threads N]"},
 };
 
 static void usage(FILE *to)

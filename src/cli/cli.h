@@ -9,4 +9,7 @@ int fc_cli_nn(int argc, char **argv);
  * arguments when they contain --bench. */
 int fc_cli_nn_bench(int argc, char **argv);
 
+/* `serve`: the HTTP API (src/cli/serve.c). */
+int fc_cli_serve(int argc, char **argv);
+
 #endif
