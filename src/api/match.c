@@ -67,7 +67,10 @@ static int fits(const char *pattern, const segments *s, unsigned *score)
         size_t n = slash ? (size_t)(slash - p) : strlen(p);
         if (!slash && i + 1 < s->n)
             return 0;
-        if (!(n >= 2 && p[0] == '{' && p[n - 1] == '}')) {
+        if (n >= 2 && p[0] == '{' && p[n - 1] == '}') {
+            if (!s->len[i]) /* a {param} is one or more characters, as in Starlette */
+                return 0;
+        } else {
             if (n != s->len[i] || memcmp(p, s->seg[i], n))
                 return 0;
             *score |= 1u << (FC_API_MAX_SEGMENTS - 1 - i);
