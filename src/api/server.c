@@ -119,12 +119,20 @@ static const char *termination_reason(enum MHD_RequestTerminationCode toe)
     }
 }
 
-static void record(const exchange *x, struct MHD_Connection *conn, const char *reason)
+static void record(exchange *x, struct MHD_Connection *conn, const char *reason)
 {
     double secs = now_s() - x->t0;
     const char *route = x->req.match.route ? x->req.match.route->pattern : "unmatched";
-    const char *method = method_label(x->method[0] ? x->method : "OTHER");
+    const char *method = x->method[0] ? method_label(x->method) : "-";
     char status[16];
+    if (!x->status_sent) { /* libmicrohttpd may have answered by itself (431, 414, 400) */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
+        if (ci && ci->http_status >= 400 && ci->http_status < 600) {
+            x->status_sent = (int)ci->http_status;
+            reason = "answered by libmicrohttpd";
+        }
+    }
     snprintf(status, sizeof status, "%d", x->status_sent);
     if (x->status_sent) {
         const char *labels[] = {"method", method, "route", route, "status", status, NULL};
