@@ -134,8 +134,11 @@ void fc_api_body_feed(fc_api_body *b, const void *data, size_t len)
 {
     b->total += len;
     if (b->total > b->max_total) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "Request body is larger than %zu bytes", b->max_total);
+        char msg[192];
+        snprintf(msg, sizeof msg,
+                 "Request body too large: at most %zu bytes (a file of up to "
+                 "MAX_IMAGE_SIZE_BYTES = %zu, plus 1 MiB for the other fields)",
+                 b->max_total, b->max_file);
         refuse(b, 413, msg);
     }
     if (b->status)

@@ -276,7 +276,10 @@ static bool begin(exchange *x, struct MHD_Connection *conn, const char *method)
         errno = 0;
         unsigned long long n = strtoull(length, &end, 10);
         if (errno || end == length || n > s->max_total) {
-            fc_api_res_detail(&x->res, 413, "Request body is larger than %zu bytes", s->max_total);
+            fc_api_res_detail(&x->res, 413,
+                              "Request body too large: at most %zu bytes (a file of up to "
+                              "MAX_IMAGE_SIZE_BYTES = %zu, plus 1 MiB for the other fields)",
+                              s->max_total, s->opts.max_upload_bytes);
             return true;
         }
     }
