@@ -62,8 +62,10 @@ int fc_cli_serve(int argc, char **argv)
         } else if (!strcmp(arg, "--port") && value && !parse_int(value, 0, 65535, &opts.port)) {
         } else if (!strcmp(arg, "--threads") && value && !parse_int(value, 1, 1024, &opts.threads)) {
         } else {
-            fprintf(stderr, "facecluster serve: bad argument '%s'%s\n%s", arg,
-                    value || arg[0] != '-' ? "" : " (needs a value)", usage_text);
+            int known = !strcmp(arg, "--host") || !strcmp(arg, "--port") || !strcmp(arg, "--threads");
+            fprintf(stderr, "facecluster serve: %s '%s'%s\n%s",
+                    known ? "bad value for" : "unknown argument", arg,
+                    known && !value ? " (a value must follow)" : "", usage_text);
             return 2;
         }
         i++;
@@ -84,8 +86,9 @@ int fc_cli_serve(int argc, char **argv)
         fprintf(stderr, "facecluster serve: %s\n", err.msg);
         return 1;
     }
-    fprintf(stderr, "serve: listening on http://%s:%d (docs at /docs)\n", opts.host,
-            fc_api_server_port(server));
+    int v6 = strchr(opts.host, ':') != NULL; /* an IPv6 address goes in brackets */
+    fprintf(stderr, "serve: listening on http://%s%s%s:%d (docs at /docs)\n", v6 ? "[" : "",
+            opts.host, v6 ? "]" : "", fc_api_server_port(server));
     int sig = 0;
     sigwait(&stop_signals, &sig);
     fprintf(stderr, "serve: %s: finishing requests in flight, then exiting\n",
