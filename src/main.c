@@ -14,6 +14,7 @@ static const command commands[] = {
     {"detect", fc_cli_detect, "faces of images as JSON lines: detect IMG... [--embeddings] [--crops DIR] [--threads T]"},
     {"compare", fc_cli_compare, "same person? compare IMAGE_A IMAGE_B: cosine of the best faces, verdict"},
     {"nn", fc_cli_nn, "inspect, run or time an ONNX model: nn MODEL.onnx --info | --input NAME=X.npy --out DIR | --bench N"},
+    {"serve", fc_cli_serve, "HTTP API server: serve [--host H] [--port P] [--threads N]"},
 };
 
 static void usage(FILE *to)

@@ -15,4 +15,7 @@ int fc_cli_detect(int argc, char **argv);
 /* `compare A B` (src/cli/compare.c). */
 int fc_cli_compare(int argc, char **argv);
 
+/* `serve`: the HTTP API (src/cli/serve.c). */
+int fc_cli_serve(int argc, char **argv);
+
 #endif
