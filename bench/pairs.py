@@ -198,6 +198,22 @@ def pooled(sets, name="small_sets"):
                    np.concatenate(folds), note="the small sets' pairs together")
 
 
+# ---- unlabelled photos (throughput, face counts) ------------------------------------
+
+def benchmark_photos():
+    """The fixed folder of real photos for pipeline throughput (docs/BENCHMARKS.md):
+    ultraface/imgs/*.jpg, insightface/group/t1.jpg, facenet-pytorch/test_images/*/1.jpg,
+    face-api.js/examples/images/bbt*.jpg and the repo's samples/*.jpg; absolute paths,
+    sorted within each group, the ones that exist."""
+    import glob
+    groups = [os.path.join(DATA, "ultraface", "imgs", "*.jpg"),
+              os.path.join(DATA, "insightface", "group", "t1.jpg"),
+              os.path.join(DATA, "facenet-pytorch", "test_images", "*", "1.jpg"),
+              os.path.join(DATA, "face-api.js", "examples", "images", "bbt*.jpg"),
+              os.path.join(ROOT, "samples", "*.jpg")]
+    return [p for g in groups for p in sorted(glob.glob(g))]
+
+
 def all_sets():
     return [celebs_pairs()] + small_sets()
 
@@ -210,6 +226,7 @@ def main():
                  (~s.same).sum(), s.note))
     images, labels = celebs_all()
     print("%-16s %5d images %3d identities (calibration: all pairs)" % ("celebs_all", len(images), len(set(labels))))
+    print("%-16s %5d photos (throughput)" % ("benchmark_photos", len(benchmark_photos())))
     return 0
 
 

@@ -271,20 +271,33 @@ FEATURE_VARIANTS = [  # (label, feat_rgb, mean, std)
     ("RGB (x-127)/128", True, 127.0, 128.0), ("BGR (x-127)/128", False, 127.0, 128.0),
     ("RGB (x-127.5)/127.5", True, 127.5, 127.5), ("BGR (x-127.5)/127.5", False, 127.5, 127.5),
     ("RGB x/255", True, 0.0, 255.0), ("BGR x/255", False, 0.0, 255.0)]
+CONTROL_EMBEDDER = "mobilefacenet_128d.onnx"   # documented RGB (x-127.5)/128
 LANDMARK_VARIANTS = [  # (label, grey, mean, std)
     ("BT.601 x/256", "bt601", 0.0, 256.0), ("swapped x/256", "swapped", 0.0, 256.0),
     ("BT.601 x/255", "bt601", 0.0, 255.0), ("BT.601 (x-127.5)/128", "bt601", 127.5, 128.0),
     ("BT.601 x (0..255)", "bt601", 0.0, 1.0)]
 PAD_VARIANTS = [(f, m) for f in (0.1, 0.25, 0.5, 1.0) for m in ("constant", "replicate")]
+PAD_POLICIES = [  # (label, Config options)
+    ("retry when nothing found, 50% black (default)", dict()),
+    ("always, 25% black", dict(pad_always=True, pad_fraction=0.25)),
+    ("always, 50% black", dict(pad_always=True, pad_fraction=0.5))]
 INTEROCULAR = float(np.linalg.norm(rp.ARCFACE_TEMPLATE[1] - rp.ARCFACE_TEMPLATE[0]))
 
 
+def auc(scores, same):
+    """Area under the ROC curve (probability a same pair outscores a different one)."""
+    ranks = np.empty(len(scores))
+    ranks[np.argsort(scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    n_s, n_d = same.sum(), (~same).sum()
+    return (ranks[same].sum() - n_s * (n_s + 1) / 2) / (n_s * n_d)
+
+
 def separation(scores, same, folds):
-    """10-fold accuracy mean and std, mean same/different cosine and d'."""
+    """'10-fold accuracy ± std | d' | AUC' (d' = mean gap over the pooled std)."""
     accs, _ = kfold(scores, same, folds)
     ss, sd = scores[same], scores[~same]
     d = (ss.mean() - sd.mean()) / np.sqrt((ss.var() + sd.var()) / 2)
-    return "%.4f ± %.4f | %.3f | %.3f | %.2f" % (accs.mean(), accs.std(), ss.mean(), sd.mean(), d)
+    return "%.4f ± %.4f | %.2f | %.4f" % (accs.mean(), accs.std(), d, auc(scores, same))
 
 
 def read_all(paths):
@@ -292,37 +305,87 @@ def read_all(paths):
 
 
 def best_detection(models, img, cfg):
-    """(image searched, offset, box) of the largest face, with the padded retry; None."""
-    for attempt in (0, 1):
+    """(image searched, offset, box) of the largest face, the pipeline's padding policy
+    applied (cfg.pad_always / pad_retry), or None."""
+    attempts = (1,) if cfg.pad_always else ((0, 1) if cfg.pad_retry else (0,))
+    for attempt in attempts:
         search, pad = (img, 0) if attempt == 0 else rp.pad_image(img, cfg)
         found = rp.detect(models.detect, search, cfg)
         if found:
             box = max(found, key=lambda b: ((b[2] - b[0]) * (b[3] - b[1]), b[4]))
             return search, pad, box[:4]
-        if not cfg.pad_retry:
-            break
     return None
 
 
-def choose_feature(models, celebs, celeb_imgs, small, small_faces):
-    """fr_feature input variants: celebs pairs on the aligned crops as given; the small
-    sets through the full pipeline (faces aligned once, embedded per variant)."""
+def aligned_faces(models, imgs, cfg):
+    """The largest face of each image aligned to 112x112 (or None)."""
+    out = []
+    for img in imgs:
+        d = best_detection(models, img, cfg)
+        if d is None:
+            out.append(None)
+            continue
+        search, _, box = d
+        out.append(rp.align(search, rp.five_points(rp.landmarks68(models.landmark, search, box, cfg))))
+    return out
+
+
+def embed_or_zero(models, faces, cfg):
+    """(E, found) for a list of aligned faces / None."""
+    found = np.array([f is not None for f in faces])
+    got = rp.embed(models.feature, [f for f in faces if f is not None], cfg)
+    E = np.zeros((len(faces), got.shape[1] if len(got) else 512), np.float32)
+    E[found] = got
+    return E, found
+
+
+def per_identity_gap(scores, s):
+    """Per identity: mean same-pair score minus mean score of its different pairs."""
+    lab = np.array(s.labels)
+    a, b = lab[s.pairs[:, 0]], lab[s.pairs[:, 1]]
+    return np.array([scores[s.same & (a == n)].mean() - scores[~s.same & ((a == n) | (b == n))].mean()
+                     for n in sorted(set(lab))])
+
+
+def paired_lines(name, s, sc_rgb, sc_bgr):
+    """How often BGR beats RGB on the same pairs: folds and identities."""
+    fr, _ = kfold(sc_rgb, s.same, s.folds)
+    fb, _ = kfold(sc_bgr, s.same, s.folds)
+    gr, gb = per_identity_gap(sc_rgb, s), per_identity_gap(sc_bgr, s)
+    return ("- %s on %s: BGR more accurate than RGB in %d of %d folds (equal in %d); "
+            "same-minus-different gap larger with BGR for %d of %d people"
+            % (name, s.name, (fb > fr).sum(), len(fr), (fb == fr).sum(), (gb > gr).sum(), len(gr)))
+
+
+def choose_feature(celebs, celeb_imgs, small, small_imgs):
+    """Embedder input variants: celebs pairs on the aligned crops as given; the small
+    sets through the full pipeline (faces aligned once, embedded per variant); the same
+    RGB/BGR comparison for the control embedder (documented RGB)."""
     pool = P.pooled(small)
-    rows = ["| fr_feature input | celebs 10-fold accuracy | same mean | different mean | d' "
-            "| small sets (pooled) 10-fold accuracy | same mean | different mean | d' |",
-            "|---|---|---|---|---|---|---|---|---|"]
-    for label, rgb, mean, std in FEATURE_VARIANTS:
-        cfg = rp.Config(feat_rgb=rgb, feat_mean=mean, feat_std=std)
-        E = rp.embed(models.feature, celeb_imgs, cfg)
-        c = separation(pair_scores(E, np.ones(len(E), bool), celebs.pairs), celebs.same, celebs.folds)
-        found = np.array([f is not None for f in small_faces])
-        Es = np.zeros((len(small_faces), E.shape[1]), np.float32)
-        if found.any():
-            Es[found] = rp.embed(models.feature, [f for f in small_faces if f is not None], cfg)
-        s = separation(pair_scores(Es, found, pool.pairs), pool.same, pool.folds)
-        rows.append("| %s | %s | %s |" % (label, c, s))
-        progress("  feature %s done" % label)
-    return "\n".join(rows)
+    ones = np.ones(len(celeb_imgs), bool)
+    rows = ["| embedder input | celebs 10-fold accuracy | d' | AUC | small sets pooled "
+            "10-fold accuracy | d' | AUC |", "|---|---|---|---|---|---|---|"]
+    lines = []
+    for embedder, variants in (("fr_feature.onnx", FEATURE_VARIANTS),
+                               (CONTROL_EMBEDDER, [("RGB (x-127.5)/128", True, 127.5, 128.0),
+                                                   ("BGR (x-127.5)/128", False, 127.5, 128.0)])):
+        path = "" if embedder == "fr_feature.onnx" else os.path.join(P.SHARED, "models", embedder)
+        if path and not os.path.exists(path):
+            continue
+        models = rp.Models(rp.Config(embedder=path))
+        faces = aligned_faces(models, small_imgs, rp.Config())
+        by_rgb = {}
+        for label, rgb, mean, std in variants:
+            cfg = rp.Config(embedder=path, feat_rgb=rgb, feat_mean=mean, feat_std=std)
+            sc = pair_scores(rp.embed(models.feature, celeb_imgs, cfg), ones, celebs.pairs)
+            E, found = embed_or_zero(models, faces, cfg)
+            rows.append("| %s %s | %s | %s |" % (embedder.replace(".onnx", ""), label,
+                                                 separation(sc, celebs.same, celebs.folds),
+                                                 separation(pair_scores(E, found, pool.pairs), pool.same, pool.folds)))
+            by_rgb.setdefault(rgb, sc)
+            progress("  %s %s done" % (embedder, label))
+        lines.append(paired_lines(embedder.replace(".onnx", ""), celebs, by_rgb[True], by_rgb[False]))
+    return "\n".join(rows) + "\n\n" + "\n".join(lines)
 
 
 def landmark_error(pts5, offset):
@@ -367,66 +430,71 @@ def dlib_detections(models):
     return out
 
 
-def choose_landmarks(models, celebs, celeb_imgs, feat_cfg):
+def choose_landmarks(models, celebs, celeb_imgs):
     """fr_landmark input variants: 5-point error against the template on the celebs
-    crops (they were aligned to it), 68-point error against dlib's points on
-    dlib_faces (normalised by the outer eye-corner distance), and celebs pairs 10-fold
-    accuracy through detect -> landmarks -> align -> embed."""
+    crops (they were aligned to it; searched with the default padding policy), 68-point
+    error against dlib's points on dlib_faces (normalised by the outer eye-corner
+    distance), and celebs pairs 10-fold accuracy through detect -> landmarks -> align ->
+    embed; then the mean offset of each of the 5 points from the template."""
     dets = [best_detection(models, img, rp.Config()) for img in celeb_imgs]
     dl = dlib_detections(models)
     rows = ["| fr_landmark input | celebs 5-point error / inter-ocular (mean, median) | "
             "dlib_faces 68-point error / outer-eye distance (mean; %d faces) | "
             "celebs 10-fold accuracy (full pipeline) |" % sum(d[1] is not None for d in dl),
             "|---|---|---|---|"]
+    bias = None
     for label, how, mean, std in LANDMARK_VARIANTS:
         cfg = rp.Config(lmk_grey=how, lmk_mean=mean, lmk_std=std)
-        errs, faces, found = [], [], []
+        errs, faces, offsets = [], [], []
         for d in dets:
             if d is None:
-                found.append(False)
+                faces.append(None)
                 continue
             search, pad, box = d
             pts = rp.five_points(rp.landmarks68(models.landmark, search, box, cfg))
             errs.append(landmark_error(pts, pad))
+            offsets.append(pts - pad - rp.ARCFACE_TEMPLATE)
             faces.append(rp.align(search, pts))
-            found.append(True)
-        found = np.array(found)
-        E = np.zeros((len(dets), 512), np.float32)
-        emb = rp.embed(models.feature, faces, feat_cfg)
-        E = np.zeros((len(dets), emb.shape[1]), np.float32)
-        E[found] = emb
+        E, found = embed_or_zero(models, faces, cfg)
         accs, _ = kfold(pair_scores(E, found, celebs.pairs), celebs.same, celebs.folds)
         d68 = [np.linalg.norm(rp.landmarks68(models.landmark, img, box, cfg) - pts, axis=1).mean()
                / np.linalg.norm(pts[36] - pts[45]) for img, box, pts in dl if box is not None]
         rows.append("| %s | %.4f, %.4f | %.4f | %.4f ± %.4f |" % (label, np.mean(errs), np.median(errs),
                                                                 np.mean(d68), accs.mean(), accs.std()))
+        bias = np.mean(offsets, 0) if bias is None else bias
         progress("  landmarks %s done" % label)
-    return "\n".join(rows)
+    names = ("left eye", "right eye", "nose", "left mouth", "right mouth")
+    line = ("- mean (point - template) on celebs with %s, 112x112 pixels: " % LANDMARK_VARIANTS[0][0]
+            + ", ".join("%s (%+.1f, %+.1f)" % (n, x, y) for n, (x, y) in zip(names, bias)))
+    return "\n".join(rows) + "\n\n" + line
 
 
-def aligned_crop_sets():
-    return [("celebs_aligned", [os.path.join(P.DATA, p) for p in P.celebs_all()[0]]),
-            ("face_api", [os.path.join(P.DATA, p) for p in P.face_api_images()[0]]),
-            ("facenet_pytorch aligned", [os.path.join(P.DATA, p) for p in P.facenet_images()[0] if "aligned" in p]),
-            ("msceleb", [os.path.join(P.DATA, p) for p in P.msceleb_images()[0]])]
+def crop_sets():
+    """(name, paths, PairSet or None) of the sets that are face crops."""
+    small = {s.name: s for s in P.small_sets()}
+    celebs = P.celebs_pairs()
+    return [("celebs_aligned", [celebs.path(i) for i in range(len(celebs.images))], celebs),
+            ("face_api", [small["face_api"].path(i) for i in range(len(small["face_api"].images))],
+             small["face_api"]),
+            ("facenet_pytorch aligned", [os.path.join(P.DATA, p) for p in P.facenet_images()[0]
+                                         if "aligned" in p], None),
+            ("msceleb", [small["msceleb"].path(i) for i in range(len(small["msceleb"].images))],
+             small["msceleb"])]
 
 
-def choose_padding(models):
+def choose_padding(models, sets):
     """On the face-crop sets: images with no face, and how many of those each border
     recovers (a face of min(w,h) >= 30 px found in the padded image); for celebs also the
     5-point error (vs the template) of the recovered faces."""
-    head = " | ".join("%s %s" % (int(f * 100), "black" if m == "constant" else "replicate") + "%"
+    head = " | ".join("%d%% %s" % (f * 100, "black" if m == "constant" else "replicate")
                       for f, m in PAD_VARIANTS)
-    rows = ["| set | images | no face unpadded | recovered by border (of the side's long side): %s |" % head,
-            "|---|---|---|---|"]
-    err_rows = []
-    for name, paths in aligned_crop_sets():
-        imgs = read_all(paths)
-        base = rp.Config()
-        missing = [i for i, img in enumerate(imgs) if not rp.detect(models.detect, img, base)]
+    rows = ["| set | images | no face unpadded | %s |" % head, "|---" * (3 + len(PAD_VARIANTS)) + "|"]
+    notes = []
+    for name, imgs, paths in sets:
+        missing = [i for i, img in enumerate(imgs) if not rp.detect(models.detect, img, rp.Config())]
         cells = []
         for frac, mode in PAD_VARIANTS:
-            cfg = rp.Config(pad_fraction=frac, pad_mode=mode)
+            cfg = rp.Config(pad_fraction=frac, pad_mode=mode, pad_always=True)
             got, errs = 0, []
             for i in missing:
                 d = best_detection(models, imgs[i], cfg)
@@ -435,47 +503,59 @@ def choose_padding(models):
                     pts = rp.five_points(rp.landmarks68(models.landmark, d[0], d[2], cfg))
                     errs.append(landmark_error(pts, d[1]))
             cells.append("%d" % got)
-            if name == "celebs_aligned":
-                err_rows.append("%d%% %s: %d recovered, 5-point error / inter-ocular mean %.3f, max %.3f"
-                                % (frac * 100, mode, got, np.mean(errs) if errs else float("nan"),
-                                   max(errs) if errs else float("nan")))
-        rows.append("| %s | %d | %d | %s |" % (name, len(imgs), len(missing), " / ".join(cells)))
-        lists = ", ".join(os.path.relpath(paths[i], P.DATA) for i in missing)
-        err_rows.append("%s no face unpadded: %s" % (name, lists or "none"))
+            if name == "celebs_aligned" and errs:
+                notes.append("celebs_aligned, %d%% %s: 5-point error / inter-ocular of the recovered "
+                             "faces: mean %.3f, max %.3f" % (frac * 100, mode, np.mean(errs), max(errs)))
+        rows.append("| %s | %d | %d | %s |" % (name, len(imgs), len(missing), " | ".join(cells)))
+        notes.append("%s, no face unpadded: %s" % (name, ", ".join(os.path.relpath(paths[i], P.DATA)
+                                                               for i in missing) or "none"))
         progress("  padding %s done" % name)
-    return "\n".join(rows) + "\n\n" + "\n".join("- " + r for r in err_rows)
+    return "\n".join(rows) + "\n\n" + "\n".join("- " + n for n in notes)
 
 
-def small_set_faces(models, small):
-    """Aligned face (largest) per image of the small sets, default pipeline, or None."""
-    cfg = rp.Config()
-    faces = []
-    for s in small:
-        for i in range(len(s.images)):
-            img = rp.read_image(s.path(i))
-            d = best_detection(models, img, cfg)
-            if d is None:
-                faces.append(None)
+def choose_pad_policy(models, sets, photos):
+    """Retry-only padding against padding every image: 10-fold accuracy on the crop
+    sets (full pipeline), and faces found on the benchmark photos (group photos)."""
+    rows = ["| padding | %s | faces found in the %d benchmark photos |"
+            % (" | ".join("%s 10-fold accuracy" % n for n, _, s in sets if s is not None), len(photos)),
+            "|---" * (2 + sum(s is not None for _, _, s in sets)) + "|"]
+    for label, opts in PAD_POLICIES:
+        cfg = rp.Config(**opts)
+        cells = []
+        for _, imgs, s in sets:
+            if s is None:
                 continue
-            search, _, box = d
-            faces.append(rp.align(search, rp.five_points(rp.landmarks68(models.landmark, search, box, cfg))))
-    return faces
+            E, found = embed_or_zero(models, aligned_faces(models, imgs, cfg), cfg)
+            accs, _ = kfold(pair_scores(E, found, s.pairs), s.same, s.folds)
+            cells.append("%.4f ± %.4f" % (accs.mean(), accs.std()))
+        n = 0
+        for img in photos:
+            search, pad = rp.pad_image(img, cfg) if cfg.pad_always else (img, 0)
+            n += len(rp.detect(models.detect, search, cfg))
+        rows.append("| %s | %s | %d |" % (label, " | ".join(cells), n))
+        progress("  pad policy %s done" % label)
+    return "\n".join(rows)
 
 
 def choices():
+    """Prints the measurements behind the pipeline's pre-processing defaults (minutes)."""
     import cv2
     cv2.setNumThreads(1)
     models = rp.Models(rp.Config())
     celebs = P.celebs_pairs()
     celeb_imgs = read_all([celebs.path(i) for i in range(len(celebs.images))])
     small = P.small_sets()
+    small_imgs = read_all([s.path(i) for s in small for i in range(len(s.images))])
     print("## Pre-processing choices (bench/verify.py --choices)\n")
-    print("### fr_feature: channel order and normalisation\n")
-    print(choose_feature(models, celebs, celeb_imgs, small, small_set_faces(models, small)))
-    print("\n### fr_landmark: grey conversion and normalisation\n")
-    print(choose_landmarks(models, celebs, celeb_imgs, rp.Config()))
-    print("\n### Padded retry on face crops\n")
-    print(choose_padding(models))
+    print("### Embedder input: channel order and normalisation\n")
+    print(choose_feature(celebs, celeb_imgs, small, small_imgs))
+    print("\n### fr_landmark input: grey conversion and normalisation\n")
+    print(choose_landmarks(models, celebs, celeb_imgs))
+    sets = [(name, read_all(paths), s) for name, paths, s in crop_sets()]
+    print("\n### Padded retry on face crops: which border\n")
+    print(choose_padding(models, [(n, imgs, paths) for (n, imgs, _), (_, paths, _) in zip(sets, crop_sets())]))
+    print("\n### Padding policy: retry only, or always\n")
+    print(choose_pad_policy(models, sets, read_all(P.benchmark_photos())))
     return 0
 
 
