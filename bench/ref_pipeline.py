@@ -6,7 +6,8 @@ same models give through a straightforward OpenCV DNN pipeline") and its through
 peer. Usable as a module (`Pipeline`) and as a CLI:
 
     /usr/bin/python3 bench/ref_pipeline.py IMG... [--threads T] [--models DIR]
-        [--aligned] [--no-pad-retry] [--embedder FILE.onnx]
+        [--aligned] [--no-pad-retry] [--pad-always] [--embedder FILE.onnx]
+        [--channels rgb|bgr]
 
 prints one JSON line per image, the shape of `facecluster detect --embeddings`:
 
@@ -17,7 +18,8 @@ prints one JSON line per image, the shape of `facecluster detect --embeddings`:
 faces sorted by score, descending; an image that cannot be decoded gives
 {"image": PATH, "error": REASON, "faces": []}. `--aligned` treats every input as an
 already aligned 112x112 face (no detection: one face, the whole image, score 1, the
-template as landmarks). Exit status 0 unless an argument is wrong.
+template as landmarks). --channels sets the embedder's input channel order (default:
+EMBEDDER_INPUT below). Exit status 0 unless an argument is wrong.
 
 Stages (each a small function below; all images are BGR uint8 as OpenCV holds them):
   decode     cv2.imdecode(IMREAD_COLOR): by the bytes, not the name; applies the JPEG
@@ -385,7 +387,7 @@ def to_json(record):
 # ---- CLI ----------------------------------------------------------------------------
 
 USAGE = ("usage: ref_pipeline.py IMG... [--threads T] [--models DIR] [--embedder FILE.onnx] "
-         "[--aligned] [--no-pad-retry] [--pad-always]")
+         "[--channels rgb|bgr] [--aligned] [--no-pad-retry] [--pad-always]")
 
 
 def parse_args(argv):
@@ -393,11 +395,15 @@ def parse_args(argv):
     opts, paths, aligned = {}, [], False
     it = iter(argv)
     for a in it:
-        if a in ("--threads", "--models", "--embedder"):
+        if a in ("--threads", "--models", "--embedder", "--channels"):
             v = next(it, None)
             if v is None:
                 raise SystemExit(USAGE)
-            if a == "--threads":
+            if a == "--channels":
+                if v not in ("rgb", "bgr"):
+                    raise SystemExit(USAGE)
+                opts["feat_rgb"] = v == "rgb"
+            elif a == "--threads":
                 opts["threads"] = int(v)
                 if opts["threads"] < 1:
                     raise SystemExit(USAGE)

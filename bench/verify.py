@@ -4,7 +4,9 @@ the reference pipeline (bench/ref_pipeline.py) or for facecluster.
 
     /usr/bin/python3 bench/verify.py [--engine ref|ref-cli|facecluster]
         [--facecluster PATH] [--fc-aligned-flag FLAG] [--detect-aligned]
-        [--embedder FILE.onnx] [--threshold T] [--no-cache]
+        [--pad-always] [--embedder FILE.onnx] [--channels rgb|bgr]
+        [--threshold T] [--no-cache]
+    /usr/bin/python3 bench/verify.py --choices
 
 Engines:
   ref          bench/ref_pipeline.py in this process (the default).
@@ -16,7 +18,14 @@ Per image the largest face (box area; ties: the higher score) is the one compare
 Aligned 112x112 crops (celebs_aligned) are embedded directly by `ref` (no detection);
 ref-cli gets `--aligned`, facecluster gets FLAG when --fc-aligned-flag FLAG is given
 and otherwise detects on them like on any photo. --detect-aligned makes every engine
-detect on them (the full pipeline, with its padded retry).
+detect on them (the full pipeline, with its padded retry). Reference engines only:
+--pad-always searches every image with the 50% black border (the mode for inputs known
+to be face crops), --embedder another embedding model, --channels its input order
+(default: ref_pipeline.EMBEDDER_INPUT; fr_feature BGR).
+
+--choices prints the measurements behind ref_pipeline's pre-processing defaults
+(embedder channel order and normalisation, landmark input, padding border and policy;
+about 7 CPU-minutes, not cached).
 
 Metrics per set (pairs.py: celebs_aligned, the four small sets, and those four pooled):
   10-fold  LFW protocol: for each fold, the threshold with the best accuracy on the
@@ -50,7 +59,7 @@ ROOT = rp.ROOT
 CACHE_DIR = os.path.join(ROOT, "build", "verify_cache")
 CLI_CHUNK = 200
 # Calibrated verification thresholds (cosine) per embedder: docs/calibration.md.
-DEFAULT_THRESHOLDS = {"fr_feature.onnx": None, "mobilefacenet_128d.onnx": None}
+DEFAULT_THRESHOLDS = {"fr_feature.onnx": 0.22, "mobilefacenet_128d.onnx": 0.21}
 
 
 # ---- reading detect JSON (facecluster's CLI and the reference's, the same shape) ----
@@ -95,7 +104,7 @@ def run_cli(cmd, paths, env=None):
             if rec is None:
                 raise SystemExit("verify.py: %s printed no line for %s" % (cmd[0], p))
             out[p] = rec
-        progress("  %s: %d/%d images" % (os.path.basename(cmd[-1] if cmd[0].endswith("python3") else cmd[0]),
+        progress("  %s: %d/%d images" % (os.path.basename(cmd[1] if cmd[0].endswith("python3") else cmd[0]),
                                          min(k + CLI_CHUNK, len(paths)), len(paths)))
     return out
 
@@ -106,7 +115,12 @@ class Engine:
     def __init__(self, args):
         self.name = args["engine"]
         self.args = args
-        self.cfg = rp.Config(embedder=args["embedder"])
+        opts = {}
+        if args["pad_always"]:
+            opts["pad_always"] = True
+        if args["channels"]:
+            opts["feat_rgb"] = args["channels"] == "rgb"
+        self.cfg = rp.Config(embedder=args["embedder"], **opts)
         self._pipeline = None
 
     def pipeline(self):
@@ -145,6 +159,10 @@ class Engine:
             cmd = ["/usr/bin/python3", os.path.join(ROOT, "bench", "ref_pipeline.py")]
             if self.cfg.embedder:
                 cmd += ["--embedder", self.cfg.embedder]
+            if self.args["channels"]:
+                cmd += ["--channels", self.args["channels"]]
+            if self.cfg.pad_always:
+                cmd.append("--pad-always")
             return run_cli(cmd + (["--aligned"] if direct else []), paths)
         env = dict(os.environ)
         env.setdefault("FC_THREADS", "1")
@@ -187,7 +205,7 @@ def set_embeddings(engine, s, use_cache=True):
 
 def pair_scores(E, found, pairs):
     """Cosine of each pair; -1 when either image has no face."""
-    s = np.einsum("ij,ij->i", E[pairs[:, 0]], E[pairs[:, 1]])
+    s = (E[pairs[:, 0]] * E[pairs[:, 1]]).sum(1)
     return np.where(found[pairs[:, 0]] & found[pairs[:, 1]], s, -1.0)
 
 
@@ -559,13 +577,20 @@ def choices():
     return 0
 
 
-def parse_args(argv):
+def engine_args(**kw):
+    """The options of an Engine, defaults overridden by kw."""
     args = dict(engine="ref", facecluster=os.path.join(ROOT, "build", "facecluster"),
-                fc_aligned_flag="", detect_aligned=False, embedder="", threshold=None, cache=True,
-                choices=False)
+                fc_aligned_flag="", detect_aligned=False, pad_always=False, channels="",
+                embedder="", threshold=None, cache=True, choices=False)
+    args.update(kw)
+    return args
+
+
+def parse_args(argv):
+    args = engine_args()
     it = iter(argv)
     for a in it:
-        if a in ("--engine", "--facecluster", "--fc-aligned-flag", "--embedder", "--threshold"):
+        if a in ("--engine", "--facecluster", "--fc-aligned-flag", "--embedder", "--threshold", "--channels"):
             v = next(it, None)
             if v is None:
                 raise SystemExit("verify.py: %s needs a value" % a)
@@ -573,12 +598,16 @@ def parse_args(argv):
             args[key] = float(v) if key == "threshold" else v
         elif a == "--detect-aligned":
             args["detect_aligned"] = True
+        elif a == "--pad-always":
+            args["pad_always"] = True
         elif a == "--choices":
             args["choices"] = True
         elif a == "--no-cache":
             args["cache"] = False
         else:
             raise SystemExit(__doc__)
+    if args["channels"] not in ("", "rgb", "bgr"):
+        raise SystemExit("verify.py: --channels rgb|bgr")
     if args["engine"] not in ("ref", "ref-cli", "facecluster"):
         raise SystemExit("verify.py: --engine ref|ref-cli|facecluster")
     if args["engine"] == "facecluster" and not os.access(args["facecluster"], os.X_OK):
