@@ -241,24 +241,22 @@ def centroid_draws(E, labels, k, rng, kind):
     return np.array(same), np.array(diff)
 
 
-def centroid_table(E, labels, ks, kind):
-    """Markdown rows and the threshold: the highest different-person cosine over k
-    (k >= 2 for merge), rounded up to 0.01."""
+def centroid_stats(E, labels, ks, kind):
+    """[(k, same cosines, different cosines)] and the highest different-person cosine
+    over k (k >= 2 for merge), rounded up to 0.01."""
     rng = np.random.default_rng(SEED)
+    stats = [(k,) + centroid_draws(E, labels, k, rng, kind) for k in ks]
+    return stats, ceil2(max(d.max() for k, _, d in stats if kind == "assign" or k >= 2))
+
+
+def centroid_rows(stats, thr):
     rows = ["| k | same p1 | same p5 | same median | different median | different p99 | "
-            "different p99.9 | different max | same >= threshold |", "|---" * 9 + "|"]
-    stats, tail = [], []
-    for k in ks:
-        same, diff = centroid_draws(E, labels, k, rng, kind)
-        stats.append((k, same, diff))
-        if kind == "assign" or k >= 2:
-            tail.append(diff.max())
-    thr = ceil2(max(tail))
+            "different p99.9 | different max | same >= %.2f |" % thr, "|---" * 9 + "|"]
     for k, same, diff in stats:
         rows.append("| %d | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f%% |" % (
             k, *np.percentile(same, [1, 5, 50]), *np.percentile(diff, [50, 99, 99.9]), diff.max(),
             100 * np.mean(same >= thr)))
-    return rows, thr
+    return rows
 
 
 # ---- report -------------------------------------------------------------------------
@@ -343,13 +341,13 @@ def report(label, data):
     print("Check: connected components alone (no merge) per edge threshold:\n")
     print("\n".join(edge_table([edge_sweep(E, lab) for _, E, lab in sets], [n for n, _, _ in sets], edge)))
     print("\n### Assignment threshold (centroid of k faces vs one enrolled face, celebs pipeline)\n")
-    rows, assign = centroid_table(Ep[fp], lp[fp], ASSIGN_K, "assign")
-    print("\n".join(rows))
+    stats, assign = centroid_stats(Ep[fp], lp[fp], ASSIGN_K, "assign")
+    print("\n".join(centroid_rows(stats, assign)))
     print("\nAssignment threshold: **%.2f**\n" % assign)
     print("### Merge threshold (centroid vs centroid, k faces each, celebs pipeline)\n")
-    rows, merge_cc = centroid_table(Ep[fp], lp[fp], MERGE_K, "merge")
+    stats, merge_cc = centroid_stats(Ep[fp], lp[fp], MERGE_K, "merge")
     merge = max(merge_cc, assign)
-    print("\n".join(rows))
+    print("\n".join(centroid_rows(stats, merge)))
     print("\nCentroid vs centroid alone: %.2f. A component of one face joining a larger one is the "
           "assignment comparison (centroid vs one face), so the merge threshold is the larger of the "
           "two: **%.2f** (the original's rule, edge + 0.1, would give %.2f)\n" % (merge_cc, merge, edge + 0.1))
