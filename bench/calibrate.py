@@ -15,8 +15,8 @@ bench/verify.py's cache (build/verify_cache/), in these conditions:
                      upper bound, and the protocol of the 6000-pair 10-fold accuracy.
   small sets         the four small sets of bench/pairs.py (20 people, 126 images, photos
                      and crops) through the default pipeline.
-Pairs are all pairs within a set (celebs: 73,868 same, 1,105,448 different; small sets
-pooled, people namespaced by set). Embedders: fr_feature (BGR, the reference's
+Pairs are all pairs within a set (celebs pipeline: 73,831 same, 1,105,049 different;
+small sets pooled, people namespaced by set, 948 same, 6,927 different). Embedders: fr_feature (BGR, the reference's
 default), fr_feature fed RGB (as docs/PIPELINE.md says; for comparison), and
 mobilefacenet_128d (RGB, (x-127.5)/128) when $FC_SHARED/models has it; --quick does
 fr_feature (BGR) only.
