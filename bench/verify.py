@@ -99,8 +99,11 @@ def run_cli(cmd, paths, env=None):
             raise SystemExit("verify.py: %s exited %d: %s" % (" ".join(cmd), res.returncode,
                                                                 res.stderr.strip()[-500:]))
         got = parse_detect_lines(res.stdout.splitlines())
-        for p in chunk:
-            rec = got.get(p) or got.get(os.path.abspath(p))
+        in_order = list(got.values()) if len(got) == len(chunk) else None
+        for n, p in enumerate(chunk):
+            rec = got.get(p) or got.get(os.path.abspath(p)) or got.get(os.path.realpath(p))
+            if rec is None and in_order is not None:
+                rec = in_order[n]  # one line per image, in order, under another spelling of the path
             if rec is None:
                 raise SystemExit("verify.py: %s printed no line for %s" % (cmd[0], p))
             out[p] = rec
