@@ -1,0 +1,142 @@
+/* graph.c - fc_cluster_run: similarity edges from the vector index (range self-join,
+ * capped per face), Kruskal-style unions strongest edge first under cannot-link, then
+ * rounds of centroid merges (centroids indexed the same way) until nothing merges,
+ * then numbering and assembly (owner.c). Never builds an n x n matrix. */
+#include "cluster/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+fc_cluster_params fc_cluster_params_default(void)
+{
+    return (fc_cluster_params){.edge_threshold = 0.5f,
+                               .merge_threshold = 0.6f,
+                               .cannot_link = 1,
+                               .min_faces = 1,
+                               .max_neighbours = 64,
+                               .max_merge_rounds = 20,
+                               .extend_threshold = 0,
+                               .index_kind = FC_INDEX_AUTO,
+                               .index = fc_index_params_default()};
+}
+
+/* Offers pairs (best first) to the union-find; rep maps a pair end to a face (NULL =
+ * itself). *joined counts accepted unions. */
+static fc_status unite_pairs(fc_uf *u, const fc_index_pair *pairs, int64_t n_pairs,
+                             const int32_t *rep, int64_t *joined, fc_error *err)
+{
+    for (int64_t i = 0; i < n_pairs; i++) {
+        int32_t a = rep ? rep[pairs[i].a] : pairs[i].a, b = rep ? rep[pairs[i].b] : pairs[i].b;
+        int r = fc_uf_union(u, a, b);
+        if (r == FC_UF_NOMEM)
+            return fc_error_set(err, FC_ERR_NOMEM, "cannot-link image sets");
+        *joined += r == FC_UF_JOINED;
+    }
+    return FC_OK;
+}
+
+/* Index over rows (n, dim) and its range self-join at threshold. */
+static fc_status similar_pairs(const float *rows, int64_t n, int dim, float threshold,
+                               const fc_cluster_params *p, fc_index_pair **pairs,
+                               int64_t *n_pairs, fc_error *err)
+{
+    *pairs = NULL, *n_pairs = 0;
+    fc_index *idx = fc_index_new(dim, p->index_kind, &p->index, err);
+    if (!idx)
+        return err ? err->code : FC_ERR_NOMEM;
+    fc_status rc = fc_index_add(idx, rows, NULL, n, err);
+    if (!rc)
+        rc = fc_index_range_all(idx, threshold, p->max_neighbours, pairs, n_pairs, err);
+    fc_index_free(idx);
+    return rc;
+}
+
+/* Step 3: merge groups whose centroids are similar, until a round merges nothing. */
+static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_cluster_params *p,
+                              fc_error *err)
+{
+    int32_t n = (int32_t)f->n_faces;
+    fc_status rc = FC_OK;
+    int32_t *gid = malloc((size_t)(n ? n : 1) * sizeof *gid);  /* root -> group */
+    int32_t *rep = malloc((size_t)(n ? n : 1) * sizeof *rep);  /* group -> first face */
+    float *cen = NULL;
+    if (!gid || !rep) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "merge: %d faces", n);
+        goto out;
+    }
+    for (int round = 0; round < p->max_merge_rounds; round++) {
+        int32_t g = 0;
+        for (int32_t i = 0; i < n; i++)
+            gid[i] = -1;
+        for (int32_t i = 0; i < n; i++) {
+            int32_t r = fc_uf_find(u, i);
+            if (gid[r] < 0)
+                rep[g] = i, gid[r] = g++;
+        }
+        if (g < 2)
+            break;
+        free(cen);
+        cen = calloc((size_t)g * (size_t)f->dim, sizeof *cen);
+        if (!cen) {
+            rc = fc_error_set(err, FC_ERR_NOMEM, "merge: %d centroids", g);
+            goto out;
+        }
+        for (int32_t i = 0; i < n; i++) {
+            float *c = cen + (size_t)gid[fc_uf_find(u, i)] * (size_t)f->dim;
+            const float *e = f->emb + (size_t)i * (size_t)f->dim;
+            for (int k = 0; k < f->dim; k++)
+                c[k] += e[k];
+        }
+        for (int32_t k = 0; k < g; k++)
+            fc_cluster_normalise(cen + (size_t)k * (size_t)f->dim, f->dim);
+        fc_index_pair *pairs;
+        int64_t n_pairs, joined = 0;
+        rc = similar_pairs(cen, g, f->dim, p->merge_threshold, p, &pairs, &n_pairs, err);
+        if (!rc)
+            rc = unite_pairs(u, pairs, n_pairs, rep, &joined, err);
+        free(pairs);
+        if (rc || joined == 0)
+            break;
+    }
+out:
+    free(gid), free(rep), free(cen);
+    return rc;
+}
+
+fc_status fc_cluster_run(const fc_cluster_faces *f, const fc_cluster_params *p,
+                         fc_clustering **out, fc_error *err)
+{
+    *out = NULL;
+    fc_status rc = fc_cluster_check_faces(f, err);
+    if (rc)
+        return rc;
+    if (p->min_faces < 1 || p->max_neighbours < 1)
+        return fc_error_set(err, FC_ERR_ARG, "cluster: min_faces %d, max_neighbours %d",
+                            p->min_faces, p->max_neighbours);
+    fc_uf u;
+    int32_t *person_of = NULL;
+    fc_index_pair *pairs = NULL;
+    int64_t n_pairs = 0, joined = 0;
+    rc = fc_uf_init(&u, f->n_faces, p->cannot_link ? f->image : NULL, err);
+    if (rc)
+        return rc;
+    rc = similar_pairs(f->emb, f->n_faces, f->dim, p->edge_threshold, p, &pairs, &n_pairs, err);
+    if (!rc)
+        rc = unite_pairs(&u, pairs, n_pairs, NULL, &joined, err);
+    free(pairs);
+    if (!rc)
+        rc = merge_rounds(f, &u, p, err);
+    if (rc)
+        goto out;
+    person_of = malloc((size_t)(f->n_faces ? f->n_faces : 1) * sizeof *person_of);
+    int n_persons = person_of ? fc_cluster_number(&u, p->min_faces, person_of) : -1;
+    if (n_persons < 0) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "cluster: numbering");
+        goto out;
+    }
+    rc = fc_cluster_assemble(f, person_of, n_persons, out, err);
+out:
+    free(person_of);
+    fc_uf_free(&u);
+    return rc;
+}
