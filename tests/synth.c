@@ -96,8 +96,11 @@ static void *gen_faces(void *p)
         fc_synth_rng r;
         fc_synth_seed(&r, g->spec->seed * 1000003u + 17u + (uint64_t)b);
         int dim = g->set->dim;
+        double hard_hi = g->spec->hard_hi > 0 ? g->spec->hard_hi : 1.2;
         for (int64_t f = f0; f < f0 + BLOCK && f < g->set->n_faces; f++) {
             double a = g->lo + (g->hi - g->lo) * fc_synth_uniform(&r);
+            if (fc_synth_uniform(&r) < g->spec->hard_fraction)
+                a = g->hi + (hard_hi - g->hi) * fc_synth_uniform(&r);
             fc_synth_face(&r, g->set->centres + (size_t)g->set->label[f] * (size_t)dim, dim, a,
                           g->set->emb + (size_t)f * (size_t)dim);
             g->set->quality[f] = (float)(0.3 + 0.7 * fc_synth_uniform(&r));
@@ -181,8 +184,24 @@ fc_status fc_synth_make(const fc_synth_spec *spec, fc_synth_set *out, fc_error *
         fc_synth_set_free(out);
         return fc_error_set(err, FC_ERR_NOMEM, "synth: %lld faces", (long long)spec->n_faces);
     }
-    for (int i = 0; i < spec->n_ids; i++)
-        fc_synth_unit(&r, out->centres + (size_t)i * d, spec->dim);
+    double la = spec->lookalike_cos > 0 ? spec->lookalike_cos : 0.5;
+    for (int i = 0; i < spec->n_ids; i++) {
+        float *c = out->centres + (size_t)i * d;
+        fc_synth_unit(&r, c, spec->dim);
+        if (i > 0 && fc_synth_uniform(&r) < spec->lookalike_fraction) {
+            /* c = la * prev + sqrt(1 - la^2) * (c made orthogonal to prev) */
+            const float *prev = c - d;
+            double dot = 0;
+            for (size_t k = 0; k < d; k++)
+                dot += (double)c[k] * prev[k];
+            for (size_t k = 0; k < d; k++)
+                c[k] -= (float)dot * prev[k];
+            fc_synth_normalise(c, spec->dim);
+            for (size_t k = 0; k < d; k++)
+                c[k] = (float)(la * prev[k] + sqrt(1 - la * la) * c[k]);
+            fc_synth_normalise(c, spec->dim);
+        }
+    }
     make_images(spec, &r, out->label, out->image);
     gen_job g = {.spec = spec, .set = out, .lo = spec->noise_lo, .hi = spec->noise_hi};
     if (g.lo == 0 && g.hi == 0)

@@ -33,6 +33,13 @@ typedef struct {
     int dim;
     double noise_lo, noise_hi; /* per-face a, uniform in [lo, hi]; 0/0 = 0.25/0.67 */
     double size_spread;     /* identity sizes ~ lognormal(0, spread); 0 = uniform draw */
+    double hard_fraction;   /* share of "hard" faces (blur, profile) with a in [noise_hi,
+                               hard_hi]: they link to typical faces of their identity at
+                               ~0.5-0.6 and to each other below that */
+    double hard_hi;         /* 0 = 1.2 */
+    double lookalike_fraction; /* share of identities made look-alikes of the previous
+                                  identity: centre . centre = lookalike_cos */
+    double lookalike_cos;   /* 0 = 0.5 */
     int max_faces_per_image; /* faces are grouped into images of 1..max distinct identities */
     uint64_t seed;
     int n_threads;          /* generation threads (output does not depend on it) */

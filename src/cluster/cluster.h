@@ -30,6 +30,20 @@ typedef struct {
     const float *confidence; /* detector confidence in [0, 1]; NULL = all 0 */
 } fc_cluster_faces;
 
+/* Where a clustering run spent its time (seconds) and what it found; optional. */
+typedef struct {
+    double index_s;        /* building the face index */
+    double edges_s;        /* range self-join over the faces */
+    double unions_s;       /* unions along the edges */
+    double merge_s;        /* all centroid-merge rounds (their indexes included) */
+    double assemble_s;     /* numbering, owners, centroids, confidences */
+    int64_t n_edges;       /* face pairs >= edge_threshold found */
+    int64_t n_refused;     /* edge and merge unions refused by cannot-link */
+    int merge_rounds;      /* rounds run (the last merges nothing) */
+    int64_t n_merged;      /* groups merged in step 3 */
+    fc_index_kind index_used; /* FLAT or HNSW for the faces */
+} fc_cluster_stats;
+
 typedef struct {
     float edge_threshold;  /* step 1: faces with cosine >= this are linked */
     float merge_threshold; /* step 3: groups whose centroids have cosine >= this merge */
@@ -44,6 +58,7 @@ typedef struct {
     fc_index_kind index_kind; /* for faces and centroids; AUTO = flat below
                                  FC_INDEX_AUTO_HNSW_FROM, else HNSW */
     fc_index_params index;    /* n_threads here is the clustering's thread count */
+    fc_cluster_stats *stats;  /* NULL, or filled by fc_cluster_run */
 } fc_cluster_params;
 
 /* edge 0.5, merge 0.6, cannot_link on, min_faces 1, max_neighbours 64,

@@ -6,6 +6,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 fc_cluster_params fc_cluster_params_default(void)
 {
@@ -23,7 +31,8 @@ fc_cluster_params fc_cluster_params_default(void)
 /* Offers pairs (best first) to the union-find; rep maps a pair end to a face (NULL =
  * itself). *joined counts accepted unions. */
 static fc_status unite_pairs(fc_uf *u, const fc_index_pair *pairs, int64_t n_pairs,
-                             const int32_t *rep, int64_t *joined, fc_error *err)
+                             const int32_t *rep, int64_t *joined, fc_cluster_stats *st,
+                             fc_error *err)
 {
     for (int64_t i = 0; i < n_pairs; i++) {
         int32_t a = rep ? rep[pairs[i].a] : pairs[i].a, b = rep ? rep[pairs[i].b] : pairs[i].b;
@@ -31,29 +40,41 @@ static fc_status unite_pairs(fc_uf *u, const fc_index_pair *pairs, int64_t n_pai
         if (r == FC_UF_NOMEM)
             return fc_error_set(err, FC_ERR_NOMEM, "cannot-link image sets");
         *joined += r == FC_UF_JOINED;
+        st->n_refused += r == FC_UF_REFUSED;
     }
     return FC_OK;
 }
 
-/* Index over rows (n, dim) and its range self-join at threshold. */
+/* Index over rows (n, dim) and its range self-join at threshold; the two times go to
+ * *build_s and *search_s when not NULL. */
 static fc_status similar_pairs(const float *rows, int64_t n, int dim, float threshold,
                                const fc_cluster_params *p, fc_index_pair **pairs,
-                               int64_t *n_pairs, fc_error *err)
+                               int64_t *n_pairs, double *build_s, double *search_s,
+                               fc_index_kind *used, fc_error *err)
 {
     *pairs = NULL, *n_pairs = 0;
-    fc_index *idx = fc_index_new(dim, p->index_kind, &p->index, err);
+    double t0 = now_s();
+    fc_index_params ip = p->index; /* an HNSW build finds the pairs as it links */
+    ip.self_join_threshold = threshold;
+    ip.self_join_cap = p->max_neighbours;
+    fc_index *idx = fc_index_new(dim, p->index_kind, &ip, err);
     if (!idx)
         return err ? err->code : FC_ERR_NOMEM;
     fc_status rc = fc_index_add(idx, rows, NULL, n, err);
+    double t1 = now_s();
     if (!rc)
         rc = fc_index_range_all(idx, threshold, p->max_neighbours, pairs, n_pairs, err);
+    if (build_s)
+        *build_s = t1 - t0, *search_s = now_s() - t1;
+    if (used)
+        *used = fc_index_kind_used(idx);
     fc_index_free(idx);
     return rc;
 }
 
 /* Step 3: merge groups whose centroids are similar, until a round merges nothing. */
 static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_cluster_params *p,
-                              fc_error *err)
+                              fc_cluster_stats *st, fc_error *err)
 {
     int32_t n = (int32_t)f->n_faces;
     fc_status rc = FC_OK;
@@ -65,6 +86,7 @@ static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_clus
         goto out;
     }
     for (int round = 0; round < p->max_merge_rounds; round++) {
+        st->merge_rounds = round + 1;
         int32_t g = 0;
         for (int32_t i = 0; i < n; i++)
             gid[i] = -1;
@@ -91,10 +113,12 @@ static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_clus
             fc_cluster_normalise(cen + (size_t)k * (size_t)f->dim, f->dim);
         fc_index_pair *pairs;
         int64_t n_pairs, joined = 0;
-        rc = similar_pairs(cen, g, f->dim, p->merge_threshold, p, &pairs, &n_pairs, err);
+        rc = similar_pairs(cen, g, f->dim, p->merge_threshold, p, &pairs, &n_pairs, NULL, NULL,
+                           NULL, err);
         if (!rc)
-            rc = unite_pairs(u, pairs, n_pairs, rep, &joined, err);
+            rc = unite_pairs(u, pairs, n_pairs, rep, &joined, st, err);
         free(pairs);
+        st->n_merged += joined;
         if (rc || joined == 0)
             break;
     }
@@ -113,6 +137,8 @@ fc_status fc_cluster_run(const fc_cluster_faces *f, const fc_cluster_params *p,
     if (p->min_faces < 1 || p->max_neighbours < 1)
         return fc_error_set(err, FC_ERR_ARG, "cluster: min_faces %d, max_neighbours %d",
                             p->min_faces, p->max_neighbours);
+    fc_cluster_stats local, *st = p->stats ? p->stats : &local;
+    memset(st, 0, sizeof *st);
     fc_uf u;
     int32_t *person_of = NULL;
     fc_index_pair *pairs = NULL;
@@ -120,12 +146,19 @@ fc_status fc_cluster_run(const fc_cluster_faces *f, const fc_cluster_params *p,
     rc = fc_uf_init(&u, f->n_faces, p->cannot_link ? f->image : NULL, err);
     if (rc)
         return rc;
-    rc = similar_pairs(f->emb, f->n_faces, f->dim, p->edge_threshold, p, &pairs, &n_pairs, err);
+    rc = similar_pairs(f->emb, f->n_faces, f->dim, p->edge_threshold, p, &pairs, &n_pairs,
+                       &st->index_s, &st->edges_s, &st->index_used, err);
+    st->n_edges = n_pairs;
+    double t0 = now_s();
     if (!rc)
-        rc = unite_pairs(&u, pairs, n_pairs, NULL, &joined, err);
+        rc = unite_pairs(&u, pairs, n_pairs, NULL, &joined, st, err);
     free(pairs);
+    double t1 = now_s();
+    st->unions_s = t1 - t0;
     if (!rc)
-        rc = merge_rounds(f, &u, p, err);
+        rc = merge_rounds(f, &u, p, st, err);
+    double t2 = now_s();
+    st->merge_s = t2 - t1;
     if (rc)
         goto out;
     person_of = malloc((size_t)(f->n_faces ? f->n_faces : 1) * sizeof *person_of);
@@ -135,6 +168,7 @@ fc_status fc_cluster_run(const fc_cluster_faces *f, const fc_cluster_params *p,
         goto out;
     }
     rc = fc_cluster_assemble(f, person_of, n_persons, out, err);
+    st->assemble_s = now_s() - t2;
 out:
     free(person_of);
     fc_uf_free(&u);

@@ -250,6 +250,47 @@ __attribute__((target("avx512f"))) static void block_avx512(const float *q, size
     }
 }
 
+/* ---- int8 codes (HNSW navigation) ---- */
+
+static int32_t dot_i8_scalar(const int8_t *a, const int8_t *b, int dim)
+{
+    int32_t s = 0;
+    for (int k = 0; k < dim; k++)
+        s += (int32_t)a[k] * (int32_t)b[k];
+    return s;
+}
+
+__attribute__((target("avx2"))) static int32_t dot_i8_avx2(const int8_t *a, const int8_t *b,
+                                                           int dim)
+{
+    __m256i acc = _mm256_setzero_si256();
+    for (int k = 0; k < dim; k += 16) {
+        __m256i va = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)(a + k)));
+        __m256i vb = _mm256_cvtepi8_epi16(_mm_load_si128((const __m128i *)(b + k)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(va, vb));
+    }
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+__attribute__((target("avx512f,avx512bw"))) static int32_t dot_i8_avx512(const int8_t *a,
+                                                                         const int8_t *b,
+                                                                         int dim)
+{
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+    for (int k = 0; k < dim; k += 64) {
+        __m512i a0 = _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)(a + k)));
+        __m512i b0 = _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)(b + k)));
+        __m512i a1 = _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)(a + k + 32)));
+        __m512i b1 = _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)(b + k + 32)));
+        acc0 = _mm512_add_epi32(acc0, _mm512_madd_epi16(a0, b0));
+        acc1 = _mm512_add_epi32(acc1, _mm512_madd_epi16(a1, b1));
+    }
+    return _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1));
+}
+
 /* ---- dispatch ---- */
 
 static fc_simd_level best_level;
@@ -264,7 +305,7 @@ int fc_simd_supported(fc_simd_level level)
     case FC_SIMD_AVX2:
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case FC_SIMD_AVX512:
-        return __builtin_cpu_supports("avx512f");
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
     default:
         return 0;
     }
@@ -301,4 +342,11 @@ fc_dot_block_fn fc_dot_block_get(fc_simd_level level)
     static const fc_dot_block_fn table[FC_SIMD_COUNT] = {block_scalar, block_avx2,
                                                          block_avx512};
     return (unsigned)level < FC_SIMD_COUNT ? table[level] : block_scalar;
+}
+
+fc_dot_i8_fn fc_dot_i8_get(fc_simd_level level)
+{
+    static const fc_dot_i8_fn table[FC_SIMD_COUNT] = {dot_i8_scalar, dot_i8_avx2,
+                                                      dot_i8_avx512};
+    return (unsigned)level < FC_SIMD_COUNT ? table[level] : dot_i8_scalar;
 }

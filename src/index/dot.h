@@ -4,6 +4,7 @@
 #define FC_INDEX_DOT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum {
     FC_SIMD_SCALAR = 0,
@@ -22,6 +23,10 @@ typedef void (*fc_dot_block_fn)(const float *q, size_t q_stride, int nq, const f
                                 size_t x_stride, int nx, int dim, float *out,
                                 size_t out_stride);
 
+/* int8 codes: a (dim) . b (dim) -> int32, exact. dim is a multiple of 64 and both rows
+ * are 64-byte aligned (the HNSW graph pads its code rows). */
+typedef int32_t (*fc_dot_i8_fn)(const int8_t *a, const int8_t *b, int dim);
+
 /* The best level this CPU supports (checked once, then cached). FC_SIMD may cap it:
  * "scalar", "avx2" or "avx512". */
 fc_simd_level fc_simd_best(void);
@@ -32,5 +37,6 @@ int fc_simd_supported(fc_simd_level level);
 /* Kernels of one level (the caller checks fc_simd_supported first). */
 fc_dot_fn fc_dot_get(fc_simd_level level);
 fc_dot_block_fn fc_dot_block_get(fc_simd_level level);
+fc_dot_i8_fn fc_dot_i8_get(fc_simd_level level); /* AVX512 here needs AVX-512BW */
 
 #endif

@@ -34,7 +34,7 @@ fc_index_params fc_index_params_default(void)
 {
     return (fc_index_params){.n_threads = 1,
                              .hnsw_m = 16,
-                             .hnsw_ef_construction = 100,
+                             .hnsw_ef_construction = 48,
                              .hnsw_ef_search = 64,
                              .seed = 42,
                              .auto_hnsw_from = FC_INDEX_AUTO_HNSW_FROM};
@@ -132,7 +132,9 @@ fc_status fc_index_add(fc_index *idx, const float *vecs, const int64_t *ids, int
                               .ef_construction = idx->p.hnsw_ef_construction,
                               .seed = idx->p.seed,
                               .n_threads = idx->p.n_threads,
-                              .simd = idx->simd};
+                              .simd = idx->simd,
+                              .pair_threshold = idx->p.self_join_threshold,
+                              .pair_cap = idx->p.self_join_cap};
         idx->hnsw = fc_hnsw_new(idx->dim, &cfg, err);
         if (!idx->hnsw)
             return err ? err->code : FC_ERR_NOMEM;
@@ -206,6 +208,7 @@ typedef struct {
     const float *q;   /* NULL: the stored vectors themselves (self-join) */
     int64_t q_base;   /* first query's position when self-joining */
     int k;
+    float range_t;    /* -INFINITY: k nearest; else rows >= range_t (at most k) */
     int32_t *pos;
     float *scores;
     fc_hnsw_scratch **scr;
@@ -220,14 +223,20 @@ static void hnsw_many(void *ctx, int64_t b, int64_t e, int worker)
         const float *q = j->q ? j->q + (size_t)i * (size_t)idx->dim
                               : fc_index_vector(idx, j->q_base + i);
         int64_t self = j->q ? -1 : j->q_base + i;
-        j->rcs[worker] = fc_hnsw_search(idx->hnsw, idx->vecs, q, j->k, search_ef(idx, j->k),
-                                        self, j->scr[worker], j->pos + i * j->k,
-                                        j->scores + i * j->k, NULL);
+        if (j->range_t == -INFINITY)
+            j->rcs[worker] = fc_hnsw_search(idx->hnsw, idx->vecs, q, j->k,
+                                            search_ef(idx, j->k), self, j->scr[worker],
+                                            j->pos + i * j->k, j->scores + i * j->k, NULL);
+        else
+            j->rcs[worker] = fc_hnsw_range(idx->hnsw, idx->vecs, q, j->range_t, j->k, self,
+                                           j->scr[worker], j->pos + i * j->k,
+                                           j->scores + i * j->k, NULL);
     }
 }
 
 /* k best for nq queries (q rows, or stored rows from q_base when q is NULL) into
- * positions pos (nq, k) and scores; flat results below min_score are dropped. */
+ * positions pos (nq, k) and scores; results below min_score are dropped (on HNSW a
+ * finite min_score runs the range walk instead of a k-nearest search). */
 static fc_status search_many(const fc_index *idx, const float *q, int64_t q_base, int64_t nq,
                              int k, float min_score, int32_t *pos, float *scores,
                              fc_error *err)
@@ -239,7 +248,8 @@ static fc_status search_many(const fc_index *idx, const float *q, int64_t q_base
     }
     int nt = idx->p.n_threads;
     fc_status rc = FC_OK;
-    many_job j = {.idx = idx, .q = q, .q_base = q_base, .k = k, .pos = pos, .scores = scores};
+    many_job j = {.idx = idx, .q = q, .q_base = q_base, .k = k, .range_t = min_score,
+                  .pos = pos, .scores = scores};
     j.scr = calloc((size_t)nt, sizeof *j.scr);
     j.rcs = calloc((size_t)nt, sizeof *j.rcs);
     if (!j.scr || !j.rcs) {
@@ -295,6 +305,28 @@ fc_status fc_index_knn_all(const fc_index *idx, int k, int64_t *out_ids, float *
     return rc;
 }
 
+/* range_all from the pairs the HNSW build recorded. */
+static fc_status recorded_pairs(const fc_index *idx, float threshold, fc_index_pair **out,
+                                int64_t *n_out, fc_error *err)
+{
+    int64_t n;
+    const fc_index_pair *rec = fc_hnsw_pairs(idx->hnsw, &n);
+    fc_index_pair *p = malloc((size_t)(n ? n : 1) * sizeof *p);
+    if (!p)
+        return fc_error_set(err, FC_ERR_NOMEM, "range: %lld pairs", (long long)n);
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (rec[i].score >= threshold)
+            p[m++] = rec[i];
+    fc_status rc = fc_pairs_sort(p, &m, idx->n, err);
+    if (rc || m == 0) {
+        free(p);
+        return rc;
+    }
+    *out = p, *n_out = m;
+    return FC_OK;
+}
+
 fc_status fc_index_range_all(const fc_index *idx, float threshold, int max_per_point,
                              fc_index_pair **out, int64_t *n_out, fc_error *err)
 {
@@ -306,6 +338,9 @@ fc_status fc_index_range_all(const fc_index *idx, float threshold, int max_per_p
     fc_status rc = FC_OK;
     fc_index_pair *pairs = NULL;
     int64_t np = 0, cap = 0;
+    if (idx->hnsw && idx->p.self_join_cap > 0 && threshold >= idx->p.self_join_threshold &&
+        max_per_point >= idx->p.self_join_cap)
+        return recorded_pairs(idx, threshold, out, n_out, err);
     int32_t *pos = malloc((size_t)RANGE_CHUNK * (size_t)k * sizeof *pos);
     float *sc = malloc((size_t)RANGE_CHUNK * (size_t)k * sizeof *sc);
     if (!pos || !sc) {

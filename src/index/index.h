@@ -37,6 +37,11 @@ typedef struct {
     int hnsw_ef_search;     /* default 64; a search uses max(ef_search, k) */
     uint64_t seed;          /* HNSW level draws; default 42 */
     int64_t auto_hnsw_from; /* AUTO switches to HNSW at this size; default above */
+    float self_join_threshold; /* with self_join_cap > 0, an HNSW build also keeps the */
+    int self_join_cap;         /* pairs >= threshold it meets while linking each row to
+                                  earlier rows (at most cap per row); fc_index_range_all
+                                  at a threshold >= it and max_per_point >= cap then
+                                  filters those instead of searching again. Default off */
 } fc_index_params;
 
 /* The defaults above. */
