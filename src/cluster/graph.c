@@ -4,6 +4,8 @@
  * then numbering and assembly (owner.c). Never builds an n x n matrix. */
 #include "cluster/internal.h"
 
+#include "index/pairs.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,31 +74,86 @@ static fc_status similar_pairs(const float *rows, int64_t n, int dim, float thre
     return rc;
 }
 
-/* Step 3: merge groups whose centroids are similar, until a round merges nothing. */
+/* Pairs (changed group, any group) with centroid cosine >= threshold: the changed
+ * groups' centroids searched exactly against all centroids cen (g, dim). */
+static fc_status changed_pairs(const float *cen, int32_t g, int dim, const int32_t *changed,
+                               int32_t n_changed, const fc_cluster_params *p,
+                               fc_index_pair **out, int64_t *n_out, fc_error *err)
+{
+    *out = NULL, *n_out = 0;
+    int k = p->max_neighbours + 1 < g ? p->max_neighbours + 1 : g; /* +1: itself */
+    size_t cnt = (size_t)n_changed * (size_t)k;
+    fc_status rc = FC_OK;
+    float *q = malloc((size_t)n_changed * (size_t)dim * sizeof *q), *sc = malloc(cnt * sizeof *sc);
+    int64_t *ids = malloc(cnt * sizeof *ids);
+    fc_index_pair *pairs = malloc(cnt * sizeof *pairs);
+    fc_index *idx = fc_index_new(dim, FC_INDEX_FLAT, &p->index, err);
+    if (!q || !sc || !ids || !pairs || !idx) {
+        rc = idx ? fc_error_set(err, FC_ERR_NOMEM, "merge: %d changed groups", n_changed)
+                 : err->code;
+        goto out;
+    }
+    for (int32_t c = 0; c < n_changed; c++)
+        memcpy(q + (size_t)c * (size_t)dim, cen + (size_t)changed[c] * (size_t)dim,
+               (size_t)dim * sizeof *q);
+    rc = fc_index_add(idx, cen, NULL, g, err);
+    if (!rc)
+        rc = fc_index_search_batch(idx, q, n_changed, k, ids, sc, err);
+    if (rc)
+        goto out;
+    int64_t m = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        int32_t a = changed[i / (size_t)k], b = (int32_t)ids[i];
+        if (b >= 0 && b != a && sc[i] >= p->merge_threshold)
+            pairs[m++] = (fc_index_pair){a < b ? a : b, a < b ? b : a, sc[i]};
+    }
+    rc = fc_pairs_sort(pairs, &m, g, err);
+    if (!rc)
+        *out = pairs, *n_out = m, pairs = NULL;
+out:
+    fc_index_free(idx);
+    free(q), free(sc), free(ids), free(pairs);
+    return rc;
+}
+
+/* Step 3: merge groups whose centroids are similar, until a round merges nothing. The
+ * first round joins all centroids with themselves; later rounds only search from the
+ * groups the previous round changed (no other centroid moved). */
 static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_cluster_params *p,
                               fc_cluster_stats *st, fc_error *err)
 {
     int32_t n = (int32_t)f->n_faces;
+    size_t nn = n ? (size_t)n : 1;
     fc_status rc = FC_OK;
-    int32_t *gid = malloc((size_t)(n ? n : 1) * sizeof *gid);  /* root -> group */
-    int32_t *rep = malloc((size_t)(n ? n : 1) * sizeof *rep);  /* group -> first face */
+    int32_t *gid = malloc(nn * sizeof *gid);      /* root -> group */
+    int32_t *rep = malloc(nn * sizeof *rep);      /* group -> first face */
+    int32_t *was = malloc(nn * sizeof *was);      /* face -> its group last round */
+    int32_t *first = malloc(nn * sizeof *first);  /* group -> a face's old group */
+    int32_t *changed = malloc(nn * sizeof *changed);
     float *cen = NULL;
-    if (!gid || !rep) {
+    if (!gid || !rep || !was || !first || !changed) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "merge: %d faces", n);
         goto out;
     }
     for (int round = 0; round < p->max_merge_rounds; round++) {
         st->merge_rounds = round + 1;
-        int32_t g = 0;
+        int32_t g = 0, n_changed = 0;
         for (int32_t i = 0; i < n; i++)
             gid[i] = -1;
         for (int32_t i = 0; i < n; i++) {
             int32_t r = fc_uf_find(u, i);
             if (gid[r] < 0)
-                rep[g] = i, gid[r] = g++;
+                rep[g] = i, first[g] = -1, gid[r] = g++;
         }
         if (g < 2)
             break;
+        for (int32_t i = 0; i < n && round > 0; i++) { /* groups made of several old ones */
+            int32_t k = gid[fc_uf_find(u, i)];
+            if (first[k] == -1)
+                first[k] = was[i];
+            else if (first[k] >= 0 && first[k] != was[i])
+                first[k] = -2, changed[n_changed++] = k;
+        }
         free(cen);
         cen = calloc((size_t)g * (size_t)f->dim, sizeof *cen);
         if (!cen) {
@@ -104,7 +161,8 @@ static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_clus
             goto out;
         }
         for (int32_t i = 0; i < n; i++) {
-            float *c = cen + (size_t)gid[fc_uf_find(u, i)] * (size_t)f->dim;
+            was[i] = gid[fc_uf_find(u, i)];
+            float *c = cen + (size_t)was[i] * (size_t)f->dim;
             const float *e = f->emb + (size_t)i * (size_t)f->dim;
             for (int k = 0; k < f->dim; k++)
                 c[k] += e[k];
@@ -113,8 +171,11 @@ static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_clus
             fc_cluster_normalise(cen + (size_t)k * (size_t)f->dim, f->dim);
         fc_index_pair *pairs;
         int64_t n_pairs, joined = 0;
-        rc = similar_pairs(cen, g, f->dim, p->merge_threshold, p, &pairs, &n_pairs, NULL, NULL,
-                           NULL, err);
+        if (round == 0)
+            rc = similar_pairs(cen, g, f->dim, p->merge_threshold, p, &pairs, &n_pairs, NULL,
+                               NULL, NULL, err);
+        else
+            rc = changed_pairs(cen, g, f->dim, changed, n_changed, p, &pairs, &n_pairs, err);
         if (!rc)
             rc = unite_pairs(u, pairs, n_pairs, rep, &joined, st, err);
         free(pairs);
@@ -123,7 +184,7 @@ static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_clus
             break;
     }
 out:
-    free(gid), free(rep), free(cen);
+    free(gid), free(rep), free(was), free(first), free(changed), free(cen);
     return rc;
 }
 

@@ -291,6 +291,30 @@ __attribute__((target("avx512f,avx512bw"))) static int32_t dot_i8_avx512(const i
     return _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1));
 }
 
+/* VNNI: |a| (unsigned) times b with a's sign moved onto b, 64 bytes per vpdpbusd. Codes
+ * are clamped to [-127, 127], so neither step overflows. */
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static int32_t
+dot_i8_vnni(const int8_t *a, const int8_t *b, int dim)
+{
+    __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
+    const __m512i zero = _mm512_setzero_si512();
+    int k = 0;
+    for (; k + 128 <= dim; k += 128) {
+        __m512i a0 = _mm512_load_si512(a + k), b0 = _mm512_load_si512(b + k);
+        __m512i a1 = _mm512_load_si512(a + k + 64), b1 = _mm512_load_si512(b + k + 64);
+        b0 = _mm512_mask_sub_epi8(b0, _mm512_movepi8_mask(a0), zero, b0);
+        b1 = _mm512_mask_sub_epi8(b1, _mm512_movepi8_mask(a1), zero, b1);
+        acc0 = _mm512_dpbusd_epi32(acc0, _mm512_abs_epi8(a0), b0);
+        acc1 = _mm512_dpbusd_epi32(acc1, _mm512_abs_epi8(a1), b1);
+    }
+    for (; k < dim; k += 64) {
+        __m512i a0 = _mm512_load_si512(a + k), b0 = _mm512_load_si512(b + k);
+        b0 = _mm512_mask_sub_epi8(b0, _mm512_movepi8_mask(a0), zero, b0);
+        acc0 = _mm512_dpbusd_epi32(acc0, _mm512_abs_epi8(a0), b0);
+    }
+    return _mm512_reduce_add_epi32(_mm512_add_epi32(acc0, acc1));
+}
+
 /* ---- dispatch ---- */
 
 static fc_simd_level best_level;
@@ -344,9 +368,29 @@ fc_dot_block_fn fc_dot_block_get(fc_simd_level level)
     return (unsigned)level < FC_SIMD_COUNT ? table[level] : block_scalar;
 }
 
+static int has_vnni(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni") && getenv("FC_NO_VNNI") == NULL;
+}
+
 fc_dot_i8_fn fc_dot_i8_get(fc_simd_level level)
 {
     static const fc_dot_i8_fn table[FC_SIMD_COUNT] = {dot_i8_scalar, dot_i8_avx2,
                                                       dot_i8_avx512};
+    if (level == FC_SIMD_AVX512 && has_vnni())
+        return dot_i8_vnni;
     return (unsigned)level < FC_SIMD_COUNT ? table[level] : dot_i8_scalar;
+}
+
+int fc_dot_i8_variants(fc_dot_i8_fn *out)
+{
+    int n = 0;
+    for (int l = 0; l < FC_SIMD_COUNT; l++)
+        if (fc_simd_supported((fc_simd_level)l))
+            out[n++] = fc_dot_i8_get((fc_simd_level)l) == dot_i8_vnni ? dot_i8_avx512
+                                                                     : fc_dot_i8_get((fc_simd_level)l);
+    if (fc_simd_supported(FC_SIMD_AVX512) && has_vnni())
+        out[n++] = dot_i8_vnni;
+    return n;
 }

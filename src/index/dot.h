@@ -37,6 +37,9 @@ int fc_simd_supported(fc_simd_level level);
 /* Kernels of one level (the caller checks fc_simd_supported first). */
 fc_dot_fn fc_dot_get(fc_simd_level level);
 fc_dot_block_fn fc_dot_block_get(fc_simd_level level);
-fc_dot_i8_fn fc_dot_i8_get(fc_simd_level level); /* AVX512 here needs AVX-512BW */
+/* AVX512 here needs AVX-512BW, and uses VNNI when the CPU has it (FC_NO_VNNI=1: not). */
+fc_dot_i8_fn fc_dot_i8_get(fc_simd_level level);
+/* Every int8 kernel this CPU can run (scalar first), for tests: out[] of 4 or more. */
+int fc_dot_i8_variants(fc_dot_i8_fn *out);
 
 #endif

@@ -25,7 +25,7 @@
 #include "index/par.h"
 #include "index/topk.h"
 
-enum { HNSW_BATCH = 256, HNSW_MAX_LEVEL = 15 };
+enum { HNSW_BATCH = 256, HNSW_MAX_LEVEL = 15, HNSW_MAX_LINKS = 512, PREFETCH_AHEAD = 3 };
 /* Range walks (and recorded pairs) consider rows whose code score is within
  * RANGE_SLACK of the threshold; a walk starts from a search with RANGE_EF candidates. */
 enum { RANGE_EF = 10, RANGE_WALK_MIN = 256 };
@@ -257,16 +257,19 @@ static int search_layer(const fc_hnsw *h, const int8_t *q, const fc_scored *eps,
         if (w->n == ef && fc_scored_worse(c, w->h[0]))
             break;
         const int32_t *l = links_of(h, c.id, lev);
-        int cnt = l[0];
-        if (cnt > 0)
-            prefetch_code(h, l[1]);
+        int32_t fresh[HNSW_MAX_LINKS];
+        int cnt = 0;
+        for (int t = 0; t < l[0]; t++) /* unvisited neighbours, then score them */
+            if (s->tag[l[1 + t]] != s->epoch) {
+                s->tag[l[1 + t]] = s->epoch;
+                fresh[cnt++] = l[1 + t];
+            }
+        for (int t = 0; t < cnt && t < PREFETCH_AHEAD; t++)
+            prefetch_code(h, fresh[t]);
         for (int t = 0; t < cnt; t++) {
-            int32_t e = l[1 + t];
-            if (t + 1 < cnt)
-                prefetch_code(h, l[2 + t]);
-            if (s->tag[e] == s->epoch)
-                continue;
-            s->tag[e] = s->epoch;
+            int32_t e = fresh[t];
+            if (t + PREFETCH_AHEAD < cnt)
+                prefetch_code(h, fresh[t + PREFETCH_AHEAD]);
             float sc = score8(h, q, code(h, e));
             if (w->n < ef || sc > w->h[0].score) {
                 if (cand_push(s, &nc, (fc_scored){sc, e}))

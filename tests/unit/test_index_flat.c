@@ -58,6 +58,34 @@ TEST(index_simd_variants_agree)
     return FC_TEST_PASS;
 }
 
+TEST(index_simd_int8_variants_agree)
+{
+    fc_dot_i8_fn fns[8];
+    int n = fc_dot_i8_variants(fns);
+    CHECK(n >= 1);
+    enum { DIM = 576 }; /* a multiple of 64 that is not one of 128 */
+    _Alignas(64) int8_t a[DIM], b[DIM];
+    fc_synth_rng r;
+    fc_synth_seed(&r, 31);
+    for (int rep = 0; rep < 50; rep++) {
+        for (int k = 0; k < DIM; k++) {
+            a[k] = (int8_t)((int)(fc_synth_next(&r) % 255) - 127);
+            b[k] = (int8_t)((int)(fc_synth_next(&r) % 255) - 127);
+        }
+        if (rep == 0) /* extremes */
+            for (int k = 0; k < DIM; k++)
+                a[k] = (int8_t)(k % 2 ? -127 : 127), b[k] = (int8_t)(k % 3 ? -127 : 127);
+        for (int dim = 64; dim <= DIM; dim += 64) {
+            int32_t want = 0;
+            for (int k = 0; k < dim; k++)
+                want += a[k] * b[k];
+            for (int v = 0; v < n; v++)
+                CHECK_MSG(fns[v](a, b, dim) == want, "variant %d, dim %d", v, dim);
+        }
+    }
+    return FC_TEST_PASS;
+}
+
 /* Naive top-k of q among x (n, dim), skipping row skip. */
 static void naive_topk(const float *x, int64_t n, int dim, const float *q, int k, int64_t skip,
                        int64_t *ids, float *scores)
