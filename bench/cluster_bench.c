@@ -31,6 +31,14 @@ static double peak_rss_mb(void)
     return (double)ru.ru_maxrss / 1024.0;
 }
 
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
 static double rss_mb(void)
 {
     long pages = 0, resident = 0;
@@ -150,11 +158,13 @@ int main(int argc, char **argv)
     p.stats = &st;
     fc_clustering *c;
     t0 = now_s();
+    double c0 = cpu_s();
     if (fc_cluster_run(&f, &p, &c, &err)) {
         fprintf(stderr, "cluster_bench: cluster: %s\n", err.msg);
         return 1;
     }
-    double cluster_s = now_s() - t0, cluster_peak_mb = peak_rss_mb();
+    double cluster_s = now_s() - t0, cluster_cpu_s = cpu_s() - c0;
+    double cluster_peak_mb = peak_rss_mb();
     fc_cluster_quality q;
     fc_cluster_score(s.label, c->person_of, s.n_faces, &q, &err);
 
@@ -204,7 +214,7 @@ int main(int argc, char **argv)
     printf("{\"faces\": %lld, \"ids\": %lld, \"dim\": %lld, \"threads\": %lld, \"gen_s\": %.3f, "
            "\"data_mb\": %.0f, \"index\": \"%s\", \"index_s\": %.3f, \"edges_s\": %.3f, "
            "\"unions_s\": %.3f, \"merge_s\": %.3f, \"merge_rounds\": %d, \"n_merged\": %lld, "
-           "\"assemble_s\": %.3f, \"cluster_s\": %.3f, \"n_edges\": %lld, \"n_refused\": %lld, "
+           "\"assemble_s\": %.3f, \"cluster_s\": %.3f, \"cluster_cpu_s\": %.3f, \"n_edges\": %lld, \"n_refused\": %lld, "
            "\"persons\": %d, \"unassigned\": %lld, \"cluster_peak_mb\": %.0f, "
            "\"bcubed_p\": %.5f, \"bcubed_r\": %.5f, \"bcubed_f\": %.5f, \"pair_p\": %.5f, "
            "\"pair_r\": %.5f, \"users\": %lld, \"assign_centroid_s\": %.3f, "
@@ -215,7 +225,7 @@ int main(int argc, char **argv)
            n, ids, dim, threads, gen_s, data_mb,
            st.index_used == FC_INDEX_HNSW ? "hnsw" : "flat", st.index_s, st.edges_s,
            st.unions_s, st.merge_s, st.merge_rounds, (long long)st.n_merged, st.assemble_s,
-           cluster_s, (long long)st.n_edges, (long long)st.n_refused, c->n_persons,
+           cluster_s, cluster_cpu_s, (long long)st.n_edges, (long long)st.n_refused, c->n_persons,
            (long long)c->n_unassigned, cluster_peak_mb, q.bcubed_precision, q.bcubed_recall,
            q.bcubed_f, q.pair_precision, q.pair_recall, users, assign_s[0], assign_s[1],
            (long long)should, (long long)right[0], (long long)wrong[0], (long long)right[1],
