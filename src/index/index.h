@@ -93,7 +93,11 @@ typedef struct {
  * at most max_per_point of its best neighbours (the cap bounds memory on dense groups;
  * a pair is kept if either end has the other among its capped neighbours). Positions,
  * not ids. Sorted by descending score, then a, then b. *out is malloc'ed (caller frees;
- * NULL when *n_out is 0). */
+ * NULL when *n_out is 0). Scores are exact float32 dot products.
+ * FLAT finds every such pair. HNSW is approximate: each vector runs a range walk (a short
+ * search, then links followed through vectors above the threshold), or, when the build
+ * recorded pairs (self_join_*), those are filtered: then each vector contributes at most
+ * self_join_cap pairs with vectors added before it. */
 fc_status fc_index_range_all(const fc_index *idx, float threshold, int max_per_point,
                              fc_index_pair **out, int64_t *n_out, fc_error *err);
 
