@@ -26,6 +26,12 @@ typedef struct {
     char errbuf[CURL_ERROR_SIZE];
 } s3_conn;
 
+/* Every request is a GET without a body. S3 requires x-amz-content-sha256 (the
+ * SHA-256 of the payload, here of the empty string) and libcurl 7.88 does not add it
+ * (8.x does, for service "s3"); set here, libcurl signs it with the other headers. */
+static const char empty_payload_header[] =
+    "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 typedef struct {
     struct fc_source base;
     fc_s3_target target;
@@ -33,7 +39,8 @@ typedef struct {
     char sigv4[80];
     long connect_timeout_ms, timeout_ms;
     int attempts, backoff_base_ms, backoff_cap_ms, max_keys;
-    pthread_mutex_t lock; /* guards idle, n_idle */
+    struct curl_slist *headers; /* empty_payload_header */
+    pthread_mutex_t lock;       /* guards idle, n_idle */
     s3_conn *idle[POOL_MAX];
     int n_idle;
 } s3_source;
@@ -135,6 +142,7 @@ static s3_conn *conn_take(s3_source *s)
     curl_easy_setopt(h, CURLOPT_USERAGENT, "facecluster");
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, s->headers);
     return c;
 }
 
@@ -356,6 +364,7 @@ static void s3_free(fc_source *src)
         free(s->idle[i]);
     }
     pthread_mutex_destroy(&s->lock);
+    curl_slist_free_all(s->headers);
     free(s->access_key);
     free(s->secret_key);
     free(s);
@@ -406,7 +415,8 @@ fc_source *fc_source_s3_new(const fc_s3_config *cfg, fc_error *err)
     snprintf(s->sigv4, sizeof s->sigv4, "aws:amz:%s:s3", region);
     s->access_key = strdup(cfg->access_key);
     s->secret_key = strdup(cfg->secret_key);
-    if (!s->access_key || !s->secret_key) {
+    s->headers = curl_slist_append(NULL, empty_payload_header);
+    if (!s->access_key || !s->secret_key || !s->headers) {
         fc_error_set(err, FC_ERR_NOMEM, "S3 source");
         goto fail;
     }
