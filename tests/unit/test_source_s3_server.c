@@ -393,7 +393,7 @@ TEST(s3srv_server_gone_is_a_clear_error_after_retries)
 
 typedef struct {
     tally *t;
-    int kill_at, killed, restarted;
+    int kill_at, killed, restarted, done_at_kill;
 } outage;
 
 /* Kills the server once kill_at fetches are done, restarts it a moment later. */
@@ -409,6 +409,9 @@ static void *outage_thread(void *arg)
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
     }
+    pthread_mutex_lock(&o->t->lock);
+    o->done_at_kill = o->t->done;
+    pthread_mutex_unlock(&o->t->lock);
     o->killed = kill_server() == 0;
     struct timespec ts = {0, 300000000};
     nanosleep(&ts, NULL);
@@ -428,7 +431,7 @@ TEST(s3srv_server_killed_mid_run_nothing_lost)
     CHECK_OK(fc_source_list(src, "many", &keys, &err), &err);
     tally t = {PTHREAD_MUTEX_INITIALIZER, calloc(keys.n, sizeof(int)), 0, 0, ""};
     CHECK(t.ok);
-    outage o = {&t, 150, 0, 0};
+    outage o = {&t, 150, 0, 0, 0};
     pthread_t th;
     CHECK(pthread_create(&th, NULL, outage_thread, &o) == 0);
     fc_status rc = fc_source_fetch_many(src, (const char *const *)keys.keys, keys.n, 1000, 6,
@@ -449,10 +452,13 @@ TEST(s3srv_server_killed_mid_run_nothing_lost)
     for (size_t i = 0; i < keys.n; i++)
         once &= t.ok[i] == 1;
     free(t.ok);
+    size_t n_keys = keys.n;
     fc_key_list_free(&keys);
     fc_source_free(src);
     CHECK_OK(rc, &err);
     CHECK(o.killed && o.restarted);
+    CHECK_MSG(o.done_at_kill < (int)n_keys - 100, "killed after %d of %zu fetches", o.done_at_kill,
+              n_keys);
     CHECK_MSG(once, "some key was lost or fetched twice (%d failures, last: %s)", t.failed,
               t.last_error);
     if (first_pass_failed)
