@@ -230,6 +230,9 @@ static fc_status s3_get(s3_source *s, const char *url, const char *what, size_t 
         curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
         if (cc == CURLE_OK && status / 100 == 2)
             break;
+        /* an error answer larger than the limit still reads as that error */
+        if (cc == CURLE_FILESIZE_EXCEEDED && status >= 300)
+            cc = CURLE_OK;
         if (body->over_limit || cc == CURLE_FILESIZE_EXCEEDED) {
             rc = fc_error_set(err, FC_ERR_LIMIT, "S3 %s: larger than MAX_IMAGE_SIZE_BYTES %zu",
                               what, limit);
