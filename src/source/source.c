@@ -1,8 +1,9 @@
 /* source.c - the fc_source_* wrappers and what every backend shares: key lists,
- * which keys are images, which keys are safe. */
+ * parallel fetching, which keys are images, which keys are safe. */
 #include "source/source.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -42,6 +43,62 @@ fc_status fc_source_fetch(fc_source *src, const char *key, size_t max_bytes, uin
     if (!fc_source_key_is_safe(key))
         return fc_error_set(err, FC_ERR_ARG, "unsafe key '%.200s'", key);
     return src->ops->fetch(src, key, max_bytes, bytes, len, err);
+}
+
+/* The work of fc_source_fetch_many, shared by its threads. */
+typedef struct {
+    fc_source *src;
+    const char *const *keys;
+    size_t n, max_bytes;
+    fc_fetch_fn fn;
+    void *ctx;
+    pthread_mutex_t lock; /* guards next, stop */
+    size_t next;
+    int stop;
+} fetch_work;
+
+static void *fetch_worker(void *arg)
+{
+    fetch_work *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        size_t i = w->stop ? w->n : w->next++;
+        pthread_mutex_unlock(&w->lock);
+        if (i >= w->n)
+            return NULL;
+        fc_error err = {0};
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        fc_status rc = fc_source_fetch(w->src, w->keys[i], w->max_bytes, &bytes, &len, &err);
+        if (w->fn(w->ctx, i, w->keys[i], rc, &err, bytes, len) != 0) {
+            pthread_mutex_lock(&w->lock);
+            w->stop = 1;
+            pthread_mutex_unlock(&w->lock);
+        }
+    }
+}
+
+fc_status fc_source_fetch_many(fc_source *src, const char *const *keys, size_t n,
+                               size_t max_bytes, int max_concurrent, fc_fetch_fn fn, void *ctx,
+                               fc_error *err)
+{
+    if (!src || (!keys && n) || !fn)
+        return fc_error_set(err, FC_ERR_ARG, "fc_source_fetch_many: no source, keys or callback");
+    int threads = max_concurrent < 1 ? 1 : max_concurrent > 64 ? 64 : max_concurrent;
+    if ((size_t)threads > n)
+        threads = n ? (int)n : 1;
+    fetch_work w = {src, keys, n, max_bytes, fn, ctx, PTHREAD_MUTEX_INITIALIZER, 0, 0};
+    pthread_t tids[64];
+    int started = 0;
+    for (int t = 1; t < threads; t++) { /* a thread that cannot start leaves more to the rest */
+        if (pthread_create(&tids[started], NULL, fetch_worker, &w) == 0)
+            started++;
+    }
+    fetch_worker(&w);
+    for (int t = 0; t < started; t++)
+        pthread_join(tids[t], NULL);
+    pthread_mutex_destroy(&w.lock);
+    return FC_OK;
 }
 
 void fc_source_free(fc_source *src)

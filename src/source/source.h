@@ -12,6 +12,7 @@
 #ifndef FC_SOURCE_SOURCE_H
 #define FC_SOURCE_SOURCE_H
 
+#include "core/config.h"
 #include "core/status.h"
 
 #include <stddef.h>
@@ -49,10 +50,33 @@ struct fc_source {
 /* A local folder tree rooted at root (LOCAL_STORAGE_PATH): keys are paths under it. */
 fc_source *fc_source_local_new(const char *root, fc_error *err);
 
+/* The source cfg names (open.c): S3 (s3.h) when WASABI_ENDPOINT is set, or
+ * WASABI_REGION with the keys and WASABI_BUCKET_NAME; else the local folder tree
+ * LOCAL_STORAGE_PATH. An S3 source is checked with one request, so an unreachable
+ * endpoint, a missing bucket or wrong credentials are an error here, at start-up.
+ * NULL + err on failure; free with fc_source_free. */
+fc_source *fc_source_open(const fc_config *cfg, fc_error *err);
+
 fc_status fc_source_list(fc_source *src, const char *prefix, fc_key_list *out, fc_error *err);
 fc_status fc_source_fetch(fc_source *src, const char *key, size_t max_bytes, uint8_t **bytes,
                           size_t *len, fc_error *err);
 void fc_source_free(fc_source *src);
+
+/* One finished fetch of fc_source_fetch_many, called from one of its threads (calls
+ * may overlap: the callback guards what it shares). rc and err are the fetch's
+ * outcome; bytes (NULL unless rc is FC_OK) now belong to the callback. Return 0 to go
+ * on, nonzero to stop: keys not yet started are then skipped without a call. */
+typedef int (*fc_fetch_fn)(void *ctx, size_t index, const char *key, fc_status rc,
+                           const fc_error *err, uint8_t *bytes, size_t len);
+
+/* Fetches keys[0..n) with fc_source_fetch(src, key, max_bytes, ...), at most
+ * max_concurrent at a time (clamped to 1..64; the calling thread is one of them), and
+ * calls fn once per key fetched. Returns when every started fetch has had its call;
+ * the backend must be thread-safe (local and S3 are). Per-key failures go to fn; the
+ * return value is FC_OK unless an argument is bad. */
+fc_status fc_source_fetch_many(fc_source *src, const char *const *keys, size_t n,
+                               size_t max_bytes, int max_concurrent, fc_fetch_fn fn, void *ctx,
+                               fc_error *err);
 
 /* 1 if key ends in .jpg .jpeg .png .webp .bmp .tif .tiff .heic .heif (any case). */
 int fc_source_is_image_key(const char *key);

@@ -1,0 +1,117 @@
+/* s3_xml.c - reading S3's XML with libxml2: ListObjectsV2 pages (ListBucketResult)
+ * and <Error> documents. Names are matched without their namespace; the parser never
+ * touches the network and never expands entities. */
+#include "source/s3.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_init(void)
+{
+    xmlInitParser();
+}
+
+static xmlDocPtr read_doc(const char *xml, size_t len)
+{
+    pthread_once(&xml_once, xml_init);
+    if (!xml || len == 0 || len > (size_t)1 << 30)
+        return NULL;
+    return xmlReadMemory(xml, (int)len, "s3.xml", NULL,
+                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+}
+
+static int named(xmlNodePtr n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name)
+{
+    for (xmlNodePtr c = parent->children; c; c = c->next)
+        if (named(c, name))
+            return c;
+    return NULL;
+}
+
+void fc_s3_list_page_free(fc_s3_list_page *p)
+{
+    fc_key_list_free(&p->keys);
+    free(p->next_token);
+    p->next_token = NULL;
+    p->truncated = 0;
+}
+
+fc_status fc_s3_parse_list(const char *xml, size_t len, fc_s3_list_page *out, fc_error *err)
+{
+    fc_status rc = FC_OK;
+    memset(out, 0, sizeof *out);
+    xmlDocPtr doc = read_doc(xml, len);
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (!root || !named(root, "ListBucketResult")) {
+        rc = fc_error_set(err, FC_ERR_FORMAT, "S3 listing: not a ListBucketResult document");
+        goto out;
+    }
+    for (xmlNodePtr c = root->children; c && !rc; c = c->next) {
+        if (named(c, "Contents")) {
+            xmlNodePtr k = child(c, "Key");
+            xmlChar *key = k ? xmlNodeGetContent(k) : NULL;
+            if (!key) {
+                rc = fc_error_set(err, FC_ERR_FORMAT, "S3 listing: <Contents> without <Key>");
+                break;
+            }
+            rc = fc_key_list_add(&out->keys, (const char *)key, err);
+            xmlFree(key);
+        } else if (named(c, "IsTruncated")) {
+            xmlChar *v = xmlNodeGetContent(c);
+            out->truncated = v && strcmp((const char *)v, "true") == 0;
+            xmlFree(v);
+        } else if (named(c, "NextContinuationToken")) {
+            xmlChar *v = xmlNodeGetContent(c);
+            free(out->next_token);
+            out->next_token = v && *v ? strdup((const char *)v) : NULL;
+            if (v && *v && !out->next_token)
+                rc = fc_error_set(err, FC_ERR_NOMEM, "continuation token");
+            xmlFree(v);
+        }
+    }
+    if (!rc && out->truncated && !out->next_token)
+        rc = fc_error_set(err, FC_ERR_FORMAT,
+                          "S3 listing: truncated page without a NextContinuationToken");
+out:
+    if (rc)
+        fc_s3_list_page_free(out);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+/* The text of root's child `name` into out (cap bytes with the NUL). */
+static void copy_child(xmlNodePtr root, const char *name, char *out, size_t cap)
+{
+    xmlNodePtr n = child(root, name);
+    xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
+    size_t len = v ? strlen((const char *)v) : 0;
+    if (len >= cap)
+        len = cap - 1;
+    if (len)
+        memcpy(out, v, len);
+    out[len] = '\0';
+    xmlFree(v);
+}
+
+void fc_s3_parse_error(const char *xml, size_t len, char *code, size_t code_cap, char *msg,
+                       size_t msg_cap)
+{
+    code[0] = msg[0] = '\0';
+    xmlDocPtr doc = read_doc(xml, len);
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (root && named(root, "Error")) {
+        copy_child(root, "Code", code, code_cap);
+        copy_child(root, "Message", msg, msg_cap);
+    }
+    xmlFreeDoc(doc);
+}

@@ -1,0 +1,326 @@
+#!/usr/bin/python3
+"""tests/s3/test_s3.py - the S3 source against a real S3 server (s3rver, npm).
+
+Starts s3rver on 127.0.0.1 (free port, temporary directory), fills bucket `fcbucket`
+(the sample photos, 1100 tiny objects, a few non-images, a large object), puts a
+SigV4-verifying proxy in front of it (s3rver checks the access key but not V4
+signatures; the proxy does, with AWS's algorithm, and can fail a request with 503 to
+exercise retries), then runs the C tests `build/tests s3srv_` with the endpoints in
+FC_TEST_S3_* variables. The C tests kill and restart s3rver themselves through
+FC_TEST_S3_PIDFILE and FC_TEST_S3_RESTART (`test_s3.py --start DIR PORT PIDFILE`).
+
+Ends with `N passed, N failed, N skipped`: the C tests plus this runner's own checks
+(the verifier against AWS's published SigV4 examples, and what the proxy saw).
+"""
+import hashlib
+import hmac
+import http.client
+import http.server
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+S3RVER = os.path.join(ROOT, "node_modules", "s3rver", "bin", "s3rver.js")
+BUCKET = "fcbucket"
+ACCESS_KEY = SECRET_KEY = "S3RVER"  # s3rver's built-in account
+N_MANY = 1100
+FLAKY_FAILURES = 2  # 503s the proxy answers before letting a flaky/ key through
+
+# ---- SigV4 (AWS "Signature Version 4" for S3, header-based) --------------------------
+
+
+def _uri_encode(s, keep_slash):
+    return urllib.parse.quote(s, safe="-_.~" + ("/" if keep_slash else ""))
+
+
+def canonical_query(raw):
+    pairs = []
+    for part in raw.split("&") if raw else []:
+        name, _, value = part.partition("=")
+        pairs.append((_uri_encode(urllib.parse.unquote(name), False),
+                      _uri_encode(urllib.parse.unquote(value), False)))
+    return "&".join(f"{n}={v}" for n, v in sorted(pairs))
+
+
+def sigv4_signature(secret, method, path, query, headers, signed, amz_date, scope):
+    """headers: lower-case name -> value; signed: the names, sorted; scope:
+    date/region/service/aws4_request. Returns the hex signature."""
+    canon = "\n".join([
+        method, path, canonical_query(query),
+        "".join(f"{h}:{' '.join(headers.get(h, '').split())}\n" for h in signed),
+        ";".join(signed), headers.get("x-amz-content-sha256", "UNSIGNED-PAYLOAD")])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(canon.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in scope.split("/"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def verifier_self_test():
+    """The two header-signed examples of AWS's S3 docs ("Signature Calculations for
+    the Authorization Header"): GET Object with Range, and GET Bucket (list)."""
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    scope = "20130524/us-east-1/s3/aws4_request"
+    h = {"host": "examplebucket.s3.amazonaws.com", "range": "bytes=0-9",
+         "x-amz-content-sha256": empty, "x-amz-date": "20130524T000000Z"}
+    get = sigv4_signature(secret, "GET", "/test.txt", "", h, sorted(h), h["x-amz-date"], scope)
+    del h["range"]
+    lst = sigv4_signature(secret, "GET", "/", "max-keys=2&prefix=J", h, sorted(h),
+                          h["x-amz-date"], scope)
+    return [("sigv4 verifier: AWS GET Object example",
+             get == "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41", get),
+            ("sigv4 verifier: AWS list example",
+             lst == "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7", lst)]
+
+
+# ---- the verifying, fault-injecting proxy -------------------------------------------
+
+STATS = {"verified": 0, "rejected": 0, "continuations": 0, "flaky_503": 0, "forwarded": 0}
+STATS_LOCK = threading.Lock()
+FLAKY_SEEN = {}
+
+
+def _error_xml(code, message):
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            f"<Message>{message}</Message></Error>").encode()
+
+
+class Proxy(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    upstream_port = 0
+
+    def log_message(self, *args):
+        pass
+
+    def _reply(self, status, body, headers=()):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _check_signature(self):
+        """None when the request may go on, else (code, message)."""
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("AWS4-HMAC-SHA256 "):
+            return None  # anonymous or V2: s3rver decides
+        fields = dict(p.strip().split("=", 1) for p in auth[len("AWS4-HMAC-SHA256 "):].split(","))
+        key, _, scope = fields["Credential"].partition("/")
+        if key != ACCESS_KEY:
+            return None  # s3rver answers InvalidAccessKeyId
+        signed = fields["SignedHeaders"].split(";")
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        path, _, query = self.path.partition("?")
+        want = sigv4_signature(SECRET_KEY, self.command, path, query, headers, signed,
+                               headers.get("x-amz-date", ""), scope)
+        with STATS_LOCK:
+            if want != fields["Signature"] or "x-amz-content-sha256" not in signed:
+                STATS["rejected"] += 1
+                return ("SignatureDoesNotMatch", "The request signature we calculated does "
+                        "not match the signature you provided.")
+            STATS["verified"] += 1
+            if "continuation-token=" in query:
+                STATS["continuations"] += 1
+        return None
+
+    def do_GET(self):
+        bad = self._check_signature()
+        if bad:
+            return self._reply(403, _error_xml(*bad), [("Content-Type", "application/xml")])
+        if "/flaky/" in self.path:
+            with STATS_LOCK:
+                n = FLAKY_SEEN.get(self.path, 0)
+                FLAKY_SEEN[self.path] = n + 1
+                if n < FLAKY_FAILURES:
+                    STATS["flaky_503"] += 1
+            if n < FLAKY_FAILURES:
+                return self._reply(503, _error_xml("SlowDown", "Please reduce your request rate."),
+                                   [("Content-Type", "application/xml")])
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
+            conn.request(self.command, self.path, headers=dict(self.headers.items()))
+            resp = conn.getresponse()
+            body = resp.read()
+            conn.close()
+        except OSError as e:
+            return self._reply(502, _error_xml("BadGateway", str(e)))
+        with STATS_LOCK:
+            STATS["forwarded"] += 1
+        keep = [(k, v) for k, v in resp.getheaders()
+                if k.lower() in ("content-type", "etag", "last-modified", "x-amz-request-id")]
+        self._reply(resp.status, body, keep)
+
+    do_HEAD = do_GET
+
+
+class ProxyServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)  # clients hanging up are normal
+
+
+# ---- s3rver ----------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, seconds):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def start_s3rver(directory, port, pidfile):
+    """Starts s3rver detached (its own session), waits until it listens, writes its pid."""
+    log = open(os.path.join(directory, "..", f"s3rver-{port}.log"), "ab")
+    # s3rver makes its continuation tokens with DES, which OpenSSL 3 keeps in its
+    # legacy provider: without this flag every truncated listing is a 500.
+    p = subprocess.Popen(["node", "--openssl-legacy-provider", S3RVER, "-d", directory, "-a", "127.0.0.1", "-p", str(port),
+                          "--service-endpoint", "localhost", "-s"],
+                         stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+    with open(pidfile + ".tmp", "w") as f:
+        f.write(f"{p.pid}\n")
+    os.replace(pidfile + ".tmp", pidfile)
+    if not wait_port(port, 30):
+        p.kill()
+        raise RuntimeError(f"s3rver did not listen on 127.0.0.1:{port} within 30 s")
+    return p.pid
+
+
+def stop_s3rver(pidfile):
+    try:
+        pid = int(open(pidfile).read())
+        os.kill(pid, signal.SIGKILL)
+    except (OSError, ValueError):
+        pass
+
+
+def fill_bucket(port):
+    """Creates the bucket and its objects (anonymous requests, which s3rver allows)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def put(path, body=b""):
+        conn.request("PUT", path, body=body, headers={"Content-Length": str(len(body))})
+        r = conn.getresponse()
+        r.read()
+        if r.status != 200:
+            raise RuntimeError(f"PUT {path}: HTTP {r.status}")
+
+    put(f"/{BUCKET}")
+    samples = os.path.join(ROOT, "samples")
+    n_samples = 0
+    for name in sorted(os.listdir(samples)) if os.path.isdir(samples) else []:
+        if name.endswith(".jpg"):
+            put(f"/{BUCKET}/event/day1/{name}", open(os.path.join(samples, name), "rb").read())
+            n_samples += 1
+    for i in range(N_MANY):
+        key = f"many/k{i:04d}.jpg"
+        put(f"/{BUCKET}/{key}", key.encode())
+    for key in ("many/readme.txt", "many/sub/notes.json", "many2/other.jpg",
+                "event/day1/.DS_Store", "event/day2/x.png", "flaky/a.jpg", "flaky/b.jpg"):
+        put(f"/{BUCKET}/{urllib.parse.quote(key)}", key.encode())
+    put(f"/{BUCKET}/big/large.jpg", bytes(range(256)) * 1024)  # 256 KiB
+    put(f"/{BUCKET}/odd/sp%20ace%2Bplus%3D.jpg", b"odd key")    # "sp ace+plus=.jpg"
+    conn.close()
+    return n_samples
+
+
+def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "--start":  # used by the C tests to restart
+        start_s3rver(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        return 0
+    build = os.environ.get("FC_BUILD", "build")
+    tests_bin = os.path.join(ROOT, build, "tests")
+    if not os.path.exists(S3RVER) or not os.path.exists(tests_bin):
+        print(f"SKIP s3 tests: {S3RVER if not os.path.exists(S3RVER) else tests_bin} missing "
+              "(scripts/setup installs node_modules; make builds the tests)")
+        print("0 passed, 0 failed, 1 skipped")
+        return 0
+    passed = failed = skipped = 0
+    for name, ok, detail in verifier_self_test():
+        print(("PASS " if ok else "FAIL ") + name + ("" if ok else f": got {detail}"))
+        passed, failed = passed + ok, failed + (not ok)
+
+    tmp = tempfile.mkdtemp(prefix="fc-s3-")
+    data = os.path.join(tmp, "data")
+    os.mkdir(data)
+    port, pidfile = free_port(), os.path.join(tmp, "s3rver.pid")
+    proxy = None
+    try:
+        start_s3rver(data, port, pidfile)
+        n_samples = fill_bucket(port)
+        Proxy.upstream_port = port
+        proxy = ProxyServer(("127.0.0.1", 0), Proxy)
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        pport = proxy.server_address[1]
+        env = dict(os.environ,
+                   FC_ROOT=ROOT,
+                   FC_TEST_S3_ENDPOINT=f"http://127.0.0.1:{pport}",
+                   FC_TEST_S3_VHOST_ENDPOINT=f"http://s3.localhost:{pport}",
+                   FC_TEST_S3_DIRECT=f"http://127.0.0.1:{port}",
+                   FC_TEST_S3_BUCKET=BUCKET, FC_TEST_S3_KEY=ACCESS_KEY,
+                   FC_TEST_S3_SECRET=SECRET_KEY, FC_TEST_S3_MANY=str(N_MANY),
+                   FC_TEST_S3_SAMPLES=str(n_samples), FC_TEST_S3_PIDFILE=pidfile,
+                   FC_TEST_S3_RESTART=f"/usr/bin/python3 {os.path.abspath(__file__)} --start "
+                                      f"{data} {port} {pidfile}")
+        p = subprocess.run([tests_bin, "s3srv_"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=540)
+        counts = None
+        for line in p.stdout.splitlines():
+            m = re.fullmatch(r"(\d+) passed, (\d+) failed, (\d+) skipped", line)
+            if m:
+                counts = tuple(int(g) for g in m.groups())
+            else:
+                print(line)
+        if counts is None:
+            print(f"FAIL build/tests s3srv_ ended (status {p.returncode}) without a count line")
+            failed += 1
+        else:
+            passed, failed, skipped = passed + counts[0], failed + counts[1], skipped + counts[2]
+            if p.returncode != 0 and counts[1] == 0:
+                print(f"FAIL build/tests s3srv_ exited with status {p.returncode}")
+                failed += 1
+        print("proxy: " + json.dumps(STATS))
+        checks = [("proxy verified continuation-token requests", STATS["continuations"] >= 2),
+                  ("proxy rejected the wrong-secret requests", STATS["rejected"] >= 1),
+                  ("proxy failed flaky/ requests with 503", STATS["flaky_503"] >= FLAKY_FAILURES)]
+        if counts is None or counts[0] == 0:
+            checks = []
+        for name, ok in checks:
+            print(("PASS " if ok else "FAIL ") + name)
+            passed, failed = passed + ok, failed + (not ok)
+    finally:
+        if proxy:
+            proxy.shutdown()
+        stop_s3rver(pidfile)
+        subprocess.run(["rm", "-rf", tmp])
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
