@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-    "usage: facecluster cluster PATH [--bucket B --sub S] [--threads N] [--batch N]\n"
+    "usage: facecluster cluster [PATH] [--bucket B --sub S] [--threads N] [--batch N]\n"
     "                          [--max-images N] [--report FILE.html] [--resume]\n"
     "                          [--incremental] [--method graph|original] [--min-faces N]\n"
     "                          [--threshold T] [--merge-threshold T] [--no-cannot-link]\n"
@@ -31,7 +31,9 @@ static const char usage_text[] =
     "  PATH            without --bucket/--sub: the folder of photos itself (recursive). It\n"
     "                  becomes bucket \"local\", sub \"<folder name>-<8 hex of its real\n"
     "                  path>\", linked from $FC_DATA_DIR/folders/local/.\n"
-    "  --bucket B --sub S  PATH is the storage root; the images are under PATH/B/S/\n"
+    "  --bucket B --sub S  PATH is the storage root; the images are under PATH/B/S/.\n"
+    "                  Without PATH: the configured source, the S3 bucket when WASABI_*\n"
+    "                  is set (docs/s3.md), else LOCAL_STORAGE_PATH\n"
     "  --threads N     images in flight (default FC_THREADS, else cores)\n"
     "  --batch N       images per stored batch, 1..50 (30)\n"
     "  --report FILE   write the HTML contact sheet (thumbnails in FILE_files/)\n"
@@ -96,7 +98,7 @@ static int parse_args(int argc, char **argv, cluster_args *a)
             return -1;
         }
     }
-    if (!a->path || !a->bucket != !a->sub)
+    if ((!a->path && !a->bucket) || !a->bucket != !a->sub)
         return -1;
     if (a->method && fc_cluster_method_parse(a->method) < 0) {
         fprintf(stderr, "facecluster cluster: --method takes graph or original\n");
@@ -216,12 +218,13 @@ int fc_cli_cluster(int argc, char **argv)
                                                            : (int)sysconf(_SC_NPROCESSORS_ONLN);
     threads = threads < 1 ? 1 : threads;
     if (a.bucket) {
-        snprintf(root, sizeof root, "%s", a.path);
+        snprintf(root, sizeof root, "%s", a.path ? a.path : "");
         snprintf(sub, sizeof sub, "%s", a.sub);
     } else if (link_folder(cfg, a.path, root, sizeof root, sub, sizeof sub)) {
         goto out;
     }
-    if (!(src = fc_source_local_new(root, &err)) || !(pipe = fc_cli_pipeline(threads, &err)))
+    src = root[0] ? fc_source_local_new(root, &err) : fc_source_open(cfg, &err);
+    if (!src || !(pipe = fc_cli_pipeline(threads, &err)))
         goto fail;
     fc_cluster_job_opts o;
     fc_cluster_job_opts_default(&o);

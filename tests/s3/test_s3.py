@@ -249,6 +249,30 @@ def fill_bucket(port):
     return n_samples
 
 
+def cluster_over_s3(build, tmp, port, n_samples):
+    """`facecluster cluster --bucket event --sub day1` with the S3 source configured
+    (WASABI_*): every sample photo is fetched through the signing proxy, processed and
+    stored. Returns (ok, detail)."""
+    env = dict(os.environ, FC_DATA_DIR=os.path.join(tmp, "fcdata"),
+               WASABI_ENDPOINT=f"http://127.0.0.1:{port}", WASABI_ACCESS_KEY=ACCESS_KEY,
+               WASABI_SECRET_KEY=SECRET_KEY, WASABI_BUCKET_NAME=BUCKET, WASABI_REGION="us-east-1")
+    fc = os.path.join(ROOT, build, "facecluster")
+    p = subprocess.run([fc, "cluster", "--bucket", "event", "--sub", "day1", "--json", "--quiet"],
+                       env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=300)
+    if p.returncode != 0:
+        return False, f"exit {p.returncode}: {p.stderr.strip()[-300:]}"
+    try:
+        stats = json.loads(p.stdout)
+        stats = stats.get("stats", stats)
+    except ValueError:
+        return False, "not JSON: " + p.stdout[:200]
+    ok = (stats.get("processed_file_count") == n_samples and stats.get("failed_files") == 0
+          and stats.get("total_faces", 0) >= n_samples)
+    return ok, json.dumps({k: stats.get(k) for k in ("processed_file_count", "failed_files",
+                                                      "total_faces", "total_persons")})
+
+
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == "--start":  # used by the C tests to restart
         start_s3rver(sys.argv[2], int(sys.argv[3]), sys.argv[4])
@@ -313,6 +337,10 @@ def main():
         for name, ok in checks:
             print(("PASS " if ok else "FAIL ") + name)
             passed, failed = passed + ok, failed + (not ok)
+        ok, detail = cluster_over_s3(build, tmp, pport, n_samples)
+        print(("PASS " if ok else "FAIL ") + "cluster command over S3 (event/day1, SigV4 proxy)" +
+              ("" if ok else ": " + detail))
+        passed, failed = passed + ok, failed + (not ok)
     finally:
         if proxy:
             proxy.shutdown()
