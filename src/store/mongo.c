@@ -13,8 +13,18 @@
 
 static pthread_once_t mongoc_once = PTHREAD_ONCE_INIT;
 
+/* The driver's messages below warnings (server monitoring chatter) are not ours
+   to print; errors reach the caller through fc_error. */
+static void log_warnings(mongoc_log_level_t level, const char *domain, const char *message,
+                         void *user)
+{
+    if (level <= MONGOC_LOG_LEVEL_WARNING)
+        mongoc_log_default_handler(level, domain, message, user);
+}
+
 static void mongoc_init_once(void)
 {
+    mongoc_log_set_handler(log_warnings, NULL);
     mongoc_init(); /* mongoc_cleanup is left to process exit: other handles may exist */
 }
 
