@@ -2,7 +2,7 @@
 # (scripts/setup), build into build/ and run. See README.md.
 
 CC       ?= cc
-PKGS     := libprotobuf-c libturbojpeg libjpeg libpng libwebp libwebpdemux libheif libtiff-4 libgif libexif jansson sqlite3 libmicrohttpd libcurl libxml-2.0
+PKGS     := libprotobuf-c libturbojpeg libjpeg libpng libwebp libwebpdemux libheif libtiff-4 libgif libexif jansson sqlite3 libmicrohttpd libmongoc-1.0 libcurl libxml-2.0
 ONNX_PROTO_DIR ?= /usr/include/onnx
 
 BUILD    ?= build

@@ -4,6 +4,7 @@
 #include "store/store.h"
 
 #include "core/json.h"
+#include "store/mongo_int.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -96,12 +97,9 @@ fc_store *fc_store_open_with(const struct fc_store_ops *ops, const char *locatio
 
 fc_store *fc_store_open(const fc_config *cfg, fc_error *err)
 {
-    if (cfg->mongo_url) {
-        fc_error_set(err, FC_ERR_UNSUPPORTED,
-                     "MONGODB_URL is set, but this build has no MongoDB store yet; unset it to "
-                     "use the embedded database (%s)", cfg->db_path);
-        return NULL;
-    }
+    /* a configured server that does not answer is an error, never a fallback */
+    if (cfg->mongo_url)
+        return fc_mongo_open(cfg->mongo_url, cfg->mongo_db, err);
     return fc_store_open_with(&fc_store_sqlite, cfg->db_path, err);
 }
 

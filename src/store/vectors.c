@@ -2,6 +2,8 @@
  * checking arguments, zeroing outputs, calling through the hooks (hooks.h). */
 #include "store/vectors.h"
 
+#include "store/qdrant_int.h"
+
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,10 +70,12 @@ fc_vectors *fc_vectors_open_with(const struct fc_vectors_ops *ops, const char *l
 fc_vectors *fc_vectors_open(const fc_config *cfg, fc_error *err)
 {
     if (cfg->qdrant_url) {
-        fc_error_set(err, FC_ERR_UNSUPPORTED,
-                     "QDRANT_URL/QDRANT_HOST is set, but this build has no Qdrant store yet; unset "
-                     "it to use the local vector store (%s)", cfg->db_path);
-        return NULL;
+        if (!cfg->qdrant_collection || !fc_name_valid(cfg->qdrant_collection)) {
+            fc_error_set(err, FC_ERR_ARG, "QDRANT_COLLECTION: not a valid collection name");
+            return NULL;
+        }
+        /* an unreachable server is an error here, never a fallback to the local store */
+        return fc_qdrant_open(cfg->qdrant_url, cfg->qdrant_collection, cfg->qdrant_api_key, err);
     }
     return fc_vectors_open_with(&fc_vectors_local, cfg->db_path, cfg->qdrant_collection, err);
 }

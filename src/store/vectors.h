@@ -4,7 +4,7 @@
  * person_id, bucket_name).
  *
  * A backend is a const table of functions (struct fc_vectors_ops): fc_vectors_local
- * (in the embedded database file, exact search), Qdrant later. The core calls only
+ * (in the embedded database file, exact search), fc_vectors_qdrant (vec_qdrant.c). The core calls only
  * the fc_vectors_* wrappers, which check arguments and go through the same hooks as
  * the metadata store (tracing, fault injection: hooks.h). Search stays behind this
  * interface so that the index (src/index: SIMD flat, HNSW) can replace the scan.

@@ -284,9 +284,9 @@ TEST(store_vectors_dimensions_and_bad_input)
 
     fc_config cfg = {0};
     cfg.db_path = path;
-    cfg.qdrant_url = "http://qdrant:6333";
+    cfg.qdrant_url = "http://127.0.0.1:9"; /* nothing listens: a clear error, no fallback */
     cfg.qdrant_collection = "face_embeddings";
-    CHECK(fc_vectors_open(&cfg, &err) == NULL && err.code == FC_ERR_UNSUPPORTED);
+    CHECK(fc_vectors_open(&cfg, &err) == NULL && err.code == FC_ERR_IO);
     cfg.qdrant_url = NULL;
     v = fc_vectors_open(&cfg, &err);
     CHECK_MSG(v, "%s", err.msg);

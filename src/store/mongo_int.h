@@ -1,0 +1,222 @@
+/* mongo_int.h - what the files of the MongoDB metadata backend share: mongo_docs.c
+ * (BSON documents of API.md's data model <-> records; no I/O), mongo_retry.c
+ * (transient errors, backoff), mongo.c (client pool, profiles, assignments,
+ * collections, the ops table) and mongo_runs.c (runs, faces, persons, leases). */
+#ifndef FC_STORE_MONGO_INT_H
+#define FC_STORE_MONGO_INT_H
+
+#include "store/owner.h"
+#include "store/store.h"
+
+#include <mongoc/mongoc.h>
+#include <pthread.h>
+
+extern const struct fc_store_ops fc_store_mongo;
+
+/* Opens the MongoDB backend: url a mongodb:// or mongodb+srv:// URI, db the database
+ * (NULL: the URI's, else "face_recognition"). Pings the server: an unreachable one
+ * is an error. The handle is complete (ops, hooks). Close with fc_store_close. */
+fc_store *fc_mongo_open(const char *url, const char *db, fc_error *err);
+
+/* ---- collections and documents (mongo_docs.c) ---------------------------------- */
+
+#define FC_MONGO_PROFILES "user_profiles"
+#define FC_MONGO_ASSIGNMENTS "cluster_assignments"
+#define FC_MONGO_RUNS_PREFIX "person_clustering_"
+#define FC_MONGO_FACES_PREFIX "person_faces_"
+#define FC_MONGO_COLL_MAX (FC_NORM_MAX + 32)
+
+/* A run's lease: a running run whose heartbeat is older than this, written by a
+ * process on another machine (or boot), is taken as dead and marked failed. */
+#define FC_MONGO_LEASE_MS 60000
+#define FC_MONGO_HEARTBEAT_MS 10000
+
+/* "person_clustering_{norm}" / "person_faces_{norm}" for bucket/sub through
+ * fc_norm_collection (the one normalisation): 0, or -1 for invalid names. */
+int fc_mongo_runs_coll(const char *bucket, const char *sub, char *out, size_t size);
+int fc_mongo_faces_coll(const char *bucket, const char *sub, char *out, size_t size);
+/* The same from a norm. */
+void fc_mongo_coll_name(const char *prefix, const char *norm, char *out, size_t size);
+
+/* Timestamps: records hold ISO text, documents BSON dates (UTC, milliseconds). */
+int64_t fc_mongo_ms(const char *iso);                  /* -1 if not a timestamp */
+void fc_mongo_iso(int64_t ms, char out[FC_TIMESTAMP_LEN + 1]);
+
+/* The createIndexes command of a collection: {createIndexes: name, indexes: [...]}
+ * for "user_profiles" (user_id unique), "cluster_assignments" ((clustering_id,
+ * cluster_id) unique; user_id), "person_faces_*" (face_id unique; (clustering_id,
+ * image_path); (clustering_id, person_id, member_ord)), "person_clustering_*"
+ * ((status, timestamp)). Into an uninitialised out; 0, or -1 for another name. */
+int fc_mongo_index_command(const char *coll, bson_t *out);
+
+/* user_profiles: the update of an upsert on user_id ($set all fields but
+ * created_at, $setOnInsert created_at), now = the store's time. */
+void fc_mongo_profile_update(const fc_profile_rec *p, int64_t now, bson_t *out);
+fc_status fc_mongo_profile_parse(const bson_t *doc, fc_profile_rec *out, fc_error *err);
+
+/* person_clustering_{norm}: a new run's document (status "running", owner,
+ * heartbeat), and parsing one (any status) into out. */
+void fc_mongo_run_doc(const fc_run_rec *run, const char *owner, int64_t now, bson_t *out);
+fc_status fc_mongo_run_parse(const bson_t *doc, fc_run_rec *out, fc_error *err);
+/* A processed image as stored in the run document's "images" array. */
+void fc_mongo_image_append(bson_t *array, const char *key, const fc_image_rec *img);
+fc_status fc_mongo_image_parse(const bson_t *doc, fc_image_rec *out, fc_error *err);
+/* One element of person_clusters; the person's members carry image_path,
+ * confidence and quality_score (from the face documents). */
+void fc_mongo_person_doc(const fc_person_rec *p, bson_t *out);
+/* A person_clusters element without its members (read from the faces). */
+fc_status fc_mongo_person_parse(const bson_t *doc, fc_person_rec *out, fc_error *err);
+/* The update that commits a finished run: person_clusters, unassigned_face_ids,
+ * the totals, stats, status "done", finished_at; owner and heartbeat unset. */
+void fc_mongo_run_finish_update(const fc_run_rec *run, const fc_person_rec *persons,
+                                size_t n_persons, char *const *unassigned, size_t n_unassigned,
+                                int64_t total_images, int64_t total_faces, int64_t now,
+                                bson_t *out);
+
+/* person_faces_{norm}: one face (person_id null until the run is finished). */
+void fc_mongo_face_doc(const fc_face_rec *f, const char *clustering_id, int64_t now, bson_t *out);
+fc_status fc_mongo_face_parse(const bson_t *doc, fc_face_rec *out, fc_error *err);
+
+/* cluster_assignments: the update of an upsert on (clustering_id, cluster_id). */
+void fc_mongo_assignment_update(const fc_assignment_rec *a, int64_t now, bson_t *out);
+fc_status fc_mongo_assignment_parse(const bson_t *doc, fc_assignment_rec *out, fc_error *err);
+
+/* ---- errors and retries (mongo_retry.c) ---------------------------------------- */
+
+#define FC_MONGO_ATTEMPTS 5
+
+/* 1 if a failed operation (error e, server reply or NULL) may succeed when tried
+ * again: network and server-selection errors, the retryable server codes of the
+ * MongoDB retryable-writes spec (NotWritablePrimary, PrimarySteppedDown,
+ * ShutdownInProgress, ...), or a "RetryableWriteError" / "TransientTransactionError"
+ * label in the reply. */
+int fc_mongo_transient(const bson_error_t *e, const bson_t *reply);
+/* The wait before retry number attempt (0-based): 50 ms doubled each time, at most
+ * 2 s, times 0.5 + rnd / 2 (rnd in [0, 1)). */
+long fc_mongo_backoff_ms(int attempt, double rnd);
+void fc_mongo_backoff(int attempt); /* sleeps fc_mongo_backoff_ms with a random rnd */
+/* Records a driver error in err: FC_ERR_ARG for a duplicate key (11000), else
+ * FC_ERR_IO; returns it. */
+fc_status fc_mongo_error(fc_error *err, const char *what, const bson_error_t *e);
+
+static inline void fc_mongo_reply_reset(bson_t *reply)
+{
+    if (reply)
+        bson_destroy(reply);
+}
+
+/* Retries ok = (expr) while it fails with a transient error (berr, reply_ptr or
+ * NULL: destroyed before each retry, as the driver initialises it again). */
+#define FC_MONGO_RETRY(ok, berr, reply_ptr, expr)                                           \
+    for (int att_ = 0;; att_++) {                                                           \
+        (ok) = (expr);                                                                      \
+        if ((ok) || att_ + 1 >= FC_MONGO_ATTEMPTS || !fc_mongo_transient(&(berr), (reply_ptr))) \
+            break;                                                                          \
+        fc_mongo_reply_reset(reply_ptr);                                                    \
+        fc_mongo_backoff(att_);                                                             \
+    }
+
+/* ---- the handle (mongo.c, mongo_runs.c) ----------------------------------------- */
+
+typedef struct {
+    char id[FC_OBJECTID_LEN + 1];
+    char coll[FC_MONGO_COLL_MAX];
+} mongo_owned;
+
+typedef struct {
+    fc_store base; /* first: the wrappers' part */
+    mongoc_client_pool_t *pool;
+    char db[64];
+    char owner[FC_OWNER_MAX + 16]; /* fc_owner_self + ":h{n}" */
+    mongoc_write_concern_t *majority;
+    pthread_mutex_t mu; /* owned runs, stop */
+    pthread_cond_t cv;
+    pthread_t heartbeat;
+    int heartbeat_started, stop;
+    mongo_owned *owned;
+    size_t n_owned;
+} mongo_store;
+
+static inline mongo_store *as_mongo(fc_store *s)
+{
+    return (mongo_store *)s;
+}
+
+int64_t fc_mongo_now(void);
+/* A collection of the handle's database from a popped client. */
+mongoc_collection_t *fc_mongo_coll(mongo_store *m, mongoc_client_t *c, const char *name);
+/* Names of the collections starting with prefix (a NULL-terminated array; free with
+ * bson_strfreev). */
+fc_status fc_mongo_list_colls(mongo_store *m, mongoc_client_t *c, const char *prefix,
+                              char ***names, fc_error *err);
+
+fc_status fc_mongo_create_indexes(mongo_store *m, mongoc_client_t *c, const char *coll,
+                                 fc_error *err);
+typedef fc_status (*fc_mongo_row_fn)(const bson_t *doc, void *list, fc_error *err);
+/* Every document of coll matching filter (opts: sort, limit, projection) given to
+ * row(doc, list); retried as a whole on a transient error (clear(list) first). */
+fc_status fc_mongo_find_all(mongo_store *m, const char *coll, const bson_t *filter,
+                            const bson_t *opts, fc_mongo_row_fn row, void *list,
+                            void (*clear)(void *), fc_error *err);
+/* delete_many (*n deleted, n may be NULL) and count_documents on coll. */
+fc_status fc_mongo_delete(mongo_store *m, const char *coll, const bson_t *filter, int64_t *n,
+                          fc_error *err);
+fc_status fc_mongo_count(mongo_store *m, const char *coll, const bson_t *filter, int64_t *n,
+                         fc_error *err);
+
+/* mongo_runs.c: the run operations of struct fc_store_ops, the lease thread, and the
+ * reaping of runs whose writer died (all = every runs collection; mine = this
+ * handle's, at close). */
+fc_status fc_mongo_reap(mongo_store *m, mongoc_client_t *c, const char *coll, int mine,
+                        fc_error *err);
+fc_status fc_mongo_reap_all(mongo_store *m, int mine, fc_error *err);
+void *fc_mongo_heartbeat_main(void *arg);
+
+/* Runs this handle writes (their heartbeat is renewed). */
+void fc_mongo_own(mongo_store *m, const char *id, const char *coll);
+void fc_mongo_disown(mongo_store *m, const char *id);
+/* update_one on coll, majority write concern if asked; *matched may be NULL. */
+fc_status fc_mongo_update_one(mongo_store *m, mongoc_client_t *c, const char *coll,
+                              const bson_t *sel, const bson_t *update, int majority,
+                              int64_t *matched, fc_error *err);
+/* The run document of id (*doc a copy or NULL; caller bson_destroy's) and its
+ * collection; reap: fail its collection's dead runs first. */
+fc_status fc_mongo_locate(mongo_store *m, const char *id, int reap, char coll[FC_MONGO_COLL_MAX],
+                          bson_t **doc, fc_error *err);
+/* The same for a run this handle may write (running, owned by it), else FC_ERR_ARG. */
+fc_status fc_mongo_writable(mongo_store *m, const char *id, char coll[FC_MONGO_COLL_MAX],
+                            bson_t **doc, fc_error *err);
+const char *fc_mongo_doc_str(const bson_t *doc, const char *key); /* "" when absent */
+void fc_mongo_faces_of(const char *runs_coll, char out[FC_MONGO_COLL_MAX]);
+
+/* mongo_run_ops.c helpers: faces of a run (person_id NULL all, "" unassigned);
+ * images ordered by path. */
+fc_status fc_mongo_faces_read(mongo_store *m, const char *faces, const char *id,
+                              const char *person_id, int with_embeddings, fc_face_list *out,
+                              fc_error *err);
+int fc_mongo_by_path(const void *a, const void *b);
+
+fc_status fc_mongo_run_create(fc_store *s, fc_run_rec *run, fc_error *err);
+fc_status fc_mongo_run_resume(fc_store *s, const char *clustering_id, fc_error *err);
+fc_status fc_mongo_run_add_batch(fc_store *s, const char *clustering_id, const fc_face_rec *faces,
+                                 size_t n_faces, const fc_image_rec *images, size_t n_images,
+                                 fc_error *err);
+fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_person_rec *persons,
+                              size_t n_persons, fc_error *err);
+fc_status fc_mongo_run_fail(fc_store *s, const char *clustering_id, const char *reason,
+                            fc_error *err);
+fc_status fc_mongo_run_get(fc_store *s, const char *clustering_id, fc_run_rec *out, int *found,
+                           fc_error *err);
+fc_status fc_mongo_run_list(fc_store *s, const char *norm, unsigned status_mask,
+                            fc_run_list *out, fc_error *err);
+fc_status fc_mongo_run_delete(fc_store *s, const char *clustering_id, int64_t *n_faces,
+                              int *deleted, fc_error *err);
+fc_status fc_mongo_run_images(fc_store *s, const char *clustering_id, fc_image_list *out,
+                              fc_error *err);
+fc_status fc_mongo_face_list(fc_store *s, const char *clustering_id, const char *person_id,
+                             int with_embeddings, fc_face_list *out, fc_error *err);
+fc_status fc_mongo_face_count(fc_store *s, const char *clustering_id, int64_t *n, fc_error *err);
+fc_status fc_mongo_person_list(fc_store *s, const char *clustering_id, const char *person_id,
+                               fc_person_list *out, fc_error *err);
+
+#endif

@@ -1,0 +1,238 @@
+/* store_conformance.c - backend-agnostic checks of the metadata and vector stores
+ * (store_conformance.h): the semantics of store.h and vectors.h, as the SQLite
+ * backends implement them, through the fc_store_* / fc_vectors_* wrappers. */
+#include "store_conformance.h"
+
+#include "test.h"
+#include "unit/test_store_fixtures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIM 8
+
+int fc_conformance_profiles(fc_store *s, const char *tag)
+{
+    fc_error err = {0};
+    char user[64];
+    snprintf(user, sizeof user, "conf_%s", tag);
+    float e[DIM];
+    fx_vector(e, DIM, 7);
+    fc_profile_rec p = {.embedding = e, .dim = DIM, .confidence = 0.5f, .quality_score = 0.25f,
+                        .has_bbox = 1, .bbox = {1, 2, 3, 4}};
+    snprintf(p.user_id, sizeof p.user_id, "%s", user);
+    snprintf(p.embedding_model, sizeof p.embedding_model, "test");
+    int64_t before = 0, after = 0;
+    CHECK_OK(fc_store_profile_count(s, &before, &err), &err);
+    CHECK_OK(fc_store_profile_upsert(s, &p, &err), &err);
+    fc_profile_rec got = {0};
+    int found = 0;
+    CHECK_OK(fc_store_profile_get(s, user, &got, &found, &err), &err);
+    CHECK(found && got.dim == DIM && got.bbox[3] == 4 && got.created_at[0]);
+    CHECK_NEAR(got.embedding[3], e[3], 1e-6);
+    char created[FC_TIMESTAMP_LEN + 1];
+    memcpy(created, got.created_at, sizeof created);
+    fc_profile_rec_clear(&got);
+    p.quality_score = 0.75f;
+    CHECK_OK(fc_store_profile_upsert(s, &p, &err), &err); /* replace: created_at kept */
+    CHECK_OK(fc_store_profile_get(s, user, &got, &found, &err), &err);
+    CHECK(found && got.quality_score == 0.75f && !strcmp(got.created_at, created));
+    fc_profile_rec_clear(&got);
+    CHECK_OK(fc_store_profile_count(s, &after, &err), &err);
+    CHECK(after == before + 1);
+    int deleted = 0;
+    CHECK_OK(fc_store_profile_delete(s, user, &deleted, &err), &err);
+    CHECK(deleted);
+    CHECK_OK(fc_store_profile_get(s, user, &got, &found, &err), &err);
+    CHECK(!found);
+    return FC_TEST_PASS;
+}
+
+int fc_conformance_runs(fc_store *s, const char *tag)
+{
+    fc_error err = {0};
+    fx_batch b = {0};
+    fc_run_rec run = {0};
+    snprintf(run.bucket, sizeof run.bucket, "conf-%s", tag);
+    snprintf(run.sub, sizeof run.sub, "Day-1");
+    CHECK_OK(fc_store_run_create(s, &run, &err), &err);
+    CHECK(run.status == FC_RUN_RUNNING && fc_objectid_valid(run.clustering_id));
+    char norm[FC_NORM_MAX];
+    fc_norm_collection(run.bucket, run.sub, norm, sizeof norm);
+    CHECK(!strcmp(run.norm, norm));
+    CHECK(!fx_batch_make(&b, "img", 0, 3, 2, DIM));
+    CHECK_OK(fc_store_run_add_batch(s, run.clustering_id, b.faces, 4, b.images, 2, &err), &err);
+    CHECK_OK(fc_store_run_add_batch(s, run.clustering_id, b.faces, 4, b.images, 2, &err), &err);
+    CHECK_OK(fc_store_run_add_batch(s, run.clustering_id, b.faces + 4, 2, b.images + 2, 1, &err), &err);
+    fc_image_list imgs = {0};
+    CHECK_OK(fc_store_run_images(s, run.clustering_id, &imgs, &err), &err);
+    CHECK(imgs.n == 3 && imgs.items[0].n_faces == 2 &&
+          strcmp(imgs.items[0].image_path, imgs.items[1].image_path) < 0);
+    fc_image_list_free(&imgs);
+    int64_t n = 0;
+    CHECK_OK(fc_store_face_count(s, run.clustering_id, &n, &err), &err);
+    CHECK(n == 6);
+
+    /* not done yet: not in the results */
+    fc_run_list runs = {0};
+    CHECK_OK(fc_store_run_list(s, norm, FC_RUNS_DONE, &runs, &err), &err);
+    CHECK(runs.n == 0);
+    fc_run_list_free(&runs);
+
+    fc_member_rec m[3] = {{.cluster_confidence = 0.5f}, {.cluster_confidence = 0.25f}, {.cluster_confidence = 0}};
+    memcpy(m[0].face_id, b.faces[2].face_id, sizeof m[0].face_id);
+    memcpy(m[1].face_id, b.faces[0].face_id, sizeof m[1].face_id);
+    memcpy(m[2].face_id, b.faces[5].face_id, sizeof m[2].face_id);
+    fc_person_rec persons[2] = {{.members = m, .n_members = 2}, {.members = m + 2, .n_members = 1}};
+    snprintf(persons[0].person_id, sizeof persons[0].person_id, "person_0");
+    memcpy(persons[0].owner_face_id, m[1].face_id, sizeof m[1].face_id);
+    snprintf(persons[1].person_id, sizeof persons[1].person_id, "person_1");
+    /* a member that is not a face of the run: refused, nothing written */
+    fc_member_rec stranger = {0};
+    snprintf(stranger.face_id, sizeof stranger.face_id, "00000000-0000-4000-8000-000000000000");
+    fc_person_rec bad = {.members = &stranger, .n_members = 1};
+    snprintf(bad.person_id, sizeof bad.person_id, "person_x");
+    CHECK(fc_store_run_finish(s, &run, &bad, 1, &err) == FC_ERR_ARG);
+    CHECK_OK(fc_store_run_finish(s, &run, persons, 2, &err), &err);
+
+    fc_run_rec got = {0};
+    int found = 0;
+    CHECK_OK(fc_store_run_get(s, run.clustering_id, &got, &found, &err), &err);
+    CHECK(found && got.status == FC_RUN_DONE && got.total_faces == 6 && got.total_persons == 2);
+    CHECK(got.unassigned_faces == 3 && got.total_images == 3);
+    fc_run_rec_clear(&got);
+    CHECK_OK(fc_store_run_list(s, norm, FC_RUNS_DONE, &runs, &err), &err);
+    CHECK(runs.n == 1 && !strcmp(runs.items[0].clustering_id, run.clustering_id));
+    fc_run_list_free(&runs);
+
+    fc_person_list pl = {0};
+    CHECK_OK(fc_store_person_list(s, run.clustering_id, NULL, &pl, &err), &err);
+    CHECK(pl.n == 2 && !strcmp(pl.items[0].person_id, "person_0") && pl.items[0].n_members == 2);
+    CHECK(!strcmp(pl.items[0].members[0].face_id, m[0].face_id));
+    CHECK_NEAR(pl.items[0].members[0].cluster_confidence, 0.5, 1e-6);
+    fc_person_list_free(&pl);
+    fc_face_list fl = {0};
+    CHECK_OK(fc_store_face_list(s, run.clustering_id, "person_0", 1, &fl, &err), &err);
+    CHECK(fl.n == 2 && !strcmp(fl.items[1].face_id, m[1].face_id) && fl.items[1].is_owner_face);
+    CHECK(fl.items[0].dim == DIM && fl.items[0].embedding);
+    fc_face_list_free(&fl);
+    CHECK_OK(fc_store_face_list(s, run.clustering_id, "", 0, &fl, &err), &err);
+    CHECK(fl.n == 3 && !fl.items[0].embedding);
+    fc_face_list_free(&fl);
+
+    CHECK(fc_store_run_fail(s, run.clustering_id, "late", &err) == FC_ERR_ARG); /* done stays done */
+    CHECK(fc_store_run_resume(s, run.clustering_id, &err) == FC_ERR_ARG);
+    int deleted = 0;
+    int64_t faces = 0;
+    CHECK_OK(fc_store_run_delete(s, run.clustering_id, &faces, &deleted, &err), &err);
+    CHECK(deleted && faces == 6);
+    CHECK_OK(fc_store_run_get(s, run.clustering_id, &got, &found, &err), &err);
+    CHECK(!found);
+
+    /* a failed run resumes, keeps its images, and finishes */
+    fc_run_rec r2 = {0};
+    memcpy(r2.bucket, run.bucket, sizeof r2.bucket);
+    memcpy(r2.sub, run.sub, sizeof r2.sub);
+    CHECK_OK(fc_store_run_create(s, &r2, &err), &err);
+    CHECK_OK(fc_store_run_add_batch(s, r2.clustering_id, b.faces, 2, b.images, 1, &err), &err);
+    CHECK_OK(fc_store_run_fail(s, r2.clustering_id, "cancelled", &err), &err);
+    CHECK_OK(fc_store_run_get(s, r2.clustering_id, &got, &found, &err), &err);
+    CHECK(found && got.status == FC_RUN_FAILED && got.error && !strcmp(got.error, "cancelled"));
+    fc_run_rec_clear(&got);
+    CHECK(fc_store_run_add_batch(s, r2.clustering_id, b.faces + 2, 2, b.images + 1, 1, &err) == FC_ERR_ARG);
+    CHECK_OK(fc_store_run_resume(s, r2.clustering_id, &err), &err);
+    CHECK_OK(fc_store_run_add_batch(s, r2.clustering_id, b.faces + 2, 2, b.images + 1, 1, &err), &err);
+    CHECK_OK(fc_store_run_finish(s, &r2, NULL, 0, &err), &err);
+    CHECK_OK(fc_store_run_get(s, r2.clustering_id, &got, &found, &err), &err);
+    CHECK(got.status == FC_RUN_DONE && got.total_faces == 4 && got.unassigned_faces == 4);
+    fc_run_rec_clear(&got);
+    CHECK_OK(fc_store_run_delete(s, r2.clustering_id, &faces, &deleted, &err), &err);
+    fx_batch_free(&b);
+    return FC_TEST_PASS;
+}
+
+int fc_conformance_assignments(fc_store *s, const char *tag)
+{
+    fc_error err = {0};
+    char id[FC_OBJECTID_LEN + 1];
+    fc_objectid_new(id);
+    char *paths[2] = {"a.jpg", "b.jpg"};
+    fc_assignment_rec a = {.similarity = 0.5f, .face_count = 2, .image_paths = paths, .n_image_paths = 2};
+    memcpy(a.clustering_id, id, sizeof id);
+    snprintf(a.cluster_id, sizeof a.cluster_id, "person_0");
+    snprintf(a.bucket_name, sizeof a.bucket_name, "conf-%s", tag);
+    snprintf(a.sub_bucket, sizeof a.sub_bucket, "s");
+    snprintf(a.user_id, sizeof a.user_id, "alice");
+    snprintf(a.strategy, sizeof a.strategy, "centroid");
+    CHECK_OK(fc_store_assignment_upsert(s, &a, 1, &err), &err);
+    a.similarity = 0.75f;
+    CHECK_OK(fc_store_assignment_upsert(s, &a, 1, &err), &err);
+    fc_assignment_list l = {0};
+    fc_assignment_filter f = {.clustering_id = id};
+    CHECK_OK(fc_store_assignment_list(s, &f, &l, &err), &err);
+    CHECK(l.n == 1 && l.items[0].n_image_paths == 2 && !strcmp(l.items[0].sub_bucket, "s"));
+    CHECK_NEAR(l.items[0].similarity, 0.75, 1e-6);
+    fc_assignment_list_free(&l);
+    fc_assignment_filter fb = {.bucket_name = a.bucket_name, .user_id = "alice"};
+    CHECK_OK(fc_store_assignment_list(s, &fb, &l, &err), &err);
+    CHECK(l.n == 1);
+    fc_assignment_list_free(&l);
+    int64_t n = 0;
+    CHECK_OK(fc_store_assignment_delete_run(s, id, &n, &err), &err);
+    CHECK(n == 1);
+    fc_collection_list cl = {0};
+    CHECK_OK(fc_store_collection_list(s, &cl, &err), &err);
+    int profiles = 0;
+    for (size_t i = 0; i < cl.n; i++)
+        profiles |= !strcmp(cl.items[i].name, "user_profiles");
+    fc_collection_list_free(&cl);
+    CHECK(profiles);
+    return FC_TEST_PASS;
+}
+
+int fc_conformance_vectors(fc_vectors *v, const char *tag)
+{
+    fc_error err = {0};
+    fc_vec_point p[3];
+    memset(p, 0, sizeof p);
+    float vec[3][DIM];
+    char run[FC_OBJECTID_LEN + 1];
+    fc_objectid_new(run);
+    for (int i = 0; i < 3; i++) {
+        fx_vector(vec[i], DIM, (unsigned)i + 1);
+        p[i].vector = vec[i];
+        p[i].dim = DIM;
+        CHECK_OK(fc_uuid4_new(p[i].payload.face_id, &err), &err);
+        memcpy(p[i].payload.clustering_id, run, sizeof run);
+        snprintf(p[i].payload.bucket_name, sizeof p[i].payload.bucket_name, "conf-%s", tag);
+        snprintf(p[i].payload.person_id, sizeof p[i].payload.person_id, "person_%d", i % 2);
+        p[i].payload.image_path = "x.jpg";
+        p[i].payload.is_owner_face = i == 0;
+        p[i].payload.bbox[2] = 10 + i;
+    }
+    CHECK_OK(fc_vectors_ensure(v, DIM, &err), &err);
+    CHECK(fc_vectors_ensure(v, DIM + 1, &err) == FC_ERR_ARG);
+    CHECK_OK(fc_vectors_upsert(v, p, 3, &err), &err);
+    CHECK_OK(fc_vectors_upsert(v, p, 3, &err), &err); /* by face_id: no duplicates */
+    fc_vec_filter f = {.clustering_id = run};
+    int64_t n = 0;
+    CHECK_OK(fc_vectors_count(v, &f, &n, &err), &err);
+    CHECK(n == 3);
+    fc_vec_list hits = {0};
+    CHECK_OK(fc_vectors_search(v, vec[1], DIM, 2, &f, &hits, &err), &err);
+    CHECK(hits.n == 2 && !strcmp(hits.items[0].payload.face_id, p[1].payload.face_id));
+    CHECK_NEAR(hits.items[0].score, 1.0, 1e-4);
+    CHECK(hits.items[0].payload.bbox[2] == 11 && !hits.items[0].payload.is_owner_face);
+    fc_vec_list_free(&hits);
+    fc_vec_filter fp = {.clustering_id = run, .person_id = "person_0"};
+    CHECK_OK(fc_vectors_get(v, &fp, 1, &hits, &err), &err);
+    CHECK(hits.n == 2 && hits.items[0].dim == DIM && hits.items[0].vector);
+    fc_vec_list_free(&hits);
+    int64_t deleted = 0;
+    CHECK_OK(fc_vectors_delete_run(v, run, &deleted, &err), &err);
+    CHECK(deleted == 3);
+    CHECK_OK(fc_vectors_count(v, &f, &n, &err), &err);
+    CHECK(n == 0);
+    return FC_TEST_PASS;
+}
