@@ -16,6 +16,7 @@ static const command commands[] = {
     {"cluster", fc_cli_cluster, "the main job: faces of a folder or bucket -> persons, saved run, summary, HTML report"},
     {"enroll", fc_cli_enroll, "enroll USER IMG: a user's profile from the single face of a photo (quality gate)"},
     {"assign", fc_cli_assign, "assign --run ID [--strategy centroid|vote] [--threshold T]: persons -> users"},
+    {"worker", fc_cli_worker, "worker PATH: one of several processes sharing a bucket's run (leases, takeover)"},
     {"runs", fc_cli_runs, "list clustering runs (done, failed, running)"},
     {"persons", fc_cli_persons, "persons RUN|latest [--json]: the persons of a run and their faces"},
     {"nn", fc_cli_nn, "inspect, run or time an ONNX model: nn MODEL.onnx --info | --input NAME=X.npy --out DIR | --bench N"},

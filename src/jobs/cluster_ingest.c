@@ -154,7 +154,20 @@ static void *worker(void *arg)
 fc_status fc_cj_store_batch(fc_cj_ctx *c, const fc_face_rec *faces, size_t n_faces,
                             const fc_image_rec *images, size_t n_images, fc_error *err)
 {
-    fc_status rc = fc_store_run_add_batch(c->store, c->id, faces, n_faces, images, n_images, err);
+    fc_status rc;
+    c->batch_refused = 0;
+    if (c->worker_id) {
+        int committed = 0;
+        rc = fc_store_lease_complete(c->store, c->id, c->worker_id, faces, n_faces, images,
+                                     n_images, &committed, err);
+        if (!rc && !committed) {
+            c->batch_refused = 1;
+            c->lease_refused += (int64_t)n_images;
+            return FC_OK;
+        }
+    } else {
+        rc = fc_store_run_add_batch(c->store, c->id, faces, n_faces, images, n_images, err);
+    }
     if (rc || !n_faces)
         return rc;
     fc_vec_point *pts = calloc(n_faces, sizeof *pts);
@@ -206,6 +219,10 @@ static fc_status store_ready(ingest *in, size_t *idx, size_t n_idx, fc_error *er
         goto out;
     for (size_t k = 0; k < n_idx; k++) {
         img_result *r = &in->results[idx[k]];
+        if (c->batch_refused) {
+            result_clear(r);
+            continue;
+        }
         c->prog.done++;
         c->prog.faces += r->n_faces;
         c->prog.failed += !r->ok;

@@ -24,7 +24,21 @@ typedef struct {
     fc_job_progress prog;
     double t0, last_report, images_t0;
     fc_cluster_job_result *res;
+    /* a worker on a shared run (worker.c): batches are committed with
+       fc_store_lease_complete as worker_id; a batch whose lease was lost is dropped
+       and counted in lease_refused */
+    const char *worker_id;
+    int64_t lease_refused;
+    int batch_refused; /* the last fc_cj_store_batch was refused */
 } fc_cj_ctx;
+
+/* Fills c's thresholds and options from o (o kept; see fc_cluster_job_opts). */
+void fc_cj_init_ctx(fc_cj_ctx *c, const fc_cluster_job_opts *o);
+
+/* The run's options as JSON (new text, NULL when out of memory), and back: a
+ * resumed or joined run clusters the way it was started. */
+char *fc_cj_params_json(const fc_cj_ctx *c);
+void fc_cj_params_load(fc_cj_ctx *c, const char *text);
 
 /* Seconds on a monotonic clock. */
 double fc_cj_now(void);
@@ -56,7 +70,9 @@ fc_status fc_cj_stats_json(fc_cj_ctx *c, char **overlap, char **processing);
 fc_status fc_cj_load_images(fc_cj_ctx *c, fc_error *err);
 
 /* Stores one batch: images and their faces in the metadata store, then the faces'
- * vectors (payload: run, bucket, image, box, scores). */
+ * vectors (payload: run, bucket, image, box, scores). With c->worker_id, through
+ * the worker's lease: a refused batch (lease lost) stores nothing, sets
+ * c->batch_refused and is FC_OK. */
 fc_status fc_cj_store_batch(fc_cj_ctx *c, const fc_face_rec *faces, size_t n_faces,
                             const fc_image_rec *images, size_t n_images, fc_error *err);
 

@@ -23,7 +23,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The run's options, kept with it so that a resume clusters the same way. */
-static char *params_json(const fc_cj_ctx *c)
+char *fc_cj_params_json(const fc_cj_ctx *c)
 {
     json_t *o = json_pack("{s:s, s:f, s:f, s:i, s:i, s:s}", "method",
                           fc_cluster_method_name(c->method), "edge_threshold", (double)c->edge,
@@ -34,7 +34,7 @@ static char *params_json(const fc_cj_ctx *c)
     return s;
 }
 
-static void params_load(fc_cj_ctx *c, const char *text)
+void fc_cj_params_load(fc_cj_ctx *c, const char *text)
 {
     json_t *o = text ? json_loads(text, 0, NULL) : NULL;
     if (!o)
@@ -95,7 +95,7 @@ static fc_status open_run(fc_cj_ctx *c, const char *norm, fc_error *err)
         if (rc)
             goto out;
         snprintf(c->id, sizeof c->id, "%s", prev.clustering_id);
-        params_load(c, prev.params);
+        fc_cj_params_load(c, prev.params);
         rc = fc_store_run_resume(c->store, c->id, err);
         c->res->resumed = 1;
         goto out;
@@ -109,12 +109,12 @@ static fc_status open_run(fc_cj_ctx *c, const char *norm, fc_error *err)
         if (rc)
             goto out;
         snprintf(c->base_id, sizeof c->base_id, "%s", prev.clustering_id);
-        params_load(c, prev.params); /* the base's method and thresholds */
+        fc_cj_params_load(c, prev.params); /* the base's method and thresholds */
         snprintf(c->base_id, sizeof c->base_id, "%s", prev.clustering_id);
     }
     snprintf(run.bucket, sizeof run.bucket, "%s", o->bucket);
     snprintf(run.sub, sizeof run.sub, "%s", o->sub);
-    run.params = params_json(c);
+    run.params = fc_cj_params_json(c);
     if (!run.params) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "run params");
         goto out;
@@ -160,7 +160,7 @@ static fc_status keys_to_do(fc_cj_ctx *c, const fc_key_list *keys, char ***todo,
     return FC_OK;
 }
 
-static void init_ctx(fc_cj_ctx *c, const fc_cluster_job_opts *o)
+void fc_cj_init_ctx(fc_cj_ctx *c, const fc_cluster_job_opts *o)
 {
     const fc_thresholds *th = fc_pipeline_thresholds(o->pipeline);
     const fc_config *cfg = o->cfg;
@@ -205,7 +205,7 @@ fc_status fc_cluster_job_run(const fc_cluster_job_opts *opts, fc_job_progress_fn
     char **todo = NULL;
     size_t n_todo = 0;
     char norm[FC_NORM_MAX], prefix[2 * FC_NAME_MAX + 4];
-    init_ctx(&c, opts);
+    fc_cj_init_ctx(&c, opts);
     c.res = calloc(1, sizeof *c.res);
     if (!c.res)
         return fc_error_set(err, FC_ERR_NOMEM, "job result");

@@ -150,6 +150,17 @@ typedef struct {
  * (characters outside [a-z0-9._], no '_', too long). */
 int fc_collection_norm(const char *name, char *out, size_t size);
 
+/* A lease on images of a shared run (docs/workers.md): what one worker claimed. A
+ * worker id is "{host}:{pid}:{start}:{random}", at most FC_WORKER_ID_MAX - 1 chars. */
+#define FC_WORKER_ID_MAX 160
+typedef struct {
+    char **image_paths;  /* the images leased, sorted */
+    size_t n;
+    size_t n_taken_over; /* of them, leased before by a worker whose lease expired */
+    int64_t n_left;      /* images of the run not done, these included */
+    int run_open;        /* 0: the run is no longer running (done or failed) */
+} fc_lease;
+
 /* Lists: items[0..n). */
 typedef struct { fc_profile_rec *items; size_t n; } fc_profile_list;
 typedef struct { fc_face_rec *items; size_t n; } fc_face_list;
@@ -166,6 +177,7 @@ void fc_image_rec_clear(fc_image_rec *r);
 void fc_person_rec_clear(fc_person_rec *r);
 void fc_run_rec_clear(fc_run_rec *r);
 void fc_assignment_rec_clear(fc_assignment_rec *r);
+void fc_lease_clear(fc_lease *l); /* in store.c */
 
 /* Clear every item, free the array and zero the list; NULL is a no-op. */
 void fc_profile_list_free(fc_profile_list *l);

@@ -379,4 +379,10 @@ const struct fc_store_ops fc_store_sqlite = {
     .assignment_list = sq_assignment_list,
     .assignment_delete_run = sq_assignment_delete_run,
     .collection_list = sq_collection_list,
+    .run_open_shared = fc_sqlite_run_open_shared,
+    .lease_claim = fc_sqlite_lease_claim,
+    .lease_heartbeat = fc_sqlite_lease_heartbeat,
+    .lease_complete = fc_sqlite_lease_complete,
+    .lease_release = fc_sqlite_lease_release,
+    .run_claim_finish = fc_sqlite_run_claim_finish,
 };

@@ -71,8 +71,10 @@ fc_status fc_sqlite_runs_reap(sqlite_store *s, int mine, fc_error *err)
     int row;
     int64_t *ids = NULL;
     size_t n = 0;
-    /* read first, write after: no write while a read statement is open */
-    fc_status rc = fc_sqlite_prepare(c, "SELECT id, owner FROM runs WHERE status = 'running'", &q, err);
+    /* read first, write after: no write while a read statement is open. A shared run
+       is not one process's: its workers' leases expire instead (sqlite_leases.c). */
+    fc_status rc = fc_sqlite_prepare(c, "SELECT id, owner FROM runs WHERE status = 'running' "
+                                        "AND shared = 0", &q, err);
     while (!rc && !(rc = fc_sqlite_step(c, q, &row, err)) && row) {
         const char *owner = (const char *)sqlite3_column_text(q, 1);
         if (mine ? !owner || strcmp(owner, s->owner) != 0 : fc_owner_alive(owner))
@@ -228,6 +230,20 @@ static fc_status count_image_faces(fc_sqlite *c, int64_t run, const char *image_
     return b ? fc_sqlite_bind_failed(c, b, err) : fc_sqlite_run(c, q, err);
 }
 
+fc_status fc_sqlite_store_batch(fc_sqlite *c, int64_t run, const fc_face_rec *faces,
+                                size_t n_faces, const fc_image_rec *images, size_t n_images,
+                                const char *now, fc_error *err)
+{
+    fc_status rc = FC_OK;
+    for (size_t i = 0; !rc && i < n_images; i++)
+        rc = insert_image(c, run, &images[i], err);
+    for (size_t i = 0; !rc && i < n_faces; i++)
+        rc = insert_face(c, run, &faces[i], now, err);
+    for (size_t i = 0; !rc && i < n_images; i++)
+        rc = count_image_faces(c, run, images[i].image_path, err);
+    return rc;
+}
+
 fc_status fc_sqlite_run_add_batch(fc_store *st, const char *clustering_id, const fc_face_rec *faces,
                                   size_t n_faces, const fc_image_rec *images, size_t n_images,
                                   fc_error *err)
@@ -240,12 +256,7 @@ fc_status fc_sqlite_run_add_batch(fc_store *st, const char *clustering_id, const
     fc_status rc = fc_sqlite_begin(s->c, err);
     if (rc || (rc = writable_run(s, clustering_id, &run, err)))
         goto out;
-    for (size_t i = 0; !rc && i < n_images; i++)
-        rc = insert_image(s->c, run, &images[i], err);
-    for (size_t i = 0; !rc && i < n_faces; i++)
-        rc = insert_face(s->c, run, &faces[i], now, err);
-    for (size_t i = 0; !rc && i < n_images; i++)
-        rc = count_image_faces(s->c, run, images[i].image_path, err);
+    rc = fc_sqlite_store_batch(s->c, run, faces, n_faces, images, n_images, now, err);
     if (!rc)
         crash_point("add_batch");
 out:

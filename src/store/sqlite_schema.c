@@ -141,6 +141,25 @@ const char *const fc_sqlite_migrations[] = {
     "CREATE INDEX vec_points_by_run ON vec_points (collection, clustering_id);"
     "CREATE INDEX vec_points_by_person ON vec_points (collection, person_id);"
     "CREATE INDEX vec_points_by_bucket ON vec_points (collection, bucket_name);",
+
+    /* 3: shared runs (docs/workers.md): several workers lease the images of one run.
+       Times are milliseconds of CLOCK_REALTIME (Unix epoch), from the writer. */
+    "ALTER TABLE runs ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE runs ADD COLUMN finisher TEXT;"
+    "ALTER TABLE runs ADD COLUMN finish_expires INTEGER NOT NULL DEFAULT 0;"
+    /* at most one open shared run per bucket: workers that start together join it */
+    "CREATE UNIQUE INDEX runs_one_shared ON runs (norm) WHERE shared = 1 AND status = 'running';"
+    /* the images of a shared run: free (worker NULL), leased until expires, or done
+       (worker = the one that committed it) */
+    "CREATE TABLE run_work ("
+    "  run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    "  image_path TEXT NOT NULL,"
+    "  worker TEXT,"
+    "  expires INTEGER NOT NULL DEFAULT 0,"
+    "  done INTEGER NOT NULL DEFAULT 0,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (run, image_path)) WITHOUT ROWID;"
+    "CREATE INDEX run_work_todo ON run_work (run, done, image_path);",
 };
 
 const int fc_sqlite_n_migrations = sizeof fc_sqlite_migrations / sizeof fc_sqlite_migrations[0];

@@ -35,6 +35,12 @@ static const char *const op_names[] = {
     [FC_STORE_OP_ASSIGNMENT_LIST] = "assignment_list",
     [FC_STORE_OP_ASSIGNMENT_DELETE_RUN] = "assignment_delete_run",
     [FC_STORE_OP_COLLECTION_LIST] = "collection_list",
+    [FC_STORE_OP_RUN_OPEN_SHARED] = "run_open_shared",
+    [FC_STORE_OP_LEASE_CLAIM] = "lease_claim",
+    [FC_STORE_OP_LEASE_HEARTBEAT] = "lease_heartbeat",
+    [FC_STORE_OP_LEASE_COMPLETE] = "lease_complete",
+    [FC_STORE_OP_LEASE_RELEASE] = "lease_release",
+    [FC_STORE_OP_RUN_CLAIM_FINISH] = "run_claim_finish",
 };
 static_assert(sizeof op_names / sizeof op_names[0] == FC_STORE_OP_COUNT, "one name per op");
 
@@ -193,11 +199,25 @@ fc_status fc_store_run_resume(fc_store *s, const char *clustering_id, fc_error *
     CALL(s, FC_STORE_OP_RUN_RESUME, s->ops->run_resume(s, id, err));
 }
 
+static fc_status check_batch(const char *id, const fc_face_rec *faces, size_t n_faces,
+                             const fc_image_rec *images, size_t n_images, fc_error *err);
+
 fc_status fc_store_run_add_batch(fc_store *s, const char *clustering_id, const fc_face_rec *faces,
                                  size_t n_faces, const fc_image_rec *images, size_t n_images,
                                  fc_error *err)
 {
     RUN_ID(id, clustering_id);
+    fc_status rc = check_batch(id, faces, n_faces, images, n_images, err);
+    if (rc)
+        return rc;
+    CALL(s, FC_STORE_OP_RUN_ADD_BATCH,
+         s->ops->run_add_batch(s, id, faces, n_faces, images, n_images, err));
+}
+
+/* The checks of a batch of images and their faces (run_add_batch, lease_complete). */
+static fc_status check_batch(const char *id, const fc_face_rec *faces, size_t n_faces,
+                             const fc_image_rec *images, size_t n_images, fc_error *err)
+{
     NEED((faces || !n_faces) && (images || !n_images), "run_add_batch: missing arrays");
     for (size_t i = 0; i < n_images; i++)
         NEED(images[i].image_path && *images[i].image_path, "run_add_batch: image %zu has no path", i);
@@ -215,8 +235,7 @@ fc_status fc_store_run_add_batch(fc_store *s, const char *clustering_id, const f
         NEED(f->n_landmarks == 0 || f->n_landmarks == FC_FACE_LANDMARKS,
              "face %s: %d landmarks, expected 0 or %d", f->face_id, f->n_landmarks, FC_FACE_LANDMARKS);
     }
-    CALL(s, FC_STORE_OP_RUN_ADD_BATCH,
-         s->ops->run_add_batch(s, id, faces, n_faces, images, n_images, err));
+    return FC_OK;
 }
 
 fc_status fc_store_run_finish(fc_store *s, const fc_run_rec *run, const fc_person_rec *persons,
@@ -351,6 +370,120 @@ fc_status fc_store_assignment_delete_run(fc_store *s, const char *clustering_id,
     *deleted = 0;
     RUN_ID(id, clustering_id);
     CALL(s, FC_STORE_OP_ASSIGNMENT_DELETE_RUN, s->ops->assignment_delete_run(s, id, deleted, err));
+}
+
+/* ---- shared runs --------------------------------------------------------------- */
+
+void fc_lease_clear(fc_lease *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->image_paths[i]);
+    free(l->image_paths);
+    memset(l, 0, sizeof *l);
+}
+
+/* A backend without shared runs (MongoDB for now) says so. */
+#define SHARED_OP(s, op, fn)                                                                \
+    do {                                                                                    \
+        if (!(s)->ops->fn)                                                                  \
+            return fc_error_set(err, FC_ERR_UNSUPPORTED,                                    \
+                                "the %s store has no shared runs (%s): use the embedded "   \
+                                "store for several workers", (s)->ops->name, op_names[op]); \
+    } while (0)
+
+#define WORKER_ID(w)                                                                        \
+    NEED((w) && *(w) && strlen(w) < FC_WORKER_ID_MAX, "invalid worker id")
+
+fc_status fc_store_run_open_shared(fc_store *s, fc_run_rec *run, char *const *image_paths,
+                                   size_t n_images, int *joined, fc_error *err)
+{
+    *joined = 0;
+    SHARED_OP(s, FC_STORE_OP_RUN_OPEN_SHARED, run_open_shared);
+    NEED(run && (image_paths || !n_images), "run_open_shared: missing arguments");
+    NEED(fc_name_valid(run->bucket) && fc_name_valid(run->sub),
+         "invalid bucket or sub-bucket name \"%.64s/%.64s\"", run->bucket, run->sub);
+    for (size_t i = 0; i < n_images; i++)
+        NEED(image_paths[i] && *image_paths[i], "run_open_shared: image %zu has no path", i);
+    fc_status rc = check_json("params", run->params, err);
+    if (rc)
+        return rc;
+    if (!run->clustering_id[0])
+        fc_objectid_new(run->clustering_id);
+    RUN_ID(id, run->clustering_id);
+    memcpy(run->clustering_id, id, sizeof id);
+    fc_norm_collection(run->bucket, run->sub, run->norm, sizeof run->norm);
+    fc_timestamp_now(run->timestamp);
+    run->finished_at[0] = '\0';
+    run->status = FC_RUN_RUNNING;
+    CALL(s, FC_STORE_OP_RUN_OPEN_SHARED,
+         s->ops->run_open_shared(s, run, image_paths, n_images, joined, err));
+}
+
+fc_status fc_store_lease_claim(fc_store *s, const char *clustering_id, const char *worker_id,
+                               size_t max_images, int64_t lease_ms, fc_lease *out, fc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    SHARED_OP(s, FC_STORE_OP_LEASE_CLAIM, lease_claim);
+    RUN_ID(id, clustering_id);
+    WORKER_ID(worker_id);
+    NEED(max_images >= 1 && max_images <= 1000, "lease_claim: max_images %zu not in 1..1000",
+         max_images);
+    NEED(lease_ms > 0, "lease_claim: lease time must be positive");
+    CALL(s, FC_STORE_OP_LEASE_CLAIM,
+         s->ops->lease_claim(s, id, worker_id, max_images, lease_ms, out, err));
+}
+
+fc_status fc_store_lease_heartbeat(fc_store *s, const char *clustering_id, const char *worker_id,
+                                   int64_t lease_ms, int64_t *n_held, fc_error *err)
+{
+    *n_held = 0;
+    SHARED_OP(s, FC_STORE_OP_LEASE_HEARTBEAT, lease_heartbeat);
+    RUN_ID(id, clustering_id);
+    WORKER_ID(worker_id);
+    NEED(lease_ms > 0, "lease_heartbeat: lease time must be positive");
+    CALL(s, FC_STORE_OP_LEASE_HEARTBEAT,
+         s->ops->lease_heartbeat(s, id, worker_id, lease_ms, n_held, err));
+}
+
+fc_status fc_store_lease_complete(fc_store *s, const char *clustering_id, const char *worker_id,
+                                  const fc_face_rec *faces, size_t n_faces,
+                                  const fc_image_rec *images, size_t n_images, int *committed,
+                                  fc_error *err)
+{
+    *committed = 0;
+    SHARED_OP(s, FC_STORE_OP_LEASE_COMPLETE, lease_complete);
+    RUN_ID(id, clustering_id);
+    WORKER_ID(worker_id);
+    fc_status rc = check_batch(id, faces, n_faces, images, n_images, err);
+    if (rc)
+        return rc;
+    CALL(s, FC_STORE_OP_LEASE_COMPLETE,
+         s->ops->lease_complete(s, id, worker_id, faces, n_faces, images, n_images, committed,
+                                err));
+}
+
+fc_status fc_store_lease_release(fc_store *s, const char *clustering_id, const char *worker_id,
+                                 fc_error *err)
+{
+    SHARED_OP(s, FC_STORE_OP_LEASE_RELEASE, lease_release);
+    RUN_ID(id, clustering_id);
+    WORKER_ID(worker_id);
+    CALL(s, FC_STORE_OP_LEASE_RELEASE, s->ops->lease_release(s, id, worker_id, err));
+}
+
+fc_status fc_store_run_claim_finish(fc_store *s, const char *clustering_id,
+                                    const char *worker_id, int64_t lease_ms, int *claimed,
+                                    fc_error *err)
+{
+    *claimed = 0;
+    SHARED_OP(s, FC_STORE_OP_RUN_CLAIM_FINISH, run_claim_finish);
+    RUN_ID(id, clustering_id);
+    WORKER_ID(worker_id);
+    NEED(lease_ms > 0, "run_claim_finish: lease time must be positive");
+    CALL(s, FC_STORE_OP_RUN_CLAIM_FINISH,
+         s->ops->run_claim_finish(s, id, worker_id, lease_ms, claimed, err));
 }
 
 /* ---- debug ------------------------------------------------------------------ */

@@ -99,6 +99,23 @@ struct fc_store_ops {
                                        fc_error *err);
 
     fc_status (*collection_list)(fc_store *s, fc_collection_list *out, fc_error *err);
+
+    /* Shared runs (docs/workers.md). Optional: a backend that leaves them NULL makes
+       the wrappers return FC_ERR_UNSUPPORTED. Times are lease_ms from now. */
+    fc_status (*run_open_shared)(fc_store *s, fc_run_rec *run, char *const *image_paths,
+                                 size_t n_images, int *joined, fc_error *err);
+    fc_status (*lease_claim)(fc_store *s, const char *clustering_id, const char *worker_id,
+                             size_t max_images, int64_t lease_ms, fc_lease *out, fc_error *err);
+    fc_status (*lease_heartbeat)(fc_store *s, const char *clustering_id, const char *worker_id,
+                                 int64_t lease_ms, int64_t *n_held, fc_error *err);
+    fc_status (*lease_complete)(fc_store *s, const char *clustering_id, const char *worker_id,
+                                const fc_face_rec *faces, size_t n_faces,
+                                const fc_image_rec *images, size_t n_images, int *committed,
+                                fc_error *err);
+    fc_status (*lease_release)(fc_store *s, const char *clustering_id, const char *worker_id,
+                               fc_error *err);
+    fc_status (*run_claim_finish)(fc_store *s, const char *clustering_id, const char *worker_id,
+                                  int64_t lease_ms, int *claimed, fc_error *err);
 };
 
 /* The wrappers' part of every handle; backends embed it first and leave it to the
@@ -210,6 +227,61 @@ fc_status fc_store_assignment_list(fc_store *s, const fc_assignment_filter *f,
 fc_status fc_store_assignment_delete_run(fc_store *s, const char *clustering_id,
                                          int64_t *deleted, fc_error *err);
 
+/* ---- shared runs: several workers on one bucket (docs/workers.md) ------------- */
+
+/*   int joined;
+ *   fc_store_run_open_shared(s, &run, keys, n_keys, &joined, &err); // create or join
+ *   for (;;) {
+ *       fc_store_lease_claim(s, id, me, 8, 3000, &lease, &err);     // a batch of images
+ *       if (!lease.n) { all done? claim the finish : wait for expired leases }
+ *       ... pipeline; fc_store_lease_heartbeat every lease_ms / 3 from another thread ...
+ *       fc_store_lease_complete(s, id, me, faces, nf, imgs, ni, &committed, &err);
+ *   }
+ *   fc_store_run_claim_finish(s, id, me, 3000, &claimed, &err);     // exactly one worker
+ *   if (claimed) { cluster; fc_store_run_finish(s, &run, ...); }
+ *
+ * A shared run is never failed by the reaper when a process dies: a dead worker's
+ * leases expire and other workers take its images over. These return
+ * FC_ERR_UNSUPPORTED on a backend without them. */
+
+/* Joins the running shared run of run->bucket/run->sub, or creates one ("running",
+ * shared) with image_paths[0..n_images) as its images, in one transaction (so two
+ * workers starting together make one run). *joined = 1 when it existed: then only
+ * run->clustering_id and timestamp are set from it (read its params with
+ * fc_store_run_get), and the caller's image list is ignored: the images are
+ * registered once, by the creator. Reads params (JSON object text or NULL). */
+fc_status fc_store_run_open_shared(fc_store *s, fc_run_rec *run, char *const *image_paths,
+                                   size_t n_images, int *joined, fc_error *err);
+/* Leases to worker_id at most max_images (1..1000) images of the run, by path, that
+ * are neither done nor leased (a lease that expired, its worker dead or slow, is
+ * taken over), until lease_ms (> 0) from now. out->n = 0: nothing free now; then
+ * out->n_left = 0 says every image is done, else others hold leases. A run that is
+ * not running: out->run_open = 0, FC_OK. Clear out with fc_lease_clear. */
+fc_status fc_store_lease_claim(fc_store *s, const char *clustering_id, const char *worker_id,
+                               size_t max_images, int64_t lease_ms, fc_lease *out, fc_error *err);
+/* Extends every lease worker_id still holds in the run (and its finish claim) to
+ * lease_ms from now; *n_held = the images it holds. */
+fc_status fc_store_lease_heartbeat(fc_store *s, const char *clustering_id, const char *worker_id,
+                                   int64_t lease_ms, int64_t *n_held, fc_error *err);
+/* fc_store_run_add_batch for leased images, in one transaction that also marks them
+ * done: *committed = 1. If any of images[] is not leased to worker_id any more
+ * (taken over after its lease expired, or done), nothing is written and
+ * *committed = 0 (FC_OK): an image is committed exactly once. */
+fc_status fc_store_lease_complete(fc_store *s, const char *clustering_id, const char *worker_id,
+                                  const fc_face_rec *faces, size_t n_faces,
+                                  const fc_image_rec *images, size_t n_images, int *committed,
+                                  fc_error *err);
+/* Gives back the images worker_id holds and its finish claim (a worker that stops). */
+fc_status fc_store_lease_release(fc_store *s, const char *clustering_id, const char *worker_id,
+                                 fc_error *err);
+/* When every image of the running shared run is done and no live worker claimed the
+ * finish (none, or its claim expired): claims it for worker_id until lease_ms from
+ * now and makes this handle the run's writer (*claimed = 1), so that it can
+ * fc_store_run_finish or fc_store_run_fail it. Else *claimed = 0. */
+fc_status fc_store_run_claim_finish(fc_store *s, const char *clustering_id,
+                                    const char *worker_id, int64_t lease_ms, int *claimed,
+                                    fc_error *err);
+
 /* ---- debug ------------------------------------------------------------------ */
 
 /* Every collection with its document count (records.h fc_collection_rec), by name. */
@@ -241,6 +313,12 @@ typedef enum {
     FC_STORE_OP_ASSIGNMENT_LIST,
     FC_STORE_OP_ASSIGNMENT_DELETE_RUN,
     FC_STORE_OP_COLLECTION_LIST,
+    FC_STORE_OP_RUN_OPEN_SHARED,
+    FC_STORE_OP_LEASE_CLAIM,
+    FC_STORE_OP_LEASE_HEARTBEAT,
+    FC_STORE_OP_LEASE_COMPLETE,
+    FC_STORE_OP_LEASE_RELEASE,
+    FC_STORE_OP_RUN_CLAIM_FINISH,
     FC_STORE_OP_COUNT
 } fc_store_op;
 
