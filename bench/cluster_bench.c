@@ -214,7 +214,7 @@ int main(int argc, char **argv)
     printf("{\"faces\": %lld, \"ids\": %lld, \"dim\": %lld, \"threads\": %lld, \"gen_s\": %.3f, "
            "\"data_mb\": %.0f, \"index\": \"%s\", \"index_s\": %.3f, \"edges_s\": %.3f, "
            "\"unions_s\": %.3f, \"merge_s\": %.3f, \"merge_rounds\": %d, \"n_merged\": %lld, "
-           "\"assemble_s\": %.3f, \"cluster_s\": %.3f, \"cluster_cpu_s\": %.3f, \"n_edges\": %lld, \"n_refused\": %lld, "
+           "\"assemble_s\": %.3f, \"cluster_s\": %.3f, \"cluster_cpu_s\": %.3f, \"n_edges\": %lld, \"n_rescue_walks\": %lld, \"n_refused\": %lld, "
            "\"persons\": %d, \"unassigned\": %lld, \"cluster_peak_mb\": %.0f, "
            "\"bcubed_p\": %.5f, \"bcubed_r\": %.5f, \"bcubed_f\": %.5f, \"pair_p\": %.5f, "
            "\"pair_r\": %.5f, \"users\": %lld, \"assign_centroid_s\": %.3f, "
@@ -225,7 +225,7 @@ int main(int argc, char **argv)
            n, ids, dim, threads, gen_s, data_mb,
            st.index_used == FC_INDEX_HNSW ? "hnsw" : "flat", st.index_s, st.edges_s,
            st.unions_s, st.merge_s, st.merge_rounds, (long long)st.n_merged, st.assemble_s,
-           cluster_s, cluster_cpu_s, (long long)st.n_edges, (long long)st.n_refused, c->n_persons,
+           cluster_s, cluster_cpu_s, (long long)st.n_edges, (long long)st.n_rescue_walks, (long long)st.n_refused, c->n_persons,
            (long long)c->n_unassigned, cluster_peak_mb, q.bcubed_precision, q.bcubed_recall,
            q.bcubed_f, q.pair_precision, q.pair_recall, users, assign_s[0], assign_s[1],
            (long long)should, (long long)right[0], (long long)wrong[0], (long long)right[1],

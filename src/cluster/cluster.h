@@ -33,11 +33,14 @@ typedef struct {
 /* Where a clustering run spent its time (seconds) and what it found; optional. */
 typedef struct {
     double index_s;        /* building the face index */
-    double edges_s;        /* range self-join over the faces */
+    double edges_s;        /* range self-join over the faces (with HNSW: filtering the
+                              pairs the build recorded, and range walks from faces left
+                              in components of 1-2 faces by them) */
     double unions_s;       /* unions along the edges */
     double merge_s;        /* all centroid-merge rounds (their indexes included) */
     double assemble_s;     /* numbering, owners, centroids, confidences */
     int64_t n_edges;       /* face pairs >= edge_threshold found */
+    int64_t n_rescue_walks; /* HNSW: faces searched again (small components) */
     int64_t n_refused;     /* edge and merge unions refused by cannot-link */
     int merge_rounds;      /* rounds run (the last merges nothing) */
     int64_t n_merged;      /* groups merged in step 3 */
@@ -116,7 +119,8 @@ void fc_cluster_changes_free(fc_cluster_changes *ch);
  * faces, together with prev's unassigned faces, are clustered with fc_cluster_run into
  * new persons numbered after the existing ones (size descending, first appearance).
  * Faces of the result: old faces keep their indices, new face i is n_old + i. Owners,
- * centroids and confidences are recomputed for the persons that grew.
+ * centroids and confidences are recomputed for the persons that grew. p->stats, if set,
+ * describes the clustering of the remaining faces.
  * *out and *changes are the caller's. */
 fc_status fc_cluster_extend(const fc_cluster_faces *old_faces, const fc_clustering *prev,
                             const fc_cluster_faces *new_faces, const fc_cluster_params *p,

@@ -49,10 +49,16 @@ static fc_status unite_pairs(fc_uf *u, const fc_index_pair *pairs, int64_t n_pai
 
 /* Index over rows (n, dim) and its range self-join at threshold; the two times go to
  * *build_s and *search_s when not NULL. */
+static fc_status rescue_small(const fc_index *idx, int64_t n, float threshold,
+                              const fc_cluster_params *p, fc_index_pair **pairs,
+                              int64_t *n_pairs, fc_cluster_stats *st, fc_error *err);
+
+/* Index over rows (n, dim) and its range self-join at threshold; with st (the faces'
+ * edges), times and the index kind go there and an HNSW join is completed by
+ * rescue_small. */
 static fc_status similar_pairs(const float *rows, int64_t n, int dim, float threshold,
                                const fc_cluster_params *p, fc_index_pair **pairs,
-                               int64_t *n_pairs, double *build_s, double *search_s,
-                               fc_index_kind *used, fc_error *err)
+                               int64_t *n_pairs, fc_cluster_stats *st, fc_error *err)
 {
     *pairs = NULL, *n_pairs = 0;
     double t0 = now_s();
@@ -66,53 +72,31 @@ static fc_status similar_pairs(const float *rows, int64_t n, int dim, float thre
     double t1 = now_s();
     if (!rc)
         rc = fc_index_range_all(idx, threshold, p->max_neighbours, pairs, n_pairs, err);
-    if (build_s)
-        *build_s = t1 - t0, *search_s = now_s() - t1;
-    if (used)
-        *used = fc_index_kind_used(idx);
+    if (!rc && st && fc_index_kind_used(idx) == FC_INDEX_HNSW)
+        rc = rescue_small(idx, n, threshold, p, pairs, n_pairs, st, err);
+    if (st) {
+        st->index_s = t1 - t0, st->edges_s = now_s() - t1;
+        st->index_used = fc_index_kind_used(idx);
+    }
     fc_index_free(idx);
     return rc;
 }
 
-/* Pairs (changed group, any group) with centroid cosine >= threshold: the changed
- * groups' centroids searched exactly against all centroids cen (g, dim). */
+/* Pairs (changed group, any group) with centroid cosine >= threshold: an index over all
+ * centroids cen (g, dim), searched from the changed groups only. */
 static fc_status changed_pairs(const float *cen, int32_t g, int dim, const int32_t *changed,
                                int32_t n_changed, const fc_cluster_params *p,
                                fc_index_pair **out, int64_t *n_out, fc_error *err)
 {
     *out = NULL, *n_out = 0;
-    int k = p->max_neighbours + 1 < g ? p->max_neighbours + 1 : g; /* +1: itself */
-    size_t cnt = (size_t)n_changed * (size_t)k;
-    fc_status rc = FC_OK;
-    float *q = malloc((size_t)n_changed * (size_t)dim * sizeof *q), *sc = malloc(cnt * sizeof *sc);
-    int64_t *ids = malloc(cnt * sizeof *ids);
-    fc_index_pair *pairs = malloc(cnt * sizeof *pairs);
-    fc_index *idx = fc_index_new(dim, FC_INDEX_FLAT, &p->index, err);
-    if (!q || !sc || !ids || !pairs || !idx) {
-        rc = idx ? fc_error_set(err, FC_ERR_NOMEM, "merge: %d changed groups", n_changed)
-                 : err->code;
-        goto out;
-    }
-    for (int32_t c = 0; c < n_changed; c++)
-        memcpy(q + (size_t)c * (size_t)dim, cen + (size_t)changed[c] * (size_t)dim,
-               (size_t)dim * sizeof *q);
-    rc = fc_index_add(idx, cen, NULL, g, err);
+    fc_index *idx = fc_index_new(dim, p->index_kind, &p->index, err);
+    if (!idx)
+        return err ? err->code : FC_ERR_NOMEM;
+    fc_status rc = fc_index_add(idx, cen, NULL, g, err);
     if (!rc)
-        rc = fc_index_search_batch(idx, q, n_changed, k, ids, sc, err);
-    if (rc)
-        goto out;
-    int64_t m = 0;
-    for (size_t i = 0; i < cnt; i++) {
-        int32_t a = changed[i / (size_t)k], b = (int32_t)ids[i];
-        if (b >= 0 && b != a && sc[i] >= p->merge_threshold)
-            pairs[m++] = (fc_index_pair){a < b ? a : b, a < b ? b : a, sc[i]};
-    }
-    rc = fc_pairs_sort(pairs, &m, g, err);
-    if (!rc)
-        *out = pairs, *n_out = m, pairs = NULL;
-out:
+        rc = fc_index_range_from(idx, changed, n_changed, p->merge_threshold, p->max_neighbours,
+                                 out, n_out, err);
     fc_index_free(idx);
-    free(q), free(sc), free(ids), free(pairs);
     return rc;
 }
 
@@ -173,7 +157,7 @@ static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_clus
         int64_t n_pairs, joined = 0;
         if (round == 0)
             rc = similar_pairs(cen, g, f->dim, p->merge_threshold, p, &pairs, &n_pairs, NULL,
-                               NULL, NULL, err);
+                               err);
         else
             rc = changed_pairs(cen, g, f->dim, changed, n_changed, p, &pairs, &n_pairs, err);
         if (!rc)
@@ -185,6 +169,52 @@ static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_clus
     }
 out:
     free(gid), free(rep), free(was), free(first), free(changed), free(cen);
+    return rc;
+}
+
+/* Faces in components smaller than this after the recorded pairs search again. */
+enum { RESCUE_BELOW = 3 };
+
+/* Appends the pairs found from the faces left in components smaller than RESCUE_BELOW
+ * by *pairs (an HNSW build only meets earlier rows, and misses a few of them): range
+ * walks from those faces, merged into *pairs (sorted again). */
+static fc_status rescue_small(const fc_index *idx, int64_t n, float threshold,
+                              const fc_cluster_params *p, fc_index_pair **pairs,
+                              int64_t *n_pairs, fc_cluster_stats *st, fc_error *err)
+{
+    fc_uf u;
+    fc_status rc = fc_uf_init(&u, n, NULL, err);
+    if (rc)
+        return rc;
+    int32_t *rows = malloc((size_t)(n ? n : 1) * sizeof *rows);
+    fc_index_pair *extra = NULL, *all = NULL;
+    int64_t n_rows = 0, n_extra = 0;
+    if (!rows) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "rescue: %lld faces", (long long)n);
+        goto out;
+    }
+    for (int64_t i = 0; i < *n_pairs; i++)
+        fc_uf_union(&u, (*pairs)[i].a, (*pairs)[i].b);
+    for (int32_t i = 0; i < (int32_t)n; i++)
+        if (u.size[fc_uf_find(&u, i)] < RESCUE_BELOW)
+            rows[n_rows++] = i;
+    st->n_rescue_walks = n_rows;
+    rc = fc_index_range_from(idx, rows, n_rows, threshold, p->max_neighbours, &extra, &n_extra,
+                             err);
+    if (rc || n_extra == 0)
+        goto out;
+    all = realloc(*pairs, (size_t)(*n_pairs + n_extra) * sizeof *all);
+    if (!all) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "rescue: %lld pairs", (long long)n_extra);
+        goto out;
+    }
+    memcpy(all + *n_pairs, extra, (size_t)n_extra * sizeof *all);
+    *pairs = all;
+    *n_pairs += n_extra;
+    rc = fc_pairs_sort(*pairs, n_pairs, n, err);
+out:
+    fc_uf_free(&u);
+    free(rows), free(extra);
     return rc;
 }
 
@@ -207,8 +237,8 @@ fc_status fc_cluster_run(const fc_cluster_faces *f, const fc_cluster_params *p,
     rc = fc_uf_init(&u, f->n_faces, p->cannot_link ? f->image : NULL, err);
     if (rc)
         return rc;
-    rc = similar_pairs(f->emb, f->n_faces, f->dim, p->edge_threshold, p, &pairs, &n_pairs,
-                       &st->index_s, &st->edges_s, &st->index_used, err);
+    rc = similar_pairs(f->emb, f->n_faces, f->dim, p->edge_threshold, p, &pairs, &n_pairs, st,
+                       err);
     st->n_edges = n_pairs;
     double t0 = now_s();
     if (!rc)

@@ -207,6 +207,7 @@ typedef struct {
     const fc_index *idx;
     const float *q;   /* NULL: the stored vectors themselves (self-join) */
     int64_t q_base;   /* first query's position when self-joining */
+    const int32_t *rows; /* or, when set, query i is stored row rows[i] */
     int k;
     float range_t;    /* -INFINITY: k nearest; else rows >= range_t (at most k) */
     int32_t *pos;
@@ -220,9 +221,8 @@ static void hnsw_many(void *ctx, int64_t b, int64_t e, int worker)
     many_job *j = ctx;
     const fc_index *idx = j->idx;
     for (int64_t i = b; i < e && !j->rcs[worker]; i++) {
-        const float *q = j->q ? j->q + (size_t)i * (size_t)idx->dim
-                              : fc_index_vector(idx, j->q_base + i);
-        int64_t self = j->q ? -1 : j->q_base + i;
+        int64_t self = j->q ? -1 : j->rows ? j->rows[i] : j->q_base + i;
+        const float *q = j->q ? j->q + (size_t)i * (size_t)idx->dim : fc_index_vector(idx, self);
         if (j->range_t == -INFINITY)
             j->rcs[worker] = fc_hnsw_search(idx->hnsw, idx->vecs, q, j->k,
                                             search_ef(idx, j->k), self, j->scr[worker],
@@ -237,19 +237,19 @@ static void hnsw_many(void *ctx, int64_t b, int64_t e, int worker)
 /* k best for nq queries (q rows, or stored rows from q_base when q is NULL) into
  * positions pos (nq, k) and scores; results below min_score are dropped (on HNSW a
  * finite min_score runs the range walk instead of a k-nearest search). */
-static fc_status search_many(const fc_index *idx, const float *q, int64_t q_base, int64_t nq,
-                             int k, float min_score, int32_t *pos, float *scores,
-                             fc_error *err)
+static fc_status search_many(const fc_index *idx, const float *q, int64_t q_base,
+                             const int32_t *rows, int64_t nq, int k, float min_score,
+                             int32_t *pos, float *scores, fc_error *err)
 {
-    if (!idx->hnsw) {
+    if (!idx->hnsw) { /* rows: see flat_rows */
         fc_flat_view v = flat_view(idx);
         const float *qq = q ? q : fc_index_vector(idx, q_base);
         return fc_flat_search(&v, qq, nq, k, min_score, q ? -1 : q_base, pos, scores, err);
     }
     int nt = idx->p.n_threads;
     fc_status rc = FC_OK;
-    many_job j = {.idx = idx, .q = q, .q_base = q_base, .k = k, .range_t = min_score,
-                  .pos = pos, .scores = scores};
+    many_job j = {.idx = idx, .q = q, .q_base = q_base, .rows = rows, .k = k,
+                  .range_t = min_score, .pos = pos, .scores = scores};
     j.scr = calloc((size_t)nt, sizeof *j.scr);
     j.rcs = calloc((size_t)nt, sizeof *j.rcs);
     if (!j.scr || !j.rcs) {
@@ -283,7 +283,8 @@ fc_status fc_index_search_batch(const fc_index *idx, const float *queries, int64
     if (!pos)
         return fc_error_set(err, FC_ERR_NOMEM, "index search: %lld x %d", (long long)n_queries,
                             k);
-    fc_status rc = search_many(idx, queries, 0, n_queries, k, -INFINITY, pos, out_scores, err);
+    fc_status rc = search_many(idx, queries, 0, NULL, n_queries, k, -INFINITY, pos, out_scores,
+                                  err);
     if (!rc)
         to_ids(idx, pos, out_ids, n_queries * k);
     free(pos);
@@ -298,7 +299,7 @@ fc_status fc_index_knn_all(const fc_index *idx, int k, int64_t *out_ids, float *
     int32_t *pos = malloc((size_t)(idx->n ? idx->n : 1) * (size_t)k * sizeof *pos);
     if (!pos)
         return fc_error_set(err, FC_ERR_NOMEM, "index knn: %lld x %d", (long long)idx->n, k);
-    fc_status rc = search_many(idx, NULL, 0, idx->n, k, -INFINITY, pos, out_scores, err);
+    fc_status rc = search_many(idx, NULL, 0, NULL, idx->n, k, -INFINITY, pos, out_scores, err);
     if (!rc)
         to_ids(idx, pos, out_ids, idx->n * k);
     free(pos);
@@ -327,29 +328,57 @@ static fc_status recorded_pairs(const fc_index *idx, float threshold, fc_index_p
     return FC_OK;
 }
 
-fc_status fc_index_range_all(const fc_index *idx, float threshold, int max_per_point,
-                             fc_index_pair **out, int64_t *n_out, fc_error *err)
+/* Exact search from stored rows rows[0..nq) (itself excluded) into pos/sc (nq, k). */
+static fc_status flat_rows(const fc_index *idx, const int32_t *rows, int64_t nq, int k,
+                           float min_score, int32_t *pos, float *sc, fc_error *err)
 {
-    *out = NULL;
-    *n_out = 0;
-    if (max_per_point <= 0)
-        return fc_error_set(err, FC_ERR_ARG, "range: max_per_point = %d", max_per_point);
-    int k = max_per_point;
+    size_t d = (size_t)idx->dim, k1 = (size_t)k + 1;
+    float *q = malloc((size_t)nq * d * sizeof *q), *s1 = malloc((size_t)nq * k1 * sizeof *s1);
+    int32_t *p1 = malloc((size_t)nq * k1 * sizeof *p1);
+    fc_status rc = FC_OK;
+    if (!q || !s1 || !p1) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "range: %lld rows", (long long)nq);
+        goto out;
+    }
+    for (int64_t i = 0; i < nq; i++)
+        memcpy(q + (size_t)i * d, fc_index_vector(idx, rows[i]), d * sizeof *q);
+    fc_flat_view v = flat_view(idx);
+    rc = fc_flat_search(&v, q, nq, k + 1, min_score, -1, p1, s1, err);
+    for (int64_t i = 0; i < nq && !rc; i++) {
+        int got = 0;
+        for (size_t r = 0; r < k1 && got < k; r++)
+            if (p1[(size_t)i * k1 + r] != rows[i]) {
+                pos[i * k + got] = p1[(size_t)i * k1 + r];
+                sc[i * k + got++] = s1[(size_t)i * k1 + r];
+            }
+    }
+out:
+    free(q), free(s1), free(p1);
+    return rc;
+}
+
+/* Pairs from each stored row listed in rows[0..n_rows) (NULL: every row) to its
+ * neighbours >= threshold, at most k per row, deduplicated and sorted. */
+static fc_status range_rows(const fc_index *idx, const int32_t *rows, int64_t n_rows,
+                            float threshold, int k, fc_index_pair **out, int64_t *n_out,
+                            fc_error *err)
+{
     fc_status rc = FC_OK;
     fc_index_pair *pairs = NULL;
     int64_t np = 0, cap = 0;
-    if (idx->hnsw && idx->p.self_join_cap > 0 && threshold >= idx->p.self_join_threshold &&
-        max_per_point >= idx->p.self_join_cap)
-        return recorded_pairs(idx, threshold, out, n_out, err);
     int32_t *pos = malloc((size_t)RANGE_CHUNK * (size_t)k * sizeof *pos);
     float *sc = malloc((size_t)RANGE_CHUNK * (size_t)k * sizeof *sc);
     if (!pos || !sc) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "range: %d x %d", RANGE_CHUNK, k);
         goto out;
     }
-    for (int64_t c0 = 0; c0 < idx->n && !rc; c0 += RANGE_CHUNK) {
-        int64_t nq = idx->n - c0 < RANGE_CHUNK ? idx->n - c0 : RANGE_CHUNK;
-        rc = search_many(idx, NULL, c0, nq, k, threshold, pos, sc, err);
+    for (int64_t c0 = 0; c0 < n_rows && !rc; c0 += RANGE_CHUNK) {
+        int64_t nq = n_rows - c0 < RANGE_CHUNK ? n_rows - c0 : RANGE_CHUNK;
+        if (rows && !idx->hnsw)
+            rc = flat_rows(idx, rows + c0, nq, k, threshold, pos, sc, err);
+        else
+            rc = search_many(idx, NULL, c0, rows ? rows + c0 : NULL, nq, k, threshold, pos, sc,
+                             err);
         for (int64_t i = 0; i < nq * k && !rc; i++) {
             if (pos[i] < 0 || !(sc[i] >= threshold))
                 continue;
@@ -362,7 +391,7 @@ fc_status fc_index_range_all(const fc_index *idx, float threshold, int max_per_p
                 }
                 pairs = p, cap = nc;
             }
-            int32_t q = (int32_t)(c0 + i / k), r = pos[i];
+            int32_t q = rows ? rows[c0 + i / k] : (int32_t)(c0 + i / k), r = pos[i];
             pairs[np++] = (fc_index_pair){q < r ? q : r, q < r ? r : q, sc[i]};
         }
     }
@@ -377,4 +406,33 @@ out:
     free(pos);
     free(sc);
     return rc;
+}
+
+fc_status fc_index_range_all(const fc_index *idx, float threshold, int max_per_point,
+                             fc_index_pair **out, int64_t *n_out, fc_error *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (max_per_point <= 0)
+        return fc_error_set(err, FC_ERR_ARG, "range: max_per_point = %d", max_per_point);
+    if (idx->hnsw && idx->p.self_join_cap > 0 && threshold >= idx->p.self_join_threshold &&
+        max_per_point >= idx->p.self_join_cap)
+        return recorded_pairs(idx, threshold, out, n_out, err);
+    return range_rows(idx, NULL, idx->n, threshold, max_per_point, out, n_out, err);
+}
+
+fc_status fc_index_range_from(const fc_index *idx, const int32_t *rows, int64_t n_rows,
+                              float threshold, int max_per_point, fc_index_pair **out,
+                              int64_t *n_out, fc_error *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (max_per_point <= 0 || n_rows < 0)
+        return fc_error_set(err, FC_ERR_ARG, "range: max_per_point %d, %lld rows",
+                            max_per_point, (long long)n_rows);
+    for (int64_t i = 0; i < n_rows; i++)
+        if (rows[i] < 0 || rows[i] >= idx->n)
+            return fc_error_set(err, FC_ERR_ARG, "range: row %d of %lld", rows[i],
+                                (long long)idx->n);
+    return range_rows(idx, rows, n_rows, threshold, max_per_point, out, n_out, err);
 }

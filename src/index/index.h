@@ -101,4 +101,11 @@ typedef struct {
 fc_status fc_index_range_all(const fc_index *idx, float threshold, int max_per_point,
                              fc_index_pair **out, int64_t *n_out, fc_error *err);
 
+/* fc_index_range_all from the stored rows listed (positions) only: the pairs of each of
+ * them with its neighbours >= threshold (at most max_per_point each), always by searching
+ * (HNSW: range walks), never from recorded pairs. Same output conventions. */
+fc_status fc_index_range_from(const fc_index *idx, const int32_t *rows, int64_t n_rows,
+                              float threshold, int max_per_point, fc_index_pair **out,
+                              int64_t *n_out, fc_error *err);
+
 #endif

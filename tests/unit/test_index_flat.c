@@ -248,3 +248,41 @@ TEST(index_flat_threads_agree)
     fc_synth_set_free(&s1), fc_synth_set_free(&s2);
     return FC_TEST_PASS;
 }
+
+TEST(index_flat_range_from_rows)
+{
+    fc_synth_set set;
+    fc_index *idx = clustered_index(1, &set);
+    CHECK(idx);
+    int64_t n = set.n_faces;
+    int dim = set.dim;
+    const float t = 0.55f;
+    int32_t rows[400];
+    uint8_t listed[2500] = {0};
+    int64_t n_rows = 0;
+    for (int32_t i = 3; i < n && n_rows < 400; i += 7)
+        rows[n_rows++] = i, listed[i] = 1;
+    fc_index_pair *pairs;
+    int64_t np;
+    fc_error err = {0};
+    CHECK_OK(fc_index_range_from(idx, rows, n_rows, t, 200, &pairs, &np, &err), &err);
+    int64_t want = 0, close = 0;
+    for (int64_t a = 0; a < n; a++)
+        for (int64_t b = a + 1; b < n; b++) {
+            if (!listed[a] && !listed[b])
+                continue;
+            double s = naive_dot(set.emb + a * dim, set.emb + b * dim, dim);
+            close += fabs(s - t) < 1e-5;
+            want += s >= t && fabs(s - t) >= 1e-5;
+        }
+    CHECK_MSG(np >= want && np <= want + close, "%lld pairs, want %lld", (long long)np,
+              (long long)want);
+    for (int64_t p = 0; p < np; p++)
+        CHECK((listed[pairs[p].a] || listed[pairs[p].b]) && pairs[p].score >= t);
+    free(pairs);
+    int32_t bad = (int32_t)n;
+    CHECK(fc_index_range_from(idx, &bad, 1, t, 10, &pairs, &np, &err) == FC_ERR_ARG);
+    fc_index_free(idx);
+    fc_synth_set_free(&set);
+    return FC_TEST_PASS;
+}

@@ -154,3 +154,56 @@ TEST(index_auto_switches_to_hnsw)
     fc_synth_set_free(&s);
     return FC_TEST_PASS;
 }
+
+/* Pairs of b found in a (both sorted by score, then a, b): the share of b's pairs. */
+static double pair_recall(const fc_index_pair *a, int64_t na, const fc_index_pair *b, int64_t nb)
+{
+    int64_t hit = 0;
+    for (int64_t j = 0; j < nb; j++)
+        for (int64_t i = 0; i < na; i++)
+            if (a[i].a == b[j].a && a[i].b == b[j].b) {
+                hit++;
+                break;
+            }
+    return nb ? (double)hit / (double)nb : 1;
+}
+
+TEST(index_hnsw_range_recall)
+{
+    fc_synth_spec spec = {.n_faces = 3000, .n_ids = 300, .dim = 128, .seed = 12,
+                          .hard_fraction = 0.1, .hard_hi = 1.6};
+    fc_synth_set s;
+    fc_error err = {0};
+    CHECK_OK(fc_synth_make(&spec, &s, &err), &err);
+    const float t = 0.5f;
+    fc_index *f = build(FC_INDEX_FLAT, 2, &s, &err);
+    fc_index_params p = fc_index_params_default();
+    p.n_threads = 2;
+    p.self_join_threshold = t, p.self_join_cap = 64;
+    fc_index *rec = fc_index_new(s.dim, FC_INDEX_HNSW, &p, &err), *walk;
+    CHECK(f && rec);
+    CHECK_OK(fc_index_add(rec, s.emb, NULL, s.n_faces, &err), &err);
+    walk = build(FC_INDEX_HNSW, 2, &s, &err);
+    CHECK(walk);
+    fc_index_pair *exact, *pr, *pw, *pf;
+    int64_t ne, nr, nw, nf;
+    CHECK_OK(fc_index_range_all(f, t, 64, &exact, &ne, &err), &err);
+    CHECK_OK(fc_index_range_all(rec, t, 64, &pr, &nr, &err), &err); /* recorded */
+    CHECK_OK(fc_index_range_all(walk, t, 64, &pw, &nw, &err), &err); /* walks */
+    int32_t *all = malloc((size_t)s.n_faces * sizeof *all);
+    CHECK(all);
+    for (int32_t i = 0; i < (int32_t)s.n_faces; i++)
+        all[i] = i;
+    CHECK_OK(fc_index_range_from(rec, all, s.n_faces, t, 64, &pf, &nf, &err), &err);
+    double r_rec = pair_recall(pr, nr, exact, ne), r_walk = pair_recall(pw, nw, exact, ne);
+    double r_from = pair_recall(pf, nf, exact, ne);
+    printf("    pair recall vs exact (%lld pairs): recorded %.4f, walks %.4f, from all %.4f\n",
+           (long long)ne, r_rec, r_walk, r_from);
+    CHECK(r_rec >= 0.98 && r_walk >= 0.98 && r_from >= 0.98);
+    CHECK(nr <= ne && nw <= ne); /* approximate: never more than exact */
+    CHECK(nf == nw && memcmp(pf, pw, (size_t)nf * sizeof *pf) == 0);
+    free(exact), free(pr), free(pw), free(pf), free(all);
+    fc_index_free(f), fc_index_free(rec), fc_index_free(walk);
+    fc_synth_set_free(&s);
+    return FC_TEST_PASS;
+}
