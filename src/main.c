@@ -19,6 +19,7 @@ static const command commands[] = {
     {"worker", fc_cli_worker, "worker PATH: one of several processes sharing a bucket's run (leases, takeover)"},
     {"runs", fc_cli_runs, "list clustering runs (done, failed, running)"},
     {"persons", fc_cli_persons, "persons RUN|latest [--json]: the persons of a run and their faces"},
+    {"verify", fc_cli_verify, "verify RUN|latest [--json]: metadata and vector store hold the same faces"},
     {"nn", fc_cli_nn, "inspect, run or time an ONNX model: nn MODEL.onnx --info | --input NAME=X.npy --out DIR | --bench N"},
     {"serve", fc_cli_serve, "HTTP API server: serve [--host H] [--port P] [--threads N]"},
 };

@@ -25,6 +25,9 @@ int fc_cli_assign(int argc, char **argv);
 int fc_cli_runs(int argc, char **argv);
 int fc_cli_persons(int argc, char **argv);
 
+/* `verify RUN`: metadata and vector store agree (src/cli/verify.c). */
+int fc_cli_verify(int argc, char **argv);
+
 /* `worker PATH`: one of several processes on a bucket's shared run (src/cli/worker.c). */
 int fc_cli_worker(int argc, char **argv);
 

@@ -50,6 +50,17 @@ else
     ko "cluster samples" "$(tail -3 "$tmp/c1.err")"
 fi
 
+# --- 1b. verify: metadata and vectors agree; a lost vector is reported ------------
+if [ -f "$tmp/d1/facecluster.db" ] && "$FC" verify latest >"$tmp/v1.out" 2>&1 && grep -q "consistent" "$tmp/v1.out"; then
+    $PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM vec_points WHERE id=(SELECT MAX(id) FROM vec_points)"); c.commit()' "$tmp/d1/facecluster.db"
+    if ! "$FC" verify latest --json >"$tmp/v2.out" 2>&1 &&
+       $PY -c 'import json,sys; o=json.load(open(sys.argv[1])); assert not o["total_consistency"] and len(o["metadata_only"])==1 and o["matching_face_ids"]>=17' "$tmp/v2.out"; then
+        ok "verify: consistent run, then one lost vector reported (exit 1)"
+    else ko "verify" "$(cat "$tmp/v2.out")"; fi
+else
+    ko "verify" "$(cat "$tmp/v1.out" 2>/dev/null)"
+fi
+
 # --- 2. chromium shows the faces ------------------------------------------------
 if command -v chromium >/dev/null && [ -f "$tmp/r1/report.html" ]; then
     timeout 60 chromium --headless --no-sandbox --disable-gpu --virtual-time-budget=3000 \
