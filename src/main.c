@@ -13,6 +13,11 @@ typedef struct {
 static const command commands[] = {
     {"detect", fc_cli_detect, "faces of images as JSON lines: detect IMG... [--embeddings] [--crops DIR] [--threads T]"},
     {"compare", fc_cli_compare, "same person? compare IMAGE_A IMAGE_B: cosine of the best faces, verdict"},
+    {"cluster", fc_cli_cluster, "the main job: faces of a folder or bucket -> persons, saved run, summary, HTML report"},
+    {"enroll", fc_cli_enroll, "enroll USER IMG: a user's profile from the single face of a photo (quality gate)"},
+    {"assign", fc_cli_assign, "assign --run ID [--strategy centroid|vote] [--threshold T]: persons -> users"},
+    {"runs", fc_cli_runs, "list clustering runs (done, failed, running)"},
+    {"persons", fc_cli_persons, "persons RUN|latest [--json]: the persons of a run and their faces"},
     {"nn", fc_cli_nn, "inspect, run or time an ONNX model: nn MODEL.onnx --info | --input NAME=X.npy --out DIR | --bench N"},
     {"serve", fc_cli_serve, "HTTP API server: serve [--host H] [--port P] [--threads N]"},
 };

@@ -18,4 +18,11 @@ int fc_cli_compare(int argc, char **argv);
 /* `serve`: the HTTP API (src/cli/serve.c). */
 int fc_cli_serve(int argc, char **argv);
 
+/* Job commands (src/cli/cluster.c, enroll.c, assign.c, runs.c, persons.c). */
+int fc_cli_cluster(int argc, char **argv);
+int fc_cli_enroll(int argc, char **argv);
+int fc_cli_assign(int argc, char **argv);
+int fc_cli_runs(int argc, char **argv);
+int fc_cli_persons(int argc, char **argv);
+
 #endif

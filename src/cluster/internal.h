@@ -1,0 +1,50 @@
+/* internal.h - pieces shared by the files of src/cluster: a union-find that can refuse
+ * unions that would put two faces of one image together, person numbering, and the
+ * assembly of an fc_clustering from a face -> person map. */
+#ifndef FC_CLUSTER_INTERNAL_H
+#define FC_CLUSTER_INTERNAL_H
+
+#include <stdint.h>
+
+#include "cluster/cluster.h"
+
+/* Union-find over n items with union by size and path halving. With images, each
+ * root also keeps the sorted set of its members' images (inline while it has one). */
+typedef struct {
+    int32_t n;
+    int32_t *parent, *size;
+    const int64_t *image; /* NULL: unconstrained */
+    int64_t **set;        /* per root: sorted images when it has 2 or more */
+    int32_t *n_set;       /* per root: number of distinct images (0 or 1 use one[]) */
+    int64_t *one;         /* per root: its only image while n_set <= 1 */
+} fc_uf;
+
+enum { FC_UF_REFUSED = -1, FC_UF_SAME = 0, FC_UF_JOINED = 1, FC_UF_NOMEM = -2 };
+
+/* image NULL (or all < 0) = no cannot-link. fc_uf_free releases it. */
+fc_status fc_uf_init(fc_uf *u, int64_t n, const int64_t *image, fc_error *err);
+void fc_uf_free(fc_uf *u);
+int32_t fc_uf_find(fc_uf *u, int32_t a);
+/* Joins the groups of a and b unless they share an image: FC_UF_JOINED, FC_UF_SAME,
+ * FC_UF_REFUSED or FC_UF_NOMEM. */
+int fc_uf_union(fc_uf *u, int32_t a, int32_t b);
+
+/* Person ids for the union-find's groups: groups of >= min_faces faces, numbered by
+ * size descending then smallest face index; person_of[i] = id or -1. Returns the
+ * number of persons, or -1 when out of memory. */
+int fc_cluster_number(fc_uf *u, int min_faces, int32_t *person_of);
+
+/* Fills an fc_clustering from person_of (ids 0..n_persons-1 or -1; person_of is copied):
+ * members, owners, centroids, confidences, unassigned. */
+fc_status fc_cluster_assemble(const fc_cluster_faces *f, const int32_t *person_of,
+                              int n_persons, fc_clustering **out, fc_error *err);
+
+/* Checks a fc_cluster_faces for obvious misuse. */
+fc_status fc_cluster_check_faces(const fc_cluster_faces *f, fc_error *err);
+
+/* Normalised mean of the rows of emb listed in idx[0..n) into out (dim). */
+void fc_cluster_centroid(const float *emb, int dim, const int64_t *idx, int64_t n, float *out);
+/* v (dim) /= |v| (a zero vector stays zero). */
+void fc_cluster_normalise(float *v, int dim);
+
+#endif

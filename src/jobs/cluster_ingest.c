@@ -1,0 +1,382 @@
+/* cluster_ingest.c - the image phase of the cluster job: worker threads fetch each
+ * key and run the face pipeline; the job's thread stores the finished images in
+ * batches (one transaction each) and reports progress. Also the incremental copy of
+ * a base run's faces. */
+#include "jobs/cluster_int.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* One image, finished by a worker. */
+typedef struct {
+    int ok;
+    char *reason;
+    fc_face_rec *faces;
+    int n_faces;
+    float *emb; /* n_faces * dim, the faces' embeddings point into it */
+} img_result;
+
+typedef struct {
+    fc_cj_ctx *c;
+    char *const *keys;
+    size_t n;
+    img_result *results;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t next;     /* next key to take */
+    size_t *ready;   /* finished, not stored yet */
+    size_t n_ready;
+    int running;     /* workers not ended */
+    size_t max_bytes;
+} ingest;
+
+double fc_cj_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int fc_cj_cancelled(const fc_cj_ctx *c)
+{
+    return c->cancel && *c->cancel;
+}
+
+void fc_cj_report(fc_cj_ctx *c, int force)
+{
+    double now = fc_cj_now();
+    if (!c->progress_fn || (!force && now - c->last_report < 0.1))
+        return;
+    c->last_report = now;
+    c->prog.elapsed_s = now - c->t0;
+    int64_t run = c->prog.done - c->prog.skipped;
+    double dt = now - c->images_t0;
+    c->prog.images_per_s = run > 0 && dt > 0 ? (double)run / dt : 0;
+    c->prog.eta_s = c->prog.images_per_s > 0
+                        ? (double)(c->prog.total - c->prog.done) / c->prog.images_per_s
+                        : -1;
+    c->progress_fn(&c->prog, c->user);
+}
+
+static void result_clear(img_result *r)
+{
+    free(r->reason);
+    free(r->faces);
+    free(r->emb);
+    memset(r, 0, sizeof *r);
+}
+
+static int iround(float v)
+{
+    return (int)lrintf(v);
+}
+
+/* The pipeline's faces as face records (new UUIDs); filtered by min_confidence. */
+static fc_status to_records(const fc_cj_ctx *c, const fc_faces *f, img_result *r,
+                            fc_error *err)
+{
+    int dim = f->dim;
+    r->faces = calloc((size_t)(f->n_faces ? f->n_faces : 1), sizeof *r->faces);
+    r->emb = malloc((size_t)(f->n_faces ? f->n_faces : 1) * (size_t)(dim ? dim : 1) * sizeof(float));
+    if (!r->faces || !r->emb)
+        return fc_error_set(err, FC_ERR_NOMEM, "faces of an image");
+    for (int i = 0; i < f->n_faces; i++) {
+        const fc_face *s = &f->faces[i];
+        if (!s->embedding || s->score < c->min_confidence)
+            continue;
+        fc_face_rec *d = &r->faces[r->n_faces];
+        fc_status rc = fc_uuid4_new(d->face_id, err);
+        if (rc)
+            return rc;
+        d->bbox[0] = iround(s->box.x1), d->bbox[1] = iround(s->box.y1);
+        d->bbox[2] = iround(s->box.x2 - s->box.x1), d->bbox[3] = iround(s->box.y2 - s->box.y1);
+        d->n_landmarks = FC_FACE_LANDMARKS;
+        for (int k = 0; k < FC_FACE_LANDMARKS; k++)
+            d->landmarks[2 * k] = s->landmarks[k].x, d->landmarks[2 * k + 1] = s->landmarks[k].y;
+        d->confidence = s->score;
+        d->quality_score = s->quality_score;
+        d->dim = dim;
+        d->embedding = r->emb + (size_t)r->n_faces * (size_t)dim;
+        memcpy(d->embedding, s->embedding, (size_t)dim * sizeof(float));
+        r->n_faces++;
+    }
+    return FC_OK;
+}
+
+static void process_one(ingest *in, size_t i)
+{
+    fc_cj_ctx *c = in->c;
+    img_result *r = &in->results[i];
+    fc_error err = {0};
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    fc_faces *faces = NULL;
+    fc_status rc = fc_source_fetch(c->o->source, in->keys[i], in->max_bytes, &bytes, &len, &err);
+    if (!rc)
+        rc = fc_pipeline_run(c->o->pipeline, bytes, len, &faces, &err);
+    if (!rc)
+        rc = to_records(c, faces, r, &err);
+    if (rc) {
+        free(r->faces), free(r->emb);
+        r->faces = NULL, r->emb = NULL, r->n_faces = 0;
+        r->ok = 0;
+        r->reason = strdup(err.msg[0] ? err.msg : fc_strerror(rc));
+    } else {
+        r->ok = 1;
+    }
+    fc_faces_free(faces);
+    free(bytes);
+}
+
+static void *worker(void *arg)
+{
+    ingest *in = arg;
+    pthread_mutex_lock(&in->mu);
+    for (;;) {
+        if (in->next >= in->n || fc_cj_cancelled(in->c))
+            break;
+        size_t i = in->next++;
+        pthread_mutex_unlock(&in->mu);
+        process_one(in, i);
+        pthread_mutex_lock(&in->mu);
+        in->ready[in->n_ready++] = i;
+        pthread_cond_signal(&in->cv);
+    }
+    in->running--;
+    pthread_cond_signal(&in->cv);
+    pthread_mutex_unlock(&in->mu);
+    return NULL;
+}
+
+fc_status fc_cj_store_batch(fc_cj_ctx *c, const fc_face_rec *faces, size_t n_faces,
+                            const fc_image_rec *images, size_t n_images, fc_error *err)
+{
+    fc_status rc = fc_store_run_add_batch(c->store, c->id, faces, n_faces, images, n_images, err);
+    if (rc || !n_faces)
+        return rc;
+    fc_vec_point *pts = calloc(n_faces, sizeof *pts);
+    if (!pts)
+        return fc_error_set(err, FC_ERR_NOMEM, "vector batch");
+    for (size_t i = 0; i < n_faces; i++) {
+        fc_vec_payload *p = &pts[i].payload;
+        memcpy(p->face_id, faces[i].face_id, sizeof p->face_id);
+        memcpy(p->clustering_id, c->id, sizeof p->clustering_id);
+        snprintf(p->bucket_name, sizeof p->bucket_name, "%s", c->o->bucket);
+        snprintf(p->sub_bucket, sizeof p->sub_bucket, "%s", c->o->sub);
+        p->image_path = faces[i].image_path;
+        memcpy(p->bbox, faces[i].bbox, sizeof p->bbox);
+        p->confidence = faces[i].confidence;
+        p->quality_score = faces[i].quality_score;
+        pts[i].vector = faces[i].embedding;
+        pts[i].dim = faces[i].dim;
+    }
+    rc = fc_vectors_upsert(c->vec, pts, n_faces, err);
+    free(pts);
+    return rc;
+}
+
+/* Stores the ready results (takes them out of in->ready first). */
+static fc_status store_ready(ingest *in, size_t *idx, size_t n_idx, fc_error *err)
+{
+    fc_cj_ctx *c = in->c;
+    size_t n_faces = 0;
+    for (size_t k = 0; k < n_idx; k++)
+        n_faces += (size_t)in->results[idx[k]].n_faces;
+    fc_image_rec *imgs = calloc(n_idx ? n_idx : 1, sizeof *imgs);
+    fc_face_rec *faces = calloc(n_faces ? n_faces : 1, sizeof *faces);
+    fc_status rc = FC_OK;
+    if (!imgs || !faces) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "batch of %zu images", n_idx);
+        goto out;
+    }
+    size_t nf = 0;
+    for (size_t k = 0; k < n_idx; k++) {
+        img_result *r = &in->results[idx[k]];
+        imgs[k] = (fc_image_rec){in->keys[idx[k]], r->ok, r->n_faces, r->ok ? NULL : r->reason};
+        for (int j = 0; j < r->n_faces; j++) {
+            faces[nf] = r->faces[j];
+            faces[nf++].image_path = in->keys[idx[k]];
+        }
+    }
+    rc = fc_cj_store_batch(c, faces, nf, imgs, n_idx, err);
+    if (rc)
+        goto out;
+    for (size_t k = 0; k < n_idx; k++) {
+        img_result *r = &in->results[idx[k]];
+        c->prog.done++;
+        c->prog.faces += r->n_faces;
+        c->prog.failed += !r->ok;
+        c->res->images_run++;
+        result_clear(r);
+    }
+out:
+    free(imgs);
+    free(faces);
+    return rc;
+}
+
+fc_status fc_cj_ingest(fc_cj_ctx *c, char *const *keys, size_t n, fc_error *err)
+{
+    if (!n)
+        return FC_OK;
+    int n_threads = c->o->threads > 0 ? c->o->threads : 1;
+    size_t batch = (size_t)(c->o->batch_size > 0 ? c->o->batch_size : 30);
+    ingest in = {.c = c, .keys = keys, .n = n};
+    in.max_bytes = c->o->cfg ? (size_t)c->o->cfg->max_image_size_bytes : 0;
+    in.results = calloc(n, sizeof *in.results);
+    in.ready = calloc(n, sizeof *in.ready);
+    size_t *take = calloc(n, sizeof *take);
+    pthread_t *tid = calloc((size_t)n_threads, sizeof *tid);
+    fc_status rc = FC_OK;
+    int started = 0;
+    if (!in.results || !in.ready || !take || !tid) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "ingest of %zu images", n);
+        goto out_free;
+    }
+    pthread_mutex_init(&in.mu, NULL);
+    pthread_cond_init(&in.cv, NULL);
+    in.running = n_threads;
+    for (; started < n_threads; started++)
+        if (pthread_create(&tid[started], NULL, worker, &in))
+            break;
+    pthread_mutex_lock(&in.mu);
+    in.running -= n_threads - started;
+    if (!started) {
+        pthread_mutex_unlock(&in.mu);
+        rc = fc_error_set(err, FC_ERR_INTERNAL, "cannot start worker threads");
+        goto out_sync;
+    }
+    for (;;) {
+        int all_done = in.running == 0;
+        if (in.n_ready >= batch || (all_done && in.n_ready > 0)) {
+            size_t n_take = in.n_ready < batch ? in.n_ready : batch;
+            in.n_ready -= n_take;
+            memcpy(take, in.ready + in.n_ready, n_take * sizeof *take);
+            pthread_mutex_unlock(&in.mu);
+            fc_status src = rc ? rc : store_ready(&in, take, n_take, err);
+            fc_cj_report(c, 0);
+            pthread_mutex_lock(&in.mu);
+            if (src && !rc) {
+                rc = src;
+                in.next = in.n; /* stop taking images */
+            }
+            continue;
+        }
+        if (all_done)
+            break;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 100 * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000L)
+            until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&in.cv, &in.mu, &until);
+        pthread_mutex_unlock(&in.mu);
+        fc_cj_report(c, 0);
+        pthread_mutex_lock(&in.mu);
+    }
+    pthread_mutex_unlock(&in.mu);
+out_sync:
+    for (int t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    pthread_mutex_destroy(&in.mu);
+    pthread_cond_destroy(&in.cv);
+    fc_cj_report(c, 1);
+out_free:
+    if (in.results)
+        for (size_t i = 0; i < n; i++)
+            result_clear(&in.results[i]);
+    free(in.results);
+    free(in.ready);
+    free(take);
+    free(tid);
+    return rc;
+}
+
+/* ---- incremental: the base run's faces into the new run ------------------------ */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+fc_status fc_cj_copy_base(fc_cj_ctx *c, fc_error *err)
+{
+    fc_image_list base_imgs = {0}, have = {0};
+    fc_face_list faces = {0};
+    char **have_keys = NULL;
+    fc_status rc = fc_store_run_images(c->store, c->base_id, &base_imgs, err);
+    if (!rc)
+        rc = fc_store_run_images(c->store, c->id, &have, err);
+    if (!rc)
+        rc = fc_store_face_list(c->store, c->base_id, NULL, 1, &faces, err);
+    if (rc)
+        goto out;
+    have_keys = calloc(have.n ? have.n : 1, sizeof *have_keys);
+    if (!have_keys) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "incremental copy");
+        goto out;
+    }
+    for (size_t i = 0; i < have.n; i++)
+        have_keys[i] = have.items[i].image_path;
+    qsort(have_keys, have.n, sizeof *have_keys, cmp_str);
+    /* Faces of each base image, in the base's insertion order, image by image. */
+    size_t batch = (size_t)(c->o->batch_size > 0 ? c->o->batch_size : 30) * 4;
+    size_t i = 0;
+    while (i < base_imgs.n && !rc) {
+        size_t j = i, nf = 0;
+        fc_face_rec *fb = NULL;
+        j = i + batch < base_imgs.n ? i + batch : base_imgs.n;
+        /* collect faces whose image is in base_imgs[i..j) and not stored yet */
+        fb = calloc(faces.n ? faces.n : 1, sizeof *fb);
+        fc_image_rec *ib = calloc(j - i, sizeof *ib);
+        size_t ni = 0;
+        if (!fb || !ib) {
+            free(fb), free(ib);
+            rc = fc_error_set(err, FC_ERR_NOMEM, "incremental copy");
+            break;
+        }
+        for (size_t k = i; k < j; k++) {
+            char *key = base_imgs.items[k].image_path;
+            if (bsearch(&key, have_keys, have.n, sizeof *have_keys, cmp_str))
+                continue;
+            ib[ni++] = base_imgs.items[k];
+        }
+        for (size_t f = 0; f < faces.n && ni; f++) {
+            char *key = faces.items[f].image_path;
+            int in_batch = 0;
+            for (size_t k = 0; k < ni && !in_batch; k++)
+                in_batch = !strcmp(ib[k].image_path, key);
+            if (!in_batch)
+                continue;
+            fb[nf] = faces.items[f];
+            fb[nf].person_id[0] = 0;
+            fb[nf].is_owner_face = 0;
+            fb[nf].cluster_confidence = 0;
+            fb[nf].timestamp[0] = 0;
+            fb[nf].clustering_id[0] = 0;
+            rc = fc_uuid4_new(fb[nf].face_id, err);
+            nf++;
+            if (rc)
+                break;
+        }
+        if (!rc && ni) {
+            rc = fc_cj_store_batch(c, fb, nf, ib, ni, err);
+            c->prog.done += (int64_t)ni;
+            c->prog.skipped += (int64_t)ni;
+            c->prog.faces += (int64_t)nf;
+            fc_cj_report(c, 0);
+        }
+        free(fb);
+        free(ib);
+        i = j;
+    }
+out:
+    free(have_keys);
+    fc_image_list_free(&base_imgs);
+    fc_image_list_free(&have);
+    fc_face_list_free(&faces);
+    return rc;
+}

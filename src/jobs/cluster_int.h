@@ -1,0 +1,63 @@
+/* cluster_int.h - what the parts of the cluster job share (cluster_job.c runs it,
+ * cluster_ingest.c feeds images through the pipeline into the store,
+ * cluster_finish.c groups the stored faces and commits the run). Not public. */
+#ifndef FC_JOBS_CLUSTER_INT_H
+#define FC_JOBS_CLUSTER_INT_H
+
+#include "jobs/cluster_job.h"
+#include "store/store.h"
+#include "store/vectors.h"
+
+typedef struct {
+    const fc_cluster_job_opts *o;
+    fc_store *store;
+    fc_vectors *vec;
+    char id[FC_OBJECTID_LEN + 1];      /* the run being written */
+    char base_id[FC_OBJECTID_LEN + 1]; /* incremental: the run extended, else "" */
+    fc_cluster_method method;
+    float edge, merge;                 /* thresholds in use */
+    int min_faces, cannot_link;
+    float min_confidence;              /* quality filter; 0 = off */
+    fc_job_progress_fn progress_fn;
+    void *user;
+    volatile int *cancel;
+    fc_job_progress prog;
+    double t0, last_report, images_t0;
+    fc_cluster_job_result *res;
+} fc_cj_ctx;
+
+/* Seconds on a monotonic clock. */
+double fc_cj_now(void);
+
+/* Reports progress now (force) or when ~100 ms passed since the last report. */
+void fc_cj_report(fc_cj_ctx *c, int force);
+
+/* 1 when the caller asked to stop. */
+int fc_cj_cancelled(const fc_cj_ctx *c);
+
+/* Runs keys[0..n) through the pipeline on opts->threads threads, storing every
+ * batch_size finished images (faces + vectors) in one batch. Failed images are
+ * stored as failed (with the reason). Stops taking images when cancelled. */
+fc_status fc_cj_ingest(fc_cj_ctx *c, char *const *keys, size_t n, fc_error *err);
+
+/* Incremental: copies the base run's images and faces that this run does not have
+ * yet into it (new face ids), in the base's order, in batches. */
+fc_status fc_cj_copy_base(fc_cj_ctx *c, fc_error *err);
+
+/* Clusters every stored face of the run, commits persons and status "done", updates
+ * the vectors with person ids, and fills c->res (stats, failed files, changes). */
+fc_status fc_cj_finish(fc_cj_ctx *c, fc_error *err);
+
+/* The run's image_overlap_stats and processing_stats (API.md `stats`, with
+ * `failed`) as new JSON object texts, from c->res; FC_ERR_NOMEM on failure. */
+fc_status fc_cj_stats_json(fc_cj_ctx *c, char **overlap, char **processing);
+
+/* c->res's failed files and image counts, from the run's stored images. */
+fc_status fc_cj_load_images(fc_cj_ctx *c, fc_error *err);
+
+/* Stores one batch: images and their faces in the metadata store, then the faces'
+ * vectors (payload: run, bucket, image, box, scores). */
+fc_status fc_cj_store_batch(fc_cj_ctx *c, const fc_face_rec *faces, size_t n_faces,
+                            const fc_image_rec *images, size_t n_images, fc_error *err);
+
+#endif

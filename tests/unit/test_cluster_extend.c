@@ -1,0 +1,75 @@
+/* test_cluster_extend.c - incremental clustering: new faces of known identities join
+ * their persons, a new identity becomes a new person numbered after the old ones,
+ * cannot-link holds across old and new faces. */
+#include "test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/cluster.h"
+#include "synth.h"
+
+TEST(cluster_extend_joins_and_creates)
+{
+    /* 60 identities; the first 1200 faces of identities 0..49 are clustered first, then
+     * 300 faces come: of identities 0..49 and of 10 identities never seen. */
+    const int dim = 512, n_ids = 60;
+    fc_synth_rng rng;
+    fc_synth_seed(&rng, 77);
+    float *centres = malloc((size_t)n_ids * dim * sizeof *centres);
+    float *old_emb = malloc(1200 * (size_t)dim * sizeof *old_emb);
+    float *new_emb = malloc(300 * (size_t)dim * sizeof *new_emb);
+    int64_t old_label[1200], new_label[300], old_img[1200], new_img[300];
+    CHECK(centres && old_emb && new_emb);
+    for (int i = 0; i < n_ids; i++)
+        fc_synth_unit(&rng, centres + (size_t)i * dim, dim);
+    for (int i = 0; i < 1200; i++) {
+        old_label[i] = i % 50, old_img[i] = i;
+        fc_synth_face(&rng, centres + old_label[i] * dim, dim, 0.4, old_emb + (size_t)i * dim);
+    }
+    for (int i = 0; i < 300; i++) {
+        new_label[i] = i < 200 ? i % 50 : 50 + i % 10, new_img[i] = 5000 + i;
+        fc_synth_face(&rng, centres + new_label[i] * dim, dim, 0.4, new_emb + (size_t)i * dim);
+    }
+    /* new face 0 (identity 0) is in the same photo as old face 0 (identity 0 too): it
+     * must not join person of old face 0 */
+    new_img[0] = old_img[0];
+    fc_cluster_faces of = {1200, dim, old_emb, old_img, NULL, NULL};
+    fc_cluster_faces nf = {300, dim, new_emb, new_img, NULL, NULL};
+    fc_cluster_params p = fc_cluster_params_default();
+    p.index.n_threads = 2;
+    fc_clustering *prev, *next;
+    fc_cluster_changes ch;
+    fc_error err = {0};
+    CHECK_OK(fc_cluster_run(&of, &p, &prev, &err), &err);
+    CHECK(prev->n_persons == 50);
+    CHECK_OK(fc_cluster_extend(&of, prev, &nf, &p, &next, &ch, &err), &err);
+    CHECK(next->n_faces == 1500 && ch.n_persons_before == 50);
+    CHECK_MSG(ch.n_joined == 199 && ch.n_new_persons == 11, "joined %lld, new %d",
+              (long long)ch.n_joined, ch.n_new_persons);
+    /* old faces keep their persons */
+    CHECK(memcmp(next->person_of, prev->person_of, 1200 * sizeof *prev->person_of) == 0);
+    for (int i = 1; i < 200; i++)
+        CHECK(next->person_of[1200 + i] == prev->person_of[new_label[i]]);
+    CHECK(next->person_of[1200] >= 50); /* the cannot-link face: a person of its own */
+    /* new identities: one new person each, ids after the old ones, by size */
+    for (int i = 200; i < 300; i++) {
+        int32_t q = next->person_of[1200 + i];
+        CHECK(q >= 50 && q == next->person_of[1200 + 200 + (i - 200) % 10]);
+        CHECK(ch.faces_added[q] == 10);
+    }
+    CHECK(next->person_of[1200] == 60); /* size 1: last */
+    int64_t added = 0;
+    for (int q = 0; q < 50; q++)
+        added += ch.faces_added[q];
+    CHECK(added == 199);
+    /* centroids moved with their new members */
+    int q0 = prev->person_of[1];
+    CHECK(next->member_start[q0 + 1] - next->member_start[q0] ==
+          prev->member_start[q0 + 1] - prev->member_start[q0] + ch.faces_added[q0]);
+    fc_cluster_changes_free(&ch);
+    fc_clustering_free(prev);
+    fc_clustering_free(next);
+    free(centres), free(old_emb), free(new_emb);
+    return FC_TEST_PASS;
+}
