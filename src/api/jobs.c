@@ -312,6 +312,26 @@ json_t *fc_api_jobs_describe(fc_api_jobs *m, const char *id)
     return o;
 }
 
+void fc_api_jobs_wait_clustering_id(fc_api_jobs *m, const char *id, int timeout_ms,
+                                    char out[FC_OBJECTID_LEN + 1])
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L)
+        until.tv_sec++, until.tv_nsec -= 1000000000L;
+    out[0] = 0;
+    pthread_mutex_lock(&m->mu);
+    fc_api_job *j = find(m, id);
+    while (j && !j->clustering_id[0] && is_active(j))
+        if (pthread_cond_timedwait(&m->ended, &m->mu, &until))
+            break;
+    if (j)
+        memcpy(out, j->clustering_id, sizeof j->clustering_id);
+    pthread_mutex_unlock(&m->mu);
+}
+
 int fc_api_jobs_cancel(fc_api_jobs *m, const char *id)
 {
     pthread_mutex_lock(&m->mu);
@@ -342,6 +362,7 @@ void fc_api_job_set_clustering_id(fc_api_job *job, const char *clustering_id)
 {
     pthread_mutex_lock(&job->mgr->mu);
     snprintf(job->clustering_id, sizeof job->clustering_id, "%s", clustering_id);
+    pthread_cond_broadcast(&job->mgr->ended);
     pthread_mutex_unlock(&job->mgr->mu);
 }
 

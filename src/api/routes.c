@@ -131,18 +131,18 @@ const fc_api_route fc_api_routes[] = {
      ERRORS({404, "Profile not found"})},
 
     /* --- person clustering ------------------------------------------------------ */
-    {FC_API_POST, "/cluster-bucket-persons/{bucket_name}/{sub_bucket}", fc_api_not_implemented,
+    {FC_API_POST, "/cluster-bucket-persons/{bucket_name}/{sub_bucket}", fc_api_cluster_bucket,
      .name = "cluster_bucket_persons", .tag = TAG_CLUSTERING,
      .description = "Finds every face in the images under {bucket}/{sub}/, groups them "
                     "into persons, stores the run and returns it.",
      .returns = "{bucket, person_clusters, unassigned, timestamp, stats}",
      CLUSTER_PARAMS, CLUSTER_ERRORS},
-    {FC_API_POST, "/cluster-bucket-with-db/{bucket_name}/{sub_bucket}", fc_api_not_implemented,
+    {FC_API_POST, "/cluster-bucket-with-db/{bucket_name}/{sub_bucket}", fc_api_cluster_bucket,
      .name = "cluster_bucket_with_db", .tag = TAG_CLUSTERING,
      .description = "Deprecated alias of /cluster-bucket-persons/{bucket_name}/{sub_bucket}.",
      .returns = "{bucket, person_clusters, unassigned, timestamp, stats}",
      CLUSTER_PARAMS, CLUSTER_ERRORS, .flags = FC_API_DEPRECATED},
-    {FC_API_GET, "/person-cluster-status/{bucket_name}/{sub_bucket}", fc_api_not_implemented,
+    {FC_API_GET, "/person-cluster-status/{bucket_name}/{sub_bucket}", fc_api_cluster_status,
      .name = "person_cluster_status", .tag = TAG_CLUSTERING,
      .returns = "One run (clustering_id given, or a single run), or the list of runs",
      PARAMS(P_BUCKET, P_SUB_BUCKET,
@@ -152,7 +152,7 @@ const fc_api_route fc_api_routes[] = {
      ERRORS({400, "Invalid clustering_id format or bucket name"},
             {404, "No such run, or no runs for the bucket"})},
     {FC_API_GET, "/person-details/{bucket_name}/{sub_bucket}/{person_id}",
-     fc_api_not_implemented, .name = "person_details", .tag = TAG_CLUSTERING,
+     fc_api_person_details, .name = "person_details", .tag = TAG_CLUSTERING,
      .returns = "{person_id, clustering_id, total_appearances, owner_face, all_appearances, "
                 "image_paths, avg_confidence, best_quality, embeddings_in_qdrant}",
      PARAMS(P_BUCKET, P_SUB_BUCKET,
@@ -160,7 +160,7 @@ const fc_api_route fc_api_routes[] = {
             Q_CLUSTERING_ID(false, "Run (24 hex digits); default: the latest run")),
      ERRORS({400, "Invalid clustering_id format or bucket name"},
             {404, "Person not found in bucket/sub_bucket"})},
-    {FC_API_DELETE, "/cleanup-person-data/{bucket_name}/{sub_bucket}", fc_api_not_implemented,
+    {FC_API_DELETE, "/cleanup-person-data/{bucket_name}/{sub_bucket}", fc_api_cleanup_person_data,
      .name = "cleanup_person_data", .tag = TAG_CLUSTERING,
      .description = "Deletes a run's assignments, vectors, face rows and run document.",
      .returns = "{clustering_id, bucket_path, collection_name, dry_run, cleanup_steps, "
@@ -171,7 +171,7 @@ const fc_api_route fc_api_routes[] = {
             Q_BOOL("cleanup_qdrant", "true", "Delete the run's vectors"),
             Q_BOOL("dry_run", "false", "Count what would be deleted, delete nothing")),
      ERRORS({400, "Invalid clustering_id format or bucket name"}, {404, "No such run"})},
-    {FC_API_GET, "/verify-storage/{bucket_name}/{sub_bucket}", fc_api_not_implemented,
+    {FC_API_GET, "/verify-storage/{bucket_name}/{sub_bucket}", fc_api_verify_storage,
      .name = "verify_storage", .tag = TAG_CLUSTERING,
      .description = "Compares the face ids of a run in the metadata store and the vector store.",
      .returns = "{matching_face_ids, metadata_only, vectors_only, total_consistency}",
