@@ -190,7 +190,7 @@ const fc_api_route fc_api_routes[] = {
      ERRORS({404, "No such job"})},
 
     /* --- assignments ------------------------------------------------------------- */
-    {FC_API_POST, "/assignments/{bucket_name}/{sub_bucket}", fc_api_not_implemented,
+    {FC_API_POST, "/assignments/{bucket_name}/{sub_bucket}", fc_api_assign_run,
      .name = "create_assignments", .tag = TAG_ASSIGNMENTS,
      .description = "Assigns the persons of a run to enrolled users.",
      .returns = "{clustering_id, collection_name, bucket_path, threshold, strategy, dry_run, "
@@ -205,7 +205,7 @@ const fc_api_route fc_api_routes[] = {
              .description = "Best user must beat the second best by this much"}),
      ERRORS({400, "Invalid clustering_id format or bucket name"},
             {404, "No such run, or no user profiles"})},
-    {FC_API_POST, "/assignments/batch", fc_api_not_implemented, .name = "batch_assignments",
+    {FC_API_POST, "/assignments/batch", fc_api_assign_batch, .name = "batch_assignments",
      .tag = TAG_ASSIGNMENTS, .description = "Assigns every run of a collection.",
      .returns = "{collection_name, total_documents_processed, total_assigned_clusters, "
                 "total_unassigned_clusters, results, timestamp}",
@@ -215,13 +215,13 @@ const fc_api_route fc_api_routes[] = {
             Q_BOOL("dry_run", "false", "Compute, save nothing"),
             Q_BOOL("overwrite", "false", "Remove each run's assignments first")),
      ERRORS({400, "Either provide collection_name, or both bucket_name and sub_bucket"})},
-    {FC_API_GET, "/assignments/{bucket_name}/{sub_bucket}", fc_api_not_implemented,
+    {FC_API_GET, "/assignments/{bucket_name}/{sub_bucket}", fc_api_get_assignments,
      .name = "get_assignments", .tag = TAG_ASSIGNMENTS,
      .returns = "{clustering_id, bucket_path, total_assignments, assignments}; without "
                 "clustering_id: {message, example}",
      PARAMS(P_BUCKET, P_SUB_BUCKET, Q_CLUSTERING_ID(false, "Run (24 hex digits)")),
      ERRORS({400, "Invalid clustering_id format or bucket name"})},
-    {FC_API_GET, "/assignments/user/{user_id}", fc_api_not_implemented,
+    {FC_API_GET, "/assignments/user/{user_id}", fc_api_user_assignments,
      .name = "user_assignments", .tag = TAG_ASSIGNMENTS,
      .returns = "{user_id, filters_applied, total_assignments, total_clusterings, "
                 "total_faces, clusterings}",
@@ -230,20 +230,20 @@ const fc_api_route fc_api_routes[] = {
             {"sub_bucket", FC_API_IN_QUERY, FC_API_STRING, .check = FC_API_CHECK_BUCKET},
             Q_CLUSTERING_ID(false, "Only this run (24 hex digits)"),
             Q_BOOL("include_details", "false", "Include image paths and face ids"))},
-    {FC_API_DELETE, "/assignments/clustering/{clustering_id}", fc_api_not_implemented,
+    {FC_API_DELETE, "/assignments/clustering/{clustering_id}", fc_api_delete_assignments,
      .name = "delete_clustering_assignments", .tag = TAG_ASSIGNMENTS,
      .returns = "{clustering_id, deleted_count}",
      PARAMS({"clustering_id", FC_API_IN_PATH, FC_API_STRING, .required = true,
              .check = FC_API_CHECK_OBJECT_ID}),
      ERRORS({400, "Invalid clustering_id format"})},
-    {FC_API_GET, "/assignments/debug/collections", fc_api_not_implemented,
+    {FC_API_GET, "/assignments/debug/collections", fc_api_debug_collections,
      .name = "debug_collections", .tag = TAG_ASSIGNMENTS,
      .returns = "Clustering collections with their document counts"},
-    {FC_API_GET, "/assignments/debug/collection/{name}", fc_api_not_implemented,
+    {FC_API_GET, "/assignments/debug/collection/{name}", fc_api_debug_collection,
      .name = "debug_collection", .tag = TAG_ASSIGNMENTS,
      .returns = "{document_count, fields, ready_for_assignment, ...}",
      PARAMS({"name", FC_API_IN_PATH, FC_API_STRING, .required = true})},
-    {FC_API_GET, "/assignments/debug/test-db-connection", fc_api_not_implemented,
+    {FC_API_GET, "/assignments/debug/test-db-connection", fc_api_test_db_connection,
      .name = "test_db_connection", .tag = TAG_ASSIGNMENTS,
      .returns = "{status: \"success\", collections: [...]}"},
 };
