@@ -171,7 +171,7 @@ void fc_api_cluster_bucket(const fc_api_request *req, fc_api_response *res)
     snprintf(prefix, sizeof prefix, "%s/%s/", b, s);
     if (fc_source_list(app->source, prefix, &keys, &err)) {
         fc_key_list_free(&keys);
-        if (err.code == FC_ERR_IO && strstr(err.msg, "No such file")) /* no such prefix */
+        if (strstr(err.msg, "No such file")) /* no such prefix */
             return fc_api_res_detail(res, 404, "No valid images found in %s", prefix);
         return fc_api_res_detail(res, 500, "Error listing %s: %s", prefix, err.msg);
     }
