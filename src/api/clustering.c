@@ -195,8 +195,10 @@ void fc_api_cluster_bucket(const fc_api_request *req, fc_api_response *res)
     /* The lock is the collection: b/s and names normalising alike share a run list. */
     snprintf(lock, sizeof lock, "cluster:%s", a->norm);
     char job_id[FC_OBJECTID_LEN + 1], cid[FC_OBJECTID_LEN + 1];
-    fc_api_job_spec spec = {.kind = "cluster", .lock_key = lock, .fn = cluster_job, .arg = a,
-                            .free_arg = free, .wait = wait};
+    char result[2 * FC_NAME_MAX + 64];
+    snprintf(result, sizeof result, "/person-cluster-status/%s/%s?clustering_id=", b, s);
+    fc_api_job_spec spec = {.kind = "cluster", .lock_key = lock, .result_url = result,
+                            .fn = cluster_job, .arg = a, .free_arg = free, .wait = wait};
     int refused = fc_api_jobs_submit(app->jobs, &spec, job_id);
     if (refused == 409)
         return fc_api_res_detail(res, 409, "A clustering run of %s/%s is already in progress",

@@ -296,6 +296,9 @@ json_t *fc_api_jobs_describe(fc_api_jobs *m, const char *id)
     pthread_mutex_lock(&m->mu);
     fc_api_job *j = find(m, id);
     json_t *o = NULL;
+    char result_url[512] = "";
+    if (j && j->result_url)
+        snprintf(result_url, sizeof result_url, "%s%s", j->result_url, j->clustering_id);
     if (j) {
         o = json_pack("{s:s,s:s,s:s,s:{s:I,s:I,s:I},s:s?,s:s?,s:o,s:s?,s:s?,s:s?}", "job_id",
                       j->id, "kind", j->kind, "status", status_name(j->status), "progress",
@@ -304,7 +307,7 @@ json_t *fc_api_jobs_describe(fc_api_jobs *m, const char *id)
                       "finished_at", j->finished_at[0] ? j->finished_at : NULL, "eta_seconds",
                       j->status == FC_API_JOB_RUNNING && j->eta_s >= 0 ? json_real(j->eta_s)
                                                                          : json_null(),
-                      "result_url", j->status == FC_API_JOB_DONE ? j->result_url : NULL,
+                      "result_url", j->status == FC_API_JOB_DONE ? result_url : NULL,
                       "error", j->error, "clustering_id",
                       j->clustering_id[0] ? j->clustering_id : NULL);
     }

@@ -42,7 +42,9 @@ typedef struct {
     const char *kind;          /* "cluster" */
     const char *lock_key;      /* at most one queued/running job per key; NULL: none */
     const char *clustering_id; /* shown by GET /jobs/{id}; may be set later */
-    const char *result_url;    /* where the result is read when done; NULL: none */
+    const char *result_url;    /* where the result is read when done, the clustering id
+                                * appended ("/person-cluster-status/b/s?clustering_id=");
+                                * NULL: none */
     fc_api_job_fn fn;
     void *arg;
     void (*free_arg)(void *arg); /* called once the job has run (or never will) */
