@@ -41,7 +41,7 @@ struct fc_api_jobs {
     fc_api_job *all;
     fc_api_job *queue_head, *queue_tail;
     pthread_t *threads;
-    int n_threads, max_waiters, n_waiters, stopping;
+    int n_threads, n_busy, max_waiters, n_waiters, stopping;
 };
 
 static fc_metric *m_jobs(const char *status)
@@ -143,6 +143,7 @@ static void *worker(void *arg)
             continue;
         }
         j->status = FC_API_JOB_RUNNING;
+        m->n_busy++;
         fc_timestamp_now(j->started_at);
         fc_metric_add(m_running(), 1);
         pthread_mutex_unlock(&m->mu);
@@ -153,6 +154,7 @@ static void *worker(void *arg)
             body = json_pack("{s:s}", "detail", "job produced no result");
 
         pthread_mutex_lock(&m->mu);
+        m->n_busy--;
         fc_metric_add(m_running(), -1);
         if (j->free_arg && j->arg)
             j->free_arg(j->arg);
@@ -327,7 +329,9 @@ void fc_api_jobs_wait_clustering_id(fc_api_jobs *m, const char *id, int timeout_
     out[0] = 0;
     pthread_mutex_lock(&m->mu);
     fc_api_job *j = find(m, id);
-    while (j && !j->clustering_id[0] && is_active(j))
+    /* A job queued behind busy job threads may wait for minutes: no id then. */
+    while (j && !j->clustering_id[0] && is_active(j) &&
+           !(j->status == FC_API_JOB_QUEUED && m->n_busy >= m->n_threads))
         if (pthread_cond_timedwait(&m->ended, &m->mu, &until))
             break;
     if (j)

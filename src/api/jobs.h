@@ -71,7 +71,8 @@ int fc_api_jobs_wait(fc_api_jobs *m, const char *id, json_t **body);
  * finished_at, eta_seconds, result_url, error, clustering_id}; NULL when unknown. */
 json_t *fc_api_jobs_describe(fc_api_jobs *m, const char *id);
 /* Waits up to timeout_ms until job id knows its clustering id (or ends); copies it
- * into out ("" when not known by then). */
+ * into out ("" when not known by then, at once when the job is queued behind
+ * busy job threads). */
 void fc_api_jobs_wait_clustering_id(fc_api_jobs *m, const char *id, int timeout_ms,
                                     char out[FC_OBJECTID_LEN + 1]);
 /* Asks job id to stop. 0, or -1 when there is no such job. */

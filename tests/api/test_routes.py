@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -461,6 +462,32 @@ def shared_photos_cluster_and_assign(s):
         for a in doc["assignments"].values():
             own = "shared/people/img%03d.jpg" % names.index(a["user_id"])
             check(own in a["image_paths"], (a["user_id"], a["image_paths"]))
+
+
+@test
+def waiting_requests_bounded_and_answered_at_shutdown(s):
+    with s.world.server(threads=2) as t:  # 2 HTTP threads: one request may wait
+        got = {}
+
+        def first():
+            got["a"] = t.json("POST", "/cluster-bucket-persons/big/many?max_concurrent=1", timeout=300)
+
+        th = threading.Thread(target=first)
+        th.start()
+        deadline = time.monotonic() + 60
+        while "fc_jobs_running 1" not in t.request("GET", "/metrics")[2].decode():
+            check(time.monotonic() < deadline, "the job never ran")
+            time.sleep(0.05)
+        status, doc = t.json("POST", "/cluster-bucket-persons/my-bucket/my-sub")
+        eq(status, 503)
+        check("use wait=false" in doc["detail"], doc)
+        status, doc = t.json("POST", "/cluster-bucket-persons/my-bucket/my-sub?wait=false")
+        eq((status, doc["clustering_id"]), (202, None))  # queued behind big/many
+        eq(t.json("GET", doc["status_url"])[1]["status"], "queued")
+        t.proc.send_signal(signal.SIGTERM)  # the waiting request is answered, then exit 0
+        th.join(60)
+        eq(got["a"][0], 503, got)
+        check("cancelled" in got["a"][1]["detail"], got)
 
 
 # --- restarts ---------------------------------------------------------------------------
