@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define JOB_THREADS 1 /* clustering runs at once; each already uses every core */
+#define JOB_THREADS 1  /* clustering runs at once; each already uses every core */
+#define MAX_WAITERS 64 /* wait=true requests waiting at once (a thread each) */
 
-fc_app *fc_app_open(int http_threads, fc_error *err)
+fc_app *fc_app_open(fc_error *err)
 {
     fc_app *app = calloc(1, sizeof *app);
     fc_error e = {0};
@@ -53,8 +54,7 @@ fc_app *fc_app_open(int http_threads, fc_error *err)
                      app->cfg->models_dir, e.msg);
         goto fail;
     }
-    /* One HTTP thread always stays free of waiting requests. */
-    app->jobs = fc_api_jobs_new(JOB_THREADS, http_threads > 1 ? http_threads - 1 : 0, &e);
+    app->jobs = fc_api_jobs_new(JOB_THREADS, MAX_WAITERS, &e);
     if (!app->jobs) {
         fc_error_set(err, e.code, "%s", e.msg);
         goto fail;

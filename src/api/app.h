@@ -24,12 +24,10 @@ typedef struct fc_app {
 } fc_app;
 
 /* Loads the configuration (.env.$ENV + environment), opens the store, the vector
- * store, the local source and the models, and starts the job threads. http_threads
- * bounds how many requests may wait for a job at once (one HTTP thread is always
- * kept free). NULL + err saying which part failed: a configured backend that
- * cannot be reached is a start-up error, never a silent fallback. Close with
- * fc_app_close. */
-fc_app *fc_app_open(int http_threads, fc_error *err);
+ * store, the local source and the models, and starts the job thread. NULL + err
+ * saying which part failed: a configured backend that cannot be reached is a
+ * start-up error, never a silent fallback. Close with fc_app_close. */
+fc_app *fc_app_open(fc_error *err);
 
 /* Cancels the jobs still queued or running (their runs end "failed") and wakes
  * the requests waiting for them. Call before stopping the HTTP server. */

@@ -1,7 +1,7 @@
 /* clustering.c - POST /cluster-bucket-persons/{b}/{s} (and its deprecated alias):
- * the cluster job on the job threads, waited for (wait=true, the original's
- * behaviour) or not (wait=false: 202 and /jobs/{id}); and GET
- * /person-cluster-status/{b}/{s}, one run or the list of runs. */
+ * the cluster job on the job thread, waited for (wait=true, the original's
+ * behaviour: a deferred answer, the HTTP thread stays free) or not (wait=false:
+ * 202 and /jobs/{id}). */
 #include "api/app.h"
 #include "api/clustering.h"
 #include "api/handlers.h"
@@ -161,6 +161,23 @@ static int cluster_job(fc_api_job *job, void *arg, json_t **body)
     return status;
 }
 
+/* wait=true: the answer is the job's, made on a deferred thread (http.h). */
+typedef struct {
+    fc_api_jobs *jobs;
+    char job_id[FC_OBJECTID_LEN + 1];
+} waiter;
+
+static void wait_job(void *arg, fc_api_response *res)
+{
+    waiter *w = arg;
+    json_t *body = NULL;
+    int status = fc_api_jobs_wait(w->jobs, w->job_id, &body);
+    free(w);
+    if (!body)
+        return fc_api_res_detail(res, 500, "job lost");
+    fc_api_res_json(res, status, body);
+}
+
 void fc_api_cluster_bucket(const fc_api_request *req, fc_api_response *res)
 {
     fc_app *app = fc_api_req_app(req);
@@ -207,9 +224,12 @@ void fc_api_cluster_bucket(const fc_api_request *req, fc_api_response *res)
         return fc_api_res_detail(res, 503, "Too many clustering requests waiting (or the "
                                            "server is stopping); retry, or use wait=false");
     if (wait) {
-        json_t *body = NULL;
-        int status = fc_api_jobs_wait(app->jobs, job_id, &body);
-        return fc_api_res_json(res, status, body);
+        waiter *w = malloc(sizeof *w);
+        if (!w) /* the job runs anyway; its id is in /jobs */
+            return fc_api_res_detail(res, 500, "out of memory waiting for job %s", job_id);
+        w->jobs = app->jobs;
+        memcpy(w->job_id, job_id, sizeof job_id);
+        return fc_api_res_defer(res, wait_job, w);
     }
     fc_api_jobs_wait_clustering_id(app->jobs, job_id, ID_WAIT_MS, cid);
     snprintf(url, sizeof url, "/jobs/%s", job_id);

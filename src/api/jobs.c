@@ -139,7 +139,7 @@ static void *worker(void *arg)
         if (!m->queue_head)
             m->queue_tail = NULL;
         if (j->cancel) {
-            finish(m, j, 499, json_pack("{s:s}", "detail", "Job cancelled before it started"));
+            finish(m, j, 503, json_pack("{s:s}", "detail", "Job cancelled before it started"));
             continue;
         }
         j->status = FC_API_JOB_RUNNING;

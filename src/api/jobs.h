@@ -9,10 +9,9 @@
  *   if (st) ... 409 (lock_key busy) or 503 (shutting down, too many waiters) ...
  *   json_t *body; int status = fc_api_jobs_wait(jobs, id, &body);  // blocks
  *
- * A request with wait=true blocks its HTTP thread on a condition variable until
- * the job ends (libmicrohttpd's suspend/resume is not used: a connection left
- * suspended crashes MHD_stop_daemon). So that such waits never take every HTTP
- * thread, at most max_waiters requests wait at once; more get 503. */
+ * A request with wait=true defers its answer (fc_api_res_defer): its connection is
+ * suspended and a thread of its own blocks in fc_api_jobs_wait until the job ends;
+ * at most max_waiters requests wait at once, more get 503. */
 #ifndef FC_API_JOBS_H
 #define FC_API_JOBS_H
 

@@ -12,10 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define GRACE_MS 10000
-#define WAIT_THREADS 4 /* HTTP threads beyond one per CPU, for wait=true requests */
 
 static const char usage_text[] =
     "usage: facecluster serve [--host H] [--port P] [--threads N]\n"
@@ -26,9 +24,7 @@ static const char usage_text[] =
     "\n"
     "  --host H      address to listen on (default 0.0.0.0)\n"
     "  --port P      port (default 8000; 0 picks a free one, printed at start)\n"
-    "  --threads N   request threads (default: one per CPU + 4); a clustering request\n"
-    "                with wait=true holds one until its job ends, so at most N-1 wait\n"
-    "                at once (more: 503, use wait=false)\n"
+    "  --threads N   request threads (default: one per CPU)\n"
     "\n"
     "environment:\n"
     "  API_KEYS                 comma-separated keys; when set, every route but /health,\n"
@@ -90,12 +86,8 @@ int fc_cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (opts.threads <= 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        opts.threads = (int)(cores > 0 ? cores : 1) + WAIT_THREADS;
-    }
     fc_error err = {0};
-    fc_app *app = fc_app_open(opts.threads, &err);
+    fc_app *app = fc_app_open(&err);
     if (!app) {
         fprintf(stderr, "facecluster serve: cannot start: %s\n", err.msg);
         return 1;

@@ -479,29 +479,31 @@ def shared_photos_cluster_and_assign(s):
 
 
 @test
-def waiting_requests_bounded_and_answered_at_shutdown(s):
-    with s.world.server(threads=2) as t:  # 2 HTTP threads: one request may wait
+def waiting_requests_free_their_thread_and_are_answered_at_shutdown(s):
+    with s.world.server(threads=1) as t:  # one HTTP thread for everything
         got = {}
 
-        def first():
-            got["a"] = t.json("POST", "/cluster-bucket-persons/big/many?max_concurrent=1", timeout=300)
+        def ask(key, path):
+            got[key] = t.json("POST", path, timeout=300)
 
-        th = threading.Thread(target=first)
-        th.start()
+        first = threading.Thread(target=ask, args=("a", "/cluster-bucket-persons/big/many?max_concurrent=1"))
+        first.start()
         deadline = time.monotonic() + 60
         while "fc_jobs_running 1" not in t.request("GET", "/metrics")[2].decode():
-            check(time.monotonic() < deadline, "the job never ran")
+            check(time.monotonic() < deadline and "a" not in got, ("the job never ran", got, t.log[-5:]))
             time.sleep(0.05)
-        status, doc = t.json("POST", "/cluster-bucket-persons/my-bucket/my-sub")
-        eq(status, 503)
-        check("use wait=false" in doc["detail"], doc)
-        status, doc = t.json("POST", "/cluster-bucket-persons/my-bucket/my-sub?wait=false")
-        eq((status, doc["clustering_id"]), (202, None))  # queued behind big/many
-        eq(t.json("GET", doc["status_url"])[1]["status"], "queued")
-        t.proc.send_signal(signal.SIGTERM)  # the waiting request is answered, then exit 0
-        th.join(60)
-        eq(got["a"][0], 503, got)
-        check("cancelled" in got["a"][1]["detail"], got)
+        second = threading.Thread(target=ask, args=("b", "/cluster-bucket-persons/my-bucket/my-sub"))
+        second.start()  # queued behind big/many, waiting too
+        for _ in range(5):  # the waiting requests hold no HTTP thread
+            t0 = time.monotonic()
+            eq(t.request("GET", "/health", timeout=5)[0], 200)
+            check(time.monotonic() - t0 < 1.0, "a /health took %.2f s" % (time.monotonic() - t0))
+        check(not got, ("the job ended too soon for this test", got))
+        t.proc.send_signal(signal.SIGTERM)  # both waiting requests are answered, then exit 0
+        first.join(60)
+        second.join(60)
+        eq((got["a"][0], got["b"][0]), (503, 503), got)
+        check("cancelled" in got["a"][1]["detail"] and "cancelled" in got["b"][1]["detail"], got)
 
 
 # --- restarts ---------------------------------------------------------------------------
