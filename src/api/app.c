@@ -2,8 +2,11 @@
  * (app.h), and /health. */
 #include "api/app.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define JOB_THREADS 1  /* clustering runs at once; each already uses every core */
@@ -34,6 +37,14 @@ fc_app *fc_app_open(fc_error *err)
     }
     if (fc_store_health(app->store, &e) || fc_vectors_health(app->vectors, &e)) {
         fc_error_set(err, e.code, "backend not reachable: %s", e.msg);
+        goto fail;
+    }
+    /* The embedded default's bucket root is made on first start; a configured
+     * LOCAL_STORAGE_PATH must exist. */
+    if (!fc_env_get(app->cfg->vars, "LOCAL_STORAGE_PATH") &&
+        mkdir(app->cfg->local_storage_path, 0755) && errno != EEXIST) {
+        fc_error_set(err, FC_ERR_IO, "image source: cannot create %s: %s",
+                     app->cfg->local_storage_path, strerror(errno));
         goto fail;
     }
     app->source = fc_source_local_new(app->cfg->local_storage_path, &e);

@@ -46,6 +46,8 @@ class Server:
         self.env["LOCAL_STORAGE_PATH"] = os.path.join(self.tmp.name, "buckets")
         os.makedirs(self.env["LOCAL_STORAGE_PATH"])
         self.env.update(env or {})
+        for k in [k for k, v in self.env.items() if v is None]:  # None: unset it
+            del self.env[k]
         self.threads = threads
         self.log = []
         self.proc = None

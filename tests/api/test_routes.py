@@ -127,6 +127,17 @@ def health_and_avatars(s):
 
 
 @test
+def fresh_data_dir_starts(s):
+    fresh = tempfile.mkdtemp(prefix="fc-fresh-")
+    try:
+        with Server({"FC_DATA_DIR": fresh, "LOCAL_STORAGE_PATH": None}) as t:  # the default root
+            eq(t.json("GET", "/health")[1]["status"], "healthy")
+            eq(t.json("GET", "/debug/list-avatars"), (200, {"files": []}))
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+
+
+@test
 def start_up_error_is_clear(s):
     env = dict(os.environ, FC_DATA_DIR=s.world.tmp, MONGODB_URL="mongodb://127.0.0.1:9/x",
                FC_MODELS_DIR=os.path.join(ROOT, "models"))
@@ -134,6 +145,11 @@ def start_up_error_is_clear(s):
     eq(out.returncode, 1)
     check("cannot start: database" in out.stderr, out.stderr)
     env.pop("MONGODB_URL")
+    env["LOCAL_STORAGE_PATH"] = "/nonexistent/buckets"
+    out = subprocess.run([BINARY, "serve", "--port", "0"], env=env, capture_output=True, text=True, timeout=60)
+    eq(out.returncode, 1)
+    check("cannot start: image source" in out.stderr, out.stderr)
+    env.pop("LOCAL_STORAGE_PATH")
     env["FC_MODELS_DIR"] = "/nonexistent"
     out = subprocess.run([BINARY, "serve", "--port", "0"], env=env, capture_output=True, text=True, timeout=60)
     eq(out.returncode, 1)
