@@ -2,6 +2,7 @@
 # bench/http.sh - HTTP load on `facecluster serve` with wrk: GET /health and
 # POST /detect-face (a real ~1 MP single-face photo, multipart, bench/http_detect.lua),
 # each with 8 and 64 connections for DURATION seconds (default 30). Reports
+# (and /detect-face with 1 connection: one request's latency alone), reporting
 # requests/s, p50, p99, errors (socket errors + non-2xx), the server's RSS at
 # start, after a warm-up and after each run, and the load average around each run
 # (the machine is shared); writes bench/HTTP_RESULTS.md (measured figures only).
@@ -62,20 +63,24 @@ export FC_BENCH_PHOTO=$tmp/photo.jpg
 curl -sS -X POST "$url/detect-face" -F user_id=bench.user -F "file=@$tmp/photo.jpg" >"$tmp/first.json"
 echo "first /detect-face answer: $(cat "$tmp/first.json")"
 rss_start=$(rss)
+# Warm-up: both connection counts of both routes, so that every HTTP thread,
+# pipeline worker and malloc arena has had its peak load once.
+wrk -t2 -c64 -d10s --timeout 30s -s bench/http_detect.lua "$url/detect-face" >/dev/null
 wrk -t2 -c8 -d5s --timeout 30s -s bench/http_detect.lua "$url/detect-face" >/dev/null
-wrk -t2 -c8 -d2s "$url/health" >/dev/null
+wrk -t2 -c64 -d2s "$url/health" >/dev/null
 rss_warm=$(rss)
 
 rows=()
 for target in health detect; do
-    for conns in 8 64; do
+    for conns in 1 8 64; do
+        [ "$target" = health ] && [ "$conns" = 1 ] && continue
         if [ "$target" = health ]; then
             args=("$url/health")
         else
             args=(-s bench/http_detect.lua "$url/detect-face")
         fi
         load_before=$(load)
-        wrk -t2 -c"$conns" -d"${DURATION}s" --timeout 30s --latency "${args[@]}" >"$tmp/wrk.txt"
+        wrk -t"$((conns < 2 ? 1 : 2))" -c"$conns" -d"${DURATION}s" --timeout 30s --latency "${args[@]}" >"$tmp/wrk.txt"
         load_after=$(load)
         rss_after=$(rss)
         row=$(/usr/bin/python3 - "$tmp/wrk.txt" <<'PY'
@@ -122,8 +127,8 @@ pid=""
         echo "| $route | $conns | $total | $rps | $p50 | $p99 | $sock | $non2xx | $rss_a | $lb | $la |"
     done
     echo
-    echo "Server RSS: $rss_start kB after the first request, $rss_warm kB after warm-up (5 s of /detect-face"
-    echo "with 8 connections, 2 s of /health), $rss_end kB after all runs"
+    echo "Server RSS: $rss_start kB after the first request, $rss_warm kB after warm-up (/detect-face 10 s"
+    echo "with 64 connections and 5 s with 8, /health 2 s with 64), $rss_end kB after all runs"
     echo "($(/usr/bin/python3 -c "print('%+.1f%%' % (100.0 * ($rss_end - $rss_warm) / $rss_warm))") against warm-up). Exit status on SIGTERM: $status."
 } >"$OUT"
 echo "wrote $OUT"
