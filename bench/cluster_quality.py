@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""bench/cluster_quality.py - clustering and assignment quality of `facecluster` on the
+labelled photo sets of ../shared/data (see docs/jobs.md).
+
+For each set the labelled single-face images are copied into a temporary bucket
+(file name "<label>__<name>"), `facecluster cluster --bucket B --sub S` runs at the
+default settings (and with --method original), `facecluster persons latest --json`
+is read back, and every face gets its image's label. Reported: BCubed P/R/F and
+pairwise P/R (unassigned faces are singletons), faces found / images.
+Assignment: the first image (sorted) of each identity is enrolled, the rest clustered
+and assigned with --one-to-one --margin M; a cluster is right when its user is the
+majority label of its faces, wrong when it is another user.
+
+usage: bench/cluster_quality.py [--per-id N] [--margin M] [--fc build/facecluster]
+"""
+import argparse, collections, json, os, shutil, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
+
+
+def sets(per_id):
+    """{set: {label: [paths]}} of the labelled folders that exist."""
+    out = {}
+    def folder_set(name, base, pattern_ok=lambda f: True):
+        if not os.path.isdir(base):
+            return
+        d = {}
+        for label in sorted(os.listdir(base)):
+            p = os.path.join(base, label)
+            if not os.path.isdir(p) or label.startswith("."):
+                continue
+            files = sorted(f for f in os.listdir(p)
+                           if f.lower().endswith((".png", ".jpg", ".jpeg")) and pattern_ok(f))
+            if files:
+                d[label] = [os.path.join(p, f) for f in files[:per_id]]
+        if d:
+            out[name] = d
+    folder_set("celebs_aligned", os.path.join(DATA, "celebs_aligned"))
+    folder_set("faceapi", os.path.join(DATA, "face-api.js", "examples", "images"))
+    folder_set("msceleb", os.path.join(DATA, "insightface", "msceleb_retina_crop"))
+    folder_set("facenet", os.path.join(DATA, "facenet-pytorch", "test_images"))
+    return out
+
+
+def run(fc, env, *args):
+    r = subprocess.run([fc, *args], env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("%s %s: %s" % (fc, " ".join(args), r.stderr[-2000:]))
+    return r.stdout
+
+
+def persons(fc, env):
+    faces = []  # (image_path, cluster)
+    for line in run(fc, env, "persons", "latest", "--json").splitlines():
+        o = json.loads(line)
+        if "person_id" in o:
+            faces += [(f["image_path"], o["person_id"]) for f in o["faces"]]
+        else:
+            faces += [(f["image_path"], "u:" + f["face_id"]) for f in o["unassigned"]]
+    return faces
+
+
+def label_of(path):
+    return os.path.basename(path).split("__")[0]
+
+
+def scores(faces):
+    lab = [label_of(p) for p, _ in faces]
+    cl = [c for _, c in faces]
+    n = len(faces)
+    by_c, by_l, by_cl = collections.Counter(cl), collections.Counter(lab), collections.Counter(zip(cl, lab))
+    bp = sum(by_cl[(c, l)] / by_c[c] for c, l in zip(cl, lab)) / n
+    br = sum(by_cl[(c, l)] / by_l[l] for c, l in zip(cl, lab)) / n
+    pairs = lambda k: k * (k - 1) / 2
+    same_both = sum(pairs(k) for k in by_cl.values())
+    same_c = sum(pairs(k) for k in by_c.values())
+    same_l = sum(pairs(k) for k in by_l.values())
+    return {"bcubed_p": bp, "bcubed_r": br, "bcubed_f": 2 * bp * br / (bp + br) if bp + br else 0,
+            "pair_p": same_both / same_c if same_c else 1.0, "pair_r": same_both / same_l if same_l else 1.0}
+
+
+def populate(root, sub, files):
+    d = os.path.join(root, "bench", sub)
+    os.makedirs(d, exist_ok=True)
+    for label, path in files:
+        shutil.copyfile(path, os.path.join(d, "%s__%s" % (label, os.path.basename(path))))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--per-id", type=int, default=20)
+    ap.add_argument("--margin", type=float, default=0.05)
+    ap.add_argument("--fc", default=os.path.join(ROOT, "build", "facecluster"))
+    ap.add_argument("--threads", default="2")
+    a = ap.parse_args()
+    if not os.path.isdir(DATA):
+        print("skipped: %s not found" % DATA)
+        return 0
+    tmp = tempfile.mkdtemp(prefix="fc-quality.")
+    env = dict(os.environ, FC_DATA_DIR=os.path.join(tmp, "data"))
+    worst = {"bcubed_f": 1, "pair_p": 1}
+    try:
+        print("%-15s %-8s %6s %6s  %6s %6s %6s  %6s %6s" % ("set", "method", "images", "faces",
+              "B3-P", "B3-R", "B3-F", "pairP", "pairR"))
+        for name, ids in sets(a.per_id).items():
+            files = [(l, p) for l, ps in ids.items() for p in ps]
+            populate(tmp, name, files)
+            for method in ("graph", "original"):
+                run(a.fc, env, "cluster", tmp, "--bucket", "bench", "--sub", name, "--threads",
+                    a.threads, "--method", method, "--quiet")
+                f = persons(a.fc, env)
+                s = scores(f)
+                print("%-15s %-8s %6d %6d  %6.3f %6.3f %6.3f  %6.3f %6.3f" % (name, method, len(files),
+                      len(f), s["bcubed_p"], s["bcubed_r"], s["bcubed_f"], s["pair_p"], s["pair_r"]))
+                if method == "graph":
+                    worst["bcubed_f"] = min(worst["bcubed_f"], s["bcubed_f"])
+                    worst["pair_p"] = min(worst["pair_p"], s["pair_p"])
+            # assignment: enroll the first image of each identity, cluster the rest, assign
+            sub = name + "-rest"
+            enrolled = set()
+            for label, ps in ids.items():
+                if len(ps) < 2:
+                    continue
+                r = subprocess.run([a.fc, "enroll", label, ps[0]], env=env, capture_output=True, text=True)
+                if r.returncode == 0:
+                    enrolled.add(label)
+            rest = [(l, p) for l, ps in ids.items() if l in enrolled for p in ps[1:]]
+            if not rest:
+                print("%-15s assign   skipped: no identity with 2+ images" % name)
+                continue
+            populate(tmp, sub, rest)
+            run(a.fc, env, "cluster", tmp, "--bucket", "bench", "--sub", sub, "--threads", a.threads, "--quiet")
+            f = persons(a.fc, env)
+            out = json.loads(run(a.fc, env, "assign", "--run", "latest", "--one-to-one",
+                                 "--margin", str(a.margin), "--overwrite"))
+            members = collections.defaultdict(list)
+            for p, c in f:
+                if not c.startswith("u:"):
+                    members[c].append(label_of(p))
+            right = wrong = 0
+            for c, labels in members.items():
+                maj = collections.Counter(labels).most_common(1)[0][0]
+                got = out["assignments"].get(c, {}).get("user_id")
+                right += got == maj
+                wrong += got is not None and got != maj
+            n = max(1, len(members))
+            print("%-15s assign   enrolled %d, clusters %d: right %.1f%%, wrong %.1f%%, unassigned %.1f%% "
+                  "(threshold %.2f, margin %.2f, one_to_one)" % (name, len(enrolled), len(members),
+                  100 * right / n, 100 * wrong / n, 100 * (n - right - wrong) / n, out["threshold"], a.margin))
+            shutil.rmtree(os.path.join(env["FC_DATA_DIR"]), ignore_errors=True)
+        print("worst graph set: BCubed F %.3f (target 0.95), pairwise precision %.3f (target 0.99)"
+              % (worst["bcubed_f"], worst["pair_p"]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

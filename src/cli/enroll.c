@@ -1,0 +1,79 @@
+/* enroll.c - `facecluster enroll USER IMG [--min-face-size N] [--min-confidence C]
+ * [--blur-threshold B]`: the user's profile from the single face of IMG, as
+ * POST /detect-face does; prints the API's JSON answer. */
+#include "cli/cli.h"
+
+#include "cli/cli_util.h"
+#include "cli/job_util.h"
+#include "jobs/enroll.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int fc_cli_enroll(int argc, char **argv)
+{
+    const char *user = NULL, *img = NULL;
+    fc_enroll_opts o = fc_enroll_opts_default();
+    for (int i = 0; i < argc; i++) {
+        char *end = NULL;
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--min-face-size") && v)
+            o.min_face_size = fc_cli_parse_int(argv[++i], 1, 100000);
+        else if (!strcmp(argv[i], "--min-confidence") && v)
+            o.min_confidence = strtof(argv[++i], &end);
+        else if (!strcmp(argv[i], "--blur-threshold") && v)
+            o.blur_threshold = strtof(argv[++i], &end);
+        else if (!user)
+            user = argv[i];
+        else if (!img)
+            img = argv[i];
+        else
+            user = NULL;
+        if ((end && *end) || o.min_face_size < 0)
+            user = NULL, i = argc;
+    }
+    if (!user || !img) {
+        fprintf(stderr, "usage: facecluster enroll USER IMG [--min-face-size N] "
+                        "[--min-confidence C] [--blur-threshold B]\n");
+        return 2;
+    }
+    fc_error err = {0};
+    fc_config *cfg = fc_config_load(NULL, &err);
+    fc_store *s = cfg ? fc_store_open(cfg, &err) : NULL;
+    fc_pipeline *p = s ? fc_cli_pipeline(1, &err) : NULL;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    fc_enroll_result r;
+    int status = 1;
+    if (!p || fc_cli_read_file(img, (size_t)cfg->max_image_size_bytes, &bytes, &len, &err) ||
+        fc_enroll_run(s, p, user, bytes, len, &o, 0, &r, &err))
+        goto out;
+    json_t *j = json_pack("{s:s, s:b, s:s, s:f, s:f}", "user_id", user, "has_face", r.has_face,
+                          "message", r.message, "face_quality", (double)r.quality_score,
+                          "confidence", (double)r.confidence);
+    json_object_set_new(j, "reason", r.saved ? json_null() : json_string(r.reason));
+    if (r.quality_failed)
+        json_object_set_new(
+            j, "debug_info",
+            json_pack("{s:{s:[i,i], s:f, s:f, s:i, s:f, s:f}, s:[s,s,s]}", "quality_metrics",
+                      "face_size", r.face_h, r.face_w, "confidence", (double)r.confidence,
+                      "blur_score", (double)r.blur, "min_size_required", o.min_face_size,
+                      "min_confidence_required", (double)o.min_confidence, "blur_threshold",
+                      (double)o.blur_threshold, "detailed_checks", r.checks[0], r.checks[1],
+                      r.checks[2]));
+    char *txt = json_dumps(j, JSON_COMPACT);
+    printf("%s\n", txt ? txt : "{}");
+    free(txt);
+    json_decref(j);
+    status = r.saved ? 0 : 1;
+out:
+    if (err.msg[0])
+        fprintf(stderr, "facecluster enroll: %s\n", err.msg);
+    free(bytes);
+    fc_pipeline_free(p);
+    fc_store_close(s);
+    fc_config_free(cfg);
+    return status;
+}

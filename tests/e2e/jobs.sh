@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# tests/e2e/jobs.sh - end-to-end tests of the job commands on the real program:
+# cluster the 6 sample photos (persons, every face stored, report with its images),
+# persons --json shape, incremental (4 photos, then 2 more), bad files counted as
+# failed, kill -9 mid-run then --resume (no half run visible, done images not redone,
+# same persons as an uninterrupted run), enroll + assign, and the report in headless
+# Chromium (screenshot in tests/out/). Ends with "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+FC=${FC_BUILD:-build}/facecluster
+OUT=tests/out
+mkdir -p "$OUT"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fc-e2e.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0 skip=0
+ok() { echo "ok   $1"; pass=$((pass + 1)); }
+ko() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+sk() { echo "skip $1: $2"; skip=$((skip + 1)); }
+PY=/usr/bin/python3
+
+# --- 1. the samples end to end ------------------------------------------------
+export FC_DATA_DIR=$tmp/d1
+if "$FC" cluster samples --threads 2 --report "$tmp/r1/report.html" >"$tmp/c1.out" 2>"$tmp/c1.err" ||
+   { mkdir -p "$tmp/r1" && "$FC" cluster samples --threads 2 --report "$tmp/r1/report.html" >"$tmp/c1.out" 2>"$tmp/c1.err"; }; then
+    "$FC" persons latest --json >"$tmp/p1.json"
+    if $PY - "$tmp/p1.json" "$tmp/r1" <<'PYEOF'
+import json, os, sys, re
+lines = [json.loads(l) for l in open(sys.argv[1])]
+persons = [o for o in lines if "person_id" in o]
+un = [o for o in lines if "unassigned" in o]
+assert persons and len(un) == 1, "persons and one unassigned object"
+n = 0
+for p in persons:
+    assert p["faces"] and sum(f["is_owner"] for f in p["faces"]) == 1
+    for f in p["faces"]:
+        assert set(f) >= {"face_id", "image_path", "bbox", "quality_score", "is_owner"}
+        assert len(f["bbox"]) == 4 and f["bbox"][2] > 0
+        n += 1
+n += len(un[0]["unassigned"])
+assert n >= 18, "faces %d" % n
+html = open(os.path.join(sys.argv[2], "report.html")).read()
+srcs = re.findall(r'<img src="([^"]+)"', html)
+assert len(srcs) == n, (len(srcs), n)
+for s in srcs:
+    assert os.path.getsize(os.path.join(sys.argv[2], s)) > 100, s
+PYEOF
+    then ok "cluster samples: persons, faces, report images"; else ko "cluster samples" "see above"; fi
+    grep -q "^persons" "$tmp/c1.out" && ok "summary table" || ko "summary table" "$(head -3 "$tmp/c1.out")"
+else
+    ko "cluster samples" "$(tail -3 "$tmp/c1.err")"
+fi
+
+# --- 2. chromium shows the faces ------------------------------------------------
+if command -v chromium >/dev/null && [ -f "$tmp/r1/report.html" ]; then
+    timeout 60 chromium --headless --no-sandbox --disable-gpu --virtual-time-budget=3000 \
+        --dump-dom "file://$tmp/r1/report.html" >"$tmp/dom.html" 2>/dev/null
+    timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+        --screenshot="$OUT/report.png" --window-size=1200,900 "file://$tmp/r1/report.html" >/dev/null 2>&1
+    if [ -s "$OUT/report.png" ] && $PY - "$OUT/report.png" "$tmp/dom.html" <<'PYEOF'
+import sys, re
+from PIL import Image
+im = Image.open(sys.argv[1]).convert("RGB")
+colours = len(set(im.resize((200, 150)).getdata()))
+assert colours > 500, "screenshot looks blank (%d colours)" % colours
+dom = open(sys.argv[2]).read()
+assert len(re.findall("<img ", dom)) > 10, "too few images in the DOM"
+PYEOF
+    then ok "chromium: report rendered with face images ($OUT/report.png)"; else ko "chromium" "blank or missing screenshot"; fi
+else
+    sk "chromium" "chromium not installed (apt-get install chromium) or no report"
+fi
+
+# --- 3. incremental -------------------------------------------------------------
+export FC_DATA_DIR=$tmp/d2
+mkdir -p "$tmp/inc"
+cp samples/sample[1-4].jpg "$tmp/inc/"
+"$FC" cluster "$tmp/inc" --quiet >/dev/null 2>"$tmp/i1.err"
+cp samples/sample[56].jpg "$tmp/inc/"
+if "$FC" cluster "$tmp/inc" --incremental --quiet >"$tmp/i2.out" 2>"$tmp/i2.err" &&
+   grep -q "incremental .*extends .*2 new images" "$tmp/i2.out" &&
+   [ "$("$FC" runs | grep -c ' done ')" = 2 ]; then
+    ok "incremental: 4 photos then 2 more, changes reported"
+else
+    ko "incremental" "$(cat "$tmp/i2.err" "$tmp/i2.out" | tail -5)"
+fi
+
+# --- 4. bad files ---------------------------------------------------------------
+export FC_DATA_DIR=$tmp/d3
+mkdir -p "$tmp/bad"
+cp samples/sample1.jpg samples/sample2.jpg "$tmp/bad/"
+head -c 3000 samples/sample3.jpg >"$tmp/bad/truncated.jpg"
+echo "not an image" >"$tmp/bad/text.jpg"
+if "$FC" cluster "$tmp/bad" --json --quiet >"$tmp/b.json" 2>"$tmp/b.err" &&
+   $PY -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["failed_files"]==2 and s["total_images"]==2 and len(s["failed"])==2, s' "$tmp/b.json"; then
+    ok "bad files counted as failed, run completes"
+else
+    ko "bad files" "$(tail -3 "$tmp/b.err")"
+fi
+
+# --- 5. kill -9 and --resume ----------------------------------------------------
+mkdir -p "$tmp/many"
+for i in $(seq 1 30); do for s in samples/*.jpg; do cp "$s" "$tmp/many/c${i}_$(basename "$s")"; done; done
+export FC_DATA_DIR=$tmp/ref
+"$FC" cluster "$tmp/many" --threads 2 --batch 5 --quiet >/dev/null 2>&1
+"$FC" persons latest --json | $PY -c 'import json,sys
+for l in sys.stdin:
+    o=json.loads(l)
+    if "person_id" in o: print(o["person_id"], sorted((f["image_path"].split("/")[-1], tuple(f["bbox"])) for f in o["faces"]))' >"$tmp/ref.txt"
+export FC_DATA_DIR=$tmp/d4
+"$FC" cluster "$tmp/many" --threads 2 --batch 5 >/dev/null 2>"$tmp/k.err" &
+pid=$!
+for _ in $(seq 1 100); do
+    sleep 0.1
+    n=$($PY -c 'import sqlite3,sys
+try: print(sqlite3.connect(sys.argv[1], timeout=5).execute("select count(*) from run_images").fetchone()[0])
+except Exception: print(0)' "$FC_DATA_DIR/facecluster.db" 2>/dev/null)
+    [ "${n:-0}" -ge 20 ] && break
+done
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+runs=$("$FC" runs)
+if echo "$runs" | grep -q ' done '; then
+    ko "kill -9" "a run is shown done: $runs"
+elif ! echo "$runs" | grep -q ' failed '; then
+    ko "kill -9" "no failed run (killed too late?): $runs"
+else
+    ok "kill -9 leaves a failed run, no half result"
+    if "$FC" cluster "$tmp/many" --threads 2 --batch 5 --resume --quiet >"$tmp/res.out" 2>&1; then
+        before=$(grep -oE '[0-9]+ stored before' "$tmp/res.out" | grep -oE '^[0-9]+')
+        now=$(grep -oE '\([0-9]+ run now' "$tmp/res.out" | grep -oE '[0-9]+')
+        "$FC" persons latest --json | $PY -c 'import json,sys
+for l in sys.stdin:
+    o=json.loads(l)
+    if "person_id" in o: print(o["person_id"], sorted((f["image_path"].split("/")[-1], tuple(f["bbox"])) for f in o["faces"]))' >"$tmp/res.txt"
+        if [ "${before:-0}" -gt 0 ] && [ $((before + now)) -eq 180 ]; then
+            ok "--resume skips the $before stored images, runs $now"
+        else ko "--resume counts" "before=$before now=$now"; fi
+        if cmp -s "$tmp/ref.txt" "$tmp/res.txt"; then ok "resumed persons equal an uninterrupted run's"
+        else ko "resumed persons" "differ from the uninterrupted run"; fi
+    else
+        ko "--resume" "$(tail -3 "$tmp/res.out")"
+    fi
+fi
+
+# --- 6. enroll + assign ---------------------------------------------------------
+export FC_DATA_DIR=$tmp/d5
+FA=../shared/data/face-api.js/examples/images
+if [ -d "$FA" ]; then
+    mkdir -p "$tmp/fa"
+    for n in amy penny raj sheldon; do
+        "$FC" enroll "$n" "$FA/$n/${n}1.png" >/dev/null 2>&1
+        for i in 2 3 4 5; do cp "$FA/$n/$n$i.png" "$tmp/fa/"; done
+    done
+    "$FC" cluster "$tmp/fa" --quiet >/dev/null 2>&1
+    for strat in centroid vote; do
+        "$FC" assign --run latest --strategy $strat --one-to-one --margin 0.05 --overwrite >"$tmp/a.json" 2>&1
+        if $PY -c 'import json,sys; a=json.load(open(sys.argv[1]))
+good=[v for v in a["assignments"].values() if all(p.split("/")[-1].startswith(v["user_id"]) for p in v["image_paths"])]
+assert a["saved_to_db"] and a["assigned_clusters"]>=3 and len(good)==a["assigned_clusters"], a' "$tmp/a.json"
+        then ok "assign $strat one_to_one margin"; else ko "assign $strat" "$(head -c 300 "$tmp/a.json")"; fi
+    done
+    "$FC" assign --run latest --dry-run --threshold 0.99 >"$tmp/a.json" 2>&1
+    $PY -c 'import json,sys; a=json.load(open(sys.argv[1])); assert not a["saved_to_db"] and a["assigned_clusters"]==0' "$tmp/a.json" &&
+        ok "assign dry_run, high threshold" || ko "assign dry_run" "$(head -c 300 "$tmp/a.json")"
+    out=$("$FC" enroll multi samples/sample1.jpg 2>/dev/null)
+    echo "$out" | grep -q 'Multiple faces detected' && ok "enroll refuses a group photo" || ko "enroll group" "$out"
+else
+    sk "enroll + assign" "../shared/data absent"
+fi
+
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
