@@ -58,7 +58,7 @@ void fc_api_assign_run(const fc_api_request *req, fc_api_response *res)
     json_t *body = NULL;
     if (load_profiles(app, &profiles, res))
         goto out;
-    if (fc_api_assign_one(app, &run, &profiles, &o, &body, &err))
+    if (fc_api_assign_one(app, &run, &o, &body, &err))
         fc_api_res_detail(res, 503, "Assignment failed: %s", err.msg);
     else
         fc_api_res_json(res, 200, body);
@@ -95,7 +95,7 @@ void fc_api_assign_batch(const fc_api_request *req, fc_api_response *res)
     json_int_t assigned = 0, unassigned = 0;
     for (size_t i = 0; i < runs.n; i++) {
         json_t *one = NULL;
-        if (fc_api_assign_one(app, &runs.items[i], &profiles, &o, &one, &err)) {
+        if (fc_api_assign_one(app, &runs.items[i], &o, &one, &err)) {
             json_array_append_new(results, json_pack("{s:s,s:s}", "clustering_id",
                                                      runs.items[i].clustering_id, "error",
                                                      err.msg));

@@ -32,7 +32,7 @@ void fc_api_debug_quality_settings(const fc_api_request *req, fc_api_response *r
     fc_api_res_json(res, 200, body);
 }
 
-static void enroll(const fc_api_request *req, fc_api_response *res, const char *message)
+static void enroll(const fc_api_request *req, fc_api_response *res, int update)
 {
     fc_api_enroll_opts o = {
         .user_id = fc_api_req_str(req, "user_id"),
@@ -40,7 +40,7 @@ static void enroll(const fc_api_request *req, fc_api_response *res, const char *
         .min_face_size = (int)fc_api_req_int(req, "min_face_size"),
         .min_confidence = fc_api_req_float(req, "min_confidence"),
         .blur_threshold = fc_api_req_float(req, "blur_threshold"),
-        .success_message = message,
+        .update = update,
     };
     json_t *body = NULL;
     int status = fc_api_enroll(fc_api_req_app(req), &o, &body);
@@ -49,12 +49,12 @@ static void enroll(const fc_api_request *req, fc_api_response *res, const char *
 
 void fc_api_detect_face(const fc_api_request *req, fc_api_response *res)
 {
-    enroll(req, res, "Face detected and profile saved successfully");
+    enroll(req, res, 0);
 }
 
 void fc_api_update_face(const fc_api_request *req, fc_api_response *res)
 {
-    enroll(req, res, "Profile updated successfully");
+    enroll(req, res, 1);
 }
 
 static json_t *profile_summary(const fc_profile_rec *p)
