@@ -234,6 +234,12 @@ void fc_api_res_bytes(fc_api_response *res, int status, const char *content_type
     fc_api_res_take(res, status, content_type, copy, len);
 }
 
+void fc_api_res_defer(fc_api_response *res, fc_api_deferred_fn *fn, void *arg)
+{
+    res->defer_fn = fn;
+    res->defer_arg = arg;
+}
+
 void fc_api_res_json(fc_api_response *res, int status, json_t *body)
 {
     char *text = body ? json_dumps(body, FC_API_JSON_FLAGS) : NULL;

@@ -15,7 +15,7 @@
  * checked (types, bounds, patterns, required; 422/400 answered otherwise), so the
  * typed getters cannot fail for a declared name. Handlers run on the server's
  * polling threads, concurrently: they must be thread-safe and should not block
- * for long. */
+ * for long (a handler that must wait defers its answer: fc_api_res_defer). */
 #ifndef FC_API_HTTP_H
 #define FC_API_HTTP_H
 
@@ -83,6 +83,13 @@ void fc_api_res_take(fc_api_response *res, int status, const char *content_type,
 /* Streams size bytes of an open file (the response owns and closes fd). */
 void fc_api_res_file(fc_api_response *res, int status, const char *content_type, int fd,
                      uint64_t size);
+/* A deferred answer, for handlers that must wait (a clustering request with
+ * wait=true waiting for its job): fn(arg, res) runs later on a thread of its own
+ * and fills res; meanwhile the connection is suspended and the server's thread
+ * serves other connections. fn owns arg (frees it). What res held is replaced. */
+typedef void fc_api_deferred_fn(void *arg, fc_api_response *res);
+void fc_api_res_defer(fc_api_response *res, fc_api_deferred_fn *fn, void *arg);
+
 /* Adds a header (copied). Returns 0, or -1 when there are already 16 or no memory. */
 int fc_api_res_header(fc_api_response *res, const char *name, const char *value);
 

@@ -66,6 +66,8 @@ struct fc_api_response {
     char content_type[128];
     int n_headers;
     char *headers[FC_API_MAX_RES_HEADERS][2];
+    fc_api_deferred_fn *defer_fn;     /* set by fc_api_res_defer: the answer comes later */
+    void *defer_arg;
 };
 
 /* What the framework's own handlers (health, docs, assets) need from the server. */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define DEFERRED_WAIT_MS 60000 /* at stop, beyond the grace period */
 #define BODY_SLACK (1024 * 1024) /* room for form fields and framing beside a file */
 
 struct fc_api_server {
@@ -35,11 +37,12 @@ struct fc_api_server {
     int port;
     size_t max_total;
     atomic_int in_flight;
+    atomic_int deferred; /* suspended connections whose answer is being made */
     atomic_bool stopping;
     fc_metric *in_flight_gauge, *connections_gauge;
 };
 
-typedef enum { PHASE_NEW, PHASE_BODY, PHASE_DONE } phase;
+typedef enum { PHASE_NEW, PHASE_BODY, PHASE_DONE, PHASE_DEFERRED } phase;
 
 /* One request on a connection. */
 typedef struct {
@@ -53,6 +56,7 @@ typedef struct {
     phase phase;
     bool preflight;
     int status_sent;
+    struct MHD_Connection *conn; /* while deferred */
 } exchange;
 
 static const double latency_buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -308,6 +312,39 @@ static void finish(exchange *x)
     x->req.match.route->handler(&x->req, &x->res);
 }
 
+/* A deferred answer (fc_api_res_defer): made on a thread of its own while the
+ * connection is suspended, then the connection is resumed and on_request queues
+ * it. fc_api_server_stop waits for these before stopping the daemon (MHD must not
+ * be stopped with a connection suspended). */
+static void *deferred_main(void *arg)
+{
+    exchange *x = arg;
+    fc_api_server *s = x->srv;
+    fc_api_deferred_fn *fn = x->res.defer_fn;
+    x->res.defer_fn = NULL;
+    fn(x->res.defer_arg, &x->res);
+    MHD_resume_connection(x->conn);
+    atomic_fetch_sub(&s->deferred, 1);
+    return NULL;
+}
+
+static enum MHD_Result defer(exchange *x, struct MHD_Connection *conn)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    x->phase = PHASE_DEFERRED;
+    x->conn = conn;
+    atomic_fetch_add(&x->srv->deferred, 1);
+    MHD_suspend_connection(conn);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int failed = pthread_create(&t, &attr, deferred_main, x);
+    pthread_attr_destroy(&attr);
+    if (failed) /* no thread: make the answer here, blocking this one */
+        deferred_main(x);
+    return MHD_YES;
+}
+
 /* --- libmicrohttpd callbacks ------------------------------------------------- */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -327,6 +364,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (x->phase == PHASE_DEFERRED) /* resumed: the deferred answer is made */
+        return respond(x, conn);
     if (*upload_data_size) {
         fc_api_body_feed(&x->body, upload_data, *upload_data_size);
         *upload_data_size = 0;
@@ -336,7 +375,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     fc_api_guard_disarm(x->srv->guard, slot_of(conn));
     finish(x);
-    return respond(x, conn);
+    return x->res.defer_fn ? defer(x, conn) : respond(x, conn);
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -525,6 +564,7 @@ fc_api_server *fc_api_server_start(const fc_api_server_opts *opts, fc_error *err
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = opts->threads > 0 ? (unsigned)opts->threads : cpus > 0 ? (unsigned)cpus : 1;
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)opts->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
@@ -561,6 +601,14 @@ void fc_api_server_stop(fc_api_server *s, unsigned grace_ms)
         close(listener);
     for (unsigned waited = 0; atomic_load(&s->in_flight) > 0 && waited < grace_ms; waited += 10)
         usleep(10 * 1000);
+    /* A suspended connection must be resumed before MHD_stop_daemon: wait for the
+     * deferred answers (the caller made them end, e.g. by cancelling jobs). */
+    for (unsigned waited = 0; atomic_load(&s->deferred) > 0 && waited < DEFERRED_WAIT_MS;
+         waited += 10)
+        usleep(10 * 1000);
+    if (atomic_load(&s->deferred) > 0)
+        fprintf(stderr, "serve: %d deferred answers still pending at stop\n",
+                atomic_load(&s->deferred));
     MHD_stop_daemon(s->daemon);
     server_free(s);
 }

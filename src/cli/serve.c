@@ -1,7 +1,10 @@
-/* serve.c - `facecluster serve`: runs the HTTP API (API.md) until SIGTERM or
- * SIGINT, then stops accepting, lets requests in flight finish and exits 0. */
+/* serve.c - `facecluster serve`: opens the application (configuration, store,
+ * vectors, source, models, job threads), runs the HTTP API (API.md) until SIGTERM
+ * or SIGINT, then cancels the jobs (their runs end "failed"), stops accepting, lets
+ * requests in flight finish and exits 0. */
 #include "cli/cli.h"
 
+#include "api/app.h"
 #include "api/server.h"
 
 #include <errno.h>
@@ -31,6 +34,9 @@ static const char usage_text[] =
     "  FC_HTTP_IDLE_TIMEOUT     seconds before an idle connection is closed (default 15)\n"
     "  FC_HTTP_REQUEST_TIMEOUT  seconds a client has to send a whole request (default 60)\n"
     "  FC_HTTP_ACCESS_LOG=0     no access log (default: one line per request on stderr)\n"
+    "  FC_DATA_DIR              the embedded database's folder (default data/)\n"
+    "  LOCAL_STORAGE_PATH       root of the local image buckets (default $FC_DATA_DIR/buckets)\n"
+    "  FC_MODELS_DIR            the models (default models/); see API.md for the rest\n"
     "  FC_WEB_ASSETS            folder with swagger-ui-dist/ and redoc/ (default: the\n"
     "                           node_modules/ that scripts/setup fills, found from\n"
     "                           FC_ROOT or the binary's location)\n";
@@ -81,9 +87,17 @@ int fc_cli_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     fc_error err = {0};
+    fc_app *app = fc_app_open(&err);
+    if (!app) {
+        fprintf(stderr, "facecluster serve: cannot start: %s\n", err.msg);
+        return 1;
+    }
+    opts.app = app;
+    opts.health = fc_app_health;
     fc_api_server *server = fc_api_server_start(&opts, &err);
     if (!server) {
         fprintf(stderr, "facecluster serve: %s\n", err.msg);
+        fc_app_close(app);
         return 1;
     }
     int v6 = strchr(opts.host, ':') != NULL; /* an IPv6 address goes in brackets */
@@ -93,7 +107,9 @@ int fc_cli_serve(int argc, char **argv)
     sigwait(&stop_signals, &sig);
     fprintf(stderr, "serve: %s: finishing requests in flight, then exiting\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    fc_app_cancel_jobs(app); /* waiting requests get their answer as jobs stop */
     fc_api_server_stop(server, GRACE_MS);
+    fc_app_close(app);
     fprintf(stderr, "serve: stopped\n");
     return 0;
 }

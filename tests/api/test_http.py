@@ -38,7 +38,16 @@ class Server:
                   "FC_HTTP_REQUEST_TIMEOUT", "FC_WEB_ASSETS", "FC_HTTP_ACCESS_LOG"):
             self.env.pop(k, None)
         self.env["FC_ROOT"] = ROOT
+        # Each server gets its own embedded store and bucket root unless the test
+        # gives them; models from the repo whatever the working directory.
+        self.tmp = tempfile.TemporaryDirectory(prefix="fc-http-")
+        self.env.setdefault("FC_MODELS_DIR", os.path.join(ROOT, "models"))
+        self.env["FC_DATA_DIR"] = self.tmp.name
+        self.env["LOCAL_STORAGE_PATH"] = os.path.join(self.tmp.name, "buckets")
+        os.makedirs(self.env["LOCAL_STORAGE_PATH"])
         self.env.update(env or {})
+        for k in [k for k, v in self.env.items() if v is None]:  # None: unset it
+            del self.env[k]
         self.threads = threads
         self.log = []
         self.proc = None
@@ -210,7 +219,7 @@ def health(s):
     doc = json.loads(body)
     for key in ("status", "database", "vector_store", "version", "beanie_database", "mongoengine_database"):
         check(key in doc, "missing %s in %s" % (key, doc))
-    eq(doc["database"], "not configured")
+    eq(doc["database"], "connected")
     status, headers, body = s.request("HEAD", "/health")
     eq((status, body), (200, b""))
 
@@ -324,7 +333,7 @@ def not_found_and_method_not_allowed(s):
     eq(headers.get("allow"), "GET, HEAD")
     status, headers, body = s.request("GET", "/health/?x=1")
     eq((status, headers.get("location")), (307, "/health?x=1"))
-    eq(s.request("GET", "/jobs/x")[0], 501)
+    eq(s.request("GET", "/jobs/x")[0], 404)
 
 
 @test
@@ -343,9 +352,9 @@ def validation_errors_fastapi_shape(s):
         {"loc": ["query", "batch_size"], "msg": "value is not a valid integer", "type": "type_error.integer"},
         {"loc": ["query", "max_concurrent"], "msg": "ensure this value is greater than or equal to 1",
          "type": "value_error.number.not_ge", "ctx": {"limit_value": 1}}]})
-    eq(s.request("POST", "/cluster-bucket-persons/b/s?batch_size=50&max_concurrent=1&wait=false")[0], 501)
+    eq(s.request("POST", "/cluster-bucket-persons/b/s?batch_size=50&max_concurrent=1&wait=false")[0], 404)
     eq(s.json("GET", "/person-cluster-status/b/s?clustering_id=xyz"), (400, {"detail": "Invalid clustering_id format"}))
-    eq(s.request("GET", "/person-cluster-status/b/s?clustering_id=" + OID)[0], 501)
+    eq(s.request("GET", "/person-cluster-status/b/s?clustering_id=" + OID)[0], 404)
 
 
 @test
@@ -355,12 +364,12 @@ def fixed_routes_before_parameterised(s):
     eq(status, 422)
     eq(doc["detail"][0]["loc"], ["query", "include_details"])
     # a bad clustering_id would be 400 on /assignments/{b}/{s}; the debug routes take no parameter
-    eq(s.request("GET", "/assignments/debug/collections?clustering_id=bad")[0], 501)
-    eq(s.request("GET", "/assignments/debug/test-db-connection?clustering_id=bad")[0], 501)
+    eq(s.request("GET", "/assignments/debug/collections?clustering_id=bad")[0], 200)
+    eq(s.request("GET", "/assignments/debug/test-db-connection?clustering_id=bad")[0], 200)
     eq(s.request("GET", "/assignments/b/s?clustering_id=bad")[0], 400)
     status, doc = s.json("POST", "/assignments/batch?strategy=x")
     eq([e["loc"] for e in doc["detail"]], [["query", "strategy"]])
-    eq(s.request("DELETE", "/assignments/clustering/" + OID)[0], 501)
+    eq(s.request("DELETE", "/assignments/clustering/" + OID)[0], 200)
 
 
 @test
@@ -376,7 +385,7 @@ def bucket_names_refused(s):
         eq(status, 400, path)
         check(doc["detail"].startswith("Invalid "), doc)
     eq(s.request("POST", "/assignments/batch?bucket_name=..&sub_bucket=s")[0], 400)
-    eq(s.request("GET", "/person-cluster-status/" + "a" * 128 + "/s.b-c_d")[0], 501)
+    eq(s.request("GET", "/person-cluster-status/" + "a" * 128 + "/s.b-c_d")[0], 404)
     # a raw NUL byte in the request line: a 4xx or a closed connection, never a crash
     answer = raw_exchange(s, b"GET /person-cluster-status/a\x00b/s HTTP/1.1\r\nHost: x\r\n\r\n")
     check(answer == b"" or 400 <= status_of(answer) < 500, answer[:80])
@@ -435,8 +444,9 @@ def multipart_upload_validated(s):
     body, ctype = multipart([("user_id", "alice@example.com", None, None),
                              ("file", b"\xff\xd8\xff" + bytes(range(256)) * 40, "face.jpg", "image/jpeg"),
                              ("min_face_size", "40", None, None), ("unrelated", "x" * 1000, None, None)])
-    eq(s.json("POST", "/detect-face", body=body, headers={"Content-Type": ctype}),
-       (501, {"detail": "not implemented yet"}))
+    status, doc = s.json("POST", "/detect-face", body=body, headers={"Content-Type": ctype})
+    eq(status, 400)
+    check(doc["detail"].startswith("Invalid image file: "), doc)
     body, ctype = multipart([("user_id", "alice", None, None), ("min_confidence", "high", None, None)])
     eq(s.json("POST", "/detect-face", body=body, headers={"Content-Type": ctype}), (422, {"detail": [
         {"loc": ["body", "file"], "msg": "field required", "type": "value_error.missing"},
@@ -445,7 +455,7 @@ def multipart_upload_validated(s):
     eq(s.json("POST", "/detect-face", body=body, headers={"Content-Type": ctype}),
        (400, {"detail": "Invalid user ID format. Use alphanumeric characters with .-_@ only"}))
     body, ctype = multipart([("file", b"img", "f.png", "image/png")])
-    eq(s.request("PUT", "/update-face/bob", body=body, headers={"Content-Type": ctype})[0], 501)
+    eq(s.request("PUT", "/update-face/bob", body=body, headers={"Content-Type": ctype})[0], 400)
     status, doc = s.json("POST", "/detect-face", body="user_id=bob&min_face_size=3",
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
     eq((status, [e["loc"] for e in doc["detail"]]), (422, [["body", "file"]]))
@@ -480,7 +490,7 @@ def malformed_multipart(s):
 def upload_size_limit(s):
     with Server({"MAX_IMAGE_SIZE_BYTES": "1000"}) as t:
         ok, ctype = multipart([("user_id", "u", None, None), ("file", b"x" * 1000, "f.jpg", None)])
-        eq(t.request("POST", "/detect-face", body=ok, headers={"Content-Type": ctype})[0], 501)
+        eq(t.request("POST", "/detect-face", body=ok, headers={"Content-Type": ctype})[0], 400)
         big, ctype = multipart([("user_id", "u", None, None), ("file", b"x" * 1001, "f.jpg", None)])
         status, doc = t.json("POST", "/detect-face", body=big, headers={"Content-Type": ctype})
         eq(status, 413)
@@ -625,7 +635,7 @@ def sigterm_graceful(s):
         sock.sendall(body[1000:])
         answer = read_all(sock)
         sock.close()
-        eq(status_of(answer), 501, answer[:100])
+        eq(status_of(answer), 400, answer[:100])  # not an image: answered, not dropped
         eq(t.proc.wait(15), 0)
         check(any("SIGTERM" in l for l in t.log) and any("stopped" in l for l in t.log), t.log[-5:])
 
