@@ -1,6 +1,7 @@
 /* persons.c - reading and deleting finished runs: GET /person-cluster-status/{b}/{s}
  * (one run or the list), GET /person-details/{b}/{s}/{person_id}, DELETE
  * /cleanup-person-data/{b}/{s}, GET /verify-storage/{b}/{s}. */
+#include "jobs/verify.h"
 #include "api/app.h"
 #include "api/clustering.h"
 #include "api/handlers.h"
@@ -300,9 +301,12 @@ void fc_api_cleanup_person_data(const fc_api_request *req, fc_api_response *res)
                               "overall_success", n_ok == n_steps));
 }
 
-static int cmp_str(const void *a, const void *b)
+static json_t *id_array(char **ids, size_t n)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(ids[i]));
+    return a;
 }
 
 void fc_api_verify_storage(const fc_api_request *req, fc_api_response *res)
@@ -311,9 +315,8 @@ void fc_api_verify_storage(const fc_api_request *req, fc_api_response *res)
     const char *b = fc_api_req_str(req, "bucket_name"), *s = fc_api_req_str(req, "sub_bucket");
     char norm[FC_NORM_MAX], cid[FC_OBJECTID_LEN + 1], coll[COLL_MAX];
     fc_error err = {0};
-    fc_face_list faces = {0};
-    fc_vec_list pts = {0};
     fc_run_rec run = {0};
+    fc_verify_report r = {0};
     int found = 0;
     fc_norm_collection(b, s, norm, sizeof norm);
     snprintf(coll, sizeof coll, "person_clustering_%s", norm);
@@ -324,40 +327,12 @@ void fc_api_verify_storage(const fc_api_request *req, fc_api_response *res)
     fc_run_rec_clear(&run);
     if (!found)
         return fc_api_res_detail(res, 404, "Clustering %s not found in %s", cid, coll);
-    fc_vec_filter vf = {.clustering_id = cid};
-    if (fc_store_face_list(app->store, cid, NULL, 0, &faces, &err) ||
-        fc_vectors_get(app->vectors, &vf, 0, &pts, &err)) {
-        fc_face_list_free(&faces);
+    if (fc_verify_run(app->store, app->vectors, cid, &r, &err))
         return fc_api_res_detail(res, 503, "Storage error: %s", err.msg);
-    }
-    char **a = malloc((faces.n + 1) * sizeof *a), **v = malloc((pts.n + 1) * sizeof *v);
-    for (size_t i = 0; a && i < faces.n; i++)
-        a[i] = faces.items[i].face_id;
-    for (size_t i = 0; v && i < pts.n; i++)
-        v[i] = pts.items[i].payload.face_id;
-    json_t *meta_only = json_array(), *vec_only = json_array();
-    int64_t matching = 0;
-    if (a && v) {
-        qsort(a, faces.n, sizeof *a, cmp_str);
-        qsort(v, pts.n, sizeof *v, cmp_str);
-        size_t i = 0, k = 0;
-        while (i < faces.n || k < pts.n) {
-            int c = i == faces.n ? 1 : k == pts.n ? -1 : strcmp(a[i], v[k]);
-            if (c == 0)
-                matching++, i++, k++;
-            else if (c < 0)
-                json_array_append_new(meta_only, json_string(a[i++]));
-            else
-                json_array_append_new(vec_only, json_string(v[k++]));
-        }
-    }
-    int consistent = a && v && !json_array_size(meta_only) && !json_array_size(vec_only);
-    free(a);
-    free(v);
-    fc_face_list_free(&faces);
-    fc_vec_list_free(&pts);
     fc_api_res_json(res, 200, json_pack("{s:s,s:I,s:o,s:o,s:b}", "clustering_id", cid,
-                                        "matching_face_ids", (json_int_t)matching,
-                                        "metadata_only", meta_only, "vectors_only", vec_only,
-                                        "total_consistency", consistent));
+                                        "matching_face_ids", (json_int_t)r.n_matching,
+                                        "metadata_only", id_array(r.metadata_only, r.n_metadata_only),
+                                        "vectors_only", id_array(r.vectors_only, r.n_vectors_only),
+                                        "total_consistency", r.consistent));
+    fc_verify_report_free(&r);
 }

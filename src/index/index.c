@@ -120,8 +120,9 @@ fc_status fc_index_add(fc_index *idx, const float *vecs, const int64_t *ids, int
     fc_status rc = reserve(idx, idx->n + n, err);
     if (rc)
         return rc;
-    memcpy(idx->vecs + (size_t)idx->n * (size_t)idx->dim, vecs,
-           (size_t)n * (size_t)idx->dim * sizeof *vecs);
+    if (n > 0) /* vecs may be NULL when there is nothing to add */
+        memcpy(idx->vecs + (size_t)idx->n * (size_t)idx->dim, vecs,
+               (size_t)n * (size_t)idx->dim * sizeof *vecs);
     for (int64_t i = 0; i < n; i++)
         idx->ids[idx->n + i] = ids ? ids[i] : idx->n + i;
     idx->n += n;

@@ -266,10 +266,6 @@ def cluster_errors_and_alias(s):
 
 @test
 def run_without_faces(s):
-    if "asan" in os.environ.get("FC_BUILD", ""):
-        # src/index/index.c:123 (fc_index_add) memcpy()s from NULL when a run has no
-        # face: harmless in the release build, a UBSan abort in build/asan.
-        raise Skip("zero-face run aborts under UBSan in src/index/index.c:123 (cluster branch)")
     s.world.put("bad/one", [])
     with open(os.path.join(s.world.buckets, "bad/one/corrupt.jpg"), "wb") as f:
         f.write(b"\xff\xd8\xff\xe0 not a jpeg")
