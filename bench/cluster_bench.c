@@ -4,7 +4,8 @@
  * build/libfc.a; not part of facecluster itself.
  *
  *   cluster_bench --faces 100000 --ids 10000 [--dim 512] [--threads 2] [--users 1000]
- *                 [--seed 1] [--kind auto|flat|hnsw] [--original] [--save PREFIX]
+ *                 [--seed 1] [--kind auto|flat|hnsw] [--ef-construction N] [--original]
+ *                 [--save PREFIX]
  * --save writes PREFIX.emb.npy (float32), PREFIX.labels.npy, PREFIX.images.npy for peers. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +96,7 @@ static int arg_long(int argc, char **argv, int *i, long long *out)
 
 int main(int argc, char **argv)
 {
-    long long n = 10000, ids = 1000, dim = 512, threads = 2, users = 1000, seed = 1;
+    long long n = 10000, ids = 1000, dim = 512, threads = 2, users = 1000, seed = 1, efc = 0;
     int original = 0;
     const char *save = NULL, *kind_s = "auto";
     for (int i = 1; i < argc; i++) {
@@ -110,6 +111,8 @@ int main(int argc, char **argv)
             bad = arg_long(argc, argv, &i, &threads);
         else if (!strcmp(argv[i], "--users"))
             bad = arg_long(argc, argv, &i, &users);
+        else if (!strcmp(argv[i], "--ef-construction"))
+            bad = arg_long(argc, argv, &i, &efc);
         else if (!strcmp(argv[i], "--seed"))
             bad = arg_long(argc, argv, &i, &seed);
         else if (!strcmp(argv[i], "--original"))
@@ -155,6 +158,8 @@ int main(int argc, char **argv)
     fc_cluster_stats st;
     p.index_kind = kind;
     p.index.n_threads = (int)threads;
+    if (efc > 0)
+        p.index.hnsw_ef_construction = (int)efc;
     p.stats = &st;
     fc_clustering *c;
     t0 = now_s();

@@ -34,7 +34,7 @@ fc_index_params fc_index_params_default(void)
 {
     return (fc_index_params){.n_threads = 1,
                              .hnsw_m = 16,
-                             .hnsw_ef_construction = 48,
+                             .hnsw_ef_construction = 0,
                              .hnsw_ef_search = 64,
                              .seed = 42,
                              .auto_hnsw_from = FC_INDEX_AUTO_HNSW_FROM};
@@ -130,7 +130,10 @@ fc_status fc_index_add(fc_index *idx, const float *vecs, const int64_t *ids, int
                     (idx->kind == FC_INDEX_AUTO && idx->n >= idx->p.auto_hnsw_from);
     if (want_hnsw && !idx->hnsw) {
         fc_hnsw_config cfg = {.m = idx->p.hnsw_m,
-                              .ef_construction = idx->p.hnsw_ef_construction,
+                              .ef_construction = idx->p.hnsw_ef_construction > 0
+                                                     ? idx->p.hnsw_ef_construction
+                                                 : idx->n >= FC_INDEX_EF_LARGE_FROM ? 96
+                                                                                    : 48,
                               .seed = idx->p.seed,
                               .n_threads = idx->p.n_threads,
                               .simd = idx->simd,
