@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DIM 8
 
@@ -234,5 +235,150 @@ int fc_conformance_vectors(fc_vectors *v, const char *tag)
     CHECK(deleted == 3);
     CHECK_OK(fc_vectors_count(v, &f, &n, &err), &err);
     CHECK(n == 0);
+    return FC_TEST_PASS;
+}
+
+/* ---- shared runs ------------------------------------------------------------------ */
+
+#define LW1 "conf-host:1:1:aaaa"
+#define LW2 "conf-host:2:2:bbbb"
+
+/* Completes lease l with its images and faces from all: *committed, or -1. */
+static int lease_commit(fc_store *s, const char *id, const char *worker, const fx_batch *all,
+                        const fc_lease *l)
+{
+    fc_image_rec *imgs = calloc(l->n + 1, sizeof *imgs);
+    fc_face_rec *faces = calloc(all->n_faces + 1, sizeof *faces);
+    size_t ni = 0, nf = 0;
+    for (size_t k = 0; imgs && k < l->n; k++)
+        for (size_t i = 0; i < all->n_images; i++)
+            if (!strcmp(all->images[i].image_path, l->image_paths[k]))
+                imgs[ni++] = all->images[i];
+    for (size_t f = 0; faces && f < all->n_faces; f++)
+        for (size_t k = 0; k < ni; k++)
+            if (!strcmp(all->faces[f].image_path, imgs[k].image_path))
+                faces[nf++] = all->faces[f];
+    fc_error err = {0};
+    int committed = 0;
+    fc_status rc = imgs && faces ? fc_store_lease_complete(s, id, worker, faces, nf, imgs, ni,
+                                                           &committed, &err)
+                                 : FC_ERR_NOMEM;
+    if (rc)
+        printf("  lease_complete: %s\n", err.msg);
+    free(imgs);
+    free(faces);
+    return rc ? -1 : committed;
+}
+
+static int lease_disjoint(const fc_lease *a, const fc_lease *b)
+{
+    for (size_t i = 0; i < a->n; i++)
+        for (size_t k = 0; k < b->n; k++)
+            if (!strcmp(a->image_paths[i], b->image_paths[k]))
+                return 0;
+    return 1;
+}
+
+int fc_conformance_leases(fc_store *s, const char *tag)
+{
+    fc_error err = {0};
+    fx_batch all = {0};
+    CHECK(!fx_batch_make(&all, "shared", 0, 4, 2, DIM));
+    char **paths = calloc(all.n_images, sizeof *paths);
+    CHECK(paths);
+    for (size_t i = 0; i < all.n_images; i++)
+        paths[i] = all.images[i].image_path;
+    fc_run_rec run = {0}, join = {0};
+    snprintf(run.bucket, sizeof run.bucket, "conf-%s", tag);
+    snprintf(run.sub, sizeof run.sub, "Shared");
+    join = run;
+    int joined = -1;
+    CHECK_OK(fc_store_run_open_shared(s, &run, paths, all.n_images, &joined, &err), &err);
+    CHECK(joined == 0 && fc_objectid_valid(run.clustering_id));
+    CHECK_OK(fc_store_run_open_shared(s, &join, paths, 1, &joined, &err), &err);
+    CHECK(joined == 1 && !strcmp(join.clustering_id, run.clustering_id));
+    free(paths);
+    const char *id = run.clustering_id;
+
+    fc_lease l1, l2, l3;
+    CHECK_OK(fc_store_lease_claim(s, id, LW1, 3, 60000, &l1, &err), &err);
+    CHECK(l1.run_open && l1.n == 3 && l1.n_taken_over == 0 && l1.n_left == 4);
+    CHECK(strcmp(l1.image_paths[0], l1.image_paths[1]) < 0); /* sorted */
+    CHECK_OK(fc_store_lease_claim(s, id, LW2, 3, 300, &l2, &err), &err);
+    CHECK(l2.n == 1 && lease_disjoint(&l1, &l2));
+    CHECK_OK(fc_store_lease_claim(s, id, LW2 "x", 3, 60000, &l3, &err), &err);
+    CHECK(l3.n == 0 && l3.n_left == 4);
+    fc_lease_clear(&l3);
+
+    /* not mine: refused, nothing written; mine: committed once */
+    CHECK(lease_commit(s, id, LW1, &all, &l2) == 0);
+    CHECK(lease_commit(s, id, LW1, &all, &l1) == 1);
+    int64_t n = 0, held = -1;
+    CHECK_OK(fc_store_face_count(s, id, &n, &err), &err);
+    CHECK(n == 6);
+    CHECK(lease_commit(s, id, LW1, &all, &l1) == 0);
+    int claimed = -1;
+    CHECK_OK(fc_store_run_claim_finish(s, id, LW1, 60000, &claimed, &err), &err);
+    CHECK(claimed == 0); /* one image left */
+    CHECK_OK(fc_store_lease_heartbeat(s, id, LW2, 300, &held, &err), &err);
+    CHECK(held == 1);
+
+    /* LW2's lease expires: LW1 takes the image over, LW2's complete is refused */
+    struct timespec t = {0, 600 * 1000000L};
+    nanosleep(&t, NULL);
+    CHECK_OK(fc_store_lease_claim(s, id, LW1, 3, 60000, &l3, &err), &err);
+    CHECK(l3.n == 1 && l3.n_taken_over == 1 && !strcmp(l3.image_paths[0], l2.image_paths[0]));
+    CHECK(lease_commit(s, id, LW2, &all, &l2) == 0);
+    CHECK_OK(fc_store_face_count(s, id, &n, &err), &err);
+    CHECK(n == 6);
+    /* given back and claimed again */
+    CHECK_OK(fc_store_lease_release(s, id, LW1, &err), &err);
+    fc_lease_clear(&l3);
+    CHECK_OK(fc_store_lease_claim(s, id, LW2, 3, 60000, &l3, &err), &err);
+    CHECK(l3.n == 1 && l3.n_taken_over == 0 && l3.n_left == 1);
+    CHECK(lease_commit(s, id, LW2, &all, &l3) == 1);
+    CHECK_OK(fc_store_face_count(s, id, &n, &err), &err);
+    CHECK(n == 8);
+    fc_lease_clear(&l3);
+    CHECK_OK(fc_store_lease_claim(s, id, LW1, 3, 60000, &l3, &err), &err);
+    CHECK(l3.run_open && l3.n == 0 && l3.n_left == 0);
+    fc_lease_clear(&l3);
+
+    /* the finish: claimed once, then finished by this handle */
+    CHECK_OK(fc_store_run_claim_finish(s, id, LW2, 60000, &claimed, &err), &err);
+    CHECK(claimed == 1);
+    CHECK_OK(fc_store_run_claim_finish(s, id, LW1, 60000, &claimed, &err), &err);
+    CHECK(claimed == 0);
+    CHECK_OK(fc_store_lease_heartbeat(s, id, LW2, 60000, &held, &err), &err);
+    CHECK(held == 0);
+    CHECK_OK(fc_store_run_finish(s, &run, NULL, 0, &err), &err);
+    fc_run_rec got = {0};
+    int found = 0;
+    CHECK_OK(fc_store_run_get(s, id, &got, &found, &err), &err);
+    CHECK(found && got.status == FC_RUN_DONE && got.total_images == 4 && got.total_faces == 8);
+    fc_run_rec_clear(&got);
+    fc_image_list imgs = {0};
+    CHECK_OK(fc_store_run_images(s, id, &imgs, &err), &err);
+    CHECK(imgs.n == 4);
+    fc_image_list_free(&imgs);
+    CHECK_OK(fc_store_lease_claim(s, id, LW1, 3, 60000, &l3, &err), &err);
+    CHECK(!l3.run_open && l3.n == 0);
+
+    /* a new shared run opens once the old one is done */
+    fc_run_rec next = {0};
+    snprintf(next.bucket, sizeof next.bucket, "conf-%s", tag);
+    snprintf(next.sub, sizeof next.sub, "Shared");
+    char *one[1] = {all.images[0].image_path};
+    CHECK_OK(fc_store_run_open_shared(s, &next, one, 1, &joined, &err), &err);
+    CHECK(joined == 0 && strcmp(next.clustering_id, id) != 0);
+    CHECK_OK(fc_store_run_fail(s, next.clustering_id, "test", &err), &err);
+
+    int64_t faces = 0;
+    int deleted = 0;
+    CHECK_OK(fc_store_run_delete(s, id, &faces, &deleted, &err), &err);
+    CHECK(deleted && faces == 8);
+    CHECK_OK(fc_store_run_delete(s, next.clustering_id, &faces, &deleted, &err), &err);
+    fc_lease_clear(&l1), fc_lease_clear(&l2), fc_lease_clear(&l3);
+    fx_batch_free(&all);
     return FC_TEST_PASS;
 }

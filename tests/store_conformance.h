@@ -13,6 +13,10 @@
 int fc_conformance_profiles(fc_store *s, const char *tag);
 int fc_conformance_runs(fc_store *s, const char *tag);
 int fc_conformance_assignments(fc_store *s, const char *tag);
+/* Shared runs (docs/workers.md): two workers on one handle, join, disjoint claims,
+ * refused completes, expiry and takeover, heartbeat, release, the finish claimed
+ * once. About 1 s (it waits for a lease to expire). */
+int fc_conformance_leases(fc_store *s, const char *tag);
 int fc_conformance_vectors(fc_vectors *v, const char *tag);
 
 #endif

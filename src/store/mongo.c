@@ -508,4 +508,10 @@ const struct fc_store_ops fc_store_mongo = {
     .assignment_list = mg_assignment_list,
     .assignment_delete_run = mg_assignment_delete_run,
     .collection_list = mg_collection_list,
+    .run_open_shared = fc_mongo_run_open_shared,
+    .lease_claim = fc_mongo_lease_claim,
+    .lease_heartbeat = fc_mongo_lease_heartbeat,
+    .lease_complete = fc_mongo_lease_complete,
+    .lease_release = fc_mongo_lease_release,
+    .run_claim_finish = fc_mongo_run_claim_finish,
 };

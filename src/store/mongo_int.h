@@ -1,7 +1,8 @@
 /* mongo_int.h - what the files of the MongoDB metadata backend share: mongo_docs.c
  * (BSON documents of API.md's data model <-> records; no I/O), mongo_retry.c
  * (transient errors, backoff), mongo.c (client pool, profiles, assignments,
- * collections, the ops table) and mongo_runs.c (runs, faces, persons, leases). */
+ * collections, the ops table), mongo_runs.c / mongo_run_ops.c (runs, faces, persons,
+ * the writer's lease) and mongo_lease_docs.c / mongo_leases.c (shared runs). */
 #ifndef FC_STORE_MONGO_INT_H
 #define FC_STORE_MONGO_INT_H
 
@@ -24,6 +25,7 @@ fc_store *fc_mongo_open(const char *url, const char *db, fc_error *err);
 #define FC_MONGO_ASSIGNMENTS "cluster_assignments"
 #define FC_MONGO_RUNS_PREFIX "person_clustering_"
 #define FC_MONGO_FACES_PREFIX "person_faces_"
+#define FC_MONGO_WORK_PREFIX "run_work_"
 #define FC_MONGO_COLL_MAX (FC_NORM_MAX + 32)
 
 /* A run's lease: a running run whose heartbeat is older than this, written by a
@@ -80,6 +82,46 @@ fc_status fc_mongo_face_parse(const bson_t *doc, fc_face_rec *out, fc_error *err
 /* cluster_assignments: the update of an upsert on (clustering_id, cluster_id). */
 void fc_mongo_assignment_update(const fc_assignment_rec *a, int64_t now, bson_t *out);
 fc_status fc_mongo_assignment_parse(const bson_t *doc, fc_assignment_rec *out, fc_error *err);
+
+/* ---- shared runs (mongo_lease_docs.c: documents and commands, no I/O) ------------- */
+
+/* "run_work_{norm}" of a runs collection "person_clustering_{norm}". */
+void fc_mongo_work_of(const char *runs_coll, char out[FC_MONGO_COLL_MAX]);
+/* The createIndexes command of the lease indexes: "run_work_*" ((clustering_id,
+ * image_path) unique; (clustering_id, state, image_path)), "person_clustering_*"
+ * (shared unique where shared and running: one open shared run per norm). 0, or -1. */
+int fc_mongo_lease_index_command(const char *coll, bson_t *out);
+/* findAndModify upserting the open shared run of runs_coll: a new run document (no
+ * owner, shared, work_ready false) only if none is running; returns the new one. */
+void fc_mongo_shared_upsert(const char *runs_coll, const fc_run_rec *run, int64_t now, bson_t *out);
+/* A free image of the work list. */
+void fc_mongo_work_doc(const char *clustering_id, const char *image_path, bson_t *out);
+/* findAndModify leasing one image (the first by path not done and free, expired, or
+ * the worker's from a claim other than token) to worker until $$NOW + lease_ms;
+ * returns the document before (image_path, worker). */
+void fc_mongo_claim_command(const char *work_coll, const char *clustering_id, const char *worker,
+                            const char *token, int64_t lease_ms, bson_t *out);
+/* update commands: the worker's leased images' lease_until, the finisher's
+ * finish_until (= $$NOW + lease_ms); one image leased to worker -> done; back to
+ * free from state (image_path NULL: every such image of worker); the finish claim
+ * given back; the finish claimed (run running and shared, finisher none, worker or
+ * expired), which also makes owner the run's writer. */
+void fc_mongo_heartbeat_command(const char *work_coll, const char *clustering_id,
+                                const char *worker, int64_t lease_ms, bson_t *out);
+void fc_mongo_finish_heartbeat_command(const char *runs_coll, const char *clustering_id,
+                                       const char *worker, int64_t lease_ms, bson_t *out);
+void fc_mongo_done_command(const char *work_coll, const char *clustering_id, const char *worker,
+                           const char *image_path, bson_t *out);
+void fc_mongo_free_command(const char *work_coll, const char *clustering_id, const char *worker,
+                           const char *state, const char *image_path, bson_t *out);
+void fc_mongo_unclaim_finish_command(const char *runs_coll, const char *clustering_id,
+                                     const char *worker, bson_t *out);
+void fc_mongo_claim_finish_command(const char *runs_coll, const char *clustering_id,
+                                   const char *worker, const char *owner, int64_t lease_ms,
+                                   bson_t *out);
+/* A face of a shared run: fc_mongo_face_doc + the worker that wrote it. */
+void fc_mongo_lease_face_doc(const fc_face_rec *f, const char *clustering_id, const char *worker,
+                             int64_t now, bson_t *out);
 
 /* ---- errors and retries (mongo_retry.c) ---------------------------------------- */
 
@@ -196,6 +238,11 @@ fc_status fc_mongo_faces_read(mongo_store *m, const char *faces, const char *id,
                               fc_error *err);
 int fc_mongo_by_path(const void *a, const void *b);
 
+/* The pipeline update recording images in the run document's "images" (replacing
+ * entries of the same paths), n_faces counted from faces. Caller bson_destroy's. */
+bson_t *fc_mongo_images_update(const fc_face_rec *faces, size_t n_faces,
+                               const fc_image_rec *images, size_t n_images);
+
 fc_status fc_mongo_run_create(fc_store *s, fc_run_rec *run, fc_error *err);
 fc_status fc_mongo_run_resume(fc_store *s, const char *clustering_id, fc_error *err);
 fc_status fc_mongo_run_add_batch(fc_store *s, const char *clustering_id, const fc_face_rec *faces,
@@ -218,5 +265,21 @@ fc_status fc_mongo_face_list(fc_store *s, const char *clustering_id, const char 
 fc_status fc_mongo_face_count(fc_store *s, const char *clustering_id, int64_t *n, fc_error *err);
 fc_status fc_mongo_person_list(fc_store *s, const char *clustering_id, const char *person_id,
                                fc_person_list *out, fc_error *err);
+
+/* mongo_leases.c: shared runs (struct fc_store_ops). */
+fc_status fc_mongo_run_open_shared(fc_store *s, fc_run_rec *run, char *const *image_paths,
+                                   size_t n_images, int *joined, fc_error *err);
+fc_status fc_mongo_lease_claim(fc_store *s, const char *clustering_id, const char *worker_id,
+                               size_t max_images, int64_t lease_ms, fc_lease *out, fc_error *err);
+fc_status fc_mongo_lease_heartbeat(fc_store *s, const char *clustering_id, const char *worker_id,
+                                   int64_t lease_ms, int64_t *n_held, fc_error *err);
+fc_status fc_mongo_lease_complete(fc_store *s, const char *clustering_id, const char *worker_id,
+                                  const fc_face_rec *faces, size_t n_faces,
+                                  const fc_image_rec *images, size_t n_images, int *committed,
+                                  fc_error *err);
+fc_status fc_mongo_lease_release(fc_store *s, const char *clustering_id, const char *worker_id,
+                                 fc_error *err);
+fc_status fc_mongo_run_claim_finish(fc_store *s, const char *clustering_id, const char *worker_id,
+                                    int64_t lease_ms, int *claimed, fc_error *err);
 
 #endif

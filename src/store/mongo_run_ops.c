@@ -197,6 +197,35 @@ static fc_status write_faces(mongo_store *m, const char *faces, const char *id,
     return rc;
 }
 
+bson_t *fc_mongo_images_update(const fc_face_rec *faces, size_t n_faces,
+                               const fc_image_rec *images, size_t n_images)
+{
+    /* an update pipeline: images = [recorded ones not in this batch] + this batch */
+    bson_t fresh = BSON_INITIALIZER, paths = BSON_INITIALIZER;
+    for (size_t i = 0; i < n_images; i++) {
+        fc_image_rec img = images[i];
+        img.n_faces = 0;
+        for (size_t j = 0; j < n_faces; j++)
+            img.n_faces += !strcmp(faces[j].image_path, img.image_path);
+        char key[16];
+        const char *k;
+        bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
+        fc_mongo_image_append(&fresh, k, &img);
+        BSON_APPEND_UTF8(&paths, k, img.image_path);
+    }
+    bson_t *real = BCON_NEW(
+        "0", "{", "$set", "{", "images", "{", "$concatArrays", "[",
+        "{", "$filter", "{",
+        "input", "{", "$ifNull", "[", BCON_UTF8("$images"), "[", "]", "]", "}",
+        "cond", "{", "$not", "[", "{", "$in", "[", BCON_UTF8("$$this.image_path"), BCON_ARRAY(&paths),
+        "]", "}", "]", "}",
+        "}", "}",
+        BCON_ARRAY(&fresh), "]", "}", "}", "}");
+    bson_destroy(&fresh);
+    bson_destroy(&paths);
+    return real;
+}
+
 fc_status fc_mongo_run_add_batch(fc_store *s, const char *clustering_id, const fc_face_rec *faces,
                                  size_t n_faces, const fc_image_rec *images, size_t n_images,
                                  fc_error *err)
@@ -222,30 +251,8 @@ fc_status fc_mongo_run_add_batch(fc_store *s, const char *clustering_id, const f
     }
     if (rc)
         return rc;
-    /* then the images, in one update of the run document (an update pipeline):
-       images = [recorded ones not in this batch] + this batch */
-    bson_t fresh = BSON_INITIALIZER, paths = BSON_INITIALIZER;
-    for (size_t i = 0; i < n_images; i++) {
-        fc_image_rec img = images[i];
-        img.n_faces = 0;
-        for (size_t j = 0; j < n_faces; j++)
-            img.n_faces += !strcmp(faces[j].image_path, img.image_path);
-        char key[16];
-        const char *k;
-        bson_uint32_to_string((uint32_t)i, &k, key, sizeof key);
-        fc_mongo_image_append(&fresh, k, &img);
-        BSON_APPEND_UTF8(&paths, k, img.image_path);
-    }
-    bson_t *real = BCON_NEW(
-        "0", "{", "$set", "{", "images", "{", "$concatArrays", "[",
-        "{", "$filter", "{",
-        "input", "{", "$ifNull", "[", BCON_UTF8("$images"), "[", "]", "]", "}",
-        "cond", "{", "$not", "[", "{", "$in", "[", BCON_UTF8("$$this.image_path"), BCON_ARRAY(&paths),
-        "]", "}", "]", "}",
-        "}", "}",
-        BCON_ARRAY(&fresh), "]", "}", "}", "}");
-    bson_destroy(&fresh);
-    bson_destroy(&paths);
+    /* then the images, in one update of the run document */
+    bson_t *real = fc_mongo_images_update(faces, n_faces, images, n_images);
     bson_oid_t oid;
     bson_t *sel = oid_sel(clustering_id, &oid);
     BSON_APPEND_UTF8(sel, "status", "running");

@@ -10,7 +10,8 @@
  * status "done" in one update, the only write that makes a run done. A running run
  * has an owner (fc_owner_self + handle) and a heartbeat renewed every 10 s by a
  * thread of the handle: it is failed when its owner is a dead process of this
- * boot, or its heartbeat is older than the 60 s lease (another machine). */
+ * boot, or its heartbeat is older than the 60 s lease (another machine). A shared
+ * run (mongo_leases.c) is never failed that way: its workers hold leases. */
 #include "store/mongo_int.h"
 
 #include <stdio.h>
@@ -163,8 +164,11 @@ fc_status fc_mongo_reap(mongo_store *m, mongoc_client_t *c, const char *coll, in
                         fc_error *err)
 {
     running_list l = {0};
-    bson_t *filter = mine ? BCON_NEW("status", BCON_UTF8("running"), "owner", BCON_UTF8(m->owner))
-                          : BCON_NEW("status", BCON_UTF8("running"));
+    /* a shared run's liveness is its leases (mongo_leases.c): never reaped */
+    bson_t *filter = mine ? BCON_NEW("status", BCON_UTF8("running"), "owner", BCON_UTF8(m->owner),
+                                     "shared", "{", "$ne", BCON_BOOL(true), "}")
+                          : BCON_NEW("status", BCON_UTF8("running"), "shared", "{", "$ne",
+                                     BCON_BOOL(true), "}");
     bson_t *opts = BCON_NEW("projection", "{", "owner", BCON_INT32(1), "heartbeat", BCON_INT32(1), "}");
     fc_status rc = fc_mongo_find_all(m, coll, filter, opts, running_add, &l, running_clear, err);
     int64_t now = fc_mongo_now();
@@ -390,8 +394,11 @@ fc_status fc_mongo_run_delete(fc_store *s, const char *clustering_id, int64_t *n
     bson_t *rf = BCON_NEW("_id", BCON_OID(&oid));
     int64_t n_runs = 0;
     /* the run document first: a crash after it leaves only unreachable faces */
-    if (!(rc = fc_mongo_delete(m, coll, rf, &n_runs, err)))
-        rc = fc_mongo_delete(m, fcoll, ff, n_faces, err);
+    char wcoll[FC_MONGO_COLL_MAX];
+    fc_mongo_work_of(coll, wcoll);
+    if (!(rc = fc_mongo_delete(m, coll, rf, &n_runs, err)) &&
+        !(rc = fc_mongo_delete(m, fcoll, ff, n_faces, err)))
+        rc = fc_mongo_delete(m, wcoll, ff, NULL, err); /* a shared run's work list */
     bson_destroy(ff);
     bson_destroy(rf);
     *deleted = !rc && n_runs > 0;

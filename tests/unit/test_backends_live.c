@@ -27,6 +27,8 @@ static int run_store(fc_store *s)
         r = fc_conformance_runs(s, tag());
     if (r == FC_TEST_PASS)
         r = fc_conformance_assignments(s, tag());
+    if (r == FC_TEST_PASS)
+        r = fc_conformance_leases(s, tag());
     fc_store_close(s);
     return r;
 }
