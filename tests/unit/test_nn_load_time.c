@@ -13,6 +13,7 @@
 #include "nn/nn.h"
 
 #include <dirent.h>
+#include <valgrind/valgrind.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -94,6 +95,8 @@ static int check_dir(const char *dir, int *n_checked)
 
 TEST(nn_models_load_under_300ms)
 {
+    if (RUNNING_ON_VALGRIND)
+        SKIP("a timing test: valgrind runs code 20-50x slower (make valgrind checks memory)");
     char dir[1024];
     int n = 0, rc;
     snprintf(dir, sizeof dir, "%s/models", fc_test_root());
