@@ -53,4 +53,8 @@ static inline uint32_t fc_rd_le32(const uint8_t *p)
     return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
 }
 
+/* heif_refs.c: FC_ERR_FORMAT for a HEIF container whose derived images reference
+ * each other in a cycle (libheif 1.15 would recurse until the stack overflows). */
+fc_status fc_heif_check_refs(const uint8_t *d, size_t len, fc_error *err);
+
 #endif

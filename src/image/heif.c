@@ -61,6 +61,10 @@ static fc_status open_primary(const uint8_t *d, size_t n, struct heif_context **
 {
     pthread_once(&heif_once, heif_start);
     *handle = NULL;
+    *ctx = NULL;
+    fc_status rc = fc_heif_check_refs(d, n, err);
+    if (rc)
+        return rc;
     *ctx = heif_context_alloc();
     if (!*ctx)
         return fc_error_set(err, FC_ERR_NOMEM, "heif: no memory for a context");

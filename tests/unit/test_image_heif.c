@@ -167,3 +167,18 @@ TEST(image_heif_truncated_is_an_error)
     fc_image_free(pat);
     return FC_TEST_PASS;
 }
+
+/* A 676-byte file found by fuzz/fuzz_image_heif.c: its grid image (item 2) lists
+ * itself as a 'dimg' input. libheif 1.15 recursed until the stack overflowed; the
+ * decoder now refuses it before libheif reads it. */
+TEST(image_heif_cyclic_references_refused)
+{
+    char path[1024];
+    fc_error err = {0};
+    snprintf(path, sizeof path, "%s/tests/fixtures/heif_dimg_cycle.heic", fc_test_root());
+    fc_decode_opts opts = fc_decode_opts_default();
+    fc_image *img = fc_image_load(path, &opts, &err);
+    CHECK(img == NULL);
+    CHECK_MSG(err.code == FC_ERR_FORMAT && strstr(err.msg, "cycle"), "%s", err.msg);
+    return FC_TEST_PASS;
+}
