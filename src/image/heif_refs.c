@@ -91,35 +91,35 @@ static int first_from(const ref *refs, int n, uint32_t id)
 }
 
 /* Depth-first search over the reference graph (refs sorted by from); returns an item
- * on a cycle, or 0 when there is none. state[i] belongs to the source item of refs[i]
- * (all refs of one item share the state of its first ref): 0 new, 1 on the path, 2 done. */
-static uint32_t find_cycle(const ref *refs, int n, unsigned char *state, int *stack)
+ * on a cycle, or 0 when there is none. An item is known by the index of its first
+ * outgoing reference; state[] at that index: 0 new, 1 on the current path, 2 done.
+ * base[] and next[] are the path: each item's first reference and the next one to
+ * follow. All three arrays hold n entries. */
+static uint32_t find_cycle(const ref *refs, int n, unsigned char *state, int *base, int *next)
 {
     for (int s = 0; s < n; s = first_from(refs, n, refs[s].from + 1)) {
-        if (state[s])
+        if (state[s] || (s > 0 && refs[s - 1].from == refs[s].from))
             continue;
         int top = 0;
-        stack[top++] = s; /* stack[] holds the index of the next edge to follow per level */
+        base[0] = next[0] = s, top = 1;
         state[s] = 1;
         while (top > 0) {
-            int e = stack[top - 1];
-            int head = first_from(refs, n, refs[e].from);
-            if (e >= n || refs[e].from != refs[head].from) { /* item done */
-                state[head] = 2;
+            int b = base[top - 1], e = next[top - 1];
+            if (e >= n || refs[e].from != refs[b].from) { /* every reference followed */
+                state[b] = 2;
                 top--;
-                if (top > 0)
-                    stack[top - 1]++;
                 continue;
             }
+            next[top - 1]++;
             int t = first_from(refs, n, refs[e].to);
-            if (t == n || refs[t].from != refs[e].to || state[t] == 2) { /* leaf or done */
-                stack[top - 1]++;
-                continue;
-            }
+            if (t == n || refs[t].from != refs[e].to || state[t] == 2)
+                continue; /* an item without references, or one already searched */
             if (state[t] == 1)
                 return refs[e].to;
+            if (top == n)
+                return refs[e].to; /* cannot happen: a path longer than the graph */
             state[t] = 1;
-            stack[top++] = t;
+            base[top] = next[top] = t, top++;
         }
     }
     return 0;
@@ -148,16 +148,17 @@ fc_status fc_heif_check_refs(const uint8_t *d, size_t len, fc_error *err)
     }
     if (n > 0) {
         unsigned char *state = calloc((size_t)n, 1);
-        int *stack = malloc((size_t)n * sizeof *stack + sizeof *stack);
+        int *base = malloc((size_t)n * sizeof *base), *path_next = malloc((size_t)n * sizeof *path_next);
         uint32_t on_cycle = 0;
-        if (!state || !stack)
+        if (!state || !base || !path_next)
             rc = fc_error_set(err, FC_ERR_NOMEM, "heif: reference check");
         else {
             qsort(refs, (size_t)n, sizeof *refs, by_from);
-            on_cycle = find_cycle(refs, n, state, stack);
+            on_cycle = find_cycle(refs, n, state, base, path_next);
         }
         free(state);
-        free(stack);
+        free(base);
+        free(path_next);
         if (!rc && on_cycle)
             rc = fc_error_set(err, FC_ERR_FORMAT,
                               "heif: derived image %u references itself (a cycle of 'dimg' "

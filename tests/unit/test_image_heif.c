@@ -182,3 +182,17 @@ TEST(image_heif_cyclic_references_refused)
     CHECK_MSG(err.code == FC_ERR_FORMAT && strstr(err.msg, "cycle"), "%s", err.msg);
     return FC_TEST_PASS;
 }
+
+/* Found by the fuzzer in the first version of the reference check, which read one
+ * entry past its table: many 'dimg' references, no cycle. Decodes or fails cleanly. */
+TEST(image_heif_reference_fanout_is_safe)
+{
+    char path[1024];
+    fc_error err = {0};
+    snprintf(path, sizeof path, "%s/tests/fixtures/heif_dimg_fanout.heic", fc_test_root());
+    fc_decode_opts opts = fc_decode_opts_default();
+    fc_image *img = fc_image_load(path, &opts, &err);
+    CHECK(img || err.code != FC_OK);
+    fc_image_free(img);
+    return FC_TEST_PASS;
+}
