@@ -196,3 +196,17 @@ TEST(image_heif_reference_fanout_is_safe)
     fc_image_free(img);
     return FC_TEST_PASS;
 }
+
+/* Found by the fuzzer: libheif 1.15 writes out of bounds inside heif_decode_image on
+ * this file. HEIF is decoded in a child process, so the crash is one file's error. */
+TEST(image_heif_libheif_crash_is_contained)
+{
+    char path[1024];
+    fc_error err = {0};
+    snprintf(path, sizeof path, "%s/tests/fixtures/heif_libheif_crash.heic", fc_test_root());
+    fc_decode_opts opts = fc_decode_opts_default();
+    fc_image *img = fc_image_load(path, &opts, &err);
+    CHECK(img == NULL);
+    CHECK_MSG(err.code == FC_ERR_FORMAT, "%s", err.msg);
+    return FC_TEST_PASS;
+}
