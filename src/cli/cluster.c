@@ -107,45 +107,6 @@ static int parse_args(int argc, char **argv, cluster_args *a)
     return 0;
 }
 
-/* Folder mode: links $data_dir/folders/local/<name>-<hash> to the folder; *root and
- * sub are set. */
-static int link_folder(const fc_config *cfg, const char *path, char *root, size_t root_size,
-                       char *sub, size_t sub_size)
-{
-    char real[PATH_MAX], link_dir[4096], link[4400];
-    if (!realpath(path, real)) {
-        fprintf(stderr, "facecluster cluster: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    uint32_t h = 2166136261u; /* FNV-1a of the real path */
-    for (const char *p = real; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    const char *name = strrchr(real, '/');
-    name = name && name[1] ? name + 1 : "root";
-    char clean[64];
-    size_t n = 0;
-    for (; *name && n < 40; name++)
-        clean[n++] = (strchr("._-", *name) || (*name >= '0' && *name <= '9') ||
-                      ((*name | 32) >= 'a' && (*name | 32) <= 'z')) ? *name : '_';
-    clean[n] = 0;
-    snprintf(sub, sub_size, "%s-%08x", clean, h);
-    if ((size_t)snprintf(root, root_size, "%s/folders", cfg->data_dir) >= root_size ||
-        (size_t)snprintf(link_dir, sizeof link_dir, "%.4000s/local", root) >= sizeof link_dir ||
-        (size_t)snprintf(link, sizeof link, "%s/%s", link_dir, sub) >= sizeof link) {
-        fprintf(stderr, "facecluster cluster: FC_DATA_DIR path too long\n");
-        return -1;
-    }
-    mkdir(cfg->data_dir, 0777);
-    mkdir(root, 0777);
-    mkdir(link_dir, 0777);
-    unlink(link);
-    if (symlink(real, link) != 0) {
-        fprintf(stderr, "facecluster cluster: cannot link %s: %s\n", link, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 static void print_summary(const fc_cluster_job_result *r, fc_store *s)
 {
     printf("clustering_id   %s\n", r->clustering_id);
@@ -220,7 +181,7 @@ int fc_cli_cluster(int argc, char **argv)
     if (a.bucket) {
         snprintf(root, sizeof root, "%s", a.path ? a.path : "");
         snprintf(sub, sizeof sub, "%s", a.sub);
-    } else if (link_folder(cfg, a.path, root, sizeof root, sub, sizeof sub)) {
+    } else if (fc_cli_link_folder("cluster", cfg, a.path, root, sizeof root, sub, sizeof sub)) {
         goto out;
     }
     src = root[0] ? fc_source_local_new(root, &err) : fc_source_open(cfg, &err);

@@ -78,49 +78,6 @@ static int parse_args(int argc, char **argv, worker_args *a)
     return !a->path || !a->bucket != !a->sub ? -1 : 0;
 }
 
-/* Folder mode, the same bucket as `cluster PATH`: $data_dir/folders/local/<name>-<8 hex
- * FNV-1a of the real path> links to the folder. Several workers start at once, so an
- * existing link to the same folder is kept rather than replaced. */
-static int link_folder(const fc_config *cfg, const char *path, char *root, size_t root_size,
-                       char *sub, size_t sub_size)
-{
-    char real[PATH_MAX], link_dir[4096], link[4400], have[PATH_MAX];
-    if (!realpath(path, real)) {
-        fprintf(stderr, "facecluster worker: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    uint32_t h = 2166136261u;
-    for (const char *p = real; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    const char *name = strrchr(real, '/');
-    name = name && name[1] ? name + 1 : "root";
-    char clean[64];
-    size_t n = 0;
-    for (; *name && n < 40; name++)
-        clean[n++] = (strchr("._-", *name) || (*name >= '0' && *name <= '9') ||
-                      ((*name | 32) >= 'a' && (*name | 32) <= 'z')) ? *name : '_';
-    clean[n] = 0;
-    snprintf(sub, sub_size, "%s-%08x", clean, h);
-    if ((size_t)snprintf(root, root_size, "%s/folders", cfg->data_dir) >= root_size ||
-        (size_t)snprintf(link_dir, sizeof link_dir, "%.4000s/local", root) >= sizeof link_dir ||
-        (size_t)snprintf(link, sizeof link, "%s/%s", link_dir, sub) >= sizeof link) {
-        fprintf(stderr, "facecluster worker: FC_DATA_DIR path too long\n");
-        return -1;
-    }
-    mkdir(cfg->data_dir, 0777);
-    mkdir(root, 0777);
-    mkdir(link_dir, 0777);
-    ssize_t len = readlink(link, have, sizeof have - 1);
-    if (len > 0 && (have[len] = '\0', !strcmp(have, real)))
-        return 0;
-    unlink(link);
-    if (symlink(real, link) != 0 && errno != EEXIST) {
-        fprintf(stderr, "facecluster worker: cannot link %s: %s\n", link, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 static void log_line(const char *line, void *user)
 {
     if (*(const int *)user)
@@ -171,7 +128,7 @@ int fc_cli_worker(int argc, char **argv)
     if (a.bucket) {
         snprintf(root, sizeof root, "%s", a.path);
         snprintf(sub, sizeof sub, "%s", a.sub);
-    } else if (link_folder(cfg, a.path, root, sizeof root, sub, sizeof sub)) {
+    } else if (fc_cli_link_folder("worker", cfg, a.path, root, sizeof root, sub, sizeof sub)) {
         goto out;
     }
     if (!(src = fc_source_local_new(root, &err)) || !(pipe = fc_cli_pipeline(threads, &err)))
