@@ -187,6 +187,11 @@ static inline mongo_store *as_mongo(fc_store *s)
 int64_t fc_mongo_now(void);
 /* A collection of the handle's database from a popped client. */
 mongoc_collection_t *fc_mongo_coll(mongo_store *m, mongoc_client_t *c, const char *name);
+
+/* mongo_run_ops.c: inserts face documents of run id, tagged with worker unless NULL. */
+fc_status fc_mongo_insert_faces(mongo_store *m, const char *coll, const char *id,
+                                const char *worker, const fc_face_rec *f, size_t n_faces,
+                                fc_error *err);
 /* Names of the collections starting with prefix (a NULL-terminated array; free with
  * bson_strfreev). */
 fc_status fc_mongo_list_colls(mongo_store *m, mongoc_client_t *c, const char *prefix,

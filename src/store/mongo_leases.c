@@ -328,34 +328,7 @@ static fc_status write_faces(mongo_store *m, const char *fcoll, const char *id, 
     bson_destroy(mine);
     if (rc || !n_faces)
         return rc;
-    bson_t *docs = calloc(n_faces, sizeof *docs);
-    const bson_t **ptrs = calloc(n_faces, sizeof *ptrs);
-    if (!docs || !ptrs) {
-        free(docs);
-        free(ptrs);
-        return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
-    }
-    int64_t now = fc_mongo_now();
-    for (size_t i = 0; i < n_faces; i++) {
-        fc_mongo_lease_face_doc(&faces[i], id, worker, now, &docs[i]);
-        ptrs[i] = &docs[i];
-    }
-    bson_t reply;
-    bson_error_t be;
-    mongoc_client_t *c = mongoc_client_pool_pop(m->pool);
-    mongoc_collection_t *col = fc_mongo_coll(m, c, fcoll);
-    int ok = mongoc_collection_insert_many(col, ptrs, n_faces, NULL, &reply, &be);
-    int transient = !ok && fc_mongo_transient(&be, &reply);
-    bson_destroy(&reply);
-    mongoc_collection_destroy(col);
-    mongoc_client_pool_push(m->pool, c);
-    for (size_t i = 0; i < n_faces; i++)
-        bson_destroy(&docs[i]);
-    free(docs);
-    free(ptrs);
-    if (!ok)
-        rc = fc_mongo_error(err, transient ? "insert faces (transient)" : "insert faces", &be);
-    return rc;
+    return fc_mongo_insert_faces(m, fcoll, id, worker, faces, n_faces, err);
 }
 
 /* Undoes a complete that lost an image: the images made done by it go back to

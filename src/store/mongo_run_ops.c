@@ -153,6 +153,46 @@ static void append_paths(bson_t *doc, const char *key, const fc_image_rec *image
     bson_append_array_end(doc, &arr);
 }
 
+/* Inserts face documents for run id: plain ones (worker NULL) or ones tagged with the
+ * worker that wrote them (shared runs, mongo_leases.c). */
+fc_status fc_mongo_insert_faces(mongo_store *m, const char *coll, const char *id,
+                                const char *worker, const fc_face_rec *f, size_t n_faces,
+                                fc_error *err)
+{
+    fc_status rc = FC_OK;
+    int64_t now = fc_mongo_now();
+    bson_t *docs = calloc(n_faces, sizeof *docs);
+    const bson_t **ptrs = calloc(n_faces, sizeof *ptrs);
+    if (!docs || !ptrs) {
+        free(docs);
+        free(ptrs);
+        return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n_faces; i++) {
+        if (worker)
+            fc_mongo_lease_face_doc(&f[i], id, worker, now, &docs[i]);
+        else
+            fc_mongo_face_doc(&f[i], id, now, &docs[i]);
+        ptrs[i] = &docs[i];
+    }
+    bson_t reply;
+    bson_error_t be;
+    mongoc_client_t *c = mongoc_client_pool_pop(m->pool);
+    mongoc_collection_t *col = fc_mongo_coll(m, c, coll);
+    int ok = mongoc_collection_insert_many(col, ptrs, n_faces, NULL, &reply, &be);
+    int transient = !ok && fc_mongo_transient(&be, &reply);
+    bson_destroy(&reply);
+    mongoc_collection_destroy(col);
+    mongoc_client_pool_push(m->pool, c);
+    for (size_t i = 0; i < n_faces; i++)
+        bson_destroy(&docs[i]);
+    free(docs);
+    free(ptrs);
+    if (!ok)
+        rc = fc_mongo_error(err, transient ? "insert faces (transient)" : "insert faces", &be);
+    return rc;
+}
+
 /* The faces of a batch: the old faces of its images deleted, the new inserted. */
 static fc_status write_faces(mongo_store *m, const char *faces, const char *id,
                              const fc_face_rec *f, size_t n_faces, const fc_image_rec *images,
@@ -167,34 +207,7 @@ static fc_status write_faces(mongo_store *m, const char *faces, const char *id,
     bson_destroy(&filter);
     if (rc || n_faces == 0)
         return rc;
-    int64_t now = fc_mongo_now();
-    bson_t *docs = calloc(n_faces, sizeof *docs);
-    const bson_t **ptrs = calloc(n_faces, sizeof *ptrs);
-    if (!docs || !ptrs) {
-        free(docs);
-        free(ptrs);
-        return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n_faces; i++) {
-        fc_mongo_face_doc(&f[i], id, now, &docs[i]);
-        ptrs[i] = &docs[i];
-    }
-    bson_t reply;
-    bson_error_t be;
-    mongoc_client_t *c = mongoc_client_pool_pop(m->pool);
-    mongoc_collection_t *col = fc_mongo_coll(m, c, faces);
-    int ok = mongoc_collection_insert_many(col, ptrs, n_faces, NULL, &reply, &be);
-    int transient = !ok && fc_mongo_transient(&be, &reply);
-    bson_destroy(&reply);
-    mongoc_collection_destroy(col);
-    mongoc_client_pool_push(m->pool, c);
-    for (size_t i = 0; i < n_faces; i++)
-        bson_destroy(&docs[i]);
-    free(docs);
-    free(ptrs);
-    if (!ok)
-        rc = fc_mongo_error(err, transient ? "insert faces (transient)" : "insert faces", &be);
-    return rc;
+    return fc_mongo_insert_faces(m, faces, id, NULL, f, n_faces, err);
 }
 
 bson_t *fc_mongo_images_update(const fc_face_rec *faces, size_t n_faces,
