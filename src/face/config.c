@@ -27,7 +27,7 @@ void fc_pipeline_config_default(fc_pipeline_config *cfg)
     set_path(cfg->embed_model, dir, "fr_feature.onnx");
     cfg->min_face_size = 30;
     cfg->realign_below = 75;
-    cfg->retry_border = 0.25f;
+    cfg->retry_border = 0.5f;
     cfg->embed = 1;
     cfg->limits = fc_decode_opts_default().limits;
 }

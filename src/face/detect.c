@@ -160,11 +160,12 @@ fc_status fc_detector_run(fc_detector_ctx *c, const fc_image *img, float border,
     *n_out = 0;
     if (!img || img->width <= 0 || img->height <= 0 || !(border >= 0) || border > 4)
         return fc_error_set(err, FC_ERR_ARG, "detector: bad image or border");
-    /* the canvas: the image plus its border */
-    float bx = border * (float)img->width, by = border * (float)img->height;
-    int cw = img->width + 2 * (int)(bx + 0.5f), ch = img->height + 2 * (int)(by + 0.5f);
-    bx = (float)(int)(bx + 0.5f);
-    by = (float)(int)(by + 0.5f);
+    /* the canvas: the image plus a black border of border x its long side on each
+     * side (50% black recovers every tight crop measured: docs/calibration.md) */
+    const int long_side = img->width > img->height ? img->width : img->height;
+    const int pad = (int)(border * (float)long_side + 0.5f);
+    const int cw = img->width + 2 * pad, ch = img->height + 2 * pad;
+    const float bx = (float)pad, by = (float)pad;
 
     int w, h;
     fc_pixel_norm norm;
@@ -173,6 +174,8 @@ fc_status fc_detector_run(fc_detector_ctx *c, const fc_image *img, float border,
     if (rc)
         return rc;
     norm.nhwc = c->nhwc;
+    if (pad > 0)
+        norm.pad = 0; /* black */
 
     fc_place pl;
     d->head->place(cw, ch, w, h, &pl);

@@ -43,9 +43,9 @@ void fc_detector_input_size(const fc_detector *d, int *width, int *height);
 fc_detector_ctx *fc_detector_ctx_new(const fc_detector *d, fc_error *err);
 void fc_detector_ctx_free(fc_detector_ctx *c);
 
-/* Detects faces in img. border >= 0 adds a virtual border of border * (image width,
- * height) on every side (filled grey) before the model sees it, which helps with
- * crops where the face fills the frame. Writes up to cap detections, best first,
+/* Detects faces in img. border >= 0 adds a virtual black border of border * the
+ * image's long side on every side before the model sees it, which helps with crops
+ * where the face fills the frame. Writes up to cap detections, best first,
  * with boxes (and landmarks, when the head has them) in img pixels, clipped to the
  * image, to out; *n_out says how many. Deterministic for the same input. */
 fc_status fc_detector_run(fc_detector_ctx *c, const fc_image *img, float border,

@@ -51,8 +51,9 @@ typedef struct {
                                           * 0: twice the detector input's long side; -1: full */
     float realign_below;                 /* a face smaller than this (px, in the scaled
                                           * image) is aligned from a full-resolution decode */
-    float retry_border;                  /* nothing found: retry once with this border
-                                          * (fraction of w, h per side); 0: no retry */
+    float retry_border;                  /* nothing found: retry once with a black border
+                                          * of this fraction of the long side on each
+                                          * side; 0: no retry */
     int embed;                           /* 1: compute embeddings */
     int keep_crops;                      /* 1: return the aligned crops */
     int workers;                         /* worker states (concurrent runs); 0: cores */

@@ -74,13 +74,14 @@ TEST(face_detect_ultraface_border_mapping)
     int n = 0;
     fc_error err = {0};
     fc_detector_kind kind;
-    /* border 0.25: the canvas is 1.5 x (400x300) = 600x450, the image at (100, 75);
-     * box (0.25..0.5) of the canvas = (150..300, 112.5..225) -> image (50..200, 37.5..150) */
+    /* border 0.25 of the long side: 100 px on every side, the canvas is 600x500, the
+     * image at (100, 100); box (0.25..0.5) of the canvas = (150..300, 125..250) ->
+     * image (50..200, 25..150) */
     CHECK_OK(run_on(dir, "ultraface.onnx", 400, 300, 0.25f, d, &n, &err, &kind), &err);
     CHECK(n == 2);
-    NEAR_BOX(d[0].box, 50, 37.5, 200, 150, 1e-3);
-    /* second box: canvas (360..480, 45..180) -> image (260..380, 0 (clipped)..105) */
-    NEAR_BOX(d[1].box, 260, 0, 380, 105, 1e-3);
+    NEAR_BOX(d[0].box, 50, 25, 200, 150, 1e-3);
+    /* second box: canvas (360..480, 50..200) -> image (260..380, 0 (clipped)..100) */
+    NEAR_BOX(d[1].box, 260, 0, 380, 100, 1e-3);
     return FC_TEST_PASS;
 }
 
