@@ -28,6 +28,7 @@ void fc_pipeline_config_default(fc_pipeline_config *cfg)
     cfg->min_face_size = 30;
     cfg->realign_below = 75;
     cfg->retry_border = 0.5f;
+    cfg->crop_fill = 0.1f;
     cfg->embed = 1;
     cfg->limits = fc_decode_opts_default().limits;
 }
@@ -105,7 +106,8 @@ fc_status fc_pipeline_config_from_env(fc_pipeline_config *cfg, fc_error *err)
     if ((rc = env_float("MIN_FACE_SIZE", 0, 100000, &cfg->min_face_size, err)) ||
         (rc = env_float("DETECT_SCORE_THRESHOLD", 0, 1, &cfg->score_threshold, err)) ||
         (rc = env_float("EMBED_BATCH", 0, 8, &batch, err)) ||
-        (rc = env_float("DECODE_LONG_SIDE", -1, 100000, &long_side, err)))
+        (rc = env_float("DECODE_LONG_SIDE", -1, 100000, &long_side, err)) ||
+        (rc = env_float("CROP_FILL", 0, 1, &cfg->crop_fill, err)))
         return rc;
     cfg->max_batch = (int)batch;
     cfg->decode_long_side = (int)long_side;

@@ -4,6 +4,7 @@
 #include "face/pipeline_int.h"
 
 #include "face/align.h"
+#include "face/nms.h"
 #include "face/quality.h"
 
 #include <stdlib.h>
@@ -61,7 +62,8 @@ fc_face_worker *fc_face_worker_new(const fc_face_models *m, fc_error *err)
     }
     w->models = m;
     w->dets = malloc(FC_FACE_MAX_FACES * sizeof *w->dets);
-    if (!w->dets) {
+    w->first = malloc(FC_FACE_MAX_FACES * sizeof *w->first);
+    if (!w->dets || !w->first) {
         fc_error_set(err, FC_ERR_NOMEM, "pipeline: out of memory");
         goto out;
     }
@@ -84,6 +86,7 @@ void fc_face_worker_free(fc_face_worker *w)
     fc_embedder_ctx_free(w->emb);
     fc_image_free(w->blur_crop);
     free(w->dets);
+    free(w->first);
     free(w);
 }
 
@@ -101,22 +104,65 @@ static int drop_small(fc_detection *d, int n, float scale, float min_size)
     return kept;
 }
 
-/* Detects on img; when nothing is found, once more with a border. */
+/* Largest face box area over the image area. */
+static float largest_fill(const fc_detection *d, int n, const fc_image *img)
+{
+    float best = 0;
+    for (int i = 0; i < n; i++) {
+        float a = (d[i].box.x2 - d[i].box.x1) * (d[i].box.y2 - d[i].box.y1);
+        best = a > best ? a : best;
+    }
+    return best / ((float)img->width * (float)img->height);
+}
+
+static fc_status detect_with_border(fc_face_worker *w, const fc_image *img, float border,
+                                    fc_detection *out, int *n, fc_error *err)
+{
+    const fc_pipeline_config *cfg = w->models->cfg;
+    fc_status rc = fc_detector_run(w->det, img, border, out, FC_FACE_MAX_FACES, n, err);
+    if (!rc)
+        *n = drop_small(out, *n, img->scale, cfg->min_face_size);
+    return rc;
+}
+
+/* Appends to dets[0..n) the faces of first[0..n_first) that no face of dets covers
+ * (half of the smaller box or more); returns the new count. */
+static int add_uncovered(fc_detection *dets, int n, const fc_detection *first, int n_first)
+{
+    const int n_found = n;
+    for (int i = 0; i < n_first && n < FC_FACE_MAX_FACES; i++) {
+        int covered = 0;
+        for (int k = 0; k < n_found && !covered; k++)
+            covered = fc_rect_overlap_small(&first[i].box, &dets[k].box) >= 0.5f;
+        if (!covered)
+            dets[n++] = first[i];
+    }
+    return n;
+}
+
+/* Detects on img, then once more with a border when nothing is found or when a face
+ * covers crop_fill of the frame or more (a crop: the bordered search boxes and aligns
+ * it better, and finds the whole face where the first search saw a part of it). The
+ * bordered faces are kept, plus the first search's faces they do not cover. */
 static fc_status detect(fc_face_worker *w, const fc_image *img, int *n, int *retried, fc_error *err)
 {
     const fc_pipeline_config *cfg = w->models->cfg;
     *retried = 0;
-    fc_status rc = fc_detector_run(w->det, img, 0, w->dets, FC_FACE_MAX_FACES, n, err);
+    int n_first = 0;
+    fc_status rc = detect_with_border(w, img, 0, w->first, &n_first, err);
     if (rc)
         return rc;
-    *n = drop_small(w->dets, *n, img->scale, cfg->min_face_size);
-    if (*n == 0 && cfg->retry_border > 0) {
-        rc = fc_detector_run(w->det, img, cfg->retry_border, w->dets, FC_FACE_MAX_FACES, n, err);
-        if (rc)
-            return rc;
-        *n = drop_small(w->dets, *n, img->scale, cfg->min_face_size);
-        *retried = *n > 0;
+    const int crop = n_first > 0 && cfg->crop_fill > 0 &&
+                     largest_fill(w->first, n_first, img) >= cfg->crop_fill;
+    if (cfg->retry_border <= 0 || (n_first > 0 && !crop)) {
+        memcpy(w->dets, w->first, (size_t)n_first * sizeof *w->dets);
+        *n = n_first;
+        return FC_OK;
     }
+    if ((rc = detect_with_border(w, img, cfg->retry_border, w->dets, n, err)))
+        return rc;
+    *retried = *n > 0;
+    *n = add_uncovered(w->dets, *n, w->first, n_first);
     return FC_OK;
 }
 

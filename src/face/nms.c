@@ -17,6 +17,20 @@ float fc_rect_iou(const fc_rect *a, const fc_rect *b)
     return inter / (aw * ah + bw * bh - inter);
 }
 
+float fc_rect_overlap_small(const fc_rect *a, const fc_rect *b)
+{
+    float aw = a->x2 - a->x1, ah = a->y2 - a->y1;
+    float bw = b->x2 - b->x1, bh = b->y2 - b->y1;
+    if (!(aw > 0 && ah > 0 && bw > 0 && bh > 0))
+        return 0;
+    float iw = (a->x2 < b->x2 ? a->x2 : b->x2) - (a->x1 > b->x1 ? a->x1 : b->x1);
+    float ih = (a->y2 < b->y2 ? a->y2 : b->y2) - (a->y1 > b->y1 ? a->y1 : b->y1);
+    if (iw <= 0 || ih <= 0)
+        return 0;
+    float small = aw * ah < bw * bh ? aw * ah : bw * bh;
+    return iw * ih / small;
+}
+
 /* Score descending, then the box corners: a total order on what matters, so the
  * result does not depend on qsort's (unstable) handling of equal keys. */
 static int cmp_det(const void *pa, const void *pb)

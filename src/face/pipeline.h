@@ -54,6 +54,9 @@ typedef struct {
     float retry_border;                  /* nothing found: retry once with a black border
                                           * of this fraction of the long side on each
                                           * side; 0: no retry */
+    float crop_fill;                     /* a face box covering at least this fraction of
+                                          * the image makes it a tight crop, searched
+                                          * again with the border; 0: never */
     int embed;                           /* 1: compute embeddings */
     int keep_crops;                      /* 1: return the aligned crops */
     int workers;                         /* worker states (concurrent runs); 0: cores */

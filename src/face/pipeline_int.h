@@ -31,6 +31,7 @@ typedef struct fc_face_worker {
     fc_landmarker_ctx *lmk;
     fc_embedder_ctx *emb;
     fc_detection *dets; /* FC_FACE_MAX_FACES */
+    fc_detection *first; /* FC_FACE_MAX_FACES: the unbordered search, during a retry */
     fc_image *blur_crop; /* 112x112, for embedders of another size; made on first use */
     struct fc_face_worker *next; /* the pool's free list */
 } fc_face_worker;
