@@ -44,12 +44,19 @@ typedef struct {
     int64_t n_refused;     /* edge and merge unions refused by cannot-link */
     int merge_rounds;      /* rounds run (the last merges nothing) */
     int64_t n_merged;      /* groups merged in step 3 */
+    int64_t n_attached;    /* groups of 1-2 faces attached to a larger one (attach.c) */
     fc_index_kind index_used; /* FLAT or HNSW for the faces */
 } fc_cluster_stats;
 
 typedef struct {
     float edge_threshold;  /* step 1: faces with cosine >= this are linked */
-    float merge_threshold; /* step 3: groups whose centroids have cosine >= this merge */
+    float merge_threshold; /* step 3: groups A, B merge when the mean cosine between
+                              their faces >= merge + (edge - merge) / sqrt(|A| |B|) */
+    float attach_threshold; /* after step 3: a group of 1-2 faces joins the larger group
+                               its faces have the highest mean cosine with, when that
+                               mean >= this and beats the runner-up's by attach_margin;
+                               0 = off */
+    float attach_margin;
     int cannot_link;       /* step 4: 1 = two faces of one image never share a person */
     int min_faces;         /* step 5: smaller persons go to unassigned (>= 1) */
     int max_neighbours;    /* step 1 cap: each face links to at most its best this many
@@ -64,8 +71,8 @@ typedef struct {
     fc_cluster_stats *stats;  /* NULL, or filled by fc_cluster_run */
 } fc_cluster_params;
 
-/* edge 0.5, merge 0.6, cannot_link on, min_faces 1, max_neighbours 64,
- * max_merge_rounds 20, AUTO index with fc_index_params_default(). The thresholds suit
+/* edge 0.5, merge 0.6, attach off (margin 0.1), cannot_link on, min_faces 1,
+ * max_neighbours 64, max_merge_rounds 20, AUTO index with fc_index_params_default(). The thresholds suit
  * the 512-d synthetic sets of tests/synth.h; calibrate per embedder. */
 fc_cluster_params fc_cluster_params_default(void);
 
@@ -95,9 +102,10 @@ void fc_clustering_free(fc_clustering *c);
  * indices), and an edge joins its two groups unless together they would hold two faces
  * of one image; such an edge is refused. So a component that would contain a conflict
  * is split at its weakest links: it becomes the maximum spanning forest that keeps every
- * image's faces apart. Centroid merges (step 3) take candidate pairs strongest first
- * under the same rule. Step 3 repeats, with the merged centroids, until a round merges
- * nothing. */
+ * image's faces apart. Merges (step 3) take candidate pairs by centroid cosine,
+ * strongest first, under the same rule, each tested on the groups as they are by then
+ * (average linkage with a size-dependent bar). Step 3 repeats until a round merges
+ * nothing; then small groups attach (attach_threshold). */
 fc_status fc_cluster_run(const fc_cluster_faces *faces, const fc_cluster_params *p,
                          fc_clustering **out, fc_error *err);
 

@@ -6,6 +6,7 @@
 
 #include "index/pairs.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,8 @@ fc_cluster_params fc_cluster_params_default(void)
 {
     return (fc_cluster_params){.edge_threshold = 0.5f,
                                .merge_threshold = 0.6f,
+                               .attach_threshold = 0,
+                               .attach_margin = 0.1f,
                                .cannot_link = 1,
                                .min_faces = 1,
                                .max_neighbours = 64,
@@ -82,6 +85,25 @@ static fc_status similar_pairs(const float *rows, int64_t n, int dim, float thre
     return rc;
 }
 
+/* Step 3's bar for groups of ka and kb faces: their mean cross cosine, (Sa . Sb) /
+ * (ka kb) with S a group's sum of faces, must reach
+ *     merge + (edge - merge) / sqrt(ka kb):
+ * the edge threshold for two single faces, approaching merge for large groups, whose
+ * mean is an average over many face pairs and so a much surer sign of one person
+ * (docs/clustering.md has the measurements). */
+static double merge_bar(const fc_cluster_params *p, double ka, double kb)
+{
+    return p->merge_threshold + (p->edge_threshold - p->merge_threshold) / sqrt(ka * kb);
+}
+
+/* The centroid cosine to search from: a mean cross cosine is the centroids' cosine
+ * times |Sa|/ka times |Sb|/kb (each <= 1), so every pair over the bar has centroids at
+ * least this similar. */
+static float merge_search_threshold(const fc_cluster_params *p)
+{
+    return p->merge_threshold < p->edge_threshold ? p->merge_threshold : p->edge_threshold;
+}
+
 /* Pairs (changed group, any group) with centroid cosine >= threshold: an index over all
  * centroids cen (g, dim), searched from the changed groups only. */
 static fc_status changed_pairs(const float *cen, int32_t g, int dim, const int32_t *changed,
@@ -94,10 +116,64 @@ static fc_status changed_pairs(const float *cen, int32_t g, int dim, const int32
         return err ? err->code : FC_ERR_NOMEM;
     fc_status rc = fc_index_add(idx, cen, NULL, g, err);
     if (!rc)
-        rc = fc_index_range_from(idx, changed, n_changed, p->merge_threshold, p->max_neighbours,
-                                 out, n_out, err);
+        rc = fc_index_range_from(idx, changed, n_changed, merge_search_threshold(p),
+                                 p->max_neighbours, out, n_out, err);
     fc_index_free(idx);
     return rc;
+}
+
+/* The groups of one merge round, as they merge: group k's faces sum to len[k] x its
+ * unit centroid cen[k]; gpar is a union-find over the groups (a root holds the merged
+ * group's centroid, length and size). */
+typedef struct {
+    fc_uf *u;
+    const int32_t *rep; /* group -> a face */
+    int32_t *gpar;
+    float *cen, *len;
+    int32_t *size;
+    int dim;
+} merge_groups;
+
+static int32_t group_root(int32_t *gpar, int32_t k)
+{
+    while (gpar[k] != k)
+        k = gpar[k] = gpar[gpar[k]];
+    return k;
+}
+
+/* Offers candidate group pairs (best first) to the faces' union-find: a pair joins when
+ * the groups it now belongs to pass merge_bar and cannot-link allows it; a joined
+ * group's centroid, length and size are updated before the next pair is tested. */
+static fc_status merge_pairs(merge_groups *m, const fc_index_pair *pairs, int64_t n_pairs,
+                             const fc_cluster_params *p, int64_t *joined,
+                             fc_cluster_stats *st, fc_error *err)
+{
+    const size_t dim = (size_t)m->dim;
+    for (int64_t i = 0; i < n_pairs; i++) {
+        int32_t a = group_root(m->gpar, pairs[i].a), b = group_root(m->gpar, pairs[i].b);
+        if (a == b)
+            continue;
+        float *ca = m->cen + (size_t)a * dim, *cb = m->cen + (size_t)b * dim;
+        double dot = 0;
+        for (size_t k = 0; k < dim; k++)
+            dot += (double)ca[k] * (double)cb[k];
+        double mean = dot * m->len[a] * m->len[b] / ((double)m->size[a] * (double)m->size[b]);
+        if (mean < merge_bar(p, m->size[a], m->size[b]))
+            continue;
+        int r = fc_uf_union(m->u, m->rep[a], m->rep[b]);
+        if (r == FC_UF_NOMEM)
+            return fc_error_set(err, FC_ERR_NOMEM, "cannot-link image sets");
+        st->n_refused += r == FC_UF_REFUSED;
+        if (r != FC_UF_JOINED)
+            continue;
+        (*joined)++;
+        for (size_t k = 0; k < dim; k++)
+            ca[k] = ca[k] * m->len[a] + cb[k] * m->len[b];
+        m->len[a] = fc_cluster_normalise(ca, m->dim);
+        m->size[a] += m->size[b];
+        m->gpar[b] = a;
+    }
+    return FC_OK;
 }
 
 /* Step 3: merge groups whose centroids are similar, until a round merges nothing. The
@@ -114,7 +190,8 @@ static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_clus
     int32_t *was = malloc(nn * sizeof *was);      /* face -> its group last round */
     int32_t *first = malloc(nn * sizeof *first);  /* group -> a face's old group */
     int32_t *changed = malloc(nn * sizeof *changed);
-    float *cen = NULL;
+    float *cen = NULL, *len = NULL;
+    int32_t *size = NULL, *gpar = NULL;
     if (!gid || !rep || !was || !first || !changed) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "merge: %d faces", n);
         goto out;
@@ -138,37 +215,45 @@ static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_clus
             else if (first[k] >= 0 && first[k] != was[i])
                 first[k] = -2, changed[n_changed++] = k;
         }
-        free(cen);
+        free(cen), free(len), free(size), free(gpar);
         cen = calloc((size_t)g * (size_t)f->dim, sizeof *cen);
-        if (!cen) {
+        len = malloc((size_t)g * sizeof *len);
+        size = calloc((size_t)g, sizeof *size);
+        gpar = malloc((size_t)g * sizeof *gpar);
+        if (!cen || !len || !size || !gpar) {
             rc = fc_error_set(err, FC_ERR_NOMEM, "merge: %d centroids", g);
             goto out;
         }
         for (int32_t i = 0; i < n; i++) {
             was[i] = gid[fc_uf_find(u, i)];
+            size[was[i]]++;
             float *c = cen + (size_t)was[i] * (size_t)f->dim;
             const float *e = f->emb + (size_t)i * (size_t)f->dim;
             for (int k = 0; k < f->dim; k++)
                 c[k] += e[k];
         }
-        for (int32_t k = 0; k < g; k++)
-            fc_cluster_normalise(cen + (size_t)k * (size_t)f->dim, f->dim);
+        for (int32_t k = 0; k < g; k++) {
+            len[k] = fc_cluster_normalise(cen + (size_t)k * (size_t)f->dim, f->dim);
+            gpar[k] = k;
+        }
         fc_index_pair *pairs;
         int64_t n_pairs, joined = 0;
         if (round == 0)
-            rc = similar_pairs(cen, g, f->dim, p->merge_threshold, p, &pairs, &n_pairs, NULL,
-                               err);
+            rc = similar_pairs(cen, g, f->dim, merge_search_threshold(p), p, &pairs, &n_pairs,
+                               NULL, err);
         else
             rc = changed_pairs(cen, g, f->dim, changed, n_changed, p, &pairs, &n_pairs, err);
+        merge_groups mg = {u, rep, gpar, cen, len, size, f->dim};
         if (!rc)
-            rc = unite_pairs(u, pairs, n_pairs, rep, &joined, st, err);
+            rc = merge_pairs(&mg, pairs, n_pairs, p, &joined, st, err);
         free(pairs);
         st->n_merged += joined;
         if (rc || joined == 0)
             break;
     }
 out:
-    free(gid), free(rep), free(was), free(first), free(changed), free(cen);
+    free(gid), free(rep), free(was), free(first), free(changed);
+    free(cen), free(len), free(size), free(gpar);
     return rc;
 }
 
@@ -248,6 +333,8 @@ fc_status fc_cluster_run(const fc_cluster_faces *f, const fc_cluster_params *p,
     st->unions_s = t1 - t0;
     if (!rc)
         rc = merge_rounds(f, &u, p, st, err);
+    if (!rc)
+        rc = fc_cluster_attach_small(f, &u, p, st, err);
     double t2 = now_s();
     st->merge_s = t2 - t1;
     if (rc)

@@ -39,12 +39,17 @@ int fc_cluster_number(fc_uf *u, int min_faces, int32_t *person_of);
 fc_status fc_cluster_assemble(const fc_cluster_faces *f, const int32_t *person_of,
                               int n_persons, fc_clustering **out, fc_error *err);
 
+/* The attach step (attach.c): groups of 1-2 faces join a larger group, per
+ * p->attach_threshold and attach_margin; no-op when attach_threshold is 0. */
+fc_status fc_cluster_attach_small(const fc_cluster_faces *f, fc_uf *u, const fc_cluster_params *p,
+                                  fc_cluster_stats *st, fc_error *err);
+
 /* Checks a fc_cluster_faces for obvious misuse. */
 fc_status fc_cluster_check_faces(const fc_cluster_faces *f, fc_error *err);
 
 /* Normalised mean of the rows of emb listed in idx[0..n) into out (dim). */
 void fc_cluster_centroid(const float *emb, int dim, const int64_t *idx, int64_t n, float *out);
-/* v (dim) /= |v| (a zero vector stays zero). */
-void fc_cluster_normalise(float *v, int dim);
+/* v (dim) /= |v| (a zero vector stays zero); returns the former |v|. */
+float fc_cluster_normalise(float *v, int dim);
 
 #endif

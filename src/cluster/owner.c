@@ -37,7 +37,7 @@ void fc_cluster_centroid(const float *emb, int dim, const int64_t *idx, int64_t 
     fc_cluster_normalise(out, dim);
 }
 
-void fc_cluster_normalise(float *v, int dim)
+float fc_cluster_normalise(float *v, int dim)
 {
     double s = 0;
     for (int k = 0; k < dim; k++)
@@ -45,6 +45,7 @@ void fc_cluster_normalise(float *v, int dim)
     float inv = s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
     for (int k = 0; k < dim; k++)
         v[k] *= inv;
+    return (float)sqrt(s);
 }
 
 typedef struct {

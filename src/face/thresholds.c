@@ -6,22 +6,29 @@
  * docs/calibration.md (bench/calibrate.py, bench/verify.py):
  * - verify 0.22: the best 10-fold threshold on the 6000 celebs_aligned pairs
  *   (accuracy 97.9%); the stricter FAR 1e-3 point is 0.352.
- * - cluster edge 0.55: just above the highest different-person cosine seen on the
- *   labelled sets (a wrong edge merges two persons in connected components; at 0.50
- *   celebs' pairwise precision was already 0.76).
- * - merge 0.46 and assign 0.46: a centroid against one face; lower (0.42) chained
- *   two people through single faces (precision 0.883).
- * With edge 0.55 / merge 0.46: celebs BCubed F 0.963, pairwise precision 1.000.
- * facenet160: the original service's values (edge 0.75, merge = edge + 0.1, assign
- * 0.65); verify = assign. Not measured here (no FaceNet model available). */
+ * - cluster edge 0.58: above the highest different-person cosine seen through the
+ *   whole pipeline on the labelled sets (0.552, two actresses in facenet-pytorch's
+ *   photos; 0.543 on celebs_aligned): a wrong edge merges two persons.
+ * - merge 0.25: the floor of the size-dependent average-linkage bar (cluster.h); the
+ *   highest mean cosine between two different identities' faces on celebs_aligned is
+ *   0.213, the same identity's faces average 0.553. A floor of 0.22 merged two
+ *   celebrities, 0.27-0.30 leaves an actor's photos of different ages apart.
+ * - attach 0.20 (margin 0.10): a face's mean cosine with its own identity is >= 0.20
+ *   for 98.8% of celebs_aligned faces; with the margin, 0 faces of 1536 chose a wrong
+ *   identity.
+ * - assign 0.46: a centroid against one enrolled face (~1e-3 false matches).
+ * Clustering figures with these values: docs/clustering.md (bench/cluster_quality.py).
+ * facenet160: the original service's edge 0.75 and assign 0.65 (verify = assign);
+ * merge 0.6 translates its centroid rule (edge + 0.1) into a mean cosine; attach off.
+ * Not measured here (no FaceNet model available). */
 #include "face/thresholds.h"
 
 #include <assert.h>
 
 static const fc_thresholds table[] = {
-    [FC_EMBEDDER_AUTO] = {0.22f, 0.55f, 0.46f, 0.46f},
-    [FC_EMBEDDER_ARCFACE112] = {0.22f, 0.55f, 0.46f, 0.46f},
-    [FC_EMBEDDER_FACENET160] = {0.65f, 0.75f, 0.85f, 0.65f},
+    [FC_EMBEDDER_AUTO] = {0.22f, 0.58f, 0.25f, 0.20f, 0.46f},
+    [FC_EMBEDDER_ARCFACE112] = {0.22f, 0.58f, 0.25f, 0.20f, 0.46f},
+    [FC_EMBEDDER_FACENET160] = {0.65f, 0.75f, 0.6f, 0.0f, 0.65f},
 };
 static_assert(sizeof table / sizeof table[0] == FC_EMBEDDER_COUNT, "one row per embedder kind");
 

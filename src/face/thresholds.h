@@ -8,7 +8,10 @@
 typedef struct {
     float verify;       /* two faces are the same person at or above this */
     float cluster_edge; /* PERSON_SIMILARITY_THRESHOLD: a clustering graph edge */
-    float merge;        /* persons whose centroids are at least this similar merge */
+    float merge;        /* persons merge when the mean cosine between their faces is at
+                         * least merge + (edge - merge) / sqrt(size product) */
+    float attach;       /* a person of 1-2 faces joins the larger person whose faces it
+                         * matches best on average at or above this (with a margin) */
     float assign;       /* a person is assigned to an enrolled user at or above this */
 } fc_thresholds;
 

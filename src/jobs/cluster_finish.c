@@ -222,6 +222,7 @@ static fc_status cluster_rows(fc_cj_ctx *c, const face_rows *r, fc_clustering **
     fc_cluster_params p = fc_cluster_params_default();
     p.edge_threshold = c->edge;
     p.merge_threshold = c->merge;
+    p.attach_threshold = c->attach;
     p.cannot_link = c->cannot_link;
     p.min_faces = c->min_faces > 0 ? c->min_faces : 1;
     p.index.n_threads = c->o->threads > 0 ? c->o->threads : 1;

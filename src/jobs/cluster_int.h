@@ -15,7 +15,7 @@ typedef struct {
     char id[FC_OBJECTID_LEN + 1];      /* the run being written */
     char base_id[FC_OBJECTID_LEN + 1]; /* incremental: the run extended, else "" */
     fc_cluster_method method;
-    float edge, merge;                 /* thresholds in use */
+    float edge, merge, attach;         /* thresholds in use */
     int min_faces, cannot_link;
     float min_confidence;              /* quality filter; 0 = off */
     fc_job_progress_fn progress_fn;

@@ -25,9 +25,10 @@ static int cmp_str(const void *a, const void *b)
 /* The run's options, kept with it so that a resume clusters the same way. */
 char *fc_cj_params_json(const fc_cj_ctx *c)
 {
-    json_t *o = json_pack("{s:s, s:f, s:f, s:i, s:i, s:s}", "method",
+    json_t *o = json_pack("{s:s, s:f, s:f, s:f, s:i, s:i, s:s}", "method",
                           fc_cluster_method_name(c->method), "edge_threshold", (double)c->edge,
-                          "merge_threshold", (double)c->merge, "min_faces", c->min_faces,
+                          "merge_threshold", (double)c->merge, "attach_threshold",
+                          (double)c->attach, "min_faces", c->min_faces,
                           "cannot_link", c->cannot_link, "extends", c->base_id);
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
@@ -48,6 +49,8 @@ void fc_cj_params_load(fc_cj_ctx *c, const char *text)
         c->edge = (float)json_number_value(v);
     if ((v = json_object_get(o, "merge_threshold")) && json_is_number(v))
         c->merge = (float)json_number_value(v);
+    if ((v = json_object_get(o, "attach_threshold")) && json_is_number(v))
+        c->attach = (float)json_number_value(v);
     if ((v = json_object_get(o, "min_faces")) && json_is_integer(v))
         c->min_faces = (int)json_integer_value(v);
     if ((v = json_object_get(o, "cannot_link")) && json_is_integer(v))
@@ -172,6 +175,7 @@ void fc_cj_init_ctx(fc_cj_ctx *c, const fc_cluster_job_opts *o)
     c->merge = o->merge_threshold > 0                     ? o->merge_threshold
                : cfg && cfg->person_merge_threshold > 0 ? (float)cfg->person_merge_threshold
                                                         : th->merge;
+    c->attach = th->attach;
     c->min_faces = o->min_faces > 0 ? o->min_faces : 1;
     c->cannot_link = o->cannot_link;
     c->min_confidence = o->skip_quality_filter || !cfg ? 0 : (float)cfg->min_confidence;

@@ -93,8 +93,9 @@ TEST(cluster_cannot_link_splits_weakest_link)
     return FC_TEST_PASS;
 }
 
-/* Groups A, B, C of 4 faces each: centre . centre = 0.8 for A-B and B-C (face pairs
- * across groups 0.44 < edge), 0.28 for A-C; every face has its own noise axis. */
+/* Groups A, B, C of 4 faces each: centre . centre = 0.8 for A-B and B-C, 0.28 for A-C;
+ * every face has its own noise axis, so faces within a group have cosine 0.556 (over
+ * the edge threshold 0.5) and across groups 0.444 (A-B, B-C) and 0.156 (A-C). */
 static void abc_case(float *emb)
 {
     const double centre[3][2] = {{0.8, 0.6}, {1, 0}, {0.8, -0.6}};
@@ -121,11 +122,14 @@ TEST(cluster_merge_is_transitive_and_respects_cannot_link)
     CHECK_OK(fc_cluster_run(&f, &p, &r, &err), &err);
     CHECK(r->n_persons == 3);
     fc_clustering_free(r);
-    p.merge_threshold = 0.6f; /* A~B, B~C, not A~C: all one person */
+    /* merge 0.25: A-B mean 0.444 >= bar(4, 4) = 0.25 + 0.25 / 4 = 0.3125, then AB-C
+     * mean (0.156 + 0.444) / 2 = 0.30 >= bar(8, 4) = 0.294: all one person */
+    p.merge_threshold = 0.25f;
     CHECK_OK(fc_cluster_run(&f, &p, &r, &err), &err);
     CHECK_MSG(r->n_persons == 1, "%d persons", r->n_persons);
     fc_clustering_free(r);
-    fc_cluster_faces ac = {8, D, emb, image, NULL, NULL}; /* A and B only, then A and C */
+    fc_cluster_faces ac = {8, D, emb, image, NULL, NULL}; /* A and B only, then A and C
+                                                             (0.156 < 0.3125) */
     CHECK_OK(fc_cluster_run(&ac, &p, &r, &err), &err);
     CHECK(r->n_persons == 1);
     fc_clustering_free(r);

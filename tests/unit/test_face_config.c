@@ -87,11 +87,14 @@ TEST(face_config_thresholds_table)
 {
     const fc_thresholds *a = fc_thresholds_for(FC_EMBEDDER_ARCFACE112);
     const fc_thresholds *f = fc_thresholds_for(FC_EMBEDDER_FACENET160);
-    CHECK(f->cluster_edge == 0.75f && f->merge == 0.85f && f->assign == 0.65f);
+    CHECK(f->cluster_edge == 0.75f && f->merge == 0.6f && f->attach == 0 && f->assign == 0.65f);
     /* calibrated (docs/calibration.md): a graph edge is stricter than a verification;
-     * merge and assign compare a centroid with a face or a centroid, and may be lower */
-    CHECK(a->verify == 0.22f && a->cluster_edge == 0.55f && a->merge == 0.46f && a->assign == 0.46f);
+     * merge and attach bound mean cosines over many face pairs and are lower; assign
+     * compares a centroid with a face */
+    CHECK(a->verify == 0.22f && a->cluster_edge == 0.58f && a->merge == 0.25f && a->attach == 0.2f &&
+          a->assign == 0.46f);
     CHECK(a->verify > 0 && a->verify < a->assign && a->assign < a->cluster_edge && a->cluster_edge < 1);
+    CHECK(a->attach < a->merge && a->merge < a->cluster_edge);
     CHECK(fc_thresholds_for(FC_EMBEDDER_AUTO) == a || fc_thresholds_for(FC_EMBEDDER_AUTO)->verify == a->verify);
     CHECK(fc_thresholds_for((fc_embedder_kind)99) == a);
     CHECK(fc_detector_kind_parse("ULTRAFACE") == FC_DETECTOR_ULTRAFACE && fc_detector_kind_parse("") == 0 &&
