@@ -2,16 +2,23 @@
 """bench/cluster_quality.py - clustering and assignment quality of `facecluster` on the
 labelled photo sets of ../shared/data (see docs/jobs.md).
 
-For each set the labelled single-face images are copied into a temporary bucket
-(file name "<label>__<name>"), `facecluster cluster --bucket B --sub S` runs at the
-default settings (and with --method original), `facecluster persons latest --json`
-is read back, and every face gets its image's label. Reported: BCubed P/R/F and
-pairwise P/R (unassigned faces are singletons), faces found / images.
-Assignment: the first image (sorted) of each identity is enrolled, the rest clustered
-and assigned with --one-to-one --margin M; a cluster is right when its user is the
-majority label of its faces, wrong when it is another user.
+For each set the labelled images are copied into a temporary bucket (file name
+"<label>__<n>_<name>"), `facecluster cluster --bucket B --sub S` runs at the default
+settings (and with --method original), `facecluster persons latest --json` is read
+back, and every face gets its image's label. face_recognition's photos of several
+people (labels.tsv) are clustered too, as group photos, but their faces are not
+scored (which face is whom is not labelled); its byte-identical copies are left out.
+Reported: BCubed P/R/F and pairwise P/R (unassigned faces are singletons), faces found
+/ images.
+Assignment: one image of each identity is enrolled (the first, sorted, or with --enrol
+best the one facecluster rates highest), the rest clustered (--min-faces N, default 1)
+and assigned with --one-to-one --margin M. Per cluster: right when its user is the
+majority label of its faces, wrong when it is another user (every cluster counts, so
+an identity split in two has one cluster that one-to-one must leave unassigned). Per
+identity: right when the identity's largest cluster gets its user.
 
-usage: bench/cluster_quality.py [--per-id N] [--margin M] [--fc build/facecluster]
+usage: bench/cluster_quality.py [--per-id N] [--margin M] [--min-faces N]
+                               [--enrol first|best] [--fc build/facecluster]
 """
 import argparse, collections, json, os, shutil, subprocess, sys, tempfile
 
@@ -40,7 +47,34 @@ def sets(per_id):
     folder_set("faceapi", os.path.join(DATA, "face-api.js", "examples", "images"))
     folder_set("msceleb", os.path.join(DATA, "insightface", "msceleb_retina_crop"))
     folder_set("facenet", os.path.join(DATA, "facenet-pytorch", "test_images"))
+    fr = face_recognition_set(per_id)
+    if fr:
+        out["face_recognition"] = fr
     return out
+
+
+def face_recognition_set(per_id):
+    """{label: [paths]} from face_recognition/labels.tsv: one identity per photo, named
+    people only, without byte-identical copies; photos of several people under
+    GROUP_LABEL."""
+    tsv = os.path.join(DATA, "face_recognition", "labels.tsv")
+    if not os.path.isfile(tsv):
+        return {}
+    d = {}
+    with open(tsv) as f:
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if line.startswith("#") or cols[0] == "path" or len(cols) < 2:
+                continue
+            path, ids, note = cols[0], cols[1], cols[2] if len(cols) > 2 else ""
+            if ids == "unknown" or note.startswith("same bytes"):
+                continue
+            label = GROUP_LABEL if "," in ids else ids
+            d.setdefault(label, []).append(os.path.join(DATA, "face_recognition", path))
+    return {k: sorted(v)[:per_id] for k, v in sorted(d.items())}
+
+
+GROUP_LABEL = "_group"  # faces of photos of several people: clustered, not scored
 
 
 def run(fc, env, *args):
@@ -61,11 +95,30 @@ def persons(fc, env):
     return faces
 
 
+def enrolment_photo(a, env, paths):
+    """The photo to enroll: the first (sorted), or with --enrol best the one whose
+    largest face facecluster rates highest (quality_score, ties: the first), as a user
+    would pick a clear portrait of themselves; no label is looked at."""
+    if a.enrol == "first":
+        return paths[0]
+    best, best_q = paths[0], -1.0
+    for line in run(a.fc, env, "detect", *paths).splitlines():
+        o = json.loads(line)
+        faces = o.get("faces") or []
+        if not faces:
+            continue
+        q = max(faces, key=lambda f: f["bbox"][2] * f["bbox"][3])["quality_score"]
+        if q > best_q:
+            best, best_q = o["image"], q
+    return best
+
+
 def label_of(path):
     return os.path.basename(path).split("__")[0]
 
 
 def scores(faces):
+    faces = [(p, c) for p, c in faces if label_of(p) != GROUP_LABEL]
     lab = [label_of(p) for p, _ in faces]
     cl = [c for _, c in faces]
     n = len(faces)
@@ -83,8 +136,8 @@ def scores(faces):
 def populate(root, sub, files):
     d = os.path.join(root, "bench", sub)
     os.makedirs(d, exist_ok=True)
-    for label, path in files:
-        shutil.copyfile(path, os.path.join(d, "%s__%s" % (label, os.path.basename(path))))
+    for i, (label, path) in enumerate(files):
+        shutil.copyfile(path, os.path.join(d, "%s__%d_%s" % (label, i, os.path.basename(path))))
 
 
 def main():
@@ -93,6 +146,9 @@ def main():
     ap.add_argument("--margin", type=float, default=0.05)
     ap.add_argument("--fc", default=os.path.join(ROOT, "build", "facecluster"))
     ap.add_argument("--threads", default="2")
+    ap.add_argument("--min-faces", type=int, default=1, help="for the assignment run")
+    ap.add_argument("--enrol", choices=("first", "best"), default="first",
+                    help="which photo of an identity to enroll (see enrolment_photo)")
     a = ap.parse_args()
     if not os.path.isdir(DATA):
         print("skipped: %s not found" % DATA)
@@ -116,27 +172,33 @@ def main():
                 if method == "graph":
                     worst["bcubed_f"] = min(worst["bcubed_f"], s["bcubed_f"])
                     worst["pair_p"] = min(worst["pair_p"], s["pair_p"])
-            # assignment: enroll the first image of each identity, cluster the rest, assign
+            # assignment: enroll one image of each identity, cluster the rest, assign
             sub = name + "-rest"
-            enrolled = set()
+            enrolled, picked = set(), {}
             for label, ps in ids.items():
-                if len(ps) < 2:
+                if len(ps) < 2 or label == GROUP_LABEL:
                     continue
-                r = subprocess.run([a.fc, "enroll", label, ps[0]], env=env, capture_output=True, text=True)
+                picked[label] = enrolment_photo(a, env, ps)
+                r = subprocess.run([a.fc, "enroll", label, picked[label]], env=env,
+                                   capture_output=True, text=True)
                 if r.returncode == 0:
                     enrolled.add(label)
-            rest = [(l, p) for l, ps in ids.items() if l in enrolled for p in ps[1:]]
+                else:
+                    print("%-15s enroll   %s (%s): %s" % (name, label, os.path.basename(picked[label]),
+                          r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "failed"))
+            rest = [(l, p) for l, ps in ids.items() if l in enrolled for p in ps if p != picked[l]]
             if not rest:
                 print("%-15s assign   skipped: no identity with 2+ images" % name)
                 continue
             populate(tmp, sub, rest)
-            run(a.fc, env, "cluster", tmp, "--bucket", "bench", "--sub", sub, "--threads", a.threads, "--quiet")
+            run(a.fc, env, "cluster", tmp, "--bucket", "bench", "--sub", sub, "--threads", a.threads,
+                "--min-faces", str(a.min_faces), "--quiet")
             f = persons(a.fc, env)
             out = json.loads(run(a.fc, env, "assign", "--run", "latest", "--one-to-one",
                                  "--margin", str(a.margin), "--overwrite"))
             members = collections.defaultdict(list)
             for p, c in f:
-                if not c.startswith("u:"):
+                if not c.startswith("u:") and label_of(p) != GROUP_LABEL:
                     members[c].append(label_of(p))
             right = wrong = 0
             for c, labels in members.items():
@@ -145,9 +207,18 @@ def main():
                 right += got == maj
                 wrong += got is not None and got != maj
             n = max(1, len(members))
+            largest = {}  # identity -> (size, cluster) of its largest cluster
+            for c, labels in members.items():
+                for l, k in collections.Counter(labels).items():
+                    if k > largest.get(l, (0, ""))[0]:
+                        largest[l] = (k, c)
+            id_right = sum(out["assignments"].get(c, {}).get("user_id") == l
+                           for l, (_, c) in largest.items() if l in enrolled)
             print("%-15s assign   enrolled %d, clusters %d: right %.1f%%, wrong %.1f%%, unassigned %.1f%% "
-                  "(threshold %.2f, margin %.2f, one_to_one)" % (name, len(enrolled), len(members),
-                  100 * right / n, 100 * wrong / n, 100 * (n - right - wrong) / n, out["threshold"], a.margin))
+                  "(threshold %.2f, margin %.2f, one_to_one); identities whose largest cluster "
+                  "got their user: %d of %d" % (name, len(enrolled), len(members),
+                  100 * right / n, 100 * wrong / n, 100 * (n - right - wrong) / n, out["threshold"],
+                  a.margin, id_right, len([l for l in largest if l in enrolled])))
             shutil.rmtree(os.path.join(env["FC_DATA_DIR"]), ignore_errors=True)
         print("worst graph set: BCubed F %.3f (target 0.95), pairwise precision %.3f (target 0.99)"
               % (worst["bcubed_f"], worst["pair_p"]))
