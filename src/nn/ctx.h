@@ -47,7 +47,14 @@ struct fc_nn_ctx {
     int n_threads;
     int64_t max_tensor_bytes;
     int64_t batch;          /* > 1: inputs declared with batch 1 run with this batch */
+    double *step_s;         /* FC_NN_PROFILE=1: seconds per step over all runs */
+    int profiled_runs;
 };
+
+/* profile.c: FC_NN_PROFILE=1 timing per step (init after planning; report on free). */
+double fc_profile_now(void);
+void fc_profile_init(fc_nn_ctx *ctx);
+void fc_profile_report(fc_nn_ctx *ctx);
 
 /* infer.c: shapes of every value for ctx's input shapes; folds nodes whose inputs
  * are all known, and lists the rest as steps. */

@@ -63,6 +63,7 @@ fc_nn_ctx *fc_nn_ctx_new_opts(const fc_nn_model *m, const fc_shape *input_shapes
         return NULL;
     }
     trace_steps(ctx);
+    fc_profile_init(ctx);
     return ctx;
 }
 
@@ -70,6 +71,8 @@ void fc_nn_ctx_free(fc_nn_ctx *ctx)
 {
     if (!ctx)
         return;
+    fc_profile_report(ctx);
+    free(ctx->step_s);
     /* steps[n_steps] may hold the arrays of a node whose inference failed */
     for (int s = 0; ctx->steps && s <= ctx->n_steps; s++) {
         fc_fast_free(ctx->steps[s].fast);
@@ -130,6 +133,7 @@ fc_status fc_nn_run(fc_nn_ctx *ctx, const fc_tensor *inputs, fc_tensor *outputs,
     unsigned fp_state = fc_denormals_off();
     fc_status rc = FC_OK;
     fc_fast_begin_run(ctx);
+    double t = ctx->step_s ? fc_profile_now() : 0;
     for (int s = 0; s < ctx->n_steps; s++) {
         const fc_step *st = &ctx->steps[s];
         const fc_node *n = st->node;
@@ -155,7 +159,13 @@ fc_status fc_nn_run(fc_nn_ctx *ctx, const fc_tensor *inputs, fc_tensor *outputs,
             fc_node_error(err, n);
             break;
         }
+        if (ctx->step_s) {
+            double t1 = fc_profile_now();
+            ctx->step_s[s] += t1 - t;
+            t = t1;
+        }
     }
+    ctx->profiled_runs += ctx->step_s != NULL;
     fc_denormals_restore(fp_state);
     for (int i = 0; !rc && i < m->n_outputs; i++)
         outputs[i] = ctx->vals[m->outputs[i]];
