@@ -631,7 +631,9 @@ def main(argv):
     found = np.concatenate([r[3] for r in results[1:]])
     results.append((pool, pair_scores(E, found, pool.pairs), E, found))
     fixed = default_threshold(args)
-    mode = "detect on every image" if args["detect_aligned"] else "aligned crops embedded directly"
+    detects_all = args["detect_aligned"] or (args["engine"] == "facecluster" and
+                                             not args["fc_aligned_flag"])
+    mode = "detect on every image" if detects_all else "aligned crops embedded directly"
     print("## Verification: engine %s, embedder %s (%s)\n"
           % (args["engine"], os.path.basename(args["embedder"] or "fr_feature.onnx"), mode))
     print(table(results, fixed))
