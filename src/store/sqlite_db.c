@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -335,18 +336,37 @@ out:
     return rc;
 }
 
+/* Switches the file to WAL (or checks it is). SQLite can answer SQLITE_BUSY here without
+ * calling the busy handler (another process is creating the file or recovering its
+ * WAL at the same moment: seen with two workers starting together under load), so the
+ * pragma is retried every 10 ms for up to FC_SQLITE_BUSY_MS. Returns the last step's
+ * code; *wal = 1 when the journal is WAL. */
+static int set_wal(fc_sqlite *c, int *wal)
+{
+    int rc = SQLITE_BUSY;
+    *wal = 0;
+    for (int waited = 0; waited <= FC_SQLITE_BUSY_MS; waited += 10) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        *wal = rc == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
+        sqlite3_finalize(st);
+        if ((rc & 0xFF) != SQLITE_BUSY && (rc & 0xFF) != SQLITE_LOCKED)
+            break;
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    return rc;
+}
+
 /* Sets the pragmas; also the first read of the file, where a file that is not a
  * database shows itself. */
 static fc_status configure(fc_sqlite *c, fc_error *err)
 {
     sqlite3_busy_timeout(c->db, FC_SQLITE_BUSY_MS);
     sqlite3_extended_result_codes(c->db, 1);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    int wal = rc == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
-    sqlite3_finalize(st);
+    int wal;
+    int rc = set_wal(c, &wal);
     if (rc != SQLITE_ROW)
         return fc_sqlite_fail(c, rc, "open", err);
     if (!wal)
