@@ -159,6 +159,40 @@ TEST(binary_general_broadcast_matches_naive)
     return FC_TEST_PASS;
 }
 
+/* y = a op b, one element at a time, for the four float ops. */
+static float naive_op(const fc_op_def *op, float x, float w)
+{
+    return op == &fc_op_add ? x + w : op == &fc_op_sub ? x - w : op == &fc_op_mul ? x * w : x / w;
+}
+
+/* Runs of 1 to 19 elements (blocks of 8 and their remainders), with a, b or neither
+ * repeating, for Add, Sub, Mul and Div: the same floats as one element at a time. */
+TEST(binary_runs_around_blocks)
+{
+    const fc_op_def *ops[] = {&fc_op_add, &fc_op_sub, &fc_op_mul, &fc_op_div};
+    float a[19], b[19], want[19];
+    fc_error err = {0};
+    for (int64_t n = 1; n < 19; n++) {
+        for (int pattern = 0; pattern < 3; pattern++) { /* same shape, b scalar, a scalar */
+            int64_t na = pattern == 2 ? 1 : n, nb = pattern == 1 ? 1 : n;
+            fc_test_fill_random(a, na, (unsigned)(n * 3 + pattern), -3, 3);
+            fc_test_fill_random(b, nb, (unsigned)(n * 3 + pattern + 100), 0.5f, 3);
+            fc_tensor ta = fc_test_tensor(1, &na, a), tb = fc_test_tensor(1, &nb, b), y;
+            for (int o = 0; o < 4; o++) {
+                for (int64_t i = 0; i < n; i++)
+                    want[i] = naive_op(ops[o], a[na == 1 ? 0 : i], b[nb == 1 ? 0 : i]);
+                CHECK_OK(run2(ops[o], &ta, &tb, &y, &err), &err);
+                int same = fc_shape_numel(&y.shape) == n &&
+                           memcmp(y.data, want, (size_t)n * sizeof *want) == 0;
+                fc_test_free_outputs((fc_tensor *[]){&y}, 1);
+                CHECK_MSG(same, "%s of %lld elements, pattern %d", ops[o]->name, (long long)n,
+                          pattern);
+            }
+        }
+    }
+    return FC_TEST_PASS;
+}
+
 TEST(binary_int64_arithmetic)
 {
     int64_t a[] = {7, -7, 7, -7, 5, INT64_MIN, INT64_MAX}, b[] = {2, 2, -2, -2, 0, -1, 1};
@@ -182,6 +216,19 @@ TEST(binary_int64_arithmetic)
         fc_test_free_outputs((fc_tensor *[]){&y}, 1);
         CHECK_MSG(ok, "%s", cases[c].op->name);
     }
+    /* 11 elements: a block of 8 and a remainder of 3, wrapping in both */
+    int64_t la[11], lb[11], lwant[11];
+    for (int i = 0; i < 11; i++) {
+        la[i] = i % 2 ? INT64_MAX - i : i * 1000;
+        lb[i] = i + 1;
+        lwant[i] = i % 2 ? INT64_MIN : i * 1000 + i + 1; /* MAX - i + i + 1 wraps */
+    }
+    fc_tensor tla = fc_test_tensor_i64(1, (int64_t[]){11}, la);
+    fc_tensor tlb = fc_test_tensor_i64(1, (int64_t[]){11}, lb);
+    CHECK_OK(run2(&fc_op_add, &tla, &tlb, &y, &err), &err);
+    int long_ok = memcmp(y.data, lwant, sizeof lwant) == 0;
+    fc_test_free_outputs((fc_tensor *[]){&y}, 1);
+    CHECK(long_ok);
     /* int64 with a broadcast scalar */
     int64_t s[] = {3};
     fc_tensor ts = fc_test_tensor_i64(0, NULL, s);

@@ -102,6 +102,8 @@ TEST(transpose_matches_naive_reference)
         {4, {1, 37, 45, 64}, {0, 3, 1, 2}}, {3, {3, 1, 4}, {1, 0, 2}},
         {2, {70, 33}, {1, 0}},           {5, {2, 3, 4, 5, 6}, {4, 0, 3, 1, 2}},
         {1, {7}, {0}},                   {3, {2, 0, 3}, {2, 1, 0}},
+        /* planes narrower than a tile: a detector head's boxes, and uneven tiles */
+        {4, {1, 12, 30, 40}, {0, 2, 3, 1}}, {4, {2, 5, 7, 9}, {0, 2, 3, 1}},
     };
     fc_error err = {0};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -125,6 +127,28 @@ TEST(transpose_matches_naive_reference)
         CHECK_OK(rc, &err);
         CHECK_MSG(same, "case %zu differs from the reference", c);
     }
+    return FC_TEST_PASS;
+}
+
+TEST(transpose_int64_narrow_plane)
+{
+    enum { N = 3 * 70 * 6 };
+    int64_t xd[N], perm[] = {0, 2, 1};
+    float xf[N], want[N];
+    int iperm[] = {0, 2, 1};
+    for (int i = 0; i < N; i++)
+        xd[i] = (int64_t)i * 1000003, xf[i] = (float)i;
+    fc_tensor x = fc_test_tensor_i64(3, (int64_t[]){3, 6, 70}, xd), y;
+    fc_shape xs = x.shape;
+    naive_transpose(xf, &xs, iperm, want); /* indices, exact in float */
+    fc_attr a = attr_ints("perm", perm, 3);
+    fc_error err = {0};
+    CHECK_OK(run(&fc_op_transpose, &a, 1, 13, (fc_tensor *[]){&x}, 1, &y, &err), &err);
+    int same = shape_is(&y, 3, (int64_t[]){3, 70, 6});
+    for (int i = 0; same && i < N; i++)
+        same = ((int64_t *)y.data)[i] == (int64_t)want[i] * 1000003;
+    fc_test_free_outputs((fc_tensor *[]){&y}, 1);
+    CHECK(same);
     return FC_TEST_PASS;
 }
 
@@ -386,6 +410,96 @@ TEST(slice_errors)
     CHECK(run(&fc_op_slice, NULL, 0, 13, (fc_tensor *[]){&x, &rt, &t1}, 3, &y, &err) ==
           FC_ERR_UNSUPPORTED);
     CHECK(strstr(err.msg, "constant"));
+    return FC_TEST_PASS;
+}
+
+/* ---- Concat, Split and Slice on the last axis ----------------------------------------- */
+
+enum { LAST_AXIS_ROWS = 37, LAST_AXIS_MAX_W = 8 };
+
+/* Element i of a test tensor of dtype dt, as bytes at p. */
+static void put_elem(fc_dtype dt, unsigned char *p, int64_t i, int64_t salt)
+{
+    if (dt == FC_DT_FLOAT) {
+        float v = (float)(i * 10 + salt) + 0.25f;
+        memcpy(p + 4 * i, &v, 4);
+    } else {
+        int64_t v = -(i * 1000003 + salt);
+        memcpy(p + 8 * i, &v, 8);
+    }
+}
+
+/* 1 if t has shape (1, rows, w), dtype dt and the bytes want. */
+static int bytes_are(const fc_tensor *t, fc_dtype dt, int64_t w, const unsigned char *want)
+{
+    return t->dtype == dt && shape_is(t, 3, (int64_t[]){1, LAST_AXIS_ROWS, w}) &&
+           memcmp(t->data, want, (size_t)(LAST_AXIS_ROWS * w) * fc_dtype_size(dt)) == 0;
+}
+
+/* Concat of a (1, rows, wa) and b (1, rows, wb) on the last axis, Split of the result
+ * back into a and b, and Slice of each part out of it: rows of 1 to 4 elements take
+ * the fixed-size row copies, longer ones the general copy. */
+static int check_last_axis(fc_dtype dt, int64_t wa, int64_t wb)
+{
+    enum { R = LAST_AXIS_ROWS, W = LAST_AXIS_MAX_W };
+    static unsigned char a[R * W * 8], b[R * W * 8], ab[R * 2 * W * 8];
+    size_t es = fc_dtype_size(dt);
+    int64_t w = wa + wb, end = INT64_MAX, last = -1;
+    for (int64_t r = 0; r < R; r++) {
+        for (int64_t j = 0; j < wa; j++) {
+            put_elem(dt, a, r * wa + j, 1);
+            memcpy(ab + (r * w + j) * es, a + (r * wa + j) * es, es);
+        }
+        for (int64_t j = 0; j < wb; j++) {
+            put_elem(dt, b, r * wb + j, 2);
+            memcpy(ab + (r * w + wa + j) * es, b + (r * wb + j) * es, es);
+        }
+    }
+    fc_tensor ta = {dt, fc_shape_make(3, (int64_t[]){1, R, wa}), a};
+    fc_tensor tb = {dt, fc_shape_make(3, (int64_t[]){1, R, wb}), b}, y, parts[2];
+    fc_attr ax = attr_int("axis", -1);
+    fc_error err = {0};
+    CHECK_OK(run(&fc_op_concat, &ax, 1, 13, (fc_tensor *[]){&ta, &tb}, 2, &y, &err), &err);
+    int ok = bytes_are(&y, dt, w, ab);
+    fc_test_free_outputs((fc_tensor *[]){&y}, 1);
+    CHECK_MSG(ok, "concat of widths %lld and %lld", (long long)wa, (long long)wb);
+
+    fc_tensor tab = {dt, fc_shape_make(3, (int64_t[]){1, R, w}), ab};
+    fc_tensor sizes = fc_test_tensor_i64(1, (int64_t[]){2}, (int64_t[]){wa, wb});
+    fc_tensor *outs[2] = {&parts[0], &parts[1]};
+    CHECK_OK(fc_test_run_op(&fc_op_split, &ax, 1, 13, (fc_tensor *[]){&tab, &sizes}, 2, outs,
+                            2, &err), &err);
+    ok = bytes_are(&parts[0], dt, wa, a) && bytes_are(&parts[1], dt, wb, b);
+    fc_test_free_outputs(outs, 2);
+    CHECK_MSG(ok, "split into widths %lld and %lld", (long long)wa, (long long)wb);
+
+    fc_tensor t0 = fc_test_tensor_i64(1, (int64_t[]){1}, (int64_t[]){0});
+    fc_tensor twa = fc_test_tensor_i64(1, (int64_t[]){1}, &wa);
+    fc_tensor tend = fc_test_tensor_i64(1, (int64_t[]){1}, &end);
+    fc_tensor tax = fc_test_tensor_i64(1, (int64_t[]){1}, &last);
+    CHECK_OK(run(&fc_op_slice, NULL, 0, 13, (fc_tensor *[]){&tab, &t0, &twa, &tax}, 4, &y, &err),
+             &err);
+    ok = bytes_are(&y, dt, wa, a);
+    fc_test_free_outputs((fc_tensor *[]){&y}, 1);
+    CHECK_MSG(ok, "slice [0, %lld) of width %lld", (long long)wa, (long long)w);
+    CHECK_OK(run(&fc_op_slice, NULL, 0, 13, (fc_tensor *[]){&tab, &twa, &tend, &tax}, 4, &y,
+                 &err), &err);
+    ok = bytes_are(&y, dt, wb, b);
+    fc_test_free_outputs((fc_tensor *[]){&y}, 1);
+    CHECK_MSG(ok, "slice [%lld, end) of width %lld", (long long)wa, (long long)w);
+    return FC_TEST_PASS;
+}
+
+TEST(layout_last_axis_short_rows)
+{
+    const fc_dtype dts[] = {FC_DT_FLOAT, FC_DT_INT64};
+    const int64_t widths[] = {1, 2, 3, 5};
+    for (int d = 0; d < 2; d++)
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                CHECK_MSG(check_last_axis(dts[d], widths[i], widths[j]) == FC_TEST_PASS,
+                          "%s, widths %lld and %lld", fc_dtype_name(dts[d]),
+                          (long long)widths[i], (long long)widths[j]);
     return FC_TEST_PASS;
 }
 

@@ -145,6 +145,79 @@ TEST(norm_softmax_stable_and_errors)
     return FC_TEST_PASS;
 }
 
+/* Softmax of each row of len values, by the definition: expf(x - max) / sum. */
+static void naive_softmax_rows(const float *x, float *y, int64_t rows, int64_t len)
+{
+    for (int64_t r = 0; r < rows; r++, x += len, y += len) {
+        float max = x[0], sum = 0;
+        for (int64_t i = 1; i < len; i++)
+            max = x[i] > max ? x[i] : max;
+        for (int64_t i = 0; i < len; i++)
+            sum += y[i] = expf(x[i] - max);
+        for (int64_t i = 0; i < len; i++)
+            y[i] /= sum;
+    }
+}
+
+/* 1 if a and b hold the same n floats bit for bit, NaN matching any NaN. */
+static int same_floats(const float *a, const float *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (memcmp(&a[i], &b[i], sizeof a[i]) != 0 && !(isnan(a[i]) && isnan(b[i])))
+            return 0;
+    return 1;
+}
+
+/* Rows of 1, 2 and 5 on the last axis, random and special values: the same floats as
+ * the definition, bit for bit (rows of 2 take their own loop). */
+TEST(norm_softmax_short_rows_exact)
+{
+    enum { ROWS = 41, MAX_LEN = 5 };
+    static float x[ROWS * MAX_LEN], want[ROWS * MAX_LEN];
+    const float special[][2] = {
+        {3, 3}, {-2, 5}, {5, -2}, {80, -80}, {-80, 80}, {INFINITY, 1}, {1, INFINITY},
+        {-INFINITY, 0}, {0, -INFINITY}, {-0.0f, 0}, {1e-30f, -1e-30f},
+    };
+    const int64_t lens[] = {1, 2, 5};
+    fc_error err = {0};
+    for (int k = 0; k < 3; k++) {
+        int64_t len = lens[k], dims[] = {1, ROWS, len};
+        fc_test_fill_random(x, ROWS * len, (unsigned)len, -8, 8);
+        for (size_t i = 0; len == 2 && i < sizeof special / sizeof special[0]; i++)
+            x[2 * i] = special[i][0], x[2 * i + 1] = special[i][1];
+        naive_softmax_rows(x, want, ROWS, len);
+        fc_tensor tx = fc_test_tensor(3, dims, x), y, *in[1] = {&tx};
+        CHECK_OK(run(&fc_op_softmax, NULL, 0, 13, in, 1, &y, &err), &err);
+        int same = same_floats(y.data, want, ROWS * len);
+        fc_test_free_outputs((fc_tensor *[]){&y}, 1);
+        CHECK_MSG(same, "rows of %lld differ from the definition", (long long)len);
+    }
+    return FC_TEST_PASS;
+}
+
+/* Pairs along a middle axis (inner > 1) are not rows of 2: x (3, 2, 4), axis 1. */
+TEST(norm_softmax_pairs_on_a_middle_axis)
+{
+    float x[24], xt[24], want_t[24], want[24];
+    fc_test_fill_random(x, 24, 7, -4, 4);
+    for (int b = 0; b < 3; b++) /* x as (3, 4, 2): each pair a row */
+        for (int j = 0; j < 4; j++)
+            for (int k = 0; k < 2; k++)
+                xt[(b * 4 + j) * 2 + k] = x[(b * 2 + k) * 4 + j];
+    naive_softmax_rows(xt, want_t, 12, 2);
+    for (int b = 0; b < 3; b++)
+        for (int j = 0; j < 4; j++)
+            for (int k = 0; k < 2; k++)
+                want[(b * 2 + k) * 4 + j] = want_t[(b * 4 + j) * 2 + k];
+    const int64_t dims[] = {3, 2, 4};
+    fc_tensor tx = fc_test_tensor(3, dims, x), y, *in[1] = {&tx};
+    fc_attr axis1 = attr_int("axis", 1);
+    fc_error err = {0};
+    CHECK_OK(run(&fc_op_softmax, &axis1, 1, 13, in, 1, &y, &err), &err);
+    CHECK_TAKE(&y, 3, dims, want, 1e-6);
+    return FC_TEST_PASS;
+}
+
 /* ---- ReduceMean, ReduceL2 ------------------------------------------------------ */
 
 TEST(norm_reduce_mean_axes_and_keepdims)

@@ -67,34 +67,46 @@ static inline float prelu_f32(float x, float slope)
     return (x < 0 ? 0 : x) + slope * (x > 0 ? 0 : x);
 }
 
+/* for (i = 0; i < n; i++) body, as blocks of 8 and then the rest. gcc -O2 vectorises
+ * only code that needs neither a scalar remainder nor a run-time aliasing check: a
+ * block, with its count fixed, over restrict pointers is such code. The results are
+ * the same, element by element. */
+#define FOR_BLOCKS_OF_8(i, n, body)                                                      \
+    for (int64_t blk_ = 0; blk_ < ((n) & ~(int64_t)7); blk_ += 8)                        \
+        for (int64_t i = blk_; i < blk_ + 8; i++)                                        \
+            body                                                                         \
+    for (int64_t i = (n) & ~(int64_t)7; i < (n); i++)                                   \
+        body
+
 /* Defines a binary_run_fn computing y = expr from x (an a element) and w (a b element),
  * with one plain loop per stride pattern so the compiler can vectorise each. The
- * engine's plan makes at least one of sa, sb 1. */
+ * engine's plan makes at least one of sa, sb 1. y never overlaps a or b: the memory
+ * plan gives a step's output bytes no input of the step holds. */
 #define BINARY_RUN(name, TA, TB, TY, expr)                                              \
-    static void name(const void *va, int64_t sa, const void *vb, int64_t sb, void *vy,  \
-                     int64_t n)                                                          \
+    static void name(const void *restrict va, int64_t sa, const void *restrict vb,      \
+                     int64_t sb, void *restrict vy, int64_t n)                           \
     {                                                                                    \
         const TA *a = va;                                                                \
         const TB *b = vb;                                                                \
         TY *y = vy;                                                                      \
         if (sa && sb) {                                                                  \
-            for (int64_t i = 0; i < n; i++) {                                            \
+            FOR_BLOCKS_OF_8(i, n, {                                                      \
                 TA x = a[i];                                                             \
                 TB w = b[i];                                                             \
                 y[i] = (expr);                                                           \
-            }                                                                            \
+            })                                                                           \
         } else if (sa) {                                                                 \
             TB w = b[0];                                                                 \
-            for (int64_t i = 0; i < n; i++) {                                            \
+            FOR_BLOCKS_OF_8(i, n, {                                                      \
                 TA x = a[i];                                                             \
                 y[i] = (expr);                                                           \
-            }                                                                            \
+            })                                                                           \
         } else {                                                                         \
             TA x = a[0];                                                                 \
-            for (int64_t i = 0; i < n; i++) {                                            \
+            FOR_BLOCKS_OF_8(i, n, {                                                      \
                 TB w = b[i];                                                             \
                 y[i] = (expr);                                                           \
-            }                                                                            \
+            })                                                                           \
         }                                                                                \
     }
 

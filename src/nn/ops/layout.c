@@ -2,16 +2,13 @@
  * Gather. All work on float32 and int64 alike (they copy 4- or 8-byte elements). */
 #include "nn/ops/ops.h"
 #include "nn/ops/common.h"
+#include "nn/ops/copy.h"
 #include "nn/ops/inspect.h"
 
 #include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Outputs with more elements than this are refused with FC_ERR_LIMIT. */
-/* Edge of the square tiles Transpose copies through, for cache locality. */
-#define TILE 32
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -38,90 +35,6 @@ static int64_t dims_product(const fc_shape *s, int from, int to)
     for (int i = from; i < to; i++)
         n *= s->d[i];
     return n;
-}
-
-/* Copies n elements of es (4 or 8) bytes, stride elements apart in src, to dense dst. */
-static void copy_row(unsigned char *dst, const unsigned char *src, int64_t n, int64_t stride,
-                     int64_t es)
-{
-    if (stride == 1) {
-        memcpy(dst, src, (size_t)(n * es));
-    } else if (es == 4) {
-        for (int64_t i = 0; i < n; i++)
-            memcpy(dst + 4 * i, src + 4 * i * stride, 4);
-    } else {
-        for (int64_t i = 0; i < n; i++)
-            memcpy(dst + 8 * i, src + 8 * i * stride, 8);
-    }
-}
-
-/* rows x cols (dense dst) <- src[i*sr + j*sc], in tiles when the source is strided. */
-static void copy_plane(unsigned char *dst, const unsigned char *src, int64_t rows,
-                       int64_t cols, int64_t sr, int64_t sc, int64_t es)
-{
-    int64_t tile = sc == 1 ? cols : TILE;
-    for (int64_t j0 = 0; j0 < cols; j0 += tile) {
-        int64_t nj = cols - j0 < tile ? cols - j0 : tile;
-        for (int64_t i = 0; i < rows; i++)
-            copy_row(dst + (i * cols + j0) * es, src + (i * sr + j0 * sc) * es, nj, sc, es);
-    }
-}
-
-/* A walk over a dense destination: its dims, and the source stride (in elements) of
- * each dim. Transpose and Slice are both one strided copy. */
-typedef struct {
-    int ndim;
-    int64_t d[FC_MAX_DIMS], st[FC_MAX_DIMS];
-} walk;
-
-/* Drops 1-dims and merges neighbours that are contiguous in the source too. */
-static void walk_simplify(walk *w)
-{
-    walk s = {0};
-    for (int i = 0; i < w->ndim; i++) {
-        if (w->d[i] == 1)
-            continue;
-        if (s.ndim > 0 && s.st[s.ndim - 1] == w->st[i] * w->d[i]) {
-            s.d[s.ndim - 1] *= w->d[i];
-            s.st[s.ndim - 1] = w->st[i];
-        } else {
-            s.d[s.ndim] = w->d[i];
-            s.st[s.ndim++] = w->st[i];
-        }
-    }
-    *w = s;
-}
-
-/* dst[i0..ik] (dense) = src[i0*st0 + .. + ik*stk], as planes of the last two dims. */
-static void strided_copy(void *dst, const void *src, walk w, int64_t es)
-{
-    unsigned char *y = dst;
-    const unsigned char *x = src;
-    int64_t n = 1;
-    for (int k = 0; k < w.ndim; k++)
-        if (w.d[k] == 0)
-            return;
-    for (int k = 0; k < w.ndim; k++)
-        n *= w.d[k];
-    walk_simplify(&w);
-    while (w.ndim < 2) { /* pad to a plane with leading 1-dims */
-        memmove(w.d + 1, w.d, (size_t)w.ndim * sizeof w.d[0]);
-        memmove(w.st + 1, w.st, (size_t)w.ndim * sizeof w.st[0]);
-        w.d[0] = 1, w.st[0] = 0, w.ndim++;
-    }
-    int r = w.ndim;
-    int64_t rows = w.d[r - 2], cols = w.d[r - 1], plane = rows * cols, off = 0;
-    int64_t idx[FC_MAX_DIMS] = {0};
-    for (int64_t o = 0; o < n; o += plane) {
-        copy_plane(y + o * es, x + off * es, rows, cols, w.st[r - 2], w.st[r - 1], es);
-        for (int k = r - 3; k >= 0; k--) { /* odometer over the outer dims */
-            off += w.st[k];
-            if (++idx[k] < w.d[k])
-                break;
-            off -= w.st[k] * w.d[k];
-            idx[k] = 0;
-        }
-    }
 }
 
 typedef struct {
@@ -207,12 +120,12 @@ static fc_status transpose_ref(const void *params, fc_tensor *const *in, int n_i
     if (rc || fc_shape_numel(&in[0]->shape) == 0)
         return rc;
     fc_shape_strides(&in[0]->shape, xs);
-    walk w = {.ndim = out[0]->shape.ndim};
+    fc_copy_walk w = {.ndim = out[0]->shape.ndim};
     for (int i = 0; i < w.ndim; i++) {
         w.d[i] = out[0]->shape.d[i];
         w.st[i] = xs[perm[i]];
     }
-    strided_copy(out[0]->data, in[0]->data, w, (int64_t)fc_dtype_size(in[0]->dtype));
+    fc_copy_strided(out[0]->data, in[0]->data, w, (int64_t)fc_dtype_size(in[0]->dtype));
     return FC_OK;
 }
 
@@ -270,13 +183,11 @@ static fc_status concat_ref(const void *params, fc_tensor *const *in, int n_in,
     if (fc_shape_numel(s) == 0)
         return FC_OK;
     int64_t outer = dims_product(s, 0, axis), inner = dims_product(s, axis + 1, s->ndim);
-    for (int64_t o = 0; o < outer; o++) {
-        for (int i = 0; i < n_in; i++) {
-            int64_t chunk = in[i]->shape.d[axis] * inner * es;
-            if (chunk > 0)
-                memcpy(y, (const unsigned char *)in[i]->data + o * chunk, (size_t)chunk);
-            y += chunk;
-        }
+    int64_t row = s->d[axis] * inner * es; /* bytes of y per outer index */
+    for (int i = 0; i < n_in; i++) {
+        int64_t chunk = in[i]->shape.d[axis] * inner * es;
+        fc_copy_rows(y, row, in[i]->data, chunk, outer, chunk);
+        y += chunk;
     }
     return FC_OK;
 }
@@ -365,13 +276,11 @@ static fc_status split_ref(const void *params, fc_tensor *const *in, int n_in,
     if (fc_shape_numel(s) == 0)
         return FC_OK;
     int64_t outer = dims_product(s, 0, axis), inner = dims_product(s, axis + 1, s->ndim);
-    for (int64_t o = 0; o < outer; o++) {
-        for (int i = 0; i < n_out; i++) {
-            int64_t chunk = out[i]->shape.d[axis] * inner * es;
-            if (chunk > 0)
-                memcpy((unsigned char *)out[i]->data + o * chunk, x, (size_t)chunk);
-            x += chunk;
-        }
+    int64_t row = s->d[axis] * inner * es; /* bytes of x per outer index */
+    for (int i = 0; i < n_out; i++) {
+        int64_t chunk = out[i]->shape.d[axis] * inner * es;
+        fc_copy_rows(out[i]->data, chunk, x, row, outer, chunk);
+        x += chunk;
     }
     return FC_OK;
 }
@@ -535,13 +444,13 @@ static fc_status slice_ref(const void *params, fc_tensor *const *in, int n_in,
     if (rc || fc_shape_numel(&pl.shape) == 0)
         return rc;
     fc_shape_strides(&in[0]->shape, xs);
-    walk w = {.ndim = pl.shape.ndim};
+    fc_copy_walk w = {.ndim = pl.shape.ndim};
     for (int k = 0; k < w.ndim; k++) {
         off += pl.start[k] * xs[k];
         w.d[k] = pl.shape.d[k];
         w.st[k] = pl.step[k] * xs[k];
     }
-    strided_copy(out[0]->data, (const unsigned char *)in[0]->data + off * es, w, es);
+    fc_copy_strided(out[0]->data, (const unsigned char *)in[0]->data + off * es, w, es);
     return FC_OK;
 }
 

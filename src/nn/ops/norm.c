@@ -167,6 +167,20 @@ static void softmax_row(const float *x, float *y, int64_t len)
         y[i] /= sum;
 }
 
+/* softmax_row over rows of 2 (the two class scores of a detector's anchors), giving
+ * the same floats: the larger value's term expf(x - x) is 1, or NaN when x is
+ * infinite or NaN, which is exactly 1 + (x - x). So one expf per row, no loops. */
+static void softmax_pairs(const float *x, float *y, int64_t rows)
+{
+    for (int64_t r = 0; r < rows; r++, x += 2, y += 2) {
+        int hi = x[1] > x[0], lo = !hi;
+        float e_hi = 1 + (x[hi] - x[hi]), e_lo = expf(x[lo] - x[hi]);
+        float sum = e_lo + e_hi;
+        y[hi] = e_hi / sum;
+        y[lo] = e_lo / sum;
+    }
+}
+
 /* Softmax of x (len, inner) along len for every inner position at once, so each pass
  * reads whole contiguous rows. max and sum hold inner floats each. */
 static void softmax_strided(const float *x, float *y, int64_t len, int64_t inner,
@@ -199,6 +213,10 @@ static fc_status softmax_ref(const void *params, fc_tensor *const *in, int n_in,
     float *y = out[0]->data, *max = scratch, *sum = sd.inner > 1 ? max + sd.inner : NULL;
     if (sd.len == 0)
         return FC_OK;
+    if (sd.len == 2 && sd.inner == 1) {
+        softmax_pairs(x, y, sd.outer);
+        return FC_OK;
+    }
     for (int64_t o = 0; o < sd.outer; o++) {
         const float *xo = x + o * sd.len * sd.inner;
         float *yo = y + o * sd.len * sd.inner;
