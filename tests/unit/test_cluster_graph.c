@@ -3,6 +3,7 @@
  * cannot-link), min_faces, owners and ties, id order, determinism across threads. */
 #include "test.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,5 +288,56 @@ TEST(cluster_bcubed_known_examples)
     CHECK_NEAR(q.bcubed_precision, (3 * 3.0 / 5 + 2 * 2.0 / 5) / 5, 1e-12);
     CHECK(q.bcubed_recall == 1 && q.pair_recall == 1);
     CHECK_NEAR(q.pair_precision, 4.0 / 10, 1e-12);
+    return FC_TEST_PASS;
+}
+
+/* Attach: groups A (axis 0) and B (axis 1) of 6 faces each (face cosine 0.556 within a
+ * group, 0 across); a lone face x leans to A: x . A's faces = 0.30 (under the edge 0.5
+ * and under bar(1, 6)), x . B's faces = 0.10. */
+static void attach_case(float *emb, double to_b)
+{
+    for (int i = 0; i < 12; i++)
+        make_row(emb + (size_t)i * D, 2, (int[]){i < 6 ? 0 : 1, 4 + i}, (double[]){1, sqrt(0.8)});
+    /* x = a e0 + b e1 + c e_own with a / sqrt(1.8) = 0.30 and b / sqrt(1.8) = to_b */
+    const double a = 0.30 * sqrt(1.8), b = to_b * sqrt(1.8), c = sqrt(1 - a * a - b * b);
+    make_row(emb + 12 * D, 3, (int[]){0, 1, 20}, (double[]){a, b, c});
+}
+
+TEST(cluster_attach_small_groups)
+{
+    float emb[13 * D];
+    int64_t image[13];
+    for (int i = 0; i < 13; i++)
+        image[i] = i;
+    fc_cluster_faces f = {13, D, emb, image, NULL, NULL};
+    fc_cluster_params p = params_1t();
+    p.merge_threshold = 0.45f; /* bar(1, 6) = 0.45 + 0.05 / sqrt(6) = 0.47 > 0.30 */
+    fc_clustering *r;
+    fc_error err = {0};
+    attach_case(emb, 0.10);
+    CHECK_OK(fc_cluster_run(&f, &p, &r, &err), &err); /* attach off: x alone */
+    CHECK(r->n_persons == 3 && r->person_of[12] == 2);
+    fc_clustering_free(r);
+    fc_cluster_stats st;
+    p.stats = &st;
+    p.attach_threshold = 0.2f; /* 0.30 >= 0.2, and 0.30 - 0.10 >= margin 0.1: joins A */
+    CHECK_OK(fc_cluster_run(&f, &p, &r, &err), &err);
+    CHECK_MSG(r->n_persons == 2 && r->person_of[12] == r->person_of[0], "%d persons", r->n_persons);
+    CHECK(st.n_attached == 1 && r->member_start[1] - r->member_start[0] == 7);
+    fc_clustering_free(r);
+    attach_case(emb, 0.25); /* between A and B: 0.30 - 0.25 < margin, stays alone */
+    CHECK_OK(fc_cluster_run(&f, &p, &r, &err), &err);
+    CHECK(r->n_persons == 3 && st.n_attached == 0);
+    fc_clustering_free(r);
+    attach_case(emb, 0.10);
+    image[12] = image[3]; /* x in a photo with a face of A: cannot-link refuses */
+    CHECK_OK(fc_cluster_run(&f, &p, &r, &err), &err);
+    CHECK(r->n_persons == 3 && st.n_attached == 0 && st.n_refused >= 1);
+    fc_clustering_free(r);
+    p.attach_threshold = 0.35f; /* above x's mean with A: stays alone */
+    image[12] = 12;
+    CHECK_OK(fc_cluster_run(&f, &p, &r, &err), &err);
+    CHECK(r->n_persons == 3);
+    fc_clustering_free(r);
     return FC_TEST_PASS;
 }

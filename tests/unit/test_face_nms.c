@@ -52,3 +52,15 @@ TEST(face_nms_deterministic_ties)
     CHECK(a[0].box.x1 == 0 && a[1].box.x1 == 30 && a[2].box.x1 == 60);
     return FC_TEST_PASS;
 }
+
+TEST(face_overlap_small)
+{
+    fc_rect big = {0, 0, 100, 100}, inside = {10, 10, 40, 40}, half = {80, 0, 120, 20},
+            apart = {200, 200, 210, 210}, empty = {5, 5, 5, 50};
+    CHECK_NEAR(fc_rect_overlap_small(&big, &inside), 1.0, 1e-6); /* inside: all of it */
+    CHECK_NEAR(fc_rect_overlap_small(&inside, &big), 1.0, 1e-6);
+    CHECK_NEAR(fc_rect_overlap_small(&big, &half), 0.5, 1e-6);   /* half of the small box */
+    CHECK(fc_rect_overlap_small(&big, &apart) == 0);
+    CHECK(fc_rect_overlap_small(&big, &empty) == 0);
+    return FC_TEST_PASS;
+}

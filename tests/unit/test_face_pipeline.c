@@ -1,6 +1,7 @@
 /* test_face_pipeline.c - the whole pipeline on real photos: exact face counts on the
  * six samples, sane fields, determinism (also across threads), the border retry on
- * a tight crop, embeddings of batches, YuNet as the detector. */
+ * a tight crop and on a crop where a part of the face was found, embeddings of
+ * batches, YuNet as the detector. */
 #include "test.h"
 
 #include "face/pipeline.h"
@@ -206,6 +207,47 @@ TEST(face_pipeline_border_retry)
                               without->n_faces, with->n_faces, with->retried);
     else if (!(with->faces[0].box.x1 >= 0 && with->faces[0].box.x2 <= 112 && with->faces[0].size > 60))
         result = fc_test_fail(__FILE__, __LINE__, "box not mapped back into the crop");
+    fc_faces_free(with);
+    fc_faces_free(without);
+    fc_pipeline_free(p);
+    fc_pipeline_free(q);
+    free(data);
+    return result;
+}
+
+TEST(face_pipeline_crop_searched_with_border)
+{
+    /* an 88x110 msceleb crop: without the border UltraFace boxes part of the face
+     * (41x40 px); as the box covers >= CROP_FILL of the image, the bordered search runs
+     * and finds the whole face (docs/pipeline.md, "Crops are searched with the border") */
+    const char *shared = fc_test_shared();
+    if (!shared)
+        SKIP("../shared/data not present");
+    fc_pipeline_config cfg;
+    SKIP_WITHOUT_DEFAULTS(cfg);
+    char path[1024];
+    snprintf(path, sizeof path,
+             "%s/data/insightface/msceleb_retina_crop/Lydia_Shum/170d7c9cea5a1c22e6480b8620903e5b88fb9b9d.jpg",
+             shared);
+    size_t len = 0;
+    uint8_t *data = fc_face_test_read(path, &len);
+    CHECK(data);
+    fc_error err = {0};
+    fc_faces *with = NULL, *without = NULL;
+    CHECK(cfg.crop_fill > 0);
+    fc_pipeline *p = fc_pipeline_new(&cfg, &err);
+    cfg.crop_fill = 0;
+    fc_pipeline *q = p ? fc_pipeline_new(&cfg, &err) : NULL;
+    int result = FC_TEST_PASS;
+    if (!q || fc_pipeline_run(p, data, len, &with, &err) || fc_pipeline_run(q, data, len, &without, &err))
+        result = fc_test_fail(__FILE__, __LINE__, "%s", err.msg);
+    else if (without->n_faces != 1 || without->retried || without->faces[0].size > 50)
+        result = fc_test_fail(__FILE__, __LINE__, "without: %d faces, retried %d, size %.1f",
+                              without->n_faces, without->retried,
+                              without->n_faces ? without->faces[0].size : 0.0);
+    else if (with->n_faces != 1 || !with->retried || with->faces[0].size < 75)
+        result = fc_test_fail(__FILE__, __LINE__, "with: %d faces, retried %d, size %.1f",
+                              with->n_faces, with->retried, with->n_faces ? with->faces[0].size : 0.0);
     fc_faces_free(with);
     fc_faces_free(without);
     fc_pipeline_free(p);
