@@ -64,7 +64,8 @@ typedef struct {
                               through the kept links) */
     int max_merge_rounds;  /* step 3 repeats until nothing merges, at most this often */
     float extend_threshold; /* fc_cluster_extend: face-to-centroid cosine to join an
-                               existing person; 0 = edge_threshold */
+                               existing person; 0 = as step 3 would join a single face
+                               (mean cosine with its faces over the bar) */
     fc_index_kind index_kind; /* for faces and centroids; AUTO = flat below
                                  FC_INDEX_AUTO_HNSW_FROM, else HNSW */
     fc_index_params index;    /* n_threads here is the clustering's thread count */
@@ -122,7 +123,8 @@ void fc_cluster_changes_free(fc_cluster_changes *ch);
 
 /* Adds new_faces to an existing clustering prev of old_faces (old_faces->emb and
  * image are those prev was made from). Each new face joins the existing person whose
- * centroid it is most similar to, if that cosine >= extend_threshold and the person
+ * centroid it is most similar to, if step 3 would merge it with that person as a group
+ * of one face (or, with extend_threshold set, if that cosine reaches it) and the person
  * holds no face of its image (candidates are taken strongest first). The remaining new
  * faces, together with prev's unassigned faces, are clustered with fc_cluster_run into
  * new persons numbered after the existing ones (size descending, first appearance).

@@ -85,13 +85,10 @@ static fc_status similar_pairs(const float *rows, int64_t n, int dim, float thre
     return rc;
 }
 
-/* Step 3's bar for groups of ka and kb faces: their mean cross cosine, (Sa . Sb) /
- * (ka kb) with S a group's sum of faces, must reach
- *     merge + (edge - merge) / sqrt(ka kb):
- * the edge threshold for two single faces, approaching merge for large groups, whose
- * mean is an average over many face pairs and so a much surer sign of one person
- * (docs/clustering.md has the measurements). */
-static double merge_bar(const fc_cluster_params *p, double ka, double kb)
+/* Step 3's bar: the edge threshold for two single faces, approaching merge for large
+ * groups, whose mean is an average over many face pairs and so a much surer sign of
+ * one person (docs/clustering.md has the measurements). */
+double fc_cluster_merge_bar(const fc_cluster_params *p, double ka, double kb)
 {
     return p->merge_threshold + (p->edge_threshold - p->merge_threshold) / sqrt(ka * kb);
 }
@@ -158,7 +155,7 @@ static fc_status merge_pairs(merge_groups *m, const fc_index_pair *pairs, int64_
         for (size_t k = 0; k < dim; k++)
             dot += (double)ca[k] * (double)cb[k];
         double mean = dot * m->len[a] * m->len[b] / ((double)m->size[a] * (double)m->size[b]);
-        if (mean < merge_bar(p, m->size[a], m->size[b]))
+        if (mean < fc_cluster_merge_bar(p, m->size[a], m->size[b]))
             continue;
         int r = fc_uf_union(m->u, m->rep[a], m->rep[b]);
         if (r == FC_UF_NOMEM)

@@ -1,8 +1,11 @@
-/* incremental.c - fc_cluster_extend: new faces join existing persons by centroid
- * similarity (strongest candidates first, cannot-link respected); the rest, with the old
- * unassigned faces, are clustered into new persons numbered after the existing ones. */
+/* incremental.c - fc_cluster_extend: new faces join existing persons as the merge step
+ * would join a single face to them (mean cosine with the person's faces over the
+ * size-dependent bar; or centroid cosine >= extend_threshold when that is set),
+ * strongest candidates first, cannot-link respected; the rest, with the old unassigned
+ * faces, are clustered into new persons numbered after the existing ones. */
 #include "cluster/internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,9 +76,45 @@ static fc_status combine(const fc_cluster_faces *a, const fc_cluster_faces *b, c
     return FC_OK;
 }
 
-/* Candidate (new face, existing person) pairs with cosine >= threshold. */
+/* Per person of prev: |sum of its faces| / its size, so that a face's mean cosine with
+ * the person's faces is its cosine with the unit centroid times this. */
+static float *person_tightness(const fc_clustering *prev, const float *old_emb, fc_error *err)
+{
+    const size_t dim = (size_t)prev->dim;
+    float *t = malloc((size_t)(prev->n_persons ? prev->n_persons : 1) * sizeof *t);
+    double *sum = calloc(dim, sizeof *sum);
+    if (!t || !sum) {
+        free(t), free(sum);
+        fc_error_set(err, FC_ERR_NOMEM, "extend: %d persons", prev->n_persons);
+        return NULL;
+    }
+    for (int q = 0; q < prev->n_persons; q++) {
+        memset(sum, 0, dim * sizeof *sum);
+        for (int64_t m = prev->member_start[q]; m < prev->member_start[q + 1]; m++)
+            for (size_t k = 0; k < dim; k++)
+                sum[k] += old_emb[(size_t)prev->members[m] * dim + k];
+        double len = 0;
+        for (size_t k = 0; k < dim; k++)
+            len += sum[k] * sum[k];
+        t[q] = (float)(sqrt(len) / (double)(prev->member_start[q + 1] - prev->member_start[q]));
+    }
+    free(sum);
+    return t;
+}
+
+/* Whether a new face at centroid cosine sc may join person q. */
+static int may_join(const fc_clustering *prev, const float *tight, const fc_cluster_params *p,
+                    int32_t q, float sc)
+{
+    if (p->extend_threshold > 0)
+        return sc >= p->extend_threshold;
+    double size = (double)(prev->member_start[q + 1] - prev->member_start[q]);
+    return (double)sc * tight[q] >= fc_cluster_merge_bar(p, 1, size);
+}
+
+/* Candidate (new face, existing person) pairs that may_join, by centroid cosine. */
 static fc_status join_candidates(const fc_clustering *prev, const fc_cluster_faces *nf,
-                                 const fc_cluster_params *p, float threshold,
+                                 const float *tight, const fc_cluster_params *p,
                                  join_cand **out, int64_t *n_out, fc_error *err)
 {
     *out = NULL, *n_out = 0;
@@ -99,7 +138,7 @@ static fc_status join_candidates(const fc_clustering *prev, const fc_cluster_fac
         goto out;
     int64_t n = 0;
     for (size_t i = 0; i < cnt; i++)
-        if (ids[i] >= 0 && sc[i] >= threshold)
+        if (ids[i] >= 0 && may_join(prev, tight, p, (int32_t)ids[i], sc[i]))
             c[n++] = (join_cand){sc[i], (int32_t)(i / (size_t)k), (int32_t)ids[i]};
     qsort(c, (size_t)n, sizeof *c, by_score_desc);
     *out = c, *n_out = n;
@@ -169,6 +208,7 @@ fc_status fc_cluster_extend(const fc_cluster_faces *old_faces, const fc_clusteri
         return rc;
     fc_uf u = {0};
     join_cand *cand = NULL;
+    float *tight = NULL;
     int64_t n_cand = 0, n_rest = 0;
     int32_t *person_of = malloc((size_t)(n ? n : 1) * sizeof *person_of);
     int64_t *rest = malloc((size_t)(n ? n : 1) * sizeof *rest);
@@ -188,8 +228,11 @@ fc_status fc_cluster_extend(const fc_cluster_faces *old_faces, const fc_clusteri
     memcpy(person_of, prev->person_of, (size_t)n_old * sizeof *person_of);
     for (int64_t i = n_old; i < n; i++)
         person_of[i] = -1;
-    float t = p->extend_threshold > 0 ? p->extend_threshold : p->edge_threshold;
-    rc = join_candidates(prev, new_faces, p, t, &cand, &n_cand, err);
+    if (!(tight = person_tightness(prev, old_faces->emb, err))) {
+        rc = err ? err->code : FC_ERR_NOMEM;
+        goto out;
+    }
+    rc = join_candidates(prev, new_faces, tight, p, &cand, &n_cand, err);
     if (rc)
         goto out;
     for (int64_t c = 0; c < n_cand; c++) {
@@ -228,7 +271,7 @@ fc_status fc_cluster_extend(const fc_cluster_faces *old_faces, const fc_clusteri
             changes->faces_added[person_of[i]]++;
 out:
     fc_uf_free(&u);
-    free(cand), free(person_of), free(rest);
+    free(cand), free(person_of), free(rest), free(tight);
     combined_free(&all);
     return rc;
 }

@@ -39,6 +39,11 @@ int fc_cluster_number(fc_uf *u, int min_faces, int32_t *person_of);
 fc_status fc_cluster_assemble(const fc_cluster_faces *f, const int32_t *person_of,
                               int n_persons, fc_clustering **out, fc_error *err);
 
+/* Step 3's bar for groups of ka and kb faces (graph.c): their mean cross cosine,
+ * (Sa . Sb) / (ka kb) with S a group's sum of faces, must reach
+ * merge + (edge - merge) / sqrt(ka kb). */
+double fc_cluster_merge_bar(const fc_cluster_params *p, double ka, double kb);
+
 /* The attach step (attach.c): groups of 1-2 faces join a larger group, per
  * p->attach_threshold and attach_margin; no-op when attach_threshold is 0. */
 fc_status fc_cluster_attach_small(const fc_cluster_faces *f, fc_uf *u, const fc_cluster_params *p,

@@ -3,6 +3,7 @@
  * cannot-link holds across old and new faces. */
 #include "test.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,5 +72,47 @@ TEST(cluster_extend_joins_and_creates)
     fc_clustering_free(prev);
     fc_clustering_free(next);
     free(centres), free(old_emb), free(new_emb);
+    return FC_TEST_PASS;
+}
+
+/* Row of 32 dims: a e0 + c e_axis, normalised. */
+static void lean_row(float *row, double a, int axis)
+{
+    memset(row, 0, 32 * sizeof *row);
+    row[0] = (float)a;
+    row[axis] = (float)sqrt(1 - a * a);
+}
+
+TEST(cluster_extend_joins_as_a_merge_would)
+{
+    /* person A: 6 faces at cosine 0.556 with each other (edge 0.5); a new face x at
+     * cosine 0.36 with each of them: its mean 0.36 passes bar(1, 6) = 0.25 + 0.25 /
+     * sqrt(6) = 0.352 at merge 0.25, though its centroid cosine (0.45) is under the edge */
+    float old_emb[6 * 32], new_emb[32];
+    const double a = sqrt(1 / 1.8);
+    for (int i = 0; i < 6; i++)
+        lean_row(old_emb + i * 32, a, 1 + i);
+    lean_row(new_emb, 0.36 / a, 10);
+    fc_cluster_faces of = {6, 32, old_emb, NULL, NULL, NULL};
+    fc_cluster_faces nf = {1, 32, new_emb, NULL, NULL, NULL};
+    fc_cluster_params p = fc_cluster_params_default();
+    p.index.n_threads = 1;
+    p.merge_threshold = 0.25f;
+    fc_clustering *prev, *next;
+    fc_cluster_changes ch;
+    fc_error err = {0};
+    CHECK_OK(fc_cluster_run(&of, &p, &prev, &err), &err);
+    CHECK(prev->n_persons == 1);
+    CHECK_NEAR(prev->centroids[0] * new_emb[0], 0.36 / 0.794, 0.01);
+    CHECK_OK(fc_cluster_extend(&of, prev, &nf, &p, &next, &ch, &err), &err);
+    CHECK(ch.n_joined == 1 && next->n_persons == 1);
+    fc_cluster_changes_free(&ch);
+    fc_clustering_free(next);
+    p.extend_threshold = 0.5f; /* the centroid rule: 0.45 < 0.5, a new person */
+    CHECK_OK(fc_cluster_extend(&of, prev, &nf, &p, &next, &ch, &err), &err);
+    CHECK(ch.n_joined == 0 && next->n_persons == 2);
+    fc_cluster_changes_free(&ch);
+    fc_clustering_free(next);
+    fc_clustering_free(prev);
     return FC_TEST_PASS;
 }
