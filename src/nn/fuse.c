@@ -4,7 +4,8 @@
  * Pass 1 walks the steps in order and forms groups: a Conv with its chain (folded
  * BatchNormalization, activations, SiLU, one residual Add, more activations), or a
  * standalone pool / elementwise / PRelu / binary / Concat whose input is already
- * NHWC. Each group becomes one fast step, placed where its last node stood
+ * NHWC, or a Transpose (0,2,3,1) of a fast output, which becomes an alias of its
+ * NHWC bytes. Each group becomes one fast step, placed where its last node stood
  * (so every input it reads is ready). Pass 2 emits the new step list. Values keep
  * their ONNX (NCHW) meaning under their own ids; an NHWC copy gets a new id. */
 #include "nn/fast.h"
@@ -303,6 +304,24 @@ static void put_full_operand_first(fc_step *s)
     s->in[1] = t, s->in_ids[1] = id;
 }
 
+/* Transpose (0,2,3,1) of a fast output x: its bytes are x's NHWC copy, so the step
+ * becomes an alias of that copy (detector heads: Conv, Transpose, Reshape), and x
+ * needs no conversion back to NCHW for it. Returns 1 when it did. */
+static int try_nhwc_view(fuser *f, int i)
+{
+    const fc_step *s = step(f, i);
+    int perm[FC_MAX_DIMS], x = s->in_ids[0], id;
+    fc_error ignored = {0};
+    if (s->kind != FC_STEP_REF || s->node->op != &fc_op_transpose || !is4f(s->in[0]) ||
+        !f->fast_out[x] || fc_transpose_perm(s->node->params, 4, perm, &ignored) ||
+        perm[0] != 0 || perm[1] != 2 || perm[2] != 3 || perm[3] != 1 || (id = nhwc_id(f, x)) < 0 ||
+        fc_step_init(f->ctx, &f->built[i], FC_STEP_ALIAS, s->node, 1, &id, 1, s->out_ids, &ignored))
+        return 0;
+    f->group_of[i] = i;
+    f->emit_at[i] = i;
+    return 1;
+}
+
 /* Tries to start a group at step i; leaves it ungrouped when nothing fits. */
 static void try_group(fuser *f, int i)
 {
@@ -318,6 +337,8 @@ static void try_group(fuser *f, int i)
         try_shuffle(f, i, last, groups);
         return;
     }
+    if (try_nhwc_view(f, i))
+        return;
     if (s->kind != FC_STEP_REF || !is4f(s->in[0]) || !is4f(s->out[0]))
         return;
     int input_fast = 0;
@@ -451,11 +472,11 @@ static fc_status emit(fuser *f, fc_step *out, int *n_out, fc_error *err)
                 rc = emit_convert(f, out, n_out, v, 1, b->node, err);
             ready[id] = 1;
         }
-        int y = f->orig_of[b->out_ids[0]];
+        int y = f->orig_of[b->out_ids[0]], view = b->kind == FC_STEP_ALIAS;
         out[(*n_out)++] = *b;
         ready[b->out_ids[0]] = 1;
         memset(b, 0, sizeof *b);
-        if (!rc && needs_nchw(f, y))
+        if (!rc && !view && needs_nchw(f, y))
             rc = emit_convert(f, out, n_out, y, 0, out[*n_out - 1].node, err);
     }
     free(ready);

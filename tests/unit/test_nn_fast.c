@@ -1,0 +1,77 @@
+/* test_nn_fast.c - fast-path rewrites (fuse.c, dnnl.c) against the reference
+ * kernels on small graphs: the same model run both ways must agree. */
+#include "test.h"
+
+#include "nn/nn.h"
+#include "onnx_build.h"
+#include "op_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static fc_nn_model *load(ob_model *b, fc_error *err)
+{
+    size_t len;
+    const uint8_t *buf = ob_pack(b, &len);
+    fc_nn_model *m = fc_nn_load_mem(buf, len, err);
+    ob_free(b);
+    return m;
+}
+
+/* A detector head: Y = Reshape(Transpose(Conv(X), perm 0,2,3,1), [1, -1, 4]), and
+ * Z = Relu(Conv(X)) read in NCHW as well when `also_nchw`. */
+static ob_model *conv_transpose_head(int also_nchw)
+{
+    ob_model *b = ob_new(13);
+    float w[4 * 8 * 3 * 3], bias[4];
+    fc_test_fill_random(w, 4 * 8 * 9, 21, -0.5f, 0.5f);
+    fc_test_fill_random(bias, 4, 22, -0.5f, 0.5f);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){1, 8, 6, 10});
+    ob_init_f32(b, "W", 4, (int64_t[]){4, 8, 3, 3}, w);
+    ob_init_f32(b, "B", 1, (int64_t[]){4}, bias);
+    ob_init_i64(b, "shape", 1, (int64_t[]){3}, (int64_t[]){1, -1, 4});
+    ob_node *c = ob_node_add(b, "Conv", "X,W,B", "c");
+    ob_attr_ints(b, c, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ob_node *t = ob_node_add(b, "Transpose", "c", "t");
+    ob_attr_ints(b, t, "perm", 4, (int64_t[]){0, 2, 3, 1});
+    ob_node_add(b, "Reshape", "t,shape", "Y");
+    ob_output(b, "Y");
+    if (also_nchw) {
+        ob_node_add(b, "Relu", "c", "Z");
+        ob_output(b, "Z");
+    }
+    return b;
+}
+
+/* The Transpose reads the Conv's NHWC output in place: no conversion, no copy. */
+TEST(nn_fast_transpose_of_nhwc_is_a_view)
+{
+    for (int also_nchw = 0; also_nchw < 2; also_nchw++) {
+        fc_error err = {0};
+        fc_nn_model *m = load(conv_transpose_head(also_nchw), &err);
+        CHECK_MSG(m, "%s", err.msg);
+        fc_shape xs = fc_shape_make(4, (int64_t[]){1, 8, 6, 10});
+        float x[8 * 6 * 10];
+        fc_test_fill_random(x, 8 * 6 * 10, 5, -1, 1);
+        fc_nn_ctx_opts fast_opts = {.threads = 1}, ref_opts = {.threads = 1, .reference = 1};
+        fc_nn_ctx *fast = fc_nn_ctx_new_opts(m, &xs, &fast_opts, &err);
+        CHECK_MSG(fast, "%s", err.msg);
+        fc_nn_ctx *ref = fc_nn_ctx_new_opts(m, &xs, &ref_opts, &err);
+        CHECK_MSG(ref, "%s", err.msg);
+        /* to_nhwc, conv, transpose (alias), reshape (alias) [, to_nchw, relu] */
+        CHECK_MSG(fc_nn_ctx_n_steps(fast) == (also_nchw ? 6 : 4), "%d steps",
+                  fc_nn_ctx_n_steps(fast));
+        fc_tensor in = {FC_DT_FLOAT, xs, x}, a[2], r[2];
+        CHECK_OK(fc_nn_run(fast, &in, a, &err), &err);
+        CHECK_OK(fc_nn_run(ref, &in, r, &err), &err);
+        for (int o = 0; o < 1 + also_nchw; o++) {
+            CHECK(fc_shape_equal(&a[o].shape, &r[o].shape));
+            double d = fc_test_max_abs_diff(a[o].data, r[o].data, fc_shape_numel(&a[o].shape));
+            CHECK_MSG(d < 1e-5, "output %d: max diff %g", o, d);
+        }
+        fc_nn_ctx_free(fast);
+        fc_nn_ctx_free(ref);
+        fc_nn_free(m);
+    }
+    return FC_TEST_PASS;
+}
