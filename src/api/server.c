@@ -1,7 +1,7 @@
 /* server.c - libmicrohttpd glue: daemon start/stop, the per-request exchange
  * (created when the request line arrives, freed when the request completes), the
  * early answers (CORS preflight, 404, 405, 401, 413), body intake, validation and
- * the handler call, access log and HTTP metrics. */
+ * the handler call; each finished request goes to request_log.c. */
 #include "api/server.h"
 
 #include "api/access.h"
@@ -10,6 +10,7 @@
 #include "api/guard.h"
 #include "api/internal.h"
 #include "api/metrics.h"
+#include "api/request_log.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -59,9 +60,6 @@ typedef struct {
     struct MHD_Connection *conn; /* while deferred */
 } exchange;
 
-static const double latency_buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                         0.5,   1,     2.5,  5,     10,  30,  60};
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -81,100 +79,16 @@ static fc_api_guard_slot *slot_of(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
-/* --- access log and metrics ----------------------------------------------- */
-
-/* The path for the log: bytes outside printable ASCII (and \ ") as \xNN, so a
- * hostile path cannot forge or break log lines; at most ~200 bytes. */
-static void log_path(const char *path, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)path; *p && n + 8 < cap; p++) {
-        if (n > 200) {
-            memcpy(out + n, "...", 3);
-            n += 3;
-            break;
-        }
-        if (*p < 0x21 || *p > 0x7e || *p == '\\' || *p == '"')
-            n += (size_t)snprintf(out + n, cap - n, "\\x%02x", *p);
-        else
-            out[n++] = (char)*p;
-    }
-    out[n] = '\0';
-}
-
-static const char *method_label(const char *method)
-{
-    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (!strcmp(method, known[i]))
-            return known[i];
-    return "OTHER";
-}
-
-static const char *termination_reason(enum MHD_RequestTerminationCode toe)
-{
-    switch (toe) {
-    case MHD_REQUEST_TERMINATED_COMPLETED_OK: return "completed";
-    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "idle timeout";
-    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "server shutdown";
-    case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client closed the connection";
-    case MHD_REQUEST_TERMINATED_READ_ERROR: return "read error or client closed";
-    default: return "error";
-    }
-}
-
+/* The request's metrics and access-log line (request_log.c). */
 static void record(exchange *x, struct MHD_Connection *conn, const char *reason)
 {
-    double secs = now_s() - x->t0;
-    const char *route = x->req.match.route ? x->req.match.route->pattern : "unmatched";
-    const char *method = x->method[0] ? method_label(x->method) : "-";
-    char status[16];
-    if (!x->status_sent) { /* libmicrohttpd may have answered by itself (431, 414, 400) */
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS);
-        if (ci && ci->http_status >= 400 && ci->http_status < 600) {
-            x->status_sent = (int)ci->http_status;
-            reason = "answered by libmicrohttpd";
-        }
-    }
-    snprintf(status, sizeof status, "%d", x->status_sent);
-    if (x->status_sent) {
-        const char *labels[] = {"method", method, "route", route, "status", status, NULL};
-        fc_metric_add(fc_metric_counter("http_requests_total", "HTTP requests answered", labels), 1);
-        fc_metric_observe(fc_metric_histogram("http_request_duration_seconds",
-                                              "Time from request line to response queued",
-                                              labels, latency_buckets,
-                                              (int)(sizeof latency_buckets / sizeof latency_buckets[0])),
-                          secs);
-    } else {
-        const char *labels[] = {"reason", reason, NULL};
-        fc_metric_add(fc_metric_counter("http_requests_aborted_total",
-                                        "Requests that ended without a response", labels),
-                      1);
-    }
-    if (!x->srv->opts.access_log)
-        return;
-    char when[40], path[256], ip[64] = "-";
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when + n, sizeof when - n, ".%03ldZ", ts.tv_nsec / 1000000);
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci && ci->client_addr)
-        getnameinfo(ci->client_addr,
-                    ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                           : sizeof(struct sockaddr_in),
-                    ip, sizeof ip, NULL, 0, NI_NUMERICHOST);
-    log_path(x->req.path, path, sizeof path);
-    if (x->status_sent)
-        fprintf(stderr, "%s api %s %s %s %d %.2f ms%s%s\n", when, ip, method, path,
-                x->status_sent, secs * 1e3, reason ? " - " : "", reason ? reason : "");
-    else
-        fprintf(stderr, "%s api %s %s %s - %.2f ms - %s\n", when, ip, method, path, secs * 1e3,
-                reason);
+    fc_api_request_done done = {.route = x->req.match.route ? x->req.match.route->pattern : NULL,
+                                .method = x->method,
+                                .path = x->req.path,
+                                .status = x->status_sent,
+                                .seconds = now_s() - x->t0,
+                                .reason = reason};
+    x->status_sent = fc_api_request_log(&done, conn, x->srv->opts.access_log);
 }
 
 /* --- answering -------------------------------------------------------------- */
@@ -420,7 +334,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (fc_api_guard_expired(s->guard, slot_of(conn)))
         reason = "receive deadline passed";
     else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        reason = termination_reason(toe);
+        reason = fc_api_termination_reason(toe);
     record(x, conn, reason);
     fc_api_guard_arm(s->guard, slot_of(conn)); /* waiting for the next request */
     fc_metric_set(s->in_flight_gauge, (double)(atomic_fetch_sub(&s->in_flight, 1) - 1));
