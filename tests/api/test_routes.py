@@ -539,7 +539,7 @@ def restart_after_sigterm_and_kill(s):
         ids = []
         for how in ("term", "kill"):
             t = s.world.server(data).__enter__()
-            status, doc = t.json("POST", "/cluster-bucket-persons/big/many?wait=false&max_concurrent=1")
+            status, doc = t.json("POST", "/cluster-bucket-persons/big/many?wait=false&max_concurrent=1&batch_size=4")
             eq(status, 202, doc)
             poll(t, doc["job_id"], until=("running",))
             while t.json("GET", "/jobs/" + doc["job_id"])[1]["progress"]["done"] < 2:
