@@ -40,6 +40,8 @@ typedef struct fc_env fc_env;
  * FC_ERR_IO) on failure. Free with fc_env_free. */
 fc_env *fc_env_load(const char *path, int required, fc_error *err);
 void fc_env_free(fc_env *e);
+/* The file e was read from; NULL when there was none. */
+const char *fc_env_path(const fc_env *e);
 
 /* The value of the first of names ("A|B|C") set in the environment, else in the
  * file; NULL when none is set (or set to ""). e may be NULL: environment only. The
