@@ -5,7 +5,6 @@
  * faces, are clustered into new persons numbered after the existing ones. */
 #include "cluster/internal.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,25 +79,17 @@ static fc_status combine(const fc_cluster_faces *a, const fc_cluster_faces *b, c
  * the person's faces is its cosine with the unit centroid times this. */
 static float *person_tightness(const fc_clustering *prev, const float *old_emb, fc_error *err)
 {
-    const size_t dim = (size_t)prev->dim;
     float *t = malloc((size_t)(prev->n_persons ? prev->n_persons : 1) * sizeof *t);
-    double *sum = calloc(dim, sizeof *sum);
-    if (!t || !sum) {
-        free(t), free(sum);
+    float *scratch = malloc((size_t)prev->dim * sizeof *scratch);
+    if (!t || !scratch) {
+        free(t), free(scratch);
         fc_error_set(err, FC_ERR_NOMEM, "extend: %d persons", prev->n_persons);
         return NULL;
     }
-    for (int q = 0; q < prev->n_persons; q++) {
-        memset(sum, 0, dim * sizeof *sum);
-        for (int64_t m = prev->member_start[q]; m < prev->member_start[q + 1]; m++)
-            for (size_t k = 0; k < dim; k++)
-                sum[k] += old_emb[(size_t)prev->members[m] * dim + k];
-        double len = 0;
-        for (size_t k = 0; k < dim; k++)
-            len += sum[k] * sum[k];
-        t[q] = (float)(sqrt(len) / (double)(prev->member_start[q + 1] - prev->member_start[q]));
-    }
-    free(sum);
+    for (int q = 0; q < prev->n_persons; q++)
+        t[q] = fc_cluster_centroid(old_emb, prev->dim, prev->members + prev->member_start[q],
+                                   prev->member_start[q + 1] - prev->member_start[q], scratch);
+    free(scratch);
     return t;
 }
 

@@ -52,8 +52,10 @@ fc_status fc_cluster_attach_small(const fc_cluster_faces *f, fc_uf *u, const fc_
 /* Checks a fc_cluster_faces for obvious misuse. */
 fc_status fc_cluster_check_faces(const fc_cluster_faces *f, fc_error *err);
 
-/* Normalised mean of the rows of emb listed in idx[0..n) into out (dim). */
-void fc_cluster_centroid(const float *emb, int dim, const int64_t *idx, int64_t n, float *out);
+/* Normalised mean of the rows of emb listed in idx[0..n) into out (dim); returns the
+ * mean's length before normalising, |sum| / n (a row's mean cosine with the listed
+ * rows is its cosine with the centroid times this). */
+float fc_cluster_centroid(const float *emb, int dim, const int64_t *idx, int64_t n, float *out);
 /* v (dim) /= |v| (a zero vector stays zero); returns the former |v|. */
 float fc_cluster_normalise(float *v, int dim);
 

@@ -26,7 +26,7 @@ fc_status fc_cluster_check_faces(const fc_cluster_faces *f, fc_error *err)
     return FC_OK;
 }
 
-void fc_cluster_centroid(const float *emb, int dim, const int64_t *idx, int64_t n, float *out)
+float fc_cluster_centroid(const float *emb, int dim, const int64_t *idx, int64_t n, float *out)
 {
     memset(out, 0, (size_t)dim * sizeof *out);
     for (int64_t i = 0; i < n; i++) {
@@ -34,7 +34,8 @@ void fc_cluster_centroid(const float *emb, int dim, const int64_t *idx, int64_t 
         for (int k = 0; k < dim; k++)
             out[k] += e[k];
     }
-    fc_cluster_normalise(out, dim);
+    float len = fc_cluster_normalise(out, dim);
+    return n > 0 ? len / (float)n : 0;
 }
 
 float fc_cluster_normalise(float *v, int dim)
