@@ -14,59 +14,9 @@ enum { ATTACH_BELOW = 3 };
 /* Candidates per group: its nearest centroids (itself among them). */
 enum { ATTACH_K = 9 };
 
-typedef struct {
-    int32_t g;            /* groups */
-    int32_t *gid;         /* face -> group */
-    int32_t *rep, *size;  /* group -> a face, its size */
-    float *cen, *len;     /* group -> unit centroid, |sum of its faces| */
-} groups;
-
-static void groups_free(groups *s)
-{
-    free(s->gid), free(s->rep), free(s->size), free(s->cen), free(s->len);
-}
-
-static fc_status groups_make(const fc_cluster_faces *f, fc_uf *u, groups *s, fc_error *err)
-{
-    const int32_t n = (int32_t)f->n_faces;
-    const size_t nn = n ? (size_t)n : 1, dim = (size_t)f->dim;
-    int32_t *root_gid = malloc(nn * sizeof *root_gid);
-    s->gid = malloc(nn * sizeof *s->gid);
-    s->rep = malloc(nn * sizeof *s->rep);
-    s->size = calloc(nn, sizeof *s->size);
-    if (!root_gid || !s->gid || !s->rep || !s->size) {
-        free(root_gid);
-        return fc_error_set(err, FC_ERR_NOMEM, "attach: %d faces", n);
-    }
-    s->g = 0;
-    for (int32_t i = 0; i < n; i++)
-        root_gid[i] = -1;
-    for (int32_t i = 0; i < n; i++) {
-        int32_t r = fc_uf_find(u, i);
-        if (root_gid[r] < 0)
-            s->rep[s->g] = i, root_gid[r] = s->g++;
-        s->gid[i] = root_gid[r];
-        s->size[s->gid[i]]++;
-    }
-    free(root_gid);
-    s->cen = calloc((size_t)(s->g ? s->g : 1) * dim, sizeof *s->cen);
-    s->len = malloc((size_t)(s->g ? s->g : 1) * sizeof *s->len);
-    if (!s->cen || !s->len)
-        return fc_error_set(err, FC_ERR_NOMEM, "attach: %d centroids", s->g);
-    for (int32_t i = 0; i < n; i++) {
-        float *c = s->cen + (size_t)s->gid[i] * dim;
-        const float *e = f->emb + (size_t)i * dim;
-        for (size_t k = 0; k < dim; k++)
-            c[k] += e[k];
-    }
-    for (int32_t k = 0; k < s->g; k++)
-        s->len[k] = fc_cluster_normalise(s->cen + (size_t)k * dim, f->dim);
-    return FC_OK;
-}
-
 /* The group small group a should join, or -1: from its candidates (ids, centroid
  * cosines), the best and second-best mean cross cosines. */
-static int32_t choose(const groups *s, int32_t a, const int64_t *ids, const float *cos,
+static int32_t choose(const fc_groups *s, int32_t a, const int64_t *ids, const float *cos,
                       const fc_cluster_params *p)
 {
     int32_t best = -1;
@@ -92,12 +42,12 @@ fc_status fc_cluster_attach_small(const fc_cluster_faces *f, fc_uf *u, const fc_
 {
     if (!(p->attach_threshold > 0) || f->n_faces < 2)
         return FC_OK;
-    groups s = {0};
+    fc_groups s = {0};
     fc_index *idx = NULL;
     int32_t *small = NULL, *target = NULL;
     int64_t *ids = NULL;
     float *cos = NULL, *queries = NULL;
-    fc_status rc = groups_make(f, u, &s, err);
+    fc_status rc = fc_groups_make(f, u, &s, err);
     if (rc || s.g < 2)
         goto out;
     const size_t dim = (size_t)f->dim;
@@ -145,7 +95,7 @@ fc_status fc_cluster_attach_small(const fc_cluster_faces *f, fc_uf *u, const fc_
     }
 out:
     fc_index_free(idx);
-    groups_free(&s);
+    fc_groups_free(&s);
     free(small), free(target), free(ids), free(cos), free(queries);
     return rc;
 }

@@ -182,75 +182,56 @@ static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_clus
     int32_t n = (int32_t)f->n_faces;
     size_t nn = n ? (size_t)n : 1;
     fc_status rc = FC_OK;
-    int32_t *gid = malloc(nn * sizeof *gid);      /* root -> group */
-    int32_t *rep = malloc(nn * sizeof *rep);      /* group -> first face */
-    int32_t *was = malloc(nn * sizeof *was);      /* face -> its group last round */
+    fc_groups cur = {0}, last = {0};                /* this round's groups, the last's */
     int32_t *first = malloc(nn * sizeof *first);  /* group -> a face's old group */
     int32_t *changed = malloc(nn * sizeof *changed);
-    float *cen = NULL, *len = NULL;
-    int32_t *size = NULL, *gpar = NULL;
-    if (!gid || !rep || !was || !first || !changed) {
+    int32_t *gpar = NULL;
+    if (!first || !changed) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "merge: %d faces", n);
         goto out;
     }
     for (int round = 0; round < p->max_merge_rounds; round++) {
         st->merge_rounds = round + 1;
-        int32_t g = 0, n_changed = 0;
-        for (int32_t i = 0; i < n; i++)
-            gid[i] = -1;
-        for (int32_t i = 0; i < n; i++) {
-            int32_t r = fc_uf_find(u, i);
-            if (gid[r] < 0)
-                rep[g] = i, first[g] = -1, gid[r] = g++;
-        }
-        if (g < 2)
+        if ((rc = fc_groups_make(f, u, &cur, err)) || cur.g < 2)
             break;
+        const int32_t g = cur.g;
+        int32_t n_changed = 0;
+        for (int32_t k = 0; k < g; k++)
+            first[k] = -1;
         for (int32_t i = 0; i < n && round > 0; i++) { /* groups made of several old ones */
-            int32_t k = gid[fc_uf_find(u, i)];
+            int32_t k = cur.of[i];
             if (first[k] == -1)
-                first[k] = was[i];
-            else if (first[k] >= 0 && first[k] != was[i])
+                first[k] = last.of[i];
+            else if (first[k] >= 0 && first[k] != last.of[i])
                 first[k] = -2, changed[n_changed++] = k;
         }
-        free(cen), free(len), free(size), free(gpar);
-        cen = calloc((size_t)g * (size_t)f->dim, sizeof *cen);
-        len = malloc((size_t)g * sizeof *len);
-        size = calloc((size_t)g, sizeof *size);
-        gpar = malloc((size_t)g * sizeof *gpar);
-        if (!cen || !len || !size || !gpar) {
-            rc = fc_error_set(err, FC_ERR_NOMEM, "merge: %d centroids", g);
+        free(gpar);
+        if (!(gpar = malloc((size_t)g * sizeof *gpar))) {
+            rc = fc_error_set(err, FC_ERR_NOMEM, "merge: %d groups", g);
             goto out;
         }
-        for (int32_t i = 0; i < n; i++) {
-            was[i] = gid[fc_uf_find(u, i)];
-            size[was[i]]++;
-            float *c = cen + (size_t)was[i] * (size_t)f->dim;
-            const float *e = f->emb + (size_t)i * (size_t)f->dim;
-            for (int k = 0; k < f->dim; k++)
-                c[k] += e[k];
-        }
-        for (int32_t k = 0; k < g; k++) {
-            len[k] = fc_cluster_normalise(cen + (size_t)k * (size_t)f->dim, f->dim);
+        for (int32_t k = 0; k < g; k++)
             gpar[k] = k;
-        }
         fc_index_pair *pairs;
         int64_t n_pairs, joined = 0;
         if (round == 0)
-            rc = similar_pairs(cen, g, f->dim, merge_search_threshold(p), p, &pairs, &n_pairs,
+            rc = similar_pairs(cur.cen, g, f->dim, merge_search_threshold(p), p, &pairs, &n_pairs,
                                NULL, err);
         else
-            rc = changed_pairs(cen, g, f->dim, changed, n_changed, p, &pairs, &n_pairs, err);
-        merge_groups mg = {u, rep, gpar, cen, len, size, f->dim};
+            rc = changed_pairs(cur.cen, g, f->dim, changed, n_changed, p, &pairs, &n_pairs, err);
+        merge_groups mg = {u, cur.rep, gpar, cur.cen, cur.len, cur.size, f->dim};
         if (!rc)
             rc = merge_pairs(&mg, pairs, n_pairs, p, &joined, st, err);
         free(pairs);
         st->n_merged += joined;
         if (rc || joined == 0)
             break;
+        fc_groups_free(&last);
+        last = cur, cur = (fc_groups){0};
     }
 out:
-    free(gid), free(rep), free(was), free(first), free(changed);
-    free(cen), free(len), free(size), free(gpar);
+    fc_groups_free(&cur), fc_groups_free(&last);
+    free(first), free(changed), free(gpar);
     return rc;
 }
 

@@ -39,6 +39,19 @@ int fc_cluster_number(fc_uf *u, int min_faces, int32_t *person_of);
 fc_status fc_cluster_assemble(const fc_cluster_faces *f, const int32_t *person_of,
                               int n_persons, fc_clustering **out, fc_error *err);
 
+/* The groups of a union-find over f's faces (groups.c), numbered in face order. */
+typedef struct {
+    int32_t g;       /* groups */
+    int32_t *of;     /* face -> group */
+    int32_t *rep;    /* group -> its first face */
+    int32_t *size;   /* group -> faces */
+    float *cen;      /* (g, dim): unit centroids */
+    float *len;      /* group -> |sum of its faces| */
+} fc_groups;
+
+fc_status fc_groups_make(const fc_cluster_faces *f, fc_uf *u, fc_groups *s, fc_error *err);
+void fc_groups_free(fc_groups *s);
+
 /* Step 3's bar for groups of ka and kb faces (graph.c): their mean cross cosine,
  * (Sa . Sb) / (ka kb) with S a group's sum of faces, must reach
  * merge + (edge - merge) / sqrt(ka kb). */
