@@ -180,6 +180,34 @@ TEST(face_pipeline_batch_equals_single)
     return result;
 }
 
+/* Runs the shared-data image rel through a pipeline of cfg (*with) and one of cfg as
+ * changed by `off` (*without). FC_OK, or the failure in err (the caller frees what was
+ * made either way). */
+static fc_status run_with_and_without(const char *shared, const char *rel, fc_pipeline_config cfg,
+                                      void (*off)(fc_pipeline_config *), fc_faces **with,
+                                      fc_faces **without, fc_error *err)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/%s", shared, rel);
+    size_t len = 0;
+    uint8_t *data = fc_face_test_read(path, &len);
+    if (!data)
+        return fc_error_set(err, FC_ERR_IO, "%s: cannot read", path);
+    fc_pipeline *p = fc_pipeline_new(&cfg, err);
+    off(&cfg);
+    fc_pipeline *q = p ? fc_pipeline_new(&cfg, err) : NULL;
+    fc_status rc = !q ? err->code : fc_pipeline_run(p, data, len, with, err);
+    if (!rc)
+        rc = fc_pipeline_run(q, data, len, without, err);
+    fc_pipeline_free(p);
+    fc_pipeline_free(q);
+    free(data);
+    return rc;
+}
+
+static void no_retry(fc_pipeline_config *cfg) { cfg->retry_border = 0; }
+static void no_crop_search(fc_pipeline_config *cfg) { cfg->crop_fill = 0; }
+
 TEST(face_pipeline_border_retry)
 {
     /* a tight 112x112 aligned crop where UltraFace finds nothing until a border is
@@ -189,18 +217,11 @@ TEST(face_pipeline_border_retry)
         SKIP("../shared/data not present");
     fc_pipeline_config cfg;
     SKIP_WITHOUT_DEFAULTS(cfg);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/data/celebs_aligned/Barack_Obama/23.png", shared);
-    size_t len = 0;
-    uint8_t *data = fc_face_test_read(path, &len);
-    CHECK(data);
     fc_error err = {0};
     fc_faces *with = NULL, *without = NULL;
-    fc_pipeline *p = fc_pipeline_new(&cfg, &err);
-    cfg.retry_border = 0;
-    fc_pipeline *q = p ? fc_pipeline_new(&cfg, &err) : NULL;
     int result = FC_TEST_PASS;
-    if (!q || fc_pipeline_run(p, data, len, &with, &err) || fc_pipeline_run(q, data, len, &without, &err))
+    if (run_with_and_without(shared, "celebs_aligned/Barack_Obama/23.png", cfg, no_retry, &with,
+                             &without, &err))
         result = fc_test_fail(__FILE__, __LINE__, "%s", err.msg);
     else if (without->n_faces != 0 || with->n_faces != 1 || !with->retried)
         result = fc_test_fail(__FILE__, __LINE__, "without retry %d faces, with %d (retried %d)",
@@ -209,9 +230,6 @@ TEST(face_pipeline_border_retry)
         result = fc_test_fail(__FILE__, __LINE__, "box not mapped back into the crop");
     fc_faces_free(with);
     fc_faces_free(without);
-    fc_pipeline_free(p);
-    fc_pipeline_free(q);
-    free(data);
     return result;
 }
 
@@ -225,21 +243,14 @@ TEST(face_pipeline_crop_searched_with_border)
         SKIP("../shared/data not present");
     fc_pipeline_config cfg;
     SKIP_WITHOUT_DEFAULTS(cfg);
-    char path[1024];
-    snprintf(path, sizeof path,
-             "%s/data/insightface/msceleb_retina_crop/Lydia_Shum/170d7c9cea5a1c22e6480b8620903e5b88fb9b9d.jpg",
-             shared);
-    size_t len = 0;
-    uint8_t *data = fc_face_test_read(path, &len);
-    CHECK(data);
+    CHECK(cfg.crop_fill > 0);
     fc_error err = {0};
     fc_faces *with = NULL, *without = NULL;
-    CHECK(cfg.crop_fill > 0);
-    fc_pipeline *p = fc_pipeline_new(&cfg, &err);
-    cfg.crop_fill = 0;
-    fc_pipeline *q = p ? fc_pipeline_new(&cfg, &err) : NULL;
     int result = FC_TEST_PASS;
-    if (!q || fc_pipeline_run(p, data, len, &with, &err) || fc_pipeline_run(q, data, len, &without, &err))
+    if (run_with_and_without(shared,
+                             "insightface/msceleb_retina_crop/Lydia_Shum/"
+                             "170d7c9cea5a1c22e6480b8620903e5b88fb9b9d.jpg",
+                             cfg, no_crop_search, &with, &without, &err))
         result = fc_test_fail(__FILE__, __LINE__, "%s", err.msg);
     else if (without->n_faces != 1 || without->retried || without->faces[0].size > 50)
         result = fc_test_fail(__FILE__, __LINE__, "without: %d faces, retried %d, size %.1f",
@@ -250,9 +261,6 @@ TEST(face_pipeline_crop_searched_with_border)
                               with->n_faces, with->retried, with->n_faces ? with->faces[0].size : 0.0);
     fc_faces_free(with);
     fc_faces_free(without);
-    fc_pipeline_free(p);
-    fc_pipeline_free(q);
-    free(data);
     return result;
 }
 
