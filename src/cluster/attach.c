@@ -1,7 +1,8 @@
 /* attach.c - the step after the merge rounds: a group of one or two faces (what the
  * edges and merges left of a hard face: profile, blur, an unusual photo) joins the
  * larger group it is clearly closest to. "Clearly": the mean cosine between its faces
- * and that group's reaches attach_threshold, and beats the runner-up group's by
+ * and that group's reaches attach_threshold, and beats the runner-up (among the groups
+ * larger than it: a second small group of the same person is no rival) by
  * attach_margin, so a face between two persons stays alone ("unknown" beats a wrong
  * person). Decisions are taken on the groups as the merges left them, then applied
  * under cannot-link. */
@@ -23,15 +24,15 @@ static int32_t choose(const fc_groups *s, int32_t a, const int64_t *ids, const f
     double best_mean = -2, second = -2;
     for (int j = 0; j < ATTACH_K; j++) {
         int32_t b = (int32_t)ids[j];
-        if (b < 0 || b == a)
-            continue;
+        if (b < 0 || b == a || s->size[b] <= s->size[a])
+            continue; /* only larger groups are targets, and only they compete */
         double mean = (double)cos[j] * s->len[a] * s->len[b] / ((double)s->size[a] * s->size[b]);
         if (mean > best_mean)
             second = best_mean, best_mean = mean, best = b;
         else if (mean > second)
             second = mean;
     }
-    if (best < 0 || s->size[best] <= s->size[a] || best_mean < p->attach_threshold ||
+    if (best < 0 || best_mean < p->attach_threshold ||
         best_mean - second < p->attach_margin)
         return -1;
     return best;

@@ -102,13 +102,17 @@ fc_status fc_pipeline_config_from_env(fc_pipeline_config *cfg, fc_error *err)
         else
             return fc_error_set(err, FC_ERR_ARG, "EMBED_CHANNELS=%s: expected rgb or bgr", v);
     }
-    float batch = 0, long_side = 0;
+    float batch = 0, long_side = 0, flip = 0;
     if ((rc = env_float("MIN_FACE_SIZE", 0, 100000, &cfg->min_face_size, err)) ||
         (rc = env_float("DETECT_SCORE_THRESHOLD", 0, 1, &cfg->score_threshold, err)) ||
         (rc = env_float("EMBED_BATCH", 0, 8, &batch, err)) ||
         (rc = env_float("DECODE_LONG_SIDE", -1, 100000, &long_side, err)) ||
-        (rc = env_float("CROP_FILL", 0, 1, &cfg->crop_fill, err)))
+        (rc = env_float("CROP_FILL", 0, 1, &cfg->crop_fill, err)) ||
+        (rc = env_float("EMBED_FLIP", 0, 1, &flip, err)))
         return rc;
+    if (flip != 0 && flip != 1)
+        return fc_error_set(err, FC_ERR_ARG, "EMBED_FLIP=%g: expected 0 or 1", flip);
+    cfg->embed_flip = (int)flip;
     cfg->max_batch = (int)batch;
     cfg->decode_long_side = (int)long_side;
     return FC_OK;

@@ -20,7 +20,7 @@
 struct fc_embedder {
     fc_nn_model *model;
     fc_embedder_kind kind;
-    int size, dim, nhwc, bgr;
+    int size, dim, nhwc, bgr, flip;
     int nn_threads, max_batch;
     fc_shape in_shape; /* batch 1 */
 };
@@ -29,6 +29,7 @@ struct fc_embedder_ctx {
     const fc_embedder *e;
     fc_nn_ctx *nn[N_BATCH_SIZES]; /* index k: batch 1 << k */
     float *input;                 /* max_batch crops */
+    float *mirrored;              /* with flip: max_batch vectors of the mirrored crops */
 };
 
 fc_embedder *fc_embedder_new(const fc_embedder_opts *opts, fc_error *err)
@@ -60,6 +61,7 @@ fc_embedder *fc_embedder_new(const fc_embedder_opts *opts, fc_error *err)
         e->kind = e->size == 160 ? FC_EMBEDDER_FACENET160 : FC_EMBEDDER_ARCFACE112;
     e->bgr = opts->channels == FC_CHANNELS_BGR ||
              (opts->channels == FC_CHANNELS_DEFAULT && e->kind == FC_EMBEDDER_ARCFACE112);
+    e->flip = opts->flip != 0;
     e->nn_threads = opts->nn_threads;
     e->max_batch = opts->max_batch == 1 || opts->max_batch == 2 || opts->max_batch == 4 ? opts->max_batch : 8;
     e->in_shape = *in;
@@ -85,9 +87,12 @@ int fc_embedder_dim(const fc_embedder *e) { return e->dim; }
 fc_embedder_ctx *fc_embedder_ctx_new(const fc_embedder *e, fc_error *err)
 {
     fc_embedder_ctx *c = calloc(1, sizeof *c);
-    if (c)
+    if (c) {
         c->input = fc_aligned_alloc((size_t)e->max_batch * 3 * (size_t)e->size * (size_t)e->size * sizeof(float));
-    if (!c || !c->input) {
+        if (e->flip)
+            c->mirrored = malloc((size_t)e->max_batch * (size_t)e->dim * sizeof(float));
+    }
+    if (!c || !c->input || (e->flip && !c->mirrored)) {
         fc_embedder_ctx_free(c);
         fc_error_set(err, FC_ERR_NOMEM, "embedder: out of memory");
         return NULL;
@@ -103,6 +108,7 @@ void fc_embedder_ctx_free(fc_embedder_ctx *c)
     for (int k = 0; k < N_BATCH_SIZES; k++)
         fc_nn_ctx_free(c->nn[k]);
     fc_aligned_free(c->input);
+    free(c->mirrored);
     free(c);
 }
 
@@ -162,6 +168,39 @@ static fc_status run_batch(fc_embedder_ctx *c, int k, float *out, fc_error *err)
     return FC_OK;
 }
 
+/* Mirrors one tensorized S x S crop left to right, in place (NCHW: each row of
+ * each plane reversed; NHWC: the pixels of each row reversed, channels kept). */
+static void mirror(float *x, int s, int nhwc)
+{
+    const int px = nhwc ? 3 : 1, rows = nhwc ? s : 3 * s;
+    for (int r = 0; r < rows; r++) {
+        float *row = x + (size_t)r * (size_t)s * (size_t)px;
+        for (int a = 0, b = s - 1; a < b; a++, b--)
+            for (int ch = 0; ch < px; ch++) {
+                float t = row[a * px + ch];
+                row[a * px + ch] = row[b * px + ch];
+                row[b * px + ch] = t;
+            }
+    }
+}
+
+/* Adds the vectors of the b mirrored crops to dst's and normalises the sums. */
+static fc_status add_mirrored(fc_embedder_ctx *c, int k, float *dst, fc_error *err)
+{
+    const fc_embedder *e = c->e;
+    const int b = 1 << k;
+    for (int i = 0; i < b; i++)
+        mirror(c->input + (size_t)i * 3 * (size_t)e->size * (size_t)e->size, e->size, e->nhwc);
+    fc_status rc = run_batch(c, k, c->mirrored, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < (size_t)b * (size_t)e->dim; i++)
+        dst[i] += c->mirrored[i];
+    for (int i = 0; i < b; i++)
+        fc_face_l2_normalize(dst + (size_t)i * (size_t)e->dim, e->dim);
+    return FC_OK;
+}
+
 fc_status fc_embedder_run(fc_embedder_ctx *c, const fc_image *const *crops, int n, float *out,
                           fc_error *err)
 {
@@ -189,7 +228,10 @@ fc_status fc_embedder_run(fc_embedder_ctx *c, const fc_image *const *crops, int 
             if (e->kind == FC_EMBEDDER_FACENET160)
                 fc_face_prewhiten(slot, per);
         }
-        fc_status rc = run_batch(c, k, out + (size_t)done * (size_t)e->dim, err);
+        float *dst = out + (size_t)done * (size_t)e->dim;
+        fc_status rc = run_batch(c, k, dst, err);
+        if (!rc && e->flip)
+            rc = add_mirrored(c, k, dst, err);
         if (rc)
             return rc;
         done += b;

@@ -29,6 +29,9 @@ typedef struct {
     fc_channel_order channels;
     int nn_threads;           /* executor threads per context; 0 = its default */
     int max_batch;            /* largest batch per run: 1, 2, 4 or 8; 0 = 8 */
+    int flip;                 /* 1: each crop is also embedded mirrored, and the two
+                               * vectors are summed (test-time flip: a pose-symmetric
+                               * vector, twice the embedder's time) */
 } fc_embedder_opts;
 
 /* Loads the model and checks its shapes: one input 1x3xSxS or 1xSxSx3, one output
@@ -44,7 +47,8 @@ fc_embedder_ctx *fc_embedder_ctx_new(const fc_embedder *e, fc_error *err);
 void fc_embedder_ctx_free(fc_embedder_ctx *c);
 
 /* Embeds n crops (each S x S RGB) into out[n * D], each vector L2-normalised.
- * Deterministic for the same crops and n. */
+ * Deterministic for the same crops and n. With opts.flip, a crop and its mirror
+ * image get the same vector (up to rounding). */
 fc_status fc_embedder_run(fc_embedder_ctx *c, const fc_image *const *crops, int n, float *out,
                           fc_error *err);
 

@@ -31,7 +31,8 @@ fc_status fc_face_models_load(fc_face_models *m, const fc_pipeline_config *cfg, 
      * takes 4.3 ms per face at batch 8 against 3.3 ms one by one (fr_feature,
      * bench/RESULTS.md; the pipeline measured 12% more CPU at batch 8). */
     int batch = cfg->max_batch > 0 ? cfg->max_batch : nn_threads > 1 ? 8 : 1;
-    fc_embedder_opts eopts = {cfg->embed_model, cfg->embedder, cfg->embed_channels, nn_threads, batch};
+    fc_embedder_opts eopts = {cfg->embed_model, cfg->embedder, cfg->embed_channels, nn_threads, batch,
+                              cfg->embed_flip};
     m->emb = fc_embedder_new(&eopts, err);
     if (!m->emb)
         return err ? err->code : FC_ERR_INTERNAL;

@@ -44,6 +44,7 @@ typedef struct {
     char landmark_model[FC_PATH_MAX];    /* used when the detector gives no landmarks */
     char embed_model[FC_PATH_MAX];
     fc_channel_order embed_channels;     /* DEFAULT: the embedder kind's */
+    int embed_flip;                      /* 1: test-time flip (fc_embedder_opts.flip) */
     float score_threshold;               /* 0: the detector head's default */
     float nms_iou;                       /* 0: the detector head's default */
     float min_face_size;                 /* faces smaller (min side, original px) are dropped */

@@ -341,3 +341,33 @@ TEST(cluster_attach_small_groups)
     fc_clustering_free(r);
     return FC_TEST_PASS;
 }
+
+/* Two lone faces x and y of A's person that resemble each other (0.45, under the edge)
+ * more than A: each still joins A. Only larger groups are targets, and only they
+ * compete for the margin, so x is not held back by y (celebs_aligned had two such
+ * singles of one person). */
+TEST(cluster_attach_small_groups_not_rivals)
+{
+    float emb[14 * D];
+    int64_t image[14];
+    for (int i = 0; i < 14; i++)
+        image[i] = i;
+    attach_case(emb, 0.10);
+    const double a = 0.30 * sqrt(1.8), b = 0.10 * sqrt(1.8), c = sqrt(1 - a * a - b * b);
+    const double alpha = (0.45 - a * a - b * b) / (c * c); /* x . y = a^2 + b^2 + c^2 alpha */
+    make_row(emb + 13 * D, 4, (int[]){0, 1, 20, 21}, (double[]){a, b, c * alpha, c * sqrt(1 - alpha * alpha)});
+    fc_cluster_faces f = {14, D, emb, image, NULL, NULL};
+    fc_cluster_params p = params_1t();
+    p.merge_threshold = 0.45f;
+    p.attach_threshold = 0.2f;
+    fc_cluster_stats st;
+    p.stats = &st;
+    fc_clustering *r;
+    fc_error err = {0};
+    CHECK_OK(fc_cluster_run(&f, &p, &r, &err), &err);
+    CHECK_MSG(r->n_persons == 2 && r->person_of[12] == r->person_of[0] && r->person_of[13] == r->person_of[0],
+              "%d persons, attached %d", r->n_persons, (int)st.n_attached);
+    CHECK(st.n_attached == 2);
+    fc_clustering_free(r);
+    return FC_TEST_PASS;
+}

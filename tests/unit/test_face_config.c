@@ -14,7 +14,7 @@
 static const char *const vars[] = {"DETECTOR", "EMBEDDER", "DETECT_MODEL_PATH", "YOLO_MODEL_PATH",
                                    "EMBED_MODEL_PATH", "LANDMARK_MODEL_PATH", "EMBED_CHANNELS",
                                    "MIN_FACE_SIZE", "DETECT_SCORE_THRESHOLD", "EMBED_BATCH",
-                                   "DECODE_LONG_SIDE", "FC_MODELS_DIR"};
+                                   "DECODE_LONG_SIDE", "FC_MODELS_DIR", "EMBED_FLIP"};
 #define N_VARS (int)(sizeof vars / sizeof vars[0])
 
 /* Saves and clears the variables; restore puts them back. */
@@ -71,6 +71,13 @@ static int check_env(void)
           cfg.embed_channels == FC_CHANNELS_RGB && cfg.min_face_size == 48);
     setenv("MIN_FACE_SIZE", "12px", 1);
     CHECK(fc_pipeline_config_from_env(&cfg, &err) == FC_ERR_ARG && strstr(err.msg, "MIN_FACE_SIZE"));
+    unsetenv("MIN_FACE_SIZE");
+    CHECK(cfg.embed_flip == 0);
+    setenv("EMBED_FLIP", "1", 1);
+    CHECK_OK(fc_pipeline_config_from_env(&cfg, &err), &err);
+    CHECK(cfg.embed_flip == 1);
+    setenv("EMBED_FLIP", "0.5", 1);
+    CHECK(fc_pipeline_config_from_env(&cfg, &err) == FC_ERR_ARG && strstr(err.msg, "EMBED_FLIP"));
     return FC_TEST_PASS;
 }
 

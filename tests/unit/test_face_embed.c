@@ -82,7 +82,7 @@ TEST(face_embed_facenet_layouts)
     int result = FC_TEST_PASS;
     for (int f = 0; f < 2 && result == FC_TEST_PASS; f++) {
         fc_error err = {0};
-        fc_embedder_opts o = {fc_face_test_path(path, sizeof path, dir, files[f]), FC_EMBEDDER_AUTO, 0, 1, 0};
+        fc_embedder_opts o = {fc_face_test_path(path, sizeof path, dir, files[f]), FC_EMBEDDER_AUTO, 0, 1, 0, 0};
         fc_embedder *e = fc_embedder_new(&o, &err);
         fc_embedder_ctx *c = e ? fc_embedder_ctx_new(e, &err) : NULL;
         if (!c || fc_embedder_kind_of(e) != FC_EMBEDDER_FACENET160 || fc_embedder_size(e) != 160 ||
@@ -119,7 +119,7 @@ TEST(face_embed_default_batch_norm_determinism)
     SKIP_WITHOUT_DEFAULT_MODEL("fr_feature.onnx", path);
     enum { N = 7 };
     fc_error err = {0};
-    fc_embedder_opts o = {path, FC_EMBEDDER_AUTO, 0, 1, 0};
+    fc_embedder_opts o = {path, FC_EMBEDDER_AUTO, 0, 1, 0, 0};
     fc_embedder *e = fc_embedder_new(&o, &err);
     CHECK_MSG(e, "%s", err.msg);
     fc_embedder_ctx *c = fc_embedder_ctx_new(e, &err);
@@ -159,5 +159,48 @@ TEST(face_embed_default_batch_norm_determinism)
     free(single);
     fc_embedder_ctx_free(c);
     fc_embedder_free(e);
+    return result;
+}
+
+/* Test-time flip: a crop and its mirror image get the same vector, and it is not the
+ * plain one (the mirrored crop was really embedded and added). */
+TEST(face_embed_flip_mirror_invariant)
+{
+    char path[1024];
+    SKIP_WITHOUT_DEFAULT_MODEL("fr_feature.onnx", path);
+    fc_error err = {0};
+    fc_embedder_opts plain_o = {path, FC_EMBEDDER_AUTO, 0, 1, 0, 0}, flip_o = plain_o;
+    flip_o.flip = 1;
+    fc_embedder *plain = fc_embedder_new(&plain_o, &err), *flip = fc_embedder_new(&flip_o, &err);
+    CHECK_MSG(plain && flip, "%s", err.msg);
+    fc_embedder_ctx *pc = fc_embedder_ctx_new(plain, &err), *fcx = fc_embedder_ctx_new(flip, &err);
+    fc_image *crop[2] = {fc_face_test_image(112, 112), fc_face_test_image(112, 112)};
+    fc_face_test_fill_noise(crop[0], 7);
+    for (int y = 0; y < 112; y++)
+        for (int x = 0; x < 112; x++)
+            for (int ch = 0; ch < 3; ch++)
+                crop[1]->rgb[(size_t)y * crop[1]->stride + (size_t)x * 3 + ch] =
+                    crop[0]->rgb[(size_t)y * crop[0]->stride + (size_t)(111 - x) * 3 + ch];
+    enum { D = 512 };
+    static float v_plain[2 * D], v_flip[2 * D];
+    int result = FC_TEST_PASS;
+    if (!pc || !fcx || fc_embedder_dim(flip) != D ||
+        fc_embedder_run(pc, (const fc_image *const *)crop, 2, v_plain, &err) ||
+        fc_embedder_run(fcx, (const fc_image *const *)crop, 2, v_flip, &err)) {
+        result = fc_test_fail(__FILE__, __LINE__, "%s", err.msg);
+    } else {
+        double same = dot(v_flip, v_flip + D, D), norm = dot(v_flip, v_flip, D);
+        double vs_plain = dot(v_flip, v_plain, D), plain_pair = dot(v_plain, v_plain + D, D);
+        if (same < 0.99999 || fabs(norm - 1) > 1e-5 || vs_plain > 0.9999 || plain_pair > 0.9999)
+            result = fc_test_fail(__FILE__, __LINE__,
+                                  "cos(flip(a), flip(mirror a)) %.7f, |flip|^2 %.7f, cos(flip, plain) %.7f, "
+                                  "cos(plain a, plain mirror a) %.7f", same, norm, vs_plain, plain_pair);
+    }
+    fc_face_test_image_free(crop[0]);
+    fc_face_test_image_free(crop[1]);
+    fc_embedder_ctx_free(pc);
+    fc_embedder_ctx_free(fcx);
+    fc_embedder_free(plain);
+    fc_embedder_free(flip);
     return result;
 }
