@@ -60,7 +60,7 @@ void fc_profile_report(fc_nn_ctx *ctx);
  * are all known, and lists the rest as steps. */
 fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *err);
 
-/* Allocates a step's four arrays in one block (freed with free(step->in_ids)). */
+/* Allocates a step's four arrays in one block (freed with free(step->in)). */
 fc_status fc_step_init(fc_nn_ctx *ctx, fc_step *s, fc_step_kind kind, const fc_node *node,
                        int n_in, const int *in_ids, int n_out, const int *out_ids, fc_error *err);
 

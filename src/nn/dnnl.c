@@ -4,6 +4,7 @@
 #include "nn/fast.h"
 
 #include "core/alloc.h"
+#include "nn/pwdw.h"
 
 #include <oneapi/dnnl/dnnl.h>
 #include <math.h>
@@ -34,6 +35,7 @@ struct fc_fast {
     dnnl_primitive_t post_prim;    /* run in place on blk_dst */
     dnnl_exec_arg_t post_args[2];
     float *folded_w, *folded_b; /* BatchNormalization folded into the conv, owned */
+    fc_pwdw *pwdw;            /* PWDW: the fused kernel, owned */
 };
 
 static dnnl_engine_t engine;
@@ -382,6 +384,7 @@ fc_status fc_fast_create(fc_nn_ctx *ctx, fc_step *s, const fc_fast_desc *d, fc_e
         break;
     case FC_FAST_CHANNELS:
     case FC_FAST_REPEAT:
+    case FC_FAST_PWDW:
         break;
     }
     DNNL_TRY(dnnl_primitive_create(&f->prim, f->pd), "primitive");
@@ -601,6 +604,7 @@ static fc_status bind_step(fc_step *s, fc_error *err)
         break;
     case FC_FAST_CHANNELS:
     case FC_FAST_REPEAT:
+    case FC_FAST_PWDW:
         return FC_OK; /* reads s->in, s->out at run time */
     case FC_FAST_TO_NHWC:
     case FC_FAST_TO_NCHW:
@@ -645,6 +649,10 @@ fc_status fc_fast_run(const fc_step *s, fc_error *err)
     }
     if (f->d.kind == FC_FAST_REPEAT) {
         fc_repeat_pixels(s->in[0], s->out[0], f->d.rep_h, f->d.rep_w);
+        return FC_OK;
+    }
+    if (f->d.kind == FC_FAST_PWDW) {
+        fc_pwdw_run(f->pwdw, s->in[0]->data, s->out[0]->data);
         return FC_OK;
     }
     /* a conversion may read a graph input, whose buffer the caller gives each run */
@@ -708,6 +716,7 @@ void fc_fast_free(fc_fast *f)
     fc_aligned_free(f->blk_dst);
     fc_aligned_free(f->weights);
     free(f->chmap);
+    fc_pwdw_free(f->pwdw);
     fc_aligned_free(f->folded_w);
     fc_aligned_free(f->folded_b);
     free(f);
@@ -720,7 +729,25 @@ const char *fc_fast_impl(const fc_step *s)
         return "own:channels";
     if (s->fast && s->fast->d.kind == FC_FAST_REPEAT)
         return "own:repeat";
+    if (s->fast && s->fast->d.kind == FC_FAST_PWDW)
+        return s->fast->d.win.kh == 2 ? "own:pw+dw+pool" : "own:pw+dw";
     if (s->fast && dnnl_primitive_desc_query(s->fast->pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success)
         impl = "?";
     return impl;
+}
+
+const fc_fast_desc *fc_fast_desc_of(const fc_fast *f) { return &f->d; }
+
+fc_fast *fc_fast_wrap_pwdw(fc_pwdw *k, int pool, fc_error *err)
+{
+    fc_fast *f = calloc(1, sizeof *f);
+    if (!f) {
+        fc_pwdw_free(k);
+        fc_error_set(err, FC_ERR_NOMEM, "pw+dw step");
+        return NULL;
+    }
+    f->d.kind = FC_FAST_PWDW;
+    f->d.win.kh = pool ? 2 : 0;
+    f->pwdw = k;
+    return f;
 }

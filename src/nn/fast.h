@@ -28,6 +28,8 @@ typedef enum {
     FC_FAST_REPEAT,      /* nearest upsampling by integer factors; own kernel */
     FC_FAST_TO_NHWC,     /* the layout conversion steps, as oneDNN reorders */
     FC_FAST_TO_NCHW,
+    FC_FAST_PWDW,        /* 1x1 -> depthwise 3x3 (-> 2x2 max pool) fused; own kernel
+                          * (pwdw.c), made by fuse_pwdw.c from the steps it replaces */
 } fc_fast_kind;
 
 typedef enum { FC_POST_ELTWISE, FC_POST_ADD } fc_post_kind;
@@ -92,6 +94,15 @@ void fc_fast_begin_run(const fc_nn_ctx *ctx);
 void fc_fast_free(fc_fast *f);
 /* dnnl.c: the oneDNN implementation a fast step runs ("brgconv:avx512_core"). */
 const char *fc_fast_impl(const fc_step *s);
+/* dnnl.c: what a fast step was built from. */
+const fc_fast_desc *fc_fast_desc_of(const fc_fast *f);
+/* dnnl.c: a fast step running the fused kernel k (owned from then on; freed on
+ * failure); pool says whether it pools (for fc_fast_impl). */
+struct fc_pwdw;
+fc_fast *fc_fast_wrap_pwdw(struct fc_pwdw *k, int pool, fc_error *err);
+/* fuse_pwdw.c: replaces each 1x1 -> depthwise 3x3 (-> 2x2 max pool) chain of fast
+ * steps by one step of the fused kernel, where the kernel applies (pwdw.h). */
+fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err);
 
 /* dnnl.c: denormal floats flushed to zero (FTZ/DAZ) on the calling thread; returns
  * the previous state for fc_denormals_restore. Face models' weights and activations

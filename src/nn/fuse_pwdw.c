@@ -1,0 +1,192 @@
+/* fuse_pwdw.c - after fuse.c: each chain of fast steps
+ *     1x1 Conv [-> PRelu] -> depthwise 3x3 Conv [-> PRelu] [-> 2x2 MaxPool]
+ * where every link is the only reader of the value before it becomes one step of
+ * the fused kernel (pwdw.h), placed where the 1x1 stood. The values in between are
+ * then neither written nor read, so the planner gives them no memory. Chains the
+ * kernel does not take (other activations, residual adds, channels not a multiple of
+ * 16, other windows) stay as they are. FC_NN_PWDW=0 turns the pass off (to measure
+ * it, or to rule it out). */
+#include "nn/fast.h"
+#include "nn/pwdw.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    fc_nn_ctx *ctx;
+    int *n_readers;   /* per value: steps reading it, plus 1 for a graph output */
+    int *reader;      /* per value: the last step seen reading it */
+} chains;
+
+static const fc_fast_desc *fast_desc(const fc_step *s)
+{
+    return s->kind == FC_STEP_FAST && s->fast ? fc_fast_desc_of(s->fast) : NULL;
+}
+
+/* The step that alone reads the value step i writes, as its only input, or -1. */
+static int sole_next(const chains *c, int i)
+{
+    const fc_step *s = &c->ctx->steps[i];
+    if (s->n_out != 1)
+        return -1;
+    int v = s->out_ids[0];
+    if (c->n_readers[v] != 1)
+        return -1;
+    int j = c->reader[v];
+    const fc_step *t = &c->ctx->steps[j];
+    return t->n_in == 1 && t->in_ids[0] == v ? j : -1;
+}
+
+/* The conv's post-ops as the kernel's one activation; 0 if it has others. */
+static int conv_act(const fc_fast_desc *d, fc_act *a)
+{
+    *a = (fc_act){.kind = FC_ACT_NONE};
+    if (d->n_post == 0)
+        return 1;
+    if (d->n_post > 1 || d->post[0].kind != FC_POST_ELTWISE)
+        return 0;
+    const fc_post_op *p = &d->post[0];
+    if (p->alg == FC_ELT_RELU)
+        *a = (fc_act){.kind = FC_ACT_RELU, .alpha = p->alpha};
+    else if (p->alg == FC_ELT_CLIP)
+        *a = (fc_act){.kind = FC_ACT_CLIP, .lo = p->alpha, .hi = p->beta};
+    else
+        return 0;
+    return 1;
+}
+
+/* A PRelu step j after a conv without activation: takes its slopes. */
+static int take_prelu(const chains *c, int *j, fc_act *a)
+{
+    const fc_fast_desc *d = *j >= 0 ? fast_desc(&c->ctx->steps[*j]) : NULL;
+    if (!d || d->kind != FC_FAST_PRELU || a->kind != FC_ACT_NONE || d->slope->dtype != FC_DT_FLOAT)
+        return 0;
+    *a = (fc_act){.kind = FC_ACT_PRELU, .slope = d->slope->data};
+    return 1;
+}
+
+static int is_pw(const fc_step *s, const fc_fast_desc *d)
+{
+    const fc_window *v = &d->win;
+    return d->kind == FC_FAST_CONV && v->kh == 1 && v->kw == 1 && v->sh == 1 && v->sw == 1 &&
+           v->pt == 0 && v->pl == 0 && v->group == 1 && v->dh == 1 && v->dw == 1 &&
+           s->out[0]->shape.d[1] % 16 == 0 &&
+           s->out[0]->shape.d[2] == s->in[0]->shape.d[2] && s->out[0]->shape.d[3] == s->in[0]->shape.d[3];
+}
+
+static int is_dw(const fc_step *s, const fc_fast_desc *d, int64_t ch)
+{
+    const fc_window *v = &d->win;
+    const fc_shape *x = &s->in[0]->shape, *y = &s->out[0]->shape;
+    return d->kind == FC_FAST_CONV && v->kh == 3 && v->kw == 3 && v->sh == v->sw && (v->sh == 1 || v->sh == 2) &&
+           v->pt == 1 && v->pl == 1 && v->dh == 1 && v->dw == 1 && v->group == ch &&
+           d->w->shape.d[0] == ch && d->w->shape.d[1] == 1 && y->d[1] == ch &&
+           y->d[2] == (x->d[2] - 1) / v->sh + 1 && y->d[3] == (x->d[3] - 1) / v->sw + 1;
+}
+
+static int is_pool(const fc_step *s, const fc_fast_desc *d)
+{
+    const fc_window *v = &d->win;
+    const fc_shape *x = &s->in[0]->shape, *y = &s->out[0]->shape;
+    return d->kind == FC_FAST_MAX_POOL && v->kh == 2 && v->kw == 2 && v->sh == 2 && v->sw == 2 &&
+           v->pt == 0 && v->pl == 0 && v->dh == 1 && v->dw == 1 &&
+           y->d[2] == x->d[2] / 2 && y->d[3] == x->d[3] / 2;
+}
+
+/* Tries the chain that starts at step i; on success steps[i] is the fused step and
+ * the others of the chain are marked in gone. */
+static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
+{
+    fc_step *steps = c->ctx->steps;
+    const fc_fast_desc *pd = fast_desc(&steps[i]);
+    if (!pd || !is_pw(&steps[i], pd))
+        return FC_OK;
+    fc_pwdw_conv pw = {pd->w, pd->b, {pd->bn[0], pd->bn[1], pd->bn[2], pd->bn[3]}, pd->bn_eps, {0}};
+    if (!conv_act(pd, &pw.act))
+        return FC_OK;
+    int chain[5], n = 0, j = sole_next(c, i);
+    if (take_prelu(c, &j, &pw.act))
+        chain[n++] = j, j = sole_next(c, j);
+    const int64_t ch = steps[i].out[0]->shape.d[1];
+    const fc_fast_desc *dd = j >= 0 ? fast_desc(&steps[j]) : NULL;
+    if (!dd || !is_dw(&steps[j], dd, ch))
+        return FC_OK;
+    fc_pwdw_conv dw = {dd->w, dd->b, {dd->bn[0], dd->bn[1], dd->bn[2], dd->bn[3]}, dd->bn_eps, {0}};
+    if (!conv_act(dd, &dw.act))
+        return FC_OK;
+    const int stride = (int)dd->win.sh;
+    chain[n++] = j;
+    int last = j;
+    j = sole_next(c, j);
+    if (take_prelu(c, &j, &dw.act))
+        chain[n++] = j, last = j, j = sole_next(c, j);
+    const fc_fast_desc *od = j >= 0 ? fast_desc(&steps[j]) : NULL;
+    int pool = od && is_pool(&steps[j], od);
+    if (pool)
+        chain[n++] = j, last = j;
+    const fc_shape *x = &steps[i].in[0]->shape;
+    fc_error ignored = {0};
+    fc_pwdw *k = fc_pwdw_new(&pw, &dw, stride, pool, x->d[0], x->d[2], x->d[3], x->d[1],
+                             c->ctx->n_threads, &ignored);
+    if (!k)
+        return ignored.code == FC_ERR_NOMEM ? fc_error_set(err, FC_ERR_NOMEM, "%s", ignored.msg) : FC_OK;
+    fc_fast *f = fc_fast_wrap_pwdw(k, pool, err);
+    if (!f)
+        return FC_ERR_NOMEM;
+    fc_step fused;
+    fc_status rc = fc_step_init(c->ctx, &fused, FC_STEP_FAST, steps[i].node, 1, steps[i].in_ids, 1,
+                                steps[last].out_ids, err);
+    if (rc) {
+        fc_fast_free(f);
+        return rc;
+    }
+    fused.fast = f;
+    fc_fast_free(steps[i].fast);
+    free(steps[i].in);
+    steps[i] = fused;
+    for (int q = 0; q < n; q++)
+        gone[chain[q]] = 1;
+    return FC_OK;
+}
+
+fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err)
+{
+    const char *env = getenv("FC_NN_PWDW");
+    if ((env && !strcmp(env, "0")) || !fc_pwdw_available())
+        return FC_OK;
+    const int nv = ctx->cap_vals, ns = ctx->n_steps;
+    chains c = {.ctx = ctx};
+    c.n_readers = calloc((size_t)nv + 1, sizeof *c.n_readers);
+    c.reader = calloc((size_t)nv + 1, sizeof *c.reader);
+    unsigned char *gone = calloc((size_t)ns + 1, 1);
+    fc_status rc = c.n_readers && c.reader && gone ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "fusing");
+    for (int i = 0; !rc && i < ns; i++)
+        for (int k = 0; k < ctx->steps[i].n_in; k++) {
+            int v = ctx->steps[i].in_ids[k];
+            if (v >= 0)
+                c.n_readers[v]++, c.reader[v] = i;
+        }
+    for (int o = 0; !rc && o < ctx->m->n_outputs; o++)
+        c.n_readers[ctx->m->outputs[o]]++;
+    for (int i = 0; !rc && i < ns; i++)
+        if (!gone[i])
+            rc = try_chain(&c, i, gone, err);
+    if (!rc) {
+        int w = 0;
+        for (int i = 0; i < ns; i++) {
+            if (gone[i]) {
+                fc_fast_free(ctx->steps[i].fast);
+                free(ctx->steps[i].in);
+                continue;
+            }
+            ctx->steps[w++] = ctx->steps[i];
+        }
+        /* the context frees steps[0..n_steps], one past the end included */
+        memset(ctx->steps + w, 0, (size_t)(ns + 1 - w) * sizeof *ctx->steps);
+        ctx->n_steps = w;
+    }
+    free(c.n_readers);
+    free(c.reader);
+    free(gone);
+    return rc;
+}

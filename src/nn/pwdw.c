@@ -1,0 +1,390 @@
+/* pwdw.c - the fused 1x1 -> depthwise 3x3 (-> 2x2 max pool) kernel (see pwdw.h).
+ *
+ * A thread owns a band of output rows. For each depthwise output row it makes sure
+ * the three 1x1 rows under its window are in the ring (computing the missing ones
+ * from the input), computes the depthwise row, and either stores it or, with the
+ * pool, keeps it until its partner row is ready and stores their 2x2 maxima. A
+ * band's first rows recompute the 1x1 rows its neighbour band also computed (two
+ * rows per band), which is the whole cost of running on several threads. */
+#include "nn/pwdw.h"
+
+#include "core/alloc.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fc_pwdw {
+    int64_t n, h, w, cin, c;   /* input and 1x1 output shape */
+    int64_t dh, dwid;          /* depthwise output */
+    int64_t oh, ow;            /* block output (pooled or not) */
+    int stride, pool, threads;
+    float *pw_w;               /* [cin][c], folded */
+    float *pw_b, *dw_b;        /* [c], folded */
+    float *dw_w;               /* [9][c], folded */
+    float *pw_slope, *dw_slope; /* [c] for PRELU */
+    fc_act pw_act, dw_act;
+    float *scratch;            /* per thread: 3 ring rows + 2 depthwise rows */
+    size_t per_thread;         /* floats */
+};
+
+int fc_pwdw_available(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+/* Folded weights and bias of one convolution: w' = w k, b' = (b - mean) k + beta,
+ * k = scale / sqrt(var + eps) per output channel; w'[o * per + i]. */
+static void fold(const fc_pwdw_conv *cv, int64_t c, int64_t per, float *w, float *b)
+{
+    const float *w0 = cv->w->data, *b0 = cv->b ? cv->b->data : NULL;
+    for (int64_t o = 0; o < c; o++) {
+        float k = 1, shift = b0 ? b0[o] : 0;
+        if (cv->bn[0]) {
+            const float *scale = cv->bn[0]->data, *beta = cv->bn[1]->data,
+                        *mean = cv->bn[2]->data, *var = cv->bn[3]->data;
+            k = scale[o] / sqrtf(var[o] + cv->bn_eps);
+            shift = (shift - mean[o]) * k + beta[o];
+        }
+        for (int64_t i = 0; i < per; i++)
+            w[o * per + i] = w0[o * per + i] * k;
+        b[o] = shift;
+    }
+}
+
+static float *copy_slope(const fc_act *a, int64_t c)
+{
+    if (a->kind != FC_ACT_PRELU)
+        return NULL;
+    float *s = fc_aligned_alloc((size_t)c * sizeof *s);
+    if (s)
+        memcpy(s, a->slope, (size_t)c * sizeof *s);
+    return s;
+}
+
+fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride, int pool,
+                     int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err)
+{
+    int64_t c = pw->w->shape.d[0];
+    if (c % 16 || (stride != 1 && stride != 2) || h < 1 || w < 1 || cin < 1 || n < 1) {
+        fc_error_set(err, FC_ERR_UNSUPPORTED, "pw+dw kernel: %lld channels, stride %d", (long long)c, stride);
+        return NULL;
+    }
+    fc_pwdw *k = calloc(1, sizeof *k);
+    if (!k) {
+        fc_error_set(err, FC_ERR_NOMEM, "pw+dw kernel");
+        return NULL;
+    }
+    *k = (fc_pwdw){.n = n, .h = h, .w = w, .cin = cin, .c = c, .stride = stride, .pool = pool,
+                   .threads = threads > 0 ? threads : 1, .pw_act = pw->act, .dw_act = dw->act};
+    k->dh = (h - 1) / stride + 1; /* pads 1, kernel 3 */
+    k->dwid = (w - 1) / stride + 1;
+    k->oh = pool ? k->dh / 2 : k->dh;
+    k->ow = pool ? k->dwid / 2 : k->dwid;
+    float *tmp = malloc((size_t)(c * (cin > 9 ? cin : 9)) * sizeof *tmp);
+    k->pw_w = fc_aligned_alloc((size_t)(cin * c) * sizeof(float));
+    k->dw_w = fc_aligned_alloc((size_t)(9 * c) * sizeof(float));
+    k->pw_b = fc_aligned_alloc((size_t)c * sizeof(float));
+    k->dw_b = fc_aligned_alloc((size_t)c * sizeof(float));
+    k->pw_slope = copy_slope(&pw->act, c);
+    k->dw_slope = copy_slope(&dw->act, c);
+    /* 3 ring rows, 2 depthwise rows, a row of zeros (the padding) */
+    k->per_thread = (size_t)((3 + 2 + 1) * k->w * c) + 16;
+    k->scratch = fc_aligned_alloc((size_t)k->threads * k->per_thread * sizeof(float));
+    if (k->scratch)
+        memset(k->scratch, 0, (size_t)k->threads * k->per_thread * sizeof(float));
+    if (!tmp || !k->pw_w || !k->dw_w || !k->pw_b || !k->dw_b || !k->scratch ||
+        (pw->act.kind == FC_ACT_PRELU && !k->pw_slope) || (dw->act.kind == FC_ACT_PRELU && !k->dw_slope)) {
+        free(tmp);
+        fc_pwdw_free(k);
+        fc_error_set(err, FC_ERR_NOMEM, "pw+dw kernel");
+        return NULL;
+    }
+    /* 1x1: [c][cin] -> [cin][c], so a pixel's input channel broadcasts over a row */
+    fold(pw, c, cin, tmp, k->pw_b);
+    for (int64_t o = 0; o < c; o++)
+        for (int64_t i = 0; i < cin; i++)
+            k->pw_w[i * c + o] = tmp[o * cin + i];
+    /* depthwise: [c][9] -> [9][c] */
+    fold(dw, c, 9, tmp, k->dw_b);
+    for (int64_t o = 0; o < c; o++)
+        for (int t = 0; t < 9; t++)
+            k->dw_w[t * c + o] = tmp[o * 9 + t];
+    free(tmp);
+    return k;
+}
+
+void fc_pwdw_free(fc_pwdw *k)
+{
+    if (!k)
+        return;
+    fc_aligned_free(k->pw_w);
+    fc_aligned_free(k->dw_w);
+    fc_aligned_free(k->pw_b);
+    fc_aligned_free(k->dw_b);
+    fc_aligned_free(k->pw_slope);
+    fc_aligned_free(k->dw_slope);
+    fc_aligned_free(k->scratch);
+    free(k);
+}
+
+void fc_pwdw_out_size(const fc_pwdw *k, int64_t *oh, int64_t *ow)
+{
+    *oh = k->oh;
+    *ow = k->ow;
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline __m512 act(__m512 v, const fc_act *a,
+                                                                           const float *slope)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    switch (a->kind) {
+    case FC_ACT_NONE:
+        return v;
+    case FC_ACT_RELU:
+        if (a->alpha == 0)
+            return _mm512_max_ps(v, zero);
+        return _mm512_fmadd_ps(_mm512_set1_ps(a->alpha), _mm512_min_ps(v, zero), _mm512_max_ps(v, zero));
+    case FC_ACT_CLIP:
+        return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(a->lo)), _mm512_set1_ps(a->hi));
+    case FC_ACT_PRELU:
+        return _mm512_fmadd_ps(_mm512_loadu_ps(slope), _mm512_min_ps(v, zero), _mm512_max_ps(v, zero));
+    }
+    return v;
+}
+
+/* np pixels of the 1x1, output channels c0 .. c0 + 16 nb: each weight load serves
+ * np pixels, the np x nb accumulators stay in registers (np and nb are constants
+ * where this is inlined, so the loops over them unroll; np x nb <= 16, and >= 8 so
+ * that the FMAs' latency is hidden). */
+__attribute__((target("avx512f"), always_inline)) static inline void
+pw_tile(const fc_pwdw *k, const float *p, float *out, int64_t c0, const int np, const int nb)
+{
+    const int64_t c = k->c, cin = k->cin;
+    __m512 acc[8][4];
+#pragma GCC unroll 8
+    for (int q = 0; q < np; q++)
+#pragma GCC unroll 4
+        for (int j = 0; j < nb; j++)
+            acc[q][j] = _mm512_loadu_ps(k->pw_b + c0 + 16 * j);
+    const float *wr = k->pw_w + c0;
+    for (int64_t i = 0; i < cin; i++, wr += c) {
+        __m512 wv[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < nb; j++)
+            wv[j] = _mm512_loadu_ps(wr + 16 * j);
+#pragma GCC unroll 8
+        for (int q = 0; q < np; q++) {
+            __m512 xq = _mm512_set1_ps(p[q * cin + i]);
+#pragma GCC unroll 4
+            for (int j = 0; j < nb; j++)
+                acc[q][j] = _mm512_fmadd_ps(xq, wv[j], acc[q][j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int q = 0; q < np; q++)
+#pragma GCC unroll 4
+        for (int j = 0; j < nb; j++)
+            _mm512_storeu_ps(out + q * c + c0 + 16 * j,
+                             act(acc[q][j], &k->pw_act, k->pw_slope + c0 + 16 * j));
+}
+
+/* One pixel of the 1x1, output channels c0 .. c0 + 16 nb (nb <= 4). */
+__attribute__((target("avx512f"))) static void pw_px1(const fc_pwdw *k, const float *p, float *out,
+                                                      int64_t c0, int nb)
+{
+    const int64_t c = k->c;
+    for (int j = 0; j < nb; j++) {
+        __m512 acc = _mm512_loadu_ps(k->pw_b + c0 + 16 * j);
+        for (int64_t i = 0; i < k->cin; i++)
+            acc = _mm512_fmadd_ps(_mm512_set1_ps(p[i]), _mm512_loadu_ps(k->pw_w + i * c + c0 + 16 * j), acc);
+        _mm512_storeu_ps(out + c0 + 16 * j, act(acc, &k->pw_act, k->pw_slope + c0 + 16 * j));
+    }
+}
+
+/* One row of the 1x1: out[x][c] for the w pixels of in[x][cin]. */
+__attribute__((target("avx512f"))) static void pw_row(const fc_pwdw *k, const float *in, float *out)
+{
+    const int64_t c = k->c, cin = k->cin, w = k->w;
+    for (int64_t c0 = 0; c0 < c; c0 += 64) {
+        const int nb = (int)((c - c0) / 16 < 4 ? (c - c0) / 16 : 4);
+        const int np = nb <= 2 ? 8 : 4;
+        int64_t x = 0;
+        for (; x + np <= w; x += np) {
+            const float *p = in + x * cin;
+            float *o = out + x * c;
+            switch (nb) {
+            case 4: pw_tile(k, p, o, c0, 4, 4); break;
+            case 3: pw_tile(k, p, o, c0, 4, 3); break;
+            case 2: pw_tile(k, p, o, c0, 8, 2); break;
+            default: pw_tile(k, p, o, c0, 8, 1); break;
+            }
+        }
+        for (; x < w; x++)
+            pw_px1(k, in + x * cin, out + x * c, c0, nb);
+    }
+}
+
+/* One depthwise output pixel ox, channels c0 .. c0 + 15, the taps inside the row
+ * checked (the row's ends). */
+__attribute__((target("avx512f"))) static inline __m512 dw_edge(const fc_pwdw *k, const float *const rows[3],
+                                                                int64_t ox, int64_t c0)
+{
+    const int64_t c = k->c, ix0 = ox * k->stride - 1;
+    __m512 acc = _mm512_loadu_ps(k->dw_b + c0);
+    for (int dy = 0; dy < 3; dy++)
+        for (int dx = 0; dx < 3; dx++) {
+            int64_t ix = ix0 + dx;
+            if (ix >= 0 && ix < k->w)
+                acc = _mm512_fmadd_ps(_mm512_loadu_ps(rows[dy] + ix * c + c0),
+                                      _mm512_loadu_ps(k->dw_w + (dy * 3 + dx) * c + c0), acc);
+        }
+    return acc;
+}
+
+/* The interior of a depthwise output row, pixels first .. last (every tap inside the
+ * row), for c channels and stride st: constants where this is inlined, so the taps'
+ * offsets are immediates and the row pointers stay in registers. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+dw_interior(const fc_pwdw *k, const float *const rows[3], float *out, int64_t first, int64_t last,
+            const int64_t c, const int64_t st)
+{
+    const fc_act a = k->dw_act;
+    for (int64_t c0 = 0; c0 < c; c0 += 16) {
+        const float *wp = k->dw_w + c0, *sl = k->dw_slope ? k->dw_slope + c0 : NULL;
+        const __m512 w0 = _mm512_loadu_ps(wp), w1 = _mm512_loadu_ps(wp + c), w2 = _mm512_loadu_ps(wp + 2 * c),
+                     w3 = _mm512_loadu_ps(wp + 3 * c), w4 = _mm512_loadu_ps(wp + 4 * c),
+                     w5 = _mm512_loadu_ps(wp + 5 * c), w6 = _mm512_loadu_ps(wp + 6 * c),
+                     w7 = _mm512_loadu_ps(wp + 7 * c), w8 = _mm512_loadu_ps(wp + 8 * c);
+        const __m512 bias = _mm512_loadu_ps(k->dw_b + c0);
+        const float *r0 = rows[0] + c0 + (first * st - 1) * c, *r1 = rows[1] + c0 + (first * st - 1) * c,
+                    *r2 = rows[2] + c0 + (first * st - 1) * c;
+        float *o = out + first * c + c0;
+        int64_t ox = first;
+        /* four output pixels at a time: independent accumulators hide the FMA latency */
+        for (; ox + 4 <= last + 1; ox += 4, r0 += 4 * st * c, r1 += 4 * st * c, r2 += 4 * st * c, o += 4 * c) {
+            __m512 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+#define FC_TAP(r, dx, wv)                                                              \
+    a0 = _mm512_fmadd_ps(_mm512_loadu_ps((r) + (dx) * c), (wv), a0);                   \
+    a1 = _mm512_fmadd_ps(_mm512_loadu_ps((r) + (st + (dx)) * c), (wv), a1);            \
+    a2 = _mm512_fmadd_ps(_mm512_loadu_ps((r) + (2 * st + (dx)) * c), (wv), a2);        \
+    a3 = _mm512_fmadd_ps(_mm512_loadu_ps((r) + (3 * st + (dx)) * c), (wv), a3)
+            FC_TAP(r0, 0, w0); FC_TAP(r0, 1, w1); FC_TAP(r0, 2, w2);
+            FC_TAP(r1, 0, w3); FC_TAP(r1, 1, w4); FC_TAP(r1, 2, w5);
+            FC_TAP(r2, 0, w6); FC_TAP(r2, 1, w7); FC_TAP(r2, 2, w8);
+#undef FC_TAP
+            _mm512_storeu_ps(o, act(a0, &a, sl));
+            _mm512_storeu_ps(o + c, act(a1, &a, sl));
+            _mm512_storeu_ps(o + 2 * c, act(a2, &a, sl));
+            _mm512_storeu_ps(o + 3 * c, act(a3, &a, sl));
+        }
+        for (; ox <= last; ox++, r0 += st * c, r1 += st * c, r2 += st * c, o += c) {
+            __m512 a0 = bias;
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0), w0, a0);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + c), w1, a0);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + 2 * c), w2, a0);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r1), w3, a0);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + c), w4, a0);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + 2 * c), w5, a0);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r2), w6, a0);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + c), w7, a0);
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + 2 * c), w8, a0);
+            _mm512_storeu_ps(o, act(a0, &a, sl));
+        }
+    }
+}
+
+/* One depthwise output row from the 1x1 rows above, at and below it (rows of zeros
+ * stand for the padding). */
+__attribute__((target("avx512f"))) static void dw_row(const fc_pwdw *k, const float *const rows[3],
+                                                      float *out)
+{
+    const int64_t c = k->c, s = k->stride;
+    const int64_t first = 1, last = (k->w - 2) / s; /* ox * s + 1 <= w - 1 */
+    for (int64_t ox = 0; ox < k->dwid; ox = ox < first && last >= first ? last + 1 : ox + 1)
+        for (int64_t c0 = 0; c0 < c; c0 += 16)
+            _mm512_storeu_ps(out + ox * c + c0, act(dw_edge(k, rows, ox, c0), &k->dw_act, k->dw_slope + c0));
+    if (last < first)
+        return;
+#define FC_DW_CASE(cc, ss)                                     \
+    if (c == (cc) && s == (ss)) {                              \
+        dw_interior(k, rows, out, first, last, (cc), (ss));    \
+        return;                                                \
+    }
+    FC_DW_CASE(16, 1) FC_DW_CASE(32, 1) FC_DW_CASE(64, 1) FC_DW_CASE(128, 1)
+    FC_DW_CASE(16, 2) FC_DW_CASE(32, 2) FC_DW_CASE(64, 2) FC_DW_CASE(128, 2)
+#undef FC_DW_CASE
+    dw_interior(k, rows, out, first, last, c, s);
+}
+
+__attribute__((target("avx512f"))) static void pool_row(const fc_pwdw *k, const float *a, const float *b,
+                                                        float *out)
+{
+    const int64_t c = k->c;
+    for (int64_t ox = 0; ox < k->ow; ox++)
+        for (int64_t c0 = 0; c0 < c; c0 += 16) {
+            const float *p = a + 2 * ox * c + c0, *q = b + 2 * ox * c + c0;
+            __m512 m = _mm512_max_ps(_mm512_max_ps(_mm512_loadu_ps(p), _mm512_loadu_ps(p + c)),
+                                     _mm512_max_ps(_mm512_loadu_ps(q), _mm512_loadu_ps(q + c)));
+            _mm512_storeu_ps(out + ox * c + c0, m);
+        }
+}
+
+/* Depthwise rows [d0, d1) of image x into y (pooled rows d0/2.. when pooling). */
+static void band(const fc_pwdw *k, const float *x, float *y, int64_t d0, int64_t d1, float *scratch)
+{
+    const int64_t row_in = k->w * k->cin, row_pw = k->w * k->c;
+    float *ring = scratch, *dwbuf = scratch + 3 * row_pw, *zeros = dwbuf + 2 * k->dwid * k->c;
+    int64_t held[3] = {-1, -1, -1}; /* 1x1 row in each ring slot */
+    for (int64_t oy = d0; oy < d1; oy++) {
+        const float *rows[3];
+        for (int dy = 0; dy < 3; dy++) {
+            int64_t iy = oy * k->stride - 1 + dy;
+            if (iy < 0 || iy >= k->h) {
+                rows[dy] = zeros;
+                continue;
+            }
+            int slot = (int)(iy % 3);
+            if (held[slot] != iy) {
+                pw_row(k, x + iy * row_in, ring + slot * row_pw);
+                held[slot] = iy;
+            }
+            rows[dy] = ring + slot * row_pw;
+        }
+        if (!k->pool) {
+            dw_row(k, rows, y + oy * k->dwid * k->c);
+            continue;
+        }
+        float *d = dwbuf + (oy & 1) * k->dwid * k->c;
+        dw_row(k, rows, d);
+        if (oy & 1)
+            pool_row(k, dwbuf, dwbuf + k->dwid * k->c, y + (oy / 2) * k->ow * k->c);
+    }
+}
+
+void fc_pwdw_run(const fc_pwdw *k, const float *x, float *y)
+{
+    /* depthwise rows that feed the output: with the pool, pairs (a last odd row is
+     * dropped, as the floor-mode pool does) */
+    const int64_t rows = k->pool ? 2 * k->oh : k->dh;
+    const int64_t in_img = k->h * k->w * k->cin, out_img = k->oh * k->ow * k->c;
+    for (int64_t n = 0; n < k->n; n++) {
+        const float *xn = x + n * in_img;
+        float *yn = y + n * out_img;
+        if (k->threads == 1) {
+            band(k, xn, yn, 0, rows, k->scratch);
+            continue;
+        }
+#pragma omp parallel num_threads(k->threads)
+        {
+            int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            int64_t unit = k->pool ? 2 : 1, units = rows / unit;
+            int64_t a = units * t / nt * unit, b = units * (t + 1) / nt * unit;
+            if (a < b)
+                band(k, xn, yn, a, b, k->scratch + (size_t)t * k->per_thread);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+/* pwdw.h - our own fused kernel for the commonest block of small face detectors: a
+ * 1x1 convolution, the depthwise 3x3 convolution that alone reads its output, and
+ * optionally the 2x2 max pool that alone reads that (YuNet's, SCRFD's and
+ * MobileFaceNet's blocks). oneDNN runs them as two or three passes over activations
+ * that at detector resolutions do not fit in cache (16 channels of 320x320 are
+ * 6.5 MB); here the 1x1 output lives in a ring of three rows per thread, so the
+ * block reads its input once and writes only its output.
+ *
+ * Channels-last float activations; the 1x1's output channels (= the depthwise's) a
+ * multiple of 16 (one AVX-512 vector); depthwise 3x3, pads 1, stride 1 or 2; each
+ * convolution with its bias, a folded BatchNormalization and one activation (ReLU,
+ * LeakyReLU, Clip, or per-channel PRelu slopes). AVX-512F only: fc_pwdw_available()
+ * says whether the CPU has it, and the fusing pass leaves the steps alone otherwise. */
+#ifndef FC_NN_PWDW_H
+#define FC_NN_PWDW_H
+
+#include "core/status.h"
+#include "nn/tensor.h"
+
+typedef enum { FC_ACT_NONE, FC_ACT_RELU, FC_ACT_CLIP, FC_ACT_PRELU } fc_act_kind;
+
+typedef struct {
+    fc_act_kind kind;
+    float alpha;         /* RELU: negative slope (0: ReLU, else LeakyReLU) */
+    float lo, hi;        /* CLIP */
+    const float *slope;  /* PRELU: one per channel (copied) */
+} fc_act;
+
+/* One convolution of the block: weights as ONNX has them (1x1: [C, Cin, 1, 1];
+ * depthwise: [C, 1, 3, 3]), bias or NULL, BatchNormalization (scale, B, mean, var)
+ * or NULLs, and the activation after both. */
+typedef struct {
+    const fc_tensor *w, *b;
+    const fc_tensor *bn[4];
+    float bn_eps;
+    fc_act act;
+} fc_pwdw_conv;
+
+typedef struct fc_pwdw fc_pwdw;
+
+int fc_pwdw_available(void);
+
+/* The kernel for inputs [N, H, W, cin] (channels-last) of these shapes: dw stride 1
+ * or 2, pool 0 or 1 (2x2, stride 2, floor). Weights are folded and laid out once;
+ * per-thread row rings are allocated here, so a run allocates nothing. */
+fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride, int pool,
+                     int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err);
+void fc_pwdw_free(fc_pwdw *k);
+
+/* y = pool(act(dw(act(pw(x))))) for x [N, H, W, cin] -> y channels-last. */
+void fc_pwdw_run(const fc_pwdw *k, const float *x, float *y);
+
+/* Output height and width for the input's. */
+void fc_pwdw_out_size(const fc_pwdw *k, int64_t *oh, int64_t *ow);
+
+#endif
