@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include "nn/nn.h"
+#include "nn/pwdw.h"
 #include "onnx_build.h"
 #include "op_util.h"
 
@@ -73,5 +74,75 @@ TEST(nn_fast_transpose_of_nhwc_is_a_view)
         fc_nn_ctx_free(ref);
         fc_nn_free(m);
     }
+    return FC_TEST_PASS;
+}
+
+/* A mobile block: Conv 1x1 (5 -> 32) -> PRelu or Relu -> depthwise Conv 3x3 (pads 1,
+ * stride st) -> Relu [-> MaxPool 2x2]. Odd sizes, so the kernel's edges, its pixel
+ * tails and the pool's dropped last row all run. */
+static ob_model *mobile_block(int64_t n, int st, int prelu, int pool)
+{
+    enum { CIN = 5, C = 32 };
+    ob_model *b = ob_new(13);
+    float w1[C * CIN], b1[C], slope[C], w2[C * 9], b2[C];
+    fc_test_fill_random(w1, C * CIN, 31, -0.5f, 0.5f);
+    fc_test_fill_random(b1, C, 32, -0.5f, 0.5f);
+    fc_test_fill_random(slope, C, 33, 0.0f, 0.5f);
+    fc_test_fill_random(w2, C * 9, 34, -0.5f, 0.5f);
+    fc_test_fill_random(b2, C, 35, -0.5f, 0.5f);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){n, CIN, 11, 13});
+    ob_init_f32(b, "W1", 4, (int64_t[]){C, CIN, 1, 1}, w1);
+    ob_init_f32(b, "B1", 1, (int64_t[]){C}, b1);
+    ob_init_f32(b, "S", 3, (int64_t[]){C, 1, 1}, slope);
+    ob_init_f32(b, "W2", 4, (int64_t[]){C, 1, 3, 3}, w2);
+    ob_init_f32(b, "B2", 1, (int64_t[]){C}, b2);
+    ob_node_add(b, "Conv", "X,W1,B1", "p");
+    ob_node_add(b, prelu ? "PRelu" : "Relu", prelu ? "p,S" : "p", "pa");
+    ob_node *d = ob_node_add(b, "Conv", "pa,W2,B2", "d");
+    ob_attr_ints(b, d, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ob_attr_ints(b, d, "strides", 2, (int64_t[]){st, st});
+    ob_attr_int(b, d, "group", C);
+    ob_node_add(b, "Relu", "d", pool ? "da" : "Y");
+    if (pool) {
+        ob_node *m = ob_node_add(b, "MaxPool", "da", "Y");
+        ob_attr_ints(b, m, "kernel_shape", 2, (int64_t[]){2, 2});
+        ob_attr_ints(b, m, "strides", 2, (int64_t[]){2, 2});
+    }
+    ob_output(b, "Y");
+    return b;
+}
+
+/* The fused 1x1 -> depthwise (-> pool) kernel (pwdw.c) agrees with the reference
+ * kernels: strides 1 and 2, PRelu and Relu, with and without the pool, batch 1 and
+ * 2, one and two threads. Where the CPU has AVX-512 the chain is one step. */
+TEST(nn_fast_pw_dw_pool_fused)
+{
+    static const struct { int st, prelu, pool; } cases[] = {{1, 1, 1}, {1, 0, 0}, {2, 1, 0}, {2, 0, 1}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        for (int64_t n = 1; n <= 2; n++)
+            for (int threads = 1; threads <= 2; threads++) {
+                fc_error err = {0};
+                fc_nn_model *m = load(mobile_block(n, cases[k].st, cases[k].prelu, cases[k].pool), &err);
+                CHECK_MSG(m, "%s", err.msg);
+                fc_shape xs = fc_shape_make(4, (int64_t[]){n, 5, 11, 13});
+                float x[2 * 5 * 11 * 13];
+                fc_test_fill_random(x, (size_t)(n * 5 * 11 * 13), 7 + (uint32_t)k, -1, 1);
+                fc_nn_ctx_opts fast_opts = {.threads = threads}, ref_opts = {.threads = 1, .reference = 1};
+                fc_nn_ctx *fast = fc_nn_ctx_new_opts(m, &xs, &fast_opts, &err);
+                CHECK_MSG(fast, "%s", err.msg);
+                fc_nn_ctx *ref = fc_nn_ctx_new_opts(m, &xs, &ref_opts, &err);
+                CHECK_MSG(ref, "%s", err.msg);
+                if (fc_pwdw_available()) /* to_nhwc, the fused step, to_nchw */
+                    CHECK_MSG(fc_nn_ctx_n_steps(fast) == 3, "case %zu: %d steps", k, fc_nn_ctx_n_steps(fast));
+                fc_tensor in = {FC_DT_FLOAT, xs, x}, a, r;
+                CHECK_OK(fc_nn_run(fast, &in, &a, &err), &err);
+                CHECK_OK(fc_nn_run(ref, &in, &r, &err), &err);
+                CHECK(fc_shape_equal(&a.shape, &r.shape));
+                double d = fc_test_max_abs_diff(a.data, r.data, fc_shape_numel(&a.shape));
+                CHECK_MSG(d < 1e-5, "case %zu, batch %lld, %d threads: max diff %g", k, (long long)n, threads, d);
+                fc_nn_ctx_free(fast);
+                fc_nn_ctx_free(ref);
+                fc_nn_free(m);
+            }
     return FC_TEST_PASS;
 }
