@@ -4,8 +4,9 @@
  * the fused kernel (pwdw.h), placed where the 1x1 stood. The values in between are
  * then neither written nor read, so the planner gives them no memory. Chains the
  * kernel does not take (other activations, residual adds, channels not a multiple of
- * 16, other windows) stay as they are. FC_NN_PWDW=0 turns the pass off (to measure
- * it, or to rule it out). */
+ * 16, other windows) stay as they are, and so do those too small for the kernel to
+ * pay (is_pw). FC_NN_PWDW=0 turns the pass off (to measure it, or to rule it out);
+ * FC_NN_PWDW=1 fuses every chain the kernel takes, whatever its size (tests). */
 #include "nn/fast.h"
 #include "nn/pwdw.h"
 
@@ -16,6 +17,7 @@ typedef struct {
     fc_nn_ctx *ctx;
     int *n_readers;   /* per value: steps reading it, plus 1 for a graph output */
     int *reader;      /* per value: the last step seen reading it */
+    int any_size;     /* FC_NN_PWDW=1 */
 } chains;
 
 static const fc_fast_desc *fast_desc(const fc_step *s)
@@ -65,9 +67,23 @@ static int take_prelu(const chains *c, int *j, fc_act *a)
     return 1;
 }
 
-static int is_pw(const fc_step *s, const fc_fast_desc *d)
+/* Where the kernel pays (measured with FC_NN_PROFILE=1 against oneDNN's two or three
+ * steps, 1 thread): when the 1x1's output does not fit in cache, it saves the passes
+ * over it (YuNet: 16 channels at 320x320, 1.61 -> 0.90 ms; 64 at 160x160 with the
+ * pool, 1.70 -> 1.21 ms); on maps that fit, oneDNN's own kernels are as fast or faster
+ * (MobileFaceNet: 256 channels at 14x14, 0.09 ms unfused, 0.14 fused), and so they are
+ * when the 1x1's weights outgrow the L1 cache. */
+enum { PWDW_MIN_BYTES = 1 << 20, PWDW_MAX_WEIGHT_BYTES = 32 << 10 };
+
+static int is_pw(const fc_step *s, const fc_fast_desc *d, int any_size)
 {
     const fc_window *v = &d->win;
+    const fc_shape *y = &s->out[0]->shape;
+    if (d->kind != FC_FAST_CONV)
+        return 0;
+    if (!any_size && (fc_shape_numel(y) / y->d[0] * (int64_t)sizeof(float) < PWDW_MIN_BYTES ||
+                      fc_shape_numel(&d->w->shape) * (int64_t)sizeof(float) > PWDW_MAX_WEIGHT_BYTES))
+        return 0;
     return d->kind == FC_FAST_CONV && v->kh == 1 && v->kw == 1 && v->sh == 1 && v->sw == 1 &&
            v->pt == 0 && v->pl == 0 && v->group == 1 && v->dh == 1 && v->dw == 1 &&
            s->out[0]->shape.d[1] % 16 == 0 &&
@@ -99,7 +115,7 @@ static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
 {
     fc_step *steps = c->ctx->steps;
     const fc_fast_desc *pd = fast_desc(&steps[i]);
-    if (!pd || !is_pw(&steps[i], pd))
+    if (!pd || !is_pw(&steps[i], pd, c->any_size))
         return FC_OK;
     fc_pwdw_conv pw = {pd->w, pd->b, {pd->bn[0], pd->bn[1], pd->bn[2], pd->bn[3]}, pd->bn_eps, {0}};
     if (!conv_act(pd, &pw.act))
@@ -155,7 +171,7 @@ fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err)
     if ((env && !strcmp(env, "0")) || !fc_pwdw_available())
         return FC_OK;
     const int nv = ctx->cap_vals, ns = ctx->n_steps;
-    chains c = {.ctx = ctx};
+    chains c = {.ctx = ctx, .any_size = env && !strcmp(env, "1")};
     c.n_readers = calloc((size_t)nv + 1, sizeof *c.n_readers);
     c.reader = calloc((size_t)nv + 1, sizeof *c.reader);
     unsigned char *gone = calloc((size_t)ns + 1, 1);
