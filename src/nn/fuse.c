@@ -4,7 +4,7 @@
  * Pass 1 walks the steps in order and forms groups: a Conv with its chain (folded
  * BatchNormalization, activations, SiLU, one residual Add, more activations), or a
  * standalone pool / elementwise / PRelu / binary / Concat whose input is already
- * NHWC, or a Transpose (0,2,3,1) of a fast output, which becomes an alias of its
+ * NHWC, or a Transpose to NHWC order of a fast output, which becomes an alias of its
  * NHWC bytes. Each group becomes one fast step, placed where its last node stood
  * (so every input it reads is ready). Pass 2 emits the new step list. Values keep
  * their ONNX (NCHW) meaning under their own ids; an NHWC copy gets a new id. */
@@ -304,9 +304,18 @@ static void put_full_operand_first(fc_step *s)
     s->in[1] = t, s->in_ids[1] = id;
 }
 
-/* Transpose (0,2,3,1) of a fast output x: its bytes are x's NHWC copy, so the step
- * becomes an alias of that copy (detector heads: Conv, Transpose, Reshape), and x
- * needs no conversion back to NCHW for it. Returns 1 when it did. */
+/* Does a Transpose by perm lay out [N,C,H,W] as its NHWC bytes? (0,2,3,1) does; with
+ * one image, so do (2,3,0,1) and (2,3,1,0), SCRFD's heads ([H,W,N,C]). */
+static int nhwc_order(const int *perm, int64_t n)
+{
+    if (perm[0] == 0 && perm[1] == 2 && perm[2] == 3 && perm[3] == 1)
+        return 1;
+    return n == 1 && perm[0] == 2 && perm[1] == 3 && ((perm[2] == 0 && perm[3] == 1) || (perm[2] == 1 && perm[3] == 0));
+}
+
+/* A Transpose of a fast output x to NHWC order (nhwc_order): its bytes are x's NHWC
+ * copy, so the step becomes an alias of that copy (detector heads: Conv, Transpose,
+ * Reshape), and x needs no conversion back to NCHW for it. Returns 1 when it did. */
 static int try_nhwc_view(fuser *f, int i)
 {
     const fc_step *s = step(f, i);
@@ -314,7 +323,7 @@ static int try_nhwc_view(fuser *f, int i)
     fc_error ignored = {0};
     if (s->kind != FC_STEP_REF || s->node->op != &fc_op_transpose || !is4f(s->in[0]) ||
         !f->fast_out[x] || fc_transpose_perm(s->node->params, 4, perm, &ignored) ||
-        perm[0] != 0 || perm[1] != 2 || perm[2] != 3 || perm[3] != 1 || (id = nhwc_id(f, x)) < 0 ||
+        !nhwc_order(perm, s->in[0]->shape.d[0]) || (id = nhwc_id(f, x)) < 0 ||
         fc_step_init(f->ctx, &f->built[i], FC_STEP_ALIAS, s->node, 1, &id, 1, s->out_ids, &ignored))
         return 0;
     f->group_of[i] = i;

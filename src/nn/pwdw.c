@@ -17,7 +17,11 @@
 #include <string.h>
 
 struct fc_pwdw {
-    int64_t n, h, w, cin, c;   /* input and 1x1 output shape */
+    int64_t n, h, w, cin;      /* input shape */
+    int64_t c;                 /* channels of the 1x1 and depthwise, rounded up to 16:
+                                * the rows inside the kernel; the extra channels have
+                                * zero weights and are never stored */
+    int64_t c_out;             /* the real channel count, the output's */
     int64_t dh, dwid;          /* depthwise output */
     int64_t oh, ow;            /* block output (pooled or not) */
     int stride, pool, threads;
@@ -26,7 +30,7 @@ struct fc_pwdw {
     float *dw_w;               /* [9][c], folded */
     float *pw_slope, *dw_slope; /* [c] for PRELU */
     fc_act pw_act, dw_act;
-    float *scratch;            /* per thread: 3 ring rows + 2 depthwise rows */
+    float *scratch;            /* per thread: see band() */
     size_t per_thread;         /* floats */
 };
 
@@ -55,22 +59,25 @@ static void fold(const fc_pwdw_conv *cv, int64_t c, int64_t per, float *w, float
     }
 }
 
-static float *copy_slope(const fc_act *a, int64_t c)
+/* PRelu slopes, c_out of them, padded with zeros to c. */
+static float *copy_slope(const fc_act *a, int64_t c_out, int64_t c)
 {
     if (a->kind != FC_ACT_PRELU)
         return NULL;
     float *s = fc_aligned_alloc((size_t)c * sizeof *s);
-    if (s)
-        memcpy(s, a->slope, (size_t)c * sizeof *s);
+    if (s) {
+        memset(s, 0, (size_t)c * sizeof *s);
+        memcpy(s, a->slope, (size_t)c_out * sizeof *s);
+    }
     return s;
 }
 
 fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride, int pool,
                      int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err)
 {
-    int64_t c = pw->w->shape.d[0];
-    if (c % 16 || (stride != 1 && stride != 2) || h < 1 || w < 1 || cin < 1 || n < 1) {
-        fc_error_set(err, FC_ERR_UNSUPPORTED, "pw+dw kernel: %lld channels, stride %d", (long long)c, stride);
+    const int64_t c_out = pw->w->shape.d[0], c = (c_out + 15) / 16 * 16;
+    if ((stride != 1 && stride != 2) || h < 1 || w < 1 || cin < 1 || n < 1 || c_out < 1) {
+        fc_error_set(err, FC_ERR_UNSUPPORTED, "pw+dw kernel: stride %d", stride);
         return NULL;
     }
     fc_pwdw *k = calloc(1, sizeof *k);
@@ -78,24 +85,30 @@ fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride,
         fc_error_set(err, FC_ERR_NOMEM, "pw+dw kernel");
         return NULL;
     }
-    *k = (fc_pwdw){.n = n, .h = h, .w = w, .cin = cin, .c = c, .stride = stride, .pool = pool,
+    *k = (fc_pwdw){.n = n, .h = h, .w = w, .cin = cin, .c = c, .c_out = c_out, .stride = stride, .pool = pool,
                    .threads = threads > 0 ? threads : 1, .pw_act = pw->act, .dw_act = dw->act};
     k->dh = (h - 1) / stride + 1; /* pads 1, kernel 3 */
     k->dwid = (w - 1) / stride + 1;
     k->oh = pool ? k->dh / 2 : k->dh;
     k->ow = pool ? k->dwid / 2 : k->dwid;
-    float *tmp = malloc((size_t)(c * (cin > 9 ? cin : 9)) * sizeof *tmp);
+    float *tmp = malloc((size_t)(c_out * (cin > 9 ? cin : 9)) * sizeof *tmp);
     k->pw_w = fc_aligned_alloc((size_t)(cin * c) * sizeof(float));
     k->dw_w = fc_aligned_alloc((size_t)(9 * c) * sizeof(float));
     k->pw_b = fc_aligned_alloc((size_t)c * sizeof(float));
     k->dw_b = fc_aligned_alloc((size_t)c * sizeof(float));
-    k->pw_slope = copy_slope(&pw->act, c);
-    k->dw_slope = copy_slope(&dw->act, c);
-    /* 3 ring rows, 2 depthwise rows, a row of zeros (the padding) */
-    k->per_thread = (size_t)((3 + 2 + 1) * k->w * c) + 16;
+    k->pw_slope = copy_slope(&pw->act, c_out, c);
+    k->dw_slope = copy_slope(&dw->act, c_out, c);
+    /* 3 ring rows, 2 depthwise rows, a row of zeros (the padding), an output row */
+    k->per_thread = (size_t)((3 + 2 + 1 + 1) * k->w * c) + 16;
     k->scratch = fc_aligned_alloc((size_t)k->threads * k->per_thread * sizeof(float));
     if (k->scratch)
         memset(k->scratch, 0, (size_t)k->threads * k->per_thread * sizeof(float));
+    if (k->pw_w && k->dw_w && k->pw_b && k->dw_b) { /* the extra channels: zeros */
+        memset(k->pw_w, 0, (size_t)(cin * c) * sizeof(float));
+        memset(k->dw_w, 0, (size_t)(9 * c) * sizeof(float));
+        memset(k->pw_b, 0, (size_t)c * sizeof(float));
+        memset(k->dw_b, 0, (size_t)c * sizeof(float));
+    }
     if (!tmp || !k->pw_w || !k->dw_w || !k->pw_b || !k->dw_b || !k->scratch ||
         (pw->act.kind == FC_ACT_PRELU && !k->pw_slope) || (dw->act.kind == FC_ACT_PRELU && !k->dw_slope)) {
         free(tmp);
@@ -104,13 +117,13 @@ fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride,
         return NULL;
     }
     /* 1x1: [c][cin] -> [cin][c], so a pixel's input channel broadcasts over a row */
-    fold(pw, c, cin, tmp, k->pw_b);
-    for (int64_t o = 0; o < c; o++)
+    fold(pw, c_out, cin, tmp, k->pw_b);
+    for (int64_t o = 0; o < c_out; o++)
         for (int64_t i = 0; i < cin; i++)
             k->pw_w[i * c + o] = tmp[o * cin + i];
     /* depthwise: [c][9] -> [9][c] */
-    fold(dw, c, 9, tmp, k->dw_b);
-    for (int64_t o = 0; o < c; o++)
+    fold(dw, c_out, 9, tmp, k->dw_b);
+    for (int64_t o = 0; o < c_out; o++)
         for (int t = 0; t < 9; t++)
             k->dw_w[t * c + o] = tmp[o * 9 + t];
     free(tmp);
@@ -333,11 +346,21 @@ __attribute__((target("avx512f"))) static void pool_row(const fc_pwdw *k, const 
         }
 }
 
-/* Depthwise rows [d0, d1) of image x into y (pooled rows d0/2.. when pooling). */
+/* n pixels of c channels (a kernel row) into the output's c_out. */
+static void narrow(const fc_pwdw *k, const float *row, float *y, int64_t n)
+{
+    for (int64_t x = 0; x < n; x++)
+        memcpy(y + x * k->c_out, row + x * k->c, (size_t)k->c_out * sizeof *y);
+}
+
+/* Depthwise rows [d0, d1) of image x into y (pooled rows d0/2.. when pooling).
+ * scratch: 3 ring rows of the 1x1, 2 depthwise rows (the pool's pair), a row of
+ * zeros, an output row (when the channels were rounded up). */
 static void band(const fc_pwdw *k, const float *x, float *y, int64_t d0, int64_t d1, float *scratch)
 {
     const int64_t row_in = k->w * k->cin, row_pw = k->w * k->c;
-    float *ring = scratch, *dwbuf = scratch + 3 * row_pw, *zeros = dwbuf + 2 * k->dwid * k->c;
+    float *ring = scratch, *dwbuf = scratch + 3 * row_pw, *zeros = dwbuf + 2 * row_pw, *orow = zeros + row_pw;
+    const int direct = k->c == k->c_out; /* rows go straight to y */
     int64_t held[3] = {-1, -1, -1}; /* 1x1 row in each ring slot */
     for (int64_t oy = d0; oy < d1; oy++) {
         const float *rows[3];
@@ -355,13 +378,20 @@ static void band(const fc_pwdw *k, const float *x, float *y, int64_t d0, int64_t
             rows[dy] = ring + slot * row_pw;
         }
         if (!k->pool) {
-            dw_row(k, rows, y + oy * k->dwid * k->c);
+            float *yr = y + oy * k->dwid * k->c_out;
+            dw_row(k, rows, direct ? yr : orow);
+            if (!direct)
+                narrow(k, orow, yr, k->dwid);
             continue;
         }
         float *d = dwbuf + (oy & 1) * k->dwid * k->c;
         dw_row(k, rows, d);
-        if (oy & 1)
-            pool_row(k, dwbuf, dwbuf + k->dwid * k->c, y + (oy / 2) * k->ow * k->c);
+        if (oy & 1) {
+            float *yr = y + (oy / 2) * k->ow * k->c_out;
+            pool_row(k, dwbuf, dwbuf + k->dwid * k->c, direct ? yr : orow);
+            if (!direct)
+                narrow(k, orow, yr, k->ow);
+        }
     }
 }
 
@@ -370,7 +400,7 @@ void fc_pwdw_run(const fc_pwdw *k, const float *x, float *y)
     /* depthwise rows that feed the output: with the pool, pairs (a last odd row is
      * dropped, as the floor-mode pool does) */
     const int64_t rows = k->pool ? 2 * k->oh : k->dh;
-    const int64_t in_img = k->h * k->w * k->cin, out_img = k->oh * k->ow * k->c;
+    const int64_t in_img = k->h * k->w * k->cin, out_img = k->oh * k->ow * k->c_out;
     for (int64_t n = 0; n < k->n; n++) {
         const float *xn = x + n * in_img;
         float *yn = y + n * out_img;

@@ -6,8 +6,8 @@
  * 6.5 MB); here the 1x1 output lives in a ring of three rows per thread, so the
  * block reads its input once and writes only its output.
  *
- * Channels-last float activations; the 1x1's output channels (= the depthwise's) a
- * multiple of 16 (one AVX-512 vector); depthwise 3x3, pads 1, stride 1 or 2; each
+ * Channels-last float activations, any channel counts (inside, the 1x1's output
+ * channels are rounded up to a multiple of 16, one AVX-512 vector); depthwise 3x3, pads 1, stride 1 or 2; each
  * convolution with its bias, a folded BatchNormalization and one activation (ReLU,
  * LeakyReLU, Clip, or per-channel PRelu slopes). AVX-512F only: fc_pwdw_available()
  * says whether the CPU has it, and the fusing pass leaves the steps alone otherwise. */

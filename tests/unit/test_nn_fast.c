@@ -20,9 +20,9 @@ static fc_nn_model *load(ob_model *b, fc_error *err)
     return m;
 }
 
-/* A detector head: Y = Reshape(Transpose(Conv(X), perm 0,2,3,1), [1, -1, 4]), and
- * Z = Relu(Conv(X)) read in NCHW as well when `also_nchw`. */
-static ob_model *conv_transpose_head(int also_nchw)
+/* A detector head: Y = Reshape(Transpose(Conv(X), perm), [1, -1, 4]), perm (0,2,3,1)
+ * or SCRFD's (2,3,0,1), and Z = Relu(Conv(X)) read in NCHW as well when `also_nchw`. */
+static ob_model *conv_transpose_head(int also_nchw, int scrfd)
 {
     ob_model *b = ob_new(13);
     float w[4 * 8 * 3 * 3], bias[4];
@@ -35,7 +35,10 @@ static ob_model *conv_transpose_head(int also_nchw)
     ob_node *c = ob_node_add(b, "Conv", "X,W,B", "c");
     ob_attr_ints(b, c, "pads", 4, (int64_t[]){1, 1, 1, 1});
     ob_node *t = ob_node_add(b, "Transpose", "c", "t");
-    ob_attr_ints(b, t, "perm", 4, (int64_t[]){0, 2, 3, 1});
+    if (scrfd)
+        ob_attr_ints(b, t, "perm", 4, (int64_t[]){2, 3, 0, 1});
+    else
+        ob_attr_ints(b, t, "perm", 4, (int64_t[]){0, 2, 3, 1});
     ob_node_add(b, "Reshape", "t,shape", "Y");
     ob_output(b, "Y");
     if (also_nchw) {
@@ -48,9 +51,10 @@ static ob_model *conv_transpose_head(int also_nchw)
 /* The Transpose reads the Conv's NHWC output in place: no conversion, no copy. */
 TEST(nn_fast_transpose_of_nhwc_is_a_view)
 {
-    for (int also_nchw = 0; also_nchw < 2; also_nchw++) {
+    for (int also_nchw = 0; also_nchw < 2; also_nchw++)
+    for (int scrfd = 0; scrfd < 2; scrfd++) {
         fc_error err = {0};
-        fc_nn_model *m = load(conv_transpose_head(also_nchw), &err);
+        fc_nn_model *m = load(conv_transpose_head(also_nchw, scrfd), &err);
         CHECK_MSG(m, "%s", err.msg);
         fc_shape xs = fc_shape_make(4, (int64_t[]){1, 8, 6, 10});
         float x[8 * 6 * 10];
@@ -78,14 +82,14 @@ TEST(nn_fast_transpose_of_nhwc_is_a_view)
     return FC_TEST_PASS;
 }
 
-/* A mobile block: Conv 1x1 (5 -> 32) -> PRelu or Relu -> depthwise Conv 3x3 (pads 1,
+/* A mobile block: Conv 1x1 (5 -> C) -> PRelu or Relu -> depthwise Conv 3x3 (pads 1,
  * stride st) -> Relu [-> MaxPool 2x2]. Odd sizes, so the kernel's edges, its pixel
- * tails and the pool's dropped last row all run. */
-static ob_model *mobile_block(int64_t n, int st, int prelu, int pool)
+ * tails and the pool's dropped last row all run; C <= 40, a multiple of 16 or not. */
+static ob_model *mobile_block(int64_t n, int st, int prelu, int pool, int64_t C)
 {
-    enum { CIN = 5, C = 32 };
+    enum { CIN = 5 };
     ob_model *b = ob_new(13);
-    float w1[C * CIN], b1[C], slope[C], w2[C * 9], b2[C];
+    float w1[40 * CIN], b1[40], slope[40], w2[40 * 9], b2[40];
     fc_test_fill_random(w1, C * CIN, 31, -0.5f, 0.5f);
     fc_test_fill_random(b1, C, 32, -0.5f, 0.5f);
     fc_test_fill_random(slope, C, 33, 0.0f, 0.5f);
@@ -114,8 +118,8 @@ static ob_model *mobile_block(int64_t n, int st, int prelu, int pool)
 }
 
 /* The fused 1x1 -> depthwise (-> pool) kernel (pwdw.c) agrees with the reference
- * kernels: strides 1 and 2, PRelu and Relu, with and without the pool, batch 1 and
- * 2, one and two threads. Where the CPU has AVX-512 the chain is one step
+ * kernels: strides 1 and 2, PRelu and Relu, with and without the pool, 24, 32 and 40
+ * channels, batch 1 and 2, one and two threads. Where the CPU has AVX-512 the chain is one step
  * (FC_NN_PWDW=1: these maps are smaller than the kernel's default minimum). */
 static int check_pw_dw_pool(void);
 
@@ -135,12 +139,13 @@ TEST(nn_fast_pw_dw_pool_fused)
 
 static int check_pw_dw_pool(void)
 {
-    static const struct { int st, prelu, pool; } cases[] = {{1, 1, 1}, {1, 0, 0}, {2, 1, 0}, {2, 0, 1}};
+    static const struct { int st, prelu, pool, c; } cases[] = {
+        {1, 1, 1, 32}, {1, 0, 0, 40}, {2, 1, 0, 32}, {2, 0, 1, 40}, {1, 1, 0, 24}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         for (int64_t n = 1; n <= 2; n++)
             for (int threads = 1; threads <= 2; threads++) {
                 fc_error err = {0};
-                fc_nn_model *m = load(mobile_block(n, cases[k].st, cases[k].prelu, cases[k].pool), &err);
+                fc_nn_model *m = load(mobile_block(n, cases[k].st, cases[k].prelu, cases[k].pool, cases[k].c), &err);
                 CHECK_MSG(m, "%s", err.msg);
                 fc_shape xs = fc_shape_make(4, (int64_t[]){n, 5, 11, 13});
                 float x[2 * 5 * 11 * 13];
