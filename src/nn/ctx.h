@@ -38,7 +38,7 @@ struct fc_nn_ctx {
     unsigned char *nhwc;    /* per value: 1 if stored channels-last (fast steps) */
     int n_vals, cap_vals;
     void **folded;          /* buffers of values folded at creation, owned */
-    int n_folded;
+    int n_folded, cap_folded;
     fc_step *steps;
     int n_steps;
     fc_tensor **args;       /* storage behind the steps' in/out arrays */

@@ -103,6 +103,9 @@ fc_fast *fc_fast_wrap_pwdw(struct fc_pwdw *k, int pool, fc_error *err);
 /* fuse_pwdw.c: replaces each 1x1 -> depthwise 3x3 (-> 2x2 max pool) chain of fast
  * steps by one step of the fused kernel, where the kernel applies (pwdw.h). */
 fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err);
+/* fuse_heads.c: sibling convolutions of one input (detector heads) as one
+ * convolution and a channel gather per head, where that saves vector blocks. */
+fc_status fc_fast_fuse_heads(fc_nn_ctx *ctx, fc_error *err);
 
 /* dnnl.c: denormal floats flushed to zero (FTZ/DAZ) on the calling thread; returns
  * the previous state for fc_denormals_restore. Face models' weights and activations

@@ -166,7 +166,8 @@ fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *e
     ctx->vals = calloc((size_t)ctx->cap_vals, sizeof *ctx->vals);
     ctx->known = calloc((size_t)ctx->cap_vals, 1);
     ctx->nhwc = calloc((size_t)ctx->cap_vals, 1);
-    ctx->folded = calloc((size_t)(n_outs + m->n_nodes) + 1, sizeof *ctx->folded);
+    ctx->cap_folded = n_outs + m->n_nodes + 1;
+    ctx->folded = calloc((size_t)ctx->cap_folded, sizeof *ctx->folded);
     ctx->steps = calloc((size_t)m->n_nodes + 1, sizeof *ctx->steps);
     if (!ctx->vals || !ctx->known || !ctx->nhwc || !ctx->folded || !ctx->steps)
         return fc_error_set(err, FC_ERR_NOMEM, "context");

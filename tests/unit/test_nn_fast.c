@@ -8,6 +8,7 @@
 #include "op_util.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,5 +168,63 @@ static int check_pw_dw_pool(void)
                 fc_nn_ctx_free(ref);
                 fc_nn_free(m);
             }
+    return FC_TEST_PASS;
+}
+
+/* Detector heads: three 3x3 convs of one map with m[0..2] output channels. */
+static ob_model *three_heads(const int64_t *m)
+{
+    ob_model *b = ob_new(13);
+    static const char *w_names[3] = {"W0", "W1", "W2"}, *b_names[3] = {"B0", "B1", "B2"},
+                      *y_names[3] = {"Y0", "Y1", "Y2"};
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){1, 16, 9, 7});
+    for (int k = 0; k < 3; k++) {
+        float w[32 * 16 * 9], bias[32];
+        fc_test_fill_random(w, (size_t)(m[k] * 16 * 9), 40 + (uint32_t)k, -0.5f, 0.5f);
+        fc_test_fill_random(bias, (size_t)m[k], 50 + (uint32_t)k, -0.5f, 0.5f);
+        ob_init_f32(b, w_names[k], 4, (int64_t[]){m[k], 16, 3, 3}, w);
+        ob_init_f32(b, b_names[k], 1, (int64_t[]){m[k]}, bias);
+        char ins[16];
+        snprintf(ins, sizeof ins, "X,%s,%s", w_names[k], b_names[k]);
+        ob_node *c = ob_node_add(b, "Conv", ins, y_names[k]);
+        ob_attr_ints(b, c, "pads", 4, (int64_t[]){1, 1, 1, 1});
+        ob_output(b, y_names[k]);
+    }
+    return b;
+}
+
+/* Heads of 2, 8 and 20 channels (4 vector blocks apart, 2 merged) run as one conv and
+ * three gathers; 16 + 16 + 16 would save nothing and stay apart. Either way the
+ * outputs are the reference kernels'. */
+TEST(nn_fast_sibling_heads_merged)
+{
+    static const int64_t cases[2][3] = {{2, 8, 20}, {16, 16, 16}};
+    for (int k = 0; k < 2; k++) {
+        fc_error err = {0};
+        fc_nn_model *m = load(three_heads(cases[k]), &err);
+        CHECK_MSG(m, "%s", err.msg);
+        fc_shape xs = fc_shape_make(4, (int64_t[]){1, 16, 9, 7});
+        float x[16 * 9 * 7];
+        fc_test_fill_random(x, 16 * 9 * 7, 9, -1, 1);
+        fc_nn_ctx_opts fast_opts = {.threads = 1}, ref_opts = {.threads = 1, .reference = 1};
+        fc_nn_ctx *fast = fc_nn_ctx_new_opts(m, &xs, &fast_opts, &err);
+        CHECK_MSG(fast, "%s", err.msg);
+        fc_nn_ctx *ref = fc_nn_ctx_new_opts(m, &xs, &ref_opts, &err);
+        CHECK_MSG(ref, "%s", err.msg);
+        /* to_nhwc, [merged conv, 3 gathers | 3 convs], 3 to_nchw */
+        int want = k == 0 ? 8 : 7;
+        CHECK_MSG(fc_nn_ctx_n_steps(fast) == want, "case %d: %d steps, expected %d", k, fc_nn_ctx_n_steps(fast), want);
+        fc_tensor in = {FC_DT_FLOAT, xs, x}, a[3], r[3];
+        CHECK_OK(fc_nn_run(fast, &in, a, &err), &err);
+        CHECK_OK(fc_nn_run(ref, &in, r, &err), &err);
+        for (int o = 0; o < 3; o++) {
+            CHECK(fc_shape_equal(&a[o].shape, &r[o].shape) && a[o].shape.d[1] == cases[k][o]);
+            double d = fc_test_max_abs_diff(a[o].data, r[o].data, fc_shape_numel(&a[o].shape));
+            CHECK_MSG(d < 1e-5, "case %d, output %d: max diff %g", k, o, d);
+        }
+        fc_nn_ctx_free(fast);
+        fc_nn_ctx_free(ref);
+        fc_nn_free(m);
+    }
     return FC_TEST_PASS;
 }
