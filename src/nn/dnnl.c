@@ -36,6 +36,8 @@ struct fc_fast {
     dnnl_exec_arg_t post_args[2];
     float *folded_w, *folded_b; /* BatchNormalization folded into the conv, owned */
     fc_pwdw *pwdw;            /* PWDW: the fused kernel, owned */
+    dnnl_memory_t src_mem;    /* CONV with src_nchw: its input, which may be a graph
+                               * input (a new buffer each run) */
 };
 
 static dnnl_engine_t engine;
@@ -181,8 +183,9 @@ static fc_status conv_desc(const fc_fast_desc *d, const fc_step *s, dnnl_alg_kin
     dnnl_memory_desc_t src, wei, bia, dst;
     dnnl_dims_t xd = {x->shape.d[0], x->shape.d[1], x->shape.d[2], x->shape.d[3]};
     dnnl_dims_t yd = {y->shape.d[0], y->shape.d[1], y->shape.d[2], y->shape.d[3]};
-    dnnl_memory_desc_init_by_tag(&src, 4, xd, dnnl_f32, tag);
-    dnnl_memory_desc_init_by_tag(&dst, 4, yd, dnnl_f32, tag);
+    dnnl_memory_desc_init_by_tag(&src, 4, xd, dnnl_f32, d->src_nchw ? dnnl_nchw : tag);
+    /* 16 channels blocked by 16 are the NHWC bytes (fuse.c's first_layer) */
+    dnnl_memory_desc_init_by_tag(&dst, 4, yd, dnnl_f32, d->src_nchw ? dnnl_aBcd16b : tag);
     if (g == 1) {
         dnnl_dims_t wd = {m, w->shape.d[1], v->kh, v->kw};
         dnnl_memory_desc_init_by_tag(&wei, 4, wd, dnnl_f32, dnnl_format_tag_any);
@@ -577,9 +580,10 @@ static fc_status bind_step(fc_step *s, fc_error *err)
             return rc;
         if (f->blocked)
             return bind_blocked(f, s, err); /* eltwise post-ops only: no more arguments */
-        md_nhwc(&md, s->in[0]);
+        (f->d.src_nchw ? md_nchw : md_nhwc)(&md, s->in[0]);
         if ((rc = add_arg(f, DNNL_ARG_SRC, &md, s->in[0]->data, err)))
             return rc;
+        f->src_mem = f->d.src_nchw ? f->args[f->n_args - 1].memory : NULL;
         break;
     case FC_FAST_BINARY:
         md_nhwc(&md, s->in[0]);
@@ -656,10 +660,11 @@ fc_status fc_fast_run(const fc_step *s, fc_error *err)
         return FC_OK;
     }
     /* a conversion may read a graph input, whose buffer the caller gives each run */
-    if (f->d.kind == FC_FAST_TO_NHWC || f->d.kind == FC_FAST_TO_NCHW) {
+    if (f->d.kind == FC_FAST_TO_NHWC || f->d.kind == FC_FAST_TO_NCHW || f->src_mem) {
+        dnnl_memory_t in = f->src_mem ? f->src_mem : f->mem[0];
         void *now = NULL;
-        if (dnnl_memory_get_data_handle(f->mem[0], &now) == dnnl_success && now != s->in[0]->data)
-            st = dnnl_memory_set_data_handle(f->mem[0], s->in[0]->data);
+        if (dnnl_memory_get_data_handle(in, &now) == dnnl_success && now != s->in[0]->data)
+            st = dnnl_memory_set_data_handle(in, s->in[0]->data);
     }
     if (st == dnnl_success && f->blocked)
         st = dnnl_primitive_execute(f->to_blk, f->stream, 2, f->to_args);

@@ -65,6 +65,8 @@ typedef struct {
     const fc_tensor *w, *b;      /* CONV weights (M, C/group, kH, kW) and bias */
     const fc_tensor *bn[4];      /* CONV: a BatchNormalization folded in (scale, B,
                                   * mean, var), or NULLs */
+    int src_nchw;                /* CONV: reads its input as ONNX has it (NCHW): a first
+                                  * layer on an image, no conversion step (dnnl.c) */
     float bn_eps;
     fc_elt_alg elt;              /* ELTWISE */
     float alpha, beta;

@@ -228,3 +228,59 @@ TEST(nn_fast_sibling_heads_merged)
     }
     return FC_TEST_PASS;
 }
+
+/* A first layer: Relu(Conv 3x3 stride 2 of a 3-channel image), M output channels. */
+static ob_model *first_layer(int64_t n, int64_t m)
+{
+    ob_model *b = ob_new(13);
+    float w[32 * 3 * 9], bias[32];
+    fc_test_fill_random(w, (size_t)(m * 27), 61, -0.5f, 0.5f);
+    fc_test_fill_random(bias, (size_t)m, 62, -0.5f, 0.5f);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){n, 3, 9, 11});
+    ob_init_f32(b, "W", 4, (int64_t[]){m, 3, 3, 3}, w);
+    ob_init_f32(b, "B", 1, (int64_t[]){m}, bias);
+    ob_node *c = ob_node_add(b, "Conv", "X,W,B", "c");
+    ob_attr_ints(b, c, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ob_attr_ints(b, c, "strides", 2, (int64_t[]){2, 2});
+    ob_node_add(b, "Relu", "c", "Y");
+    ob_output(b, "Y");
+    return b;
+}
+
+/* With 16 output channels the first conv reads the NCHW image in place (no
+ * conversion step before it) and agrees with the reference kernels, batch 1 and 2;
+ * with 32 it keeps the conversion. The input buffer changes between runs. */
+TEST(nn_fast_first_layer_reads_nchw)
+{
+    static const int64_t ms[2] = {16, 32};
+    for (int k = 0; k < 2; k++)
+        for (int64_t n = 1; n <= 2; n++) {
+            fc_error err = {0};
+            fc_nn_model *m = load(first_layer(n, ms[k]), &err);
+            CHECK_MSG(m, "%s", err.msg);
+            fc_shape xs = fc_shape_make(4, (int64_t[]){n, 3, 9, 11});
+            static float x[2][2 * 3 * 9 * 11];
+            fc_nn_ctx_opts fast_opts = {.threads = 1}, ref_opts = {.threads = 1, .reference = 1};
+            fc_nn_ctx *fast = fc_nn_ctx_new_opts(m, &xs, &fast_opts, &err);
+            CHECK_MSG(fast, "%s", err.msg);
+            fc_nn_ctx *ref = fc_nn_ctx_new_opts(m, &xs, &ref_opts, &err);
+            CHECK_MSG(ref, "%s", err.msg);
+            /* [to_nhwc,] conv, to_nchw */
+            CHECK_MSG(fc_nn_ctx_n_steps(fast) == (k == 0 ? 2 : 3), "%lld channels: %d steps",
+                      (long long)ms[k], fc_nn_ctx_n_steps(fast));
+            for (int run = 0; run < 2; run++) {
+                fc_test_fill_random(x[run], (size_t)(n * 3 * 9 * 11), 70 + (uint32_t)run, -1, 1);
+                fc_tensor in = {FC_DT_FLOAT, xs, x[run]}, a, r;
+                CHECK_OK(fc_nn_run(fast, &in, &a, &err), &err);
+                CHECK_OK(fc_nn_run(ref, &in, &r, &err), &err);
+                CHECK(fc_shape_equal(&a.shape, &r.shape));
+                double d = fc_test_max_abs_diff(a.data, r.data, fc_shape_numel(&a.shape));
+                CHECK_MSG(d < 1e-5, "%lld channels, batch %lld, run %d: max diff %g", (long long)ms[k],
+                          (long long)n, run, d);
+            }
+            fc_nn_ctx_free(fast);
+            fc_nn_ctx_free(ref);
+            fc_nn_free(m);
+        }
+    return FC_TEST_PASS;
+}
