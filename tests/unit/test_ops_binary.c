@@ -279,6 +279,24 @@ TEST(binary_pow_dtypes)
     ok = y.dtype == FC_DT_INT64 && memcmp(y.data, want_m, sizeof want_m) == 0;
     fc_test_free_outputs((fc_tensor *[]){&y}, 1);
     CHECK(ok);
+
+    /* x ^ 2 (computed as x * x) is powf(x, 2) bit for bit, over many magnitudes */
+    enum { NSQ = 4096 };
+    static float sq[NSQ], two[NSQ];
+    for (int i = 0; i < NSQ; i++) {
+        sq[i] = (float)((i % 2 ? -1 : 1) * ldexp(1.0 + (i * 0.618034) - floor(i * 0.618034), i % 300 - 150));
+        two[i] = 2;
+    }
+    sq[0] = INFINITY, sq[1] = -INFINITY, sq[2] = NAN, sq[3] = -0.0f, sq[4] = 3e38f;
+    fc_tensor tsq = fc_test_tensor(1, (int64_t[]){NSQ}, sq), ttwo = fc_test_tensor(1, (int64_t[]){NSQ}, two);
+    CHECK_OK(run2(&fc_op_pow, &tsq, &ttwo, &y, &err), &err);
+    ok = 1;
+    for (int i = 0; i < NSQ; i++) {
+        float got = ((float *)y.data)[i], want = powf(sq[i], 2.0f);
+        ok &= (isnan(got) && isnan(want)) || memcmp(&got, &want, sizeof got) == 0;
+    }
+    fc_test_free_outputs((fc_tensor *[]){&y}, 1);
+    CHECK(ok);
     return FC_TEST_PASS;
 }
 
