@@ -169,6 +169,9 @@ __attribute__((target("avx512f"), always_inline)) static inline __m512 act(__m51
     return v;
 }
 
+/* The PRelu slopes from channel c0 on, or NULL without PRelu. */
+static inline const float *slope_at(const float *slope, int64_t c0) { return slope ? slope + c0 : NULL; }
+
 /* np pixels of the 1x1, output channels c0 .. c0 + 16 nb: each weight load serves
  * np pixels, the np x nb accumulators stay in registers (np and nb are constants
  * where this is inlined, so the loops over them unroll; np x nb <= 16, and >= 8 so
@@ -202,7 +205,7 @@ pw_tile(const fc_pwdw *k, const float *p, float *out, int64_t c0, const int np, 
 #pragma GCC unroll 4
         for (int j = 0; j < nb; j++)
             _mm512_storeu_ps(out + q * c + c0 + 16 * j,
-                             act(acc[q][j], &k->pw_act, k->pw_slope + c0 + 16 * j));
+                             act(acc[q][j], &k->pw_act, slope_at(k->pw_slope, c0 + 16 * j)));
 }
 
 /* One pixel of the 1x1, output channels c0 .. c0 + 16 nb (nb <= 4). */
@@ -214,7 +217,7 @@ __attribute__((target("avx512f"))) static void pw_px1(const fc_pwdw *k, const fl
         __m512 acc = _mm512_loadu_ps(k->pw_b + c0 + 16 * j);
         for (int64_t i = 0; i < k->cin; i++)
             acc = _mm512_fmadd_ps(_mm512_set1_ps(p[i]), _mm512_loadu_ps(k->pw_w + i * c + c0 + 16 * j), acc);
-        _mm512_storeu_ps(out + c0 + 16 * j, act(acc, &k->pw_act, k->pw_slope + c0 + 16 * j));
+        _mm512_storeu_ps(out + c0 + 16 * j, act(acc, &k->pw_act, slope_at(k->pw_slope, c0 + 16 * j)));
     }
 }
 
@@ -267,7 +270,7 @@ dw_interior(const fc_pwdw *k, const float *const rows[3], float *out, int64_t fi
 {
     const fc_act a = k->dw_act;
     for (int64_t c0 = 0; c0 < c; c0 += 16) {
-        const float *wp = k->dw_w + c0, *sl = k->dw_slope ? k->dw_slope + c0 : NULL;
+        const float *wp = k->dw_w + c0, *sl = slope_at(k->dw_slope, c0);
         const __m512 w0 = _mm512_loadu_ps(wp), w1 = _mm512_loadu_ps(wp + c), w2 = _mm512_loadu_ps(wp + 2 * c),
                      w3 = _mm512_loadu_ps(wp + 3 * c), w4 = _mm512_loadu_ps(wp + 4 * c),
                      w5 = _mm512_loadu_ps(wp + 5 * c), w6 = _mm512_loadu_ps(wp + 6 * c),
@@ -319,7 +322,7 @@ __attribute__((target("avx512f"))) static void dw_row(const fc_pwdw *k, const fl
     const int64_t first = 1, last = (k->w - 2) / s; /* ox * s + 1 <= w - 1 */
     for (int64_t ox = 0; ox < k->dwid; ox = ox < first && last >= first ? last + 1 : ox + 1)
         for (int64_t c0 = 0; c0 < c; c0 += 16)
-            _mm512_storeu_ps(out + ox * c + c0, act(dw_edge(k, rows, ox, c0), &k->dw_act, k->dw_slope + c0));
+            _mm512_storeu_ps(out + ox * c + c0, act(dw_edge(k, rows, ox, c0), &k->dw_act, slope_at(k->dw_slope, c0)));
     if (last < first)
         return;
 #define FC_DW_CASE(cc, ss)                                     \
