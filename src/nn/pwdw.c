@@ -195,6 +195,7 @@ pw_tile(const fc_pwdw *k, const float *p, float *out, int64_t c0, const int np, 
 #pragma GCC unroll 8
         for (int q = 0; q < np; q++) {
             __m512 xq = _mm512_set1_ps(p[q * cin + i]);
+            __asm__("" : "+v"(xq)); /* one broadcast, not one folded into every FMA */
 #pragma GCC unroll 4
             for (int j = 0; j < nb; j++)
                 acc[q][j] = _mm512_fmadd_ps(xq, wv[j], acc[q][j]);
@@ -280,18 +281,34 @@ dw_interior(const fc_pwdw *k, const float *const rows[3], float *out, int64_t fi
                     *r2 = rows[2] + c0 + (first * st - 1) * c;
         float *o = out + first * c + c0;
         int64_t ox = first;
-        /* four output pixels at a time: independent accumulators hide the FMA latency */
+        /* four output pixels at a time: independent accumulators hide the FMA latency,
+         * and each input column is loaded once for the taps of all four (6 loads a
+         * row instead of 12 at stride 1: the ring rows are in L2, and loads were the
+         * bound) */
         for (; ox + 4 <= last + 1; ox += 4, r0 += 4 * st * c, r1 += 4 * st * c, r2 += 4 * st * c, o += 4 * c) {
             __m512 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-#define FC_TAP(r, dx, wv)                                                              \
-    a0 = _mm512_fmadd_ps(_mm512_loadu_ps((r) + (dx) * c), (wv), a0);                   \
-    a1 = _mm512_fmadd_ps(_mm512_loadu_ps((r) + (st + (dx)) * c), (wv), a1);            \
-    a2 = _mm512_fmadd_ps(_mm512_loadu_ps((r) + (2 * st + (dx)) * c), (wv), a2);        \
-    a3 = _mm512_fmadd_ps(_mm512_loadu_ps((r) + (3 * st + (dx)) * c), (wv), a3)
-            FC_TAP(r0, 0, w0); FC_TAP(r0, 1, w1); FC_TAP(r0, 2, w2);
-            FC_TAP(r1, 0, w3); FC_TAP(r1, 1, w4); FC_TAP(r1, 2, w5);
-            FC_TAP(r2, 0, w6); FC_TAP(r2, 1, w7); FC_TAP(r2, 2, w8);
-#undef FC_TAP
+#define FC_ROW(r, wa, wb, wc)                                                          \
+    do {                                                                               \
+        __m512 col[9];                                                                 \
+        _Pragma("GCC unroll 9") for (int q = 0; q < 9; q++) col[q] =                   \
+            q <= 3 * st + 2 ? _mm512_loadu_ps((r) + q * c) : _mm512_setzero_ps();      \
+        a0 = _mm512_fmadd_ps(col[0], (wa), a0);                                        \
+        a0 = _mm512_fmadd_ps(col[1], (wb), a0);                                        \
+        a0 = _mm512_fmadd_ps(col[2], (wc), a0);                                        \
+        a1 = _mm512_fmadd_ps(col[st], (wa), a1);                                       \
+        a1 = _mm512_fmadd_ps(col[st + 1], (wb), a1);                                   \
+        a1 = _mm512_fmadd_ps(col[st + 2], (wc), a1);                                   \
+        a2 = _mm512_fmadd_ps(col[2 * st], (wa), a2);                                   \
+        a2 = _mm512_fmadd_ps(col[2 * st + 1], (wb), a2);                               \
+        a2 = _mm512_fmadd_ps(col[2 * st + 2], (wc), a2);                               \
+        a3 = _mm512_fmadd_ps(col[3 * st], (wa), a3);                                   \
+        a3 = _mm512_fmadd_ps(col[3 * st + 1], (wb), a3);                               \
+        a3 = _mm512_fmadd_ps(col[3 * st + 2], (wc), a3);                               \
+    } while (0)
+            FC_ROW(r0, w0, w1, w2);
+            FC_ROW(r1, w3, w4, w5);
+            FC_ROW(r2, w6, w7, w8);
+#undef FC_ROW
             _mm512_storeu_ps(o, act(a0, &a, sl));
             _mm512_storeu_ps(o + c, act(a1, &a, sl));
             _mm512_storeu_ps(o + 2 * c, act(a2, &a, sl));
@@ -330,8 +347,8 @@ __attribute__((target("avx512f"))) static void dw_row(const fc_pwdw *k, const fl
         dw_interior(k, rows, out, first, last, (cc), (ss));    \
         return;                                                \
     }
-    FC_DW_CASE(16, 1) FC_DW_CASE(32, 1) FC_DW_CASE(64, 1) FC_DW_CASE(128, 1)
-    FC_DW_CASE(16, 2) FC_DW_CASE(32, 2) FC_DW_CASE(64, 2) FC_DW_CASE(128, 2)
+    FC_DW_CASE(16, 1) FC_DW_CASE(32, 1) FC_DW_CASE(48, 1) FC_DW_CASE(64, 1) FC_DW_CASE(80, 1) FC_DW_CASE(128, 1)
+    FC_DW_CASE(16, 2) FC_DW_CASE(32, 2) FC_DW_CASE(48, 2) FC_DW_CASE(64, 2) FC_DW_CASE(80, 2) FC_DW_CASE(128, 2)
 #undef FC_DW_CASE
     dw_interior(k, rows, out, first, last, c, s);
 }
