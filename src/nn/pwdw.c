@@ -270,64 +270,61 @@ dw_interior(const fc_pwdw *k, const float *const rows[3], float *out, int64_t fi
             const int64_t c, const int64_t st)
 {
     const fc_act a = k->dw_act;
-    for (int64_t c0 = 0; c0 < c; c0 += 16) {
-        const float *wp = k->dw_w + c0, *sl = slope_at(k->dw_slope, c0);
-        const __m512 w0 = _mm512_loadu_ps(wp), w1 = _mm512_loadu_ps(wp + c), w2 = _mm512_loadu_ps(wp + 2 * c),
-                     w3 = _mm512_loadu_ps(wp + 3 * c), w4 = _mm512_loadu_ps(wp + 4 * c),
-                     w5 = _mm512_loadu_ps(wp + 5 * c), w6 = _mm512_loadu_ps(wp + 6 * c),
-                     w7 = _mm512_loadu_ps(wp + 7 * c), w8 = _mm512_loadu_ps(wp + 8 * c);
-        const __m512 bias = _mm512_loadu_ps(k->dw_b + c0);
-        const float *r0 = rows[0] + c0 + (first * st - 1) * c, *r1 = rows[1] + c0 + (first * st - 1) * c,
-                    *r2 = rows[2] + c0 + (first * st - 1) * c;
-        float *o = out + first * c + c0;
-        int64_t ox = first;
-        /* four output pixels at a time: independent accumulators hide the FMA latency,
-         * and each input column is loaded once for the taps of all four (6 loads a
-         * row instead of 12 at stride 1: the ring rows are in L2, and loads were the
-         * bound) */
-        for (; ox + 4 <= last + 1; ox += 4, r0 += 4 * st * c, r1 += 4 * st * c, r2 += 4 * st * c, o += 4 * c) {
+    /* pixels outer, channel blocks inner: the rows are read in order (with the
+     * blocks outer, each pass strode over them 4 lines at a time, and at 64 channels
+     * the depthwise ran at a third of the FMA peak); the 9 weights of a block come
+     * from L1 */
+    int64_t ox = first;
+    for (; ox + 4 <= last + 1; ox += 4) {
+        const int64_t base = (ox * st - 1) * c;
+        for (int64_t c0 = 0; c0 < c; c0 += 16) {
+            const float *wp = k->dw_w + c0, *sl = slope_at(k->dw_slope, c0);
+            const __m512 bias = _mm512_loadu_ps(k->dw_b + c0);
+            const float *r0 = rows[0] + base + c0, *r1 = rows[1] + base + c0, *r2 = rows[2] + base + c0;
             __m512 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-#define FC_ROW(r, wa, wb, wc)                                                          \
+            /* each input column is loaded once for the taps of the four pixels */
+#define FC_ROW(r, t)                                                                   \
     do {                                                                               \
+        const __m512 wa = _mm512_loadu_ps(wp + (t) * c), wb = _mm512_loadu_ps(wp + ((t) + 1) * c), \
+                     wc = _mm512_loadu_ps(wp + ((t) + 2) * c);                         \
         __m512 col[9];                                                                 \
         _Pragma("GCC unroll 9") for (int q = 0; q < 9; q++) col[q] =                   \
             q <= 3 * st + 2 ? _mm512_loadu_ps((r) + q * c) : _mm512_setzero_ps();      \
-        a0 = _mm512_fmadd_ps(col[0], (wa), a0);                                        \
-        a0 = _mm512_fmadd_ps(col[1], (wb), a0);                                        \
-        a0 = _mm512_fmadd_ps(col[2], (wc), a0);                                        \
-        a1 = _mm512_fmadd_ps(col[st], (wa), a1);                                       \
-        a1 = _mm512_fmadd_ps(col[st + 1], (wb), a1);                                   \
-        a1 = _mm512_fmadd_ps(col[st + 2], (wc), a1);                                   \
-        a2 = _mm512_fmadd_ps(col[2 * st], (wa), a2);                                   \
-        a2 = _mm512_fmadd_ps(col[2 * st + 1], (wb), a2);                               \
-        a2 = _mm512_fmadd_ps(col[2 * st + 2], (wc), a2);                               \
-        a3 = _mm512_fmadd_ps(col[3 * st], (wa), a3);                                   \
-        a3 = _mm512_fmadd_ps(col[3 * st + 1], (wb), a3);                               \
-        a3 = _mm512_fmadd_ps(col[3 * st + 2], (wc), a3);                               \
+        a0 = _mm512_fmadd_ps(col[0], wa, a0);                                          \
+        a0 = _mm512_fmadd_ps(col[1], wb, a0);                                          \
+        a0 = _mm512_fmadd_ps(col[2], wc, a0);                                          \
+        a1 = _mm512_fmadd_ps(col[st], wa, a1);                                         \
+        a1 = _mm512_fmadd_ps(col[st + 1], wb, a1);                                     \
+        a1 = _mm512_fmadd_ps(col[st + 2], wc, a1);                                     \
+        a2 = _mm512_fmadd_ps(col[2 * st], wa, a2);                                     \
+        a2 = _mm512_fmadd_ps(col[2 * st + 1], wb, a2);                                 \
+        a2 = _mm512_fmadd_ps(col[2 * st + 2], wc, a2);                                 \
+        a3 = _mm512_fmadd_ps(col[3 * st], wa, a3);                                     \
+        a3 = _mm512_fmadd_ps(col[3 * st + 1], wb, a3);                                 \
+        a3 = _mm512_fmadd_ps(col[3 * st + 2], wc, a3);                                 \
     } while (0)
-            FC_ROW(r0, w0, w1, w2);
-            FC_ROW(r1, w3, w4, w5);
-            FC_ROW(r2, w6, w7, w8);
+            FC_ROW(r0, 0);
+            FC_ROW(r1, 3);
+            FC_ROW(r2, 6);
 #undef FC_ROW
+            float *o = out + ox * c + c0;
             _mm512_storeu_ps(o, act(a0, &a, sl));
             _mm512_storeu_ps(o + c, act(a1, &a, sl));
             _mm512_storeu_ps(o + 2 * c, act(a2, &a, sl));
             _mm512_storeu_ps(o + 3 * c, act(a3, &a, sl));
         }
-        for (; ox <= last; ox++, r0 += st * c, r1 += st * c, r2 += st * c, o += c) {
-            __m512 a0 = bias;
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0), w0, a0);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + c), w1, a0);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + 2 * c), w2, a0);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r1), w3, a0);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + c), w4, a0);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + 2 * c), w5, a0);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r2), w6, a0);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + c), w7, a0);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + 2 * c), w8, a0);
-            _mm512_storeu_ps(o, act(a0, &a, sl));
-        }
     }
+    for (; ox <= last; ox++) /* the last pixels, one at a time */
+        for (int64_t c0 = 0; c0 < c; c0 += 16) {
+            const float *wp = k->dw_w + c0;
+            __m512 a0 = _mm512_loadu_ps(k->dw_b + c0);
+            for (int dy = 0; dy < 3; dy++) {
+                const float *r = rows[dy] + (ox * st - 1) * c + c0;
+                for (int dx = 0; dx < 3; dx++)
+                    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r + dx * c), _mm512_loadu_ps(wp + (dy * 3 + dx) * c), a0);
+            }
+            _mm512_storeu_ps(out + ox * c + c0, act(a0, &a, slope_at(k->dw_slope, c0)));
+        }
 }
 
 /* One depthwise output row from the 1x1 rows above, at and below it (rows of zeros
