@@ -72,7 +72,7 @@ static int take_prelu(const chains *c, int *j, fc_act *a)
  * pool, 1.70 -> 1.21 ms); on maps that fit, oneDNN's own kernels are as fast or faster
  * (MobileFaceNet: 256 channels at 14x14, 0.09 ms unfused, 0.14 fused), and so they are
  * when the 1x1's weights outgrow the L1 cache. */
-enum { PWDW_MIN_BYTES = 1 << 20, PWDW_MAX_WEIGHT_BYTES = 32 << 10, PWDW_NO_POOL_MAX_WEIGHT_BYTES = 16 << 10 };
+enum { PWDW_MIN_BYTES = 1 << 20, PWDW_MAX_WEIGHT_BYTES = 32 << 10 };
 
 static int is_pw(const fc_step *s, const fc_fast_desc *d, int any_size)
 {
@@ -138,10 +138,6 @@ static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
     int pool = od && is_pool(&steps[j], od);
     if (pool)
         chain[n++] = j, last = j;
-    /* without a pool to save, a 64 -> 64 1x1 runs as fast on oneDNN (yunet_n at
-     * 160x160: 2.48 ms apart, 2.66 fused) */
-    if (!pool && !c->any_size && fc_shape_numel(&pd->w->shape) * (int64_t)sizeof(float) >= PWDW_NO_POOL_MAX_WEIGHT_BYTES)
-        return FC_OK;
     const fc_shape *x = &steps[i].in[0]->shape;
     fc_error ignored = {0};
     fc_pwdw *k = fc_pwdw_new(&pw, &dw, stride, pool, x->d[0], x->d[2], x->d[3], x->d[1],
