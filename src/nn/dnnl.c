@@ -70,6 +70,13 @@ static void md_nhwc(dnnl_memory_desc_t *md, const fc_tensor *t)
     dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nhwc);
 }
 
+/* The elements of t in a row, whatever its rank (flat eltwise). */
+static void md_flat(dnnl_memory_desc_t *md, const fc_tensor *t)
+{
+    dnnl_dims_t dims = {fc_shape_numel(&t->shape)};
+    dnnl_memory_desc_init_by_tag(md, 1, dims, dnnl_f32, dnnl_a);
+}
+
 static void md_nchw(dnnl_memory_desc_t *md, const fc_tensor *t)
 {
     dnnl_dims_t dims = {t->shape.d[0], t->shape.d[1], t->shape.d[2], t->shape.d[3]};
@@ -350,7 +357,7 @@ fc_status fc_fast_create(fc_nn_ctx *ctx, fc_step *s, const fc_fast_desc *d, fc_e
         DNNL_TRY(dnnl_primitive_desc_create(&f->pd, &op.pool, attr, engine, NULL), "pooling");
         break;
     case FC_FAST_ELTWISE:
-        md_nhwc(&a, s->in[0]);
+        (d->flat ? md_flat : md_nhwc)(&a, s->in[0]);
         DNNL_TRY(dnnl_eltwise_forward_desc_init(&op.elt, dnnl_forward_inference, elt_alg(d->elt), &a,
                                                 d->alpha, d->beta), "eltwise");
         DNNL_TRY(dnnl_primitive_desc_create(&f->pd, &op.elt, attr, engine, NULL), "eltwise");
@@ -618,11 +625,12 @@ static fc_status bind_step(fc_step *s, fc_error *err)
         (f->d.kind == FC_FAST_TO_NHWC ? md_nhwc : md_nchw)(&md, s->out[0]);
         return add_arg(f, DNNL_ARG_TO, &md, s->out[0]->data, err);
     default:
-        md_nhwc(&md, s->in[0]);
+        (f->d.flat ? md_flat : md_nhwc)(&md, s->in[0]);
         rc = add_arg(f, DNNL_ARG_SRC, &md, s->in[0]->data, err);
+        f->src_mem = f->d.flat && !rc ? f->args[f->n_args - 1].memory : NULL; /* may be a graph input */
         break;
     }
-    md_nhwc(&md, s->out[0]);
+    (f->d.flat ? md_flat : md_nhwc)(&md, s->out[0]);
     if (!rc)
         rc = add_arg(f, DNNL_ARG_DST, &md, s->out[0]->data, err);
     if (!rc)

@@ -69,6 +69,8 @@ typedef struct {
                                   * layer on an image, no conversion step (dnnl.c) */
     float bn_eps;
     fc_elt_alg elt;              /* ELTWISE */
+    int flat;                    /* ELTWISE on the elements as they lie, any rank and
+                                  * layout (fuse_flat.c: detector tails in NCHW) */
     float alpha, beta;
     fc_bin_alg bin;              /* BINARY: in[1] may broadcast as [1,C,1,1] or [1] */
     const fc_tensor *slope;      /* PRELU: C floats */
@@ -108,6 +110,9 @@ fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err);
 /* fuse_heads.c: sibling convolutions of one input (detector heads) as one
  * convolution and a channel gather per head, where that saves vector blocks. */
 fc_status fc_fast_fuse_heads(fc_nn_ctx *ctx, fc_error *err);
+/* fuse_flat.c: Sigmoid, Exp and Tanh steps left on reference kernels (after a
+ * detector's Reshapes) run as flat oneDNN eltwise steps. */
+fc_status fc_fast_fuse_flat(fc_nn_ctx *ctx, fc_error *err);
 
 /* dnnl.c: denormal floats flushed to zero (FTZ/DAZ) on the calling thread; returns
  * the previous state for fc_denormals_restore. Face models' weights and activations

@@ -578,6 +578,8 @@ fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err)
     rc = fc_fast_fuse_pwdw(ctx, err);
     if (!rc)
         rc = fc_fast_fuse_heads(ctx, err);
+    if (!rc)
+        rc = fc_fast_fuse_flat(ctx, err);
 done:
     if (out) { /* failure: steps already moved into out must still be freed */
         for (int i = 0; i < n_out; i++) {

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include "nn/nn.h"
+#include "nn/ctx.h"
 #include "nn/pwdw.h"
 #include "onnx_build.h"
 #include "op_util.h"
@@ -282,5 +283,58 @@ TEST(nn_fast_first_layer_reads_nchw)
             fc_nn_ctx_free(ref);
             fc_nn_free(m);
         }
+    return FC_TEST_PASS;
+}
+
+/* A detector tail: Reshape [1,3,40,40] -> [1,4800,1], then op. */
+static ob_model *tail(const char *op)
+{
+    ob_model *b = ob_new(13);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){1, 3, 40, 40});
+    ob_init_i64(b, "shape", 1, (int64_t[]){3}, (int64_t[]){1, -1, 1});
+    ob_node_add(b, "Reshape", "X,shape", "r");
+    ob_node_add(b, op, "r", "Y");
+    ob_output(b, "Y");
+    return b;
+}
+
+/* Sigmoid, Exp and Tanh on a reshaped NCHW tensor run as flat oneDNN eltwise steps
+ * and agree with the reference kernels to float rounding; the input buffer changes
+ * between runs. */
+TEST(nn_fast_flat_eltwise_tail)
+{
+    static const char *ops[3] = {"Sigmoid", "Exp", "Tanh"};
+    for (int k = 0; k < 3; k++) {
+        fc_error err = {0};
+        fc_nn_model *m = load(tail(ops[k]), &err);
+        CHECK_MSG(m, "%s", err.msg);
+        fc_shape xs = fc_shape_make(4, (int64_t[]){1, 3, 40, 40});
+        fc_nn_ctx_opts fast_opts = {.threads = 1}, ref_opts = {.threads = 1, .reference = 1};
+        fc_nn_ctx *fast = fc_nn_ctx_new_opts(m, &xs, &fast_opts, &err);
+        CHECK_MSG(fast, "%s", err.msg);
+        fc_nn_ctx *ref = fc_nn_ctx_new_opts(m, &xs, &ref_opts, &err);
+        CHECK_MSG(ref, "%s", err.msg);
+        int n_fast = 0;
+        for (int i = 0; i < fast->n_steps; i++)
+            n_fast += fast->steps[i].kind == FC_STEP_FAST;
+        CHECK_MSG(n_fast == 1, "%s: %d fast steps", ops[k], n_fast);
+        static float x[2][4800];
+        for (int run = 0; run < 2; run++) {
+            fc_test_fill_random(x[run], 4800, 80 + (uint32_t)(k * 2 + run), -8, 8);
+            fc_tensor in = {FC_DT_FLOAT, xs, x[run]}, a, r;
+            CHECK_OK(fc_nn_run(fast, &in, &a, &err), &err);
+            CHECK_OK(fc_nn_run(ref, &in, &r, &err), &err);
+            double worst = 0;
+            for (int i = 0; i < 4800; i++) {
+                float u = ((float *)a.data)[i], v = ((float *)r.data)[i];
+                double rel = fabs(u - v) / (fabs(v) > 1e-6 ? fabs(v) : 1e-6);
+                worst = rel > worst ? rel : worst;
+            }
+            CHECK_MSG(worst < 1e-5, "%s, run %d: relative difference %g", ops[k], run, worst);
+        }
+        fc_nn_ctx_free(fast);
+        fc_nn_ctx_free(ref);
+        fc_nn_free(m);
+    }
     return FC_TEST_PASS;
 }
