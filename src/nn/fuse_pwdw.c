@@ -4,8 +4,9 @@
  * the fused kernel (pwdw.h), placed where the 1x1 stood. The values in between are
  * then neither written nor read, so the planner gives them no memory. Chains the
  * kernel does not take (other activations, residual adds, other windows) stay as
- * they are, and so do those too small for the kernel to pay (is_pw). FC_NN_PWDW=0 turns the pass off (to measure it, or to rule it out);
- * FC_NN_PWDW=1 fuses every chain the kernel takes, whatever its size (tests). */
+ * they are, and so do those too small for the kernel to pay (is_pw).
+ * FC_NN_PWDW=0 turns the pass off (to measure it, or to rule it out); FC_NN_PWDW=1
+ * fuses every chain the kernel takes, whatever its size (tests). */
 #include "nn/fast.h"
 #include "nn/pwdw.h"
 
@@ -83,7 +84,7 @@ static int is_pw(const fc_step *s, const fc_fast_desc *d, int any_size)
     if (!any_size && (fc_shape_numel(y) / y->d[0] * (int64_t)sizeof(float) < PWDW_MIN_BYTES ||
                       fc_shape_numel(&d->w->shape) * (int64_t)sizeof(float) > PWDW_MAX_WEIGHT_BYTES))
         return 0;
-    return d->kind == FC_FAST_CONV && v->kh == 1 && v->kw == 1 && v->sh == 1 && v->sw == 1 &&
+    return v->kh == 1 && v->kw == 1 && v->sh == 1 && v->sw == 1 &&
            v->pt == 0 && v->pl == 0 && v->group == 1 && v->dh == 1 && v->dw == 1 &&
            s->out[0]->shape.d[2] == s->in[0]->shape.d[2] && s->out[0]->shape.d[3] == s->in[0]->shape.d[3];
 }
