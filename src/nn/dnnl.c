@@ -129,6 +129,14 @@ static dnnl_alg_kind_t bin_alg(fc_bin_alg a)
     return dnnl_binary_add;
 }
 
+/* Is pd oneDNN's reference implementation ("ref:any")? */
+static int is_reference(const_dnnl_primitive_desc_t pd)
+{
+    const char *impl = "";
+    return dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success &&
+           !strncmp(impl, "ref", 3);
+}
+
 /* Post-ops of d into a new attr (caller destroys). */
 static fc_status make_attr_from(const fc_fast_desc *d, const fc_step *s, int first,
                                 dnnl_primitive_attr_t *attr, fc_error *err)
@@ -348,6 +356,12 @@ fc_status fc_fast_create(fc_nn_ctx *ctx, fc_step *s, const fc_fast_desc *d, fc_e
         if ((rc = conv_desc(d, s, dnnl_convolution_direct, dnnl_nhwc, &op.conv, err)))
             goto out;
         DNNL_TRY(dnnl_primitive_desc_create(&f->pd, &op.conv, attr, engine, NULL), "convolution");
+        if (d->src_nchw && is_reference(f->pd)) {
+            /* without AVX-512 oneDNN has no jit kernel for NCHW in, 16-blocked out
+             * (valgrind's CPU: ref:any, 1000x slower); fuse.c converts instead */
+            rc = fc_error_set(err, FC_ERR_UNSUPPORTED, "no fast first-layer kernel");
+            goto out;
+        }
         break;
     case FC_FAST_MAX_POOL:
     case FC_FAST_AVG_POOL:

@@ -433,7 +433,14 @@ static void try_group(fuser *f, int i)
         extend_chain(f, i, &cur, conv, &d, &residual);
     if (residual >= 0)
         in[n_in++] = residual;
-    if (build(f, i, &d, n_in, in, cur, err) != FC_OK) {
+    fc_status built = build(f, i, &d, n_in, in, cur, err);
+    if (built != FC_OK && d.src_nchw) { /* no fast first-layer kernel here: convert */
+        free(f->built[i].in);
+        memset(&f->built[i], 0, sizeof f->built[i]);
+        d.src_nchw = 0;
+        built = build(f, i, &d, n_in, in, cur, err);
+    }
+    if (built != FC_OK) {
         ungroup(f, i);
         if (needed && !f->rc)
             f->rc = fc_error_set(&f->fail, ignored.code ? ignored.code : FC_ERR_INTERNAL,

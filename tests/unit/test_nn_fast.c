@@ -249,8 +249,9 @@ static ob_model *first_layer(int64_t n, int64_t m)
 }
 
 /* With 16 output channels the first conv reads the NCHW image in place (no
- * conversion step before it) and agrees with the reference kernels, batch 1 and 2;
- * with 32 it keeps the conversion. The input buffer changes between runs. */
+ * conversion step before it; AVX-512 CPUs) and agrees with the reference kernels,
+ * batch 1 and 2; with 32 it keeps the conversion. The input buffer changes between
+ * runs. */
 TEST(nn_fast_first_layer_reads_nchw)
 {
     static const int64_t ms[2] = {16, 32};
@@ -266,8 +267,10 @@ TEST(nn_fast_first_layer_reads_nchw)
             CHECK_MSG(fast, "%s", err.msg);
             fc_nn_ctx *ref = fc_nn_ctx_new_opts(m, &xs, &ref_opts, &err);
             CHECK_MSG(ref, "%s", err.msg);
-            /* [to_nhwc,] conv, to_nchw */
-            CHECK_MSG(fc_nn_ctx_n_steps(fast) == (k == 0 ? 2 : 3), "%lld channels: %d steps",
+            /* [to_nhwc,] conv, to_nchw; without AVX-512 (valgrind's CPU) oneDNN has no
+             * fast kernel for NCHW in, and the input is converted as for 32 */
+            int in_place = k == 0 && fc_pwdw_available();
+            CHECK_MSG(fc_nn_ctx_n_steps(fast) == (in_place ? 2 : 3), "%lld channels: %d steps",
                       (long long)ms[k], fc_nn_ctx_n_steps(fast));
             for (int run = 0; run < 2; run++) {
                 fc_test_fill_random(x[run], (size_t)(n * 3 * 9 * 11), 70 + (uint32_t)run, -1, 1);
