@@ -35,7 +35,8 @@ struct fc_fast {
     dnnl_primitive_t post_prim;    /* run in place on blk_dst */
     dnnl_exec_arg_t post_args[2];
     float *folded_w, *folded_b; /* BatchNormalization folded into the conv, owned */
-    fc_pwdw *pwdw;            /* PWDW: the fused kernel, owned */
+    fc_pwdw *pwdw;            /* PWDW: the fused kernel, owned, */
+    const char *label;        /* and what it runs (fc_fast_impl) */
     dnnl_memory_t src_mem;    /* CONV with src_nchw: its input, which may be a graph
                                * input (a new buffer each run) */
 };
@@ -757,7 +758,7 @@ const char *fc_fast_impl(const fc_step *s)
     if (s->fast && s->fast->d.kind == FC_FAST_REPEAT)
         return "own:repeat";
     if (s->fast && s->fast->d.kind == FC_FAST_PWDW)
-        return s->fast->d.win.kh == 2 ? "own:pw+dw+pool" : "own:pw+dw";
+        return s->fast->label;
     if (s->fast && dnnl_primitive_desc_query(s->fast->pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success)
         impl = "?";
     return impl;
@@ -765,7 +766,7 @@ const char *fc_fast_impl(const fc_step *s)
 
 const fc_fast_desc *fc_fast_desc_of(const fc_fast *f) { return &f->d; }
 
-fc_fast *fc_fast_wrap_pwdw(fc_pwdw *k, int pool, fc_error *err)
+fc_fast *fc_fast_wrap_pwdw(fc_pwdw *k, int pre, int pool, fc_error *err)
 {
     fc_fast *f = calloc(1, sizeof *f);
     if (!f) {
@@ -773,8 +774,9 @@ fc_fast *fc_fast_wrap_pwdw(fc_pwdw *k, int pool, fc_error *err)
         fc_error_set(err, FC_ERR_NOMEM, "pw+dw step");
         return NULL;
     }
+    static const char *labels[2][2] = {{"own:pw+dw", "own:pw+dw+pool"}, {"own:dw+pw+dw", "own:dw+pw+dw+pool"}};
     f->d.kind = FC_FAST_PWDW;
-    f->d.win.kh = pool ? 2 : 0;
+    f->label = labels[pre != 0][pool != 0];
     f->pwdw = k;
     return f;
 }

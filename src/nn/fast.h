@@ -101,11 +101,12 @@ const char *fc_fast_impl(const fc_step *s);
 /* dnnl.c: what a fast step was built from. */
 const fc_fast_desc *fc_fast_desc_of(const fc_fast *f);
 /* dnnl.c: a fast step running the fused kernel k (owned from then on; freed on
- * failure); pool says whether it pools (for fc_fast_impl). */
+ * failure); pre and pool say what it has (for fc_fast_impl). */
 struct fc_pwdw;
-fc_fast *fc_fast_wrap_pwdw(struct fc_pwdw *k, int pool, fc_error *err);
-/* fuse_pwdw.c: replaces each 1x1 -> depthwise 3x3 (-> 2x2 max pool) chain of fast
- * steps by one step of the fused kernel, where the kernel applies (pwdw.h). */
+fc_fast *fc_fast_wrap_pwdw(struct fc_pwdw *k, int pre, int pool, fc_error *err);
+/* fuse_pwdw.c: replaces each (depthwise 3x3 ->) 1x1 -> depthwise 3x3 (-> 2x2 max
+ * pool) chain of fast steps by one step of the fused kernel, where the kernel
+ * applies (pwdw.h). */
 fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err);
 /* fuse_heads.c: sibling convolutions of one input (detector heads) as one
  * convolution and a channel gather per head, where that saves vector blocks. */

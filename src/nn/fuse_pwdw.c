@@ -1,5 +1,6 @@
 /* fuse_pwdw.c - after fuse.c: each chain of fast steps
- *     1x1 Conv [-> PRelu] -> depthwise 3x3 Conv [-> PRelu] [-> 2x2 MaxPool]
+ *     [depthwise 3x3 Conv ->] 1x1 Conv [-> PRelu] -> depthwise 3x3 Conv [-> PRelu]
+ *     [-> 2x2 MaxPool]
  * where every link is the only reader of the value before it becomes one step of
  * the fused kernel (pwdw.h), placed where the 1x1 stood. The values in between are
  * then neither written nor read, so the planner gives them no memory. Chains the
@@ -17,7 +18,9 @@ typedef struct {
     fc_nn_ctx *ctx;
     int *n_readers;   /* per value: steps reading it, plus 1 for a graph output */
     int *reader;      /* per value: the last step seen reading it */
+    int *producer;    /* per value: the step writing it, or -1 */
     int any_size;     /* FC_NN_PWDW=1 */
+    int no_pre;       /* FC_NN_PWDW_PRE=0 */
 } chains;
 
 static const fc_fast_desc *fast_desc(const fc_step *s)
@@ -108,6 +111,24 @@ static int is_pool(const fc_step *s, const fc_fast_desc *d)
            y->d[2] == x->d[2] / 2 && y->d[3] == x->d[3] / 2;
 }
 
+/* The depthwise step (stride 1, 16k channels, nothing else reading its output) whose
+ * output the 1x1 at step i reads, as the kernel's pre stage, or -1. MobileNet-style
+ * detectors put one before each 1x1 (UltraFace, SCRFD). */
+static int pre_step(const chains *c, int i, const unsigned char *gone, fc_pwdw_conv *pre)
+{
+    const fc_step *s = &c->ctx->steps[i];
+    int v = s->in_ids[0], p = c->producer[v];
+    int64_t cin = s->in[0]->shape.d[1];
+    if (p < 0 || gone[p] || c->n_readers[v] != 1 || cin % 16)
+        return -1;
+    const fc_step *t = &c->ctx->steps[p];
+    const fc_fast_desc *d = fast_desc(t);
+    if (!d || t->n_in != 1 || !is_dw(t, d, cin) || d->win.sh != 1)
+        return -1;
+    *pre = (fc_pwdw_conv){d->w, d->b, {d->bn[0], d->bn[1], d->bn[2], d->bn[3]}, d->bn_eps, {0}};
+    return conv_act(d, &pre->act) ? p : -1;
+}
+
 /* Tries the chain that starts at step i; on success steps[i] is the fused step and
  * the others of the chain are marked in gone. */
 static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
@@ -119,7 +140,7 @@ static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
     fc_pwdw_conv pw = {pd->w, pd->b, {pd->bn[0], pd->bn[1], pd->bn[2], pd->bn[3]}, pd->bn_eps, {0}};
     if (!conv_act(pd, &pw.act))
         return FC_OK;
-    int chain[5], n = 0, j = sole_next(c, i);
+    int chain[6], n = 0, j = sole_next(c, i);
     if (take_prelu(c, &j, &pw.act))
         chain[n++] = j, j = sole_next(c, j);
     const int64_t ch = steps[i].out[0]->shape.d[1];
@@ -139,18 +160,22 @@ static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
     int pool = od && is_pool(&steps[j], od);
     if (pool)
         chain[n++] = j, last = j;
+    fc_pwdw_conv pre;
+    const int p = c->no_pre ? -1 : pre_step(c, i, gone, &pre);
+    if (p >= 0)
+        chain[n++] = p;
     const fc_shape *x = &steps[i].in[0]->shape;
     fc_error ignored = {0};
-    fc_pwdw *k = fc_pwdw_new(&pw, &dw, stride, pool, x->d[0], x->d[2], x->d[3], x->d[1],
-                             c->ctx->n_threads, &ignored);
+    fc_pwdw *k = fc_pwdw_new(p >= 0 ? &pre : NULL, &pw, &dw, stride, pool, x->d[0], x->d[2], x->d[3],
+                             x->d[1], c->ctx->n_threads, &ignored);
     if (!k)
         return ignored.code == FC_ERR_NOMEM ? fc_error_set(err, FC_ERR_NOMEM, "%s", ignored.msg) : FC_OK;
-    fc_fast *f = fc_fast_wrap_pwdw(k, pool, err);
+    fc_fast *f = fc_fast_wrap_pwdw(k, p >= 0, pool, err);
     if (!f)
         return FC_ERR_NOMEM;
     fc_step fused;
-    fc_status rc = fc_step_init(c->ctx, &fused, FC_STEP_FAST, steps[i].node, 1, steps[i].in_ids, 1,
-                                steps[last].out_ids, err);
+    fc_status rc = fc_step_init(c->ctx, &fused, FC_STEP_FAST, steps[i].node, 1,
+                                p >= 0 ? steps[p].in_ids : steps[i].in_ids, 1, steps[last].out_ids, err);
     if (rc) {
         fc_fast_free(f);
         return rc;
@@ -170,11 +195,20 @@ fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err)
     if ((env && !strcmp(env, "0")) || !fc_pwdw_available())
         return FC_OK;
     const int nv = ctx->cap_vals, ns = ctx->n_steps;
-    chains c = {.ctx = ctx, .any_size = env && !strcmp(env, "1")};
+    const char *pre_env = getenv("FC_NN_PWDW_PRE");
+    chains c = {.ctx = ctx, .any_size = env && !strcmp(env, "1"), .no_pre = pre_env && !strcmp(pre_env, "0")};
     c.n_readers = calloc((size_t)nv + 1, sizeof *c.n_readers);
     c.reader = calloc((size_t)nv + 1, sizeof *c.reader);
+    c.producer = malloc(((size_t)nv + 1) * sizeof *c.producer);
     unsigned char *gone = calloc((size_t)ns + 1, 1);
-    fc_status rc = c.n_readers && c.reader && gone ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "fusing");
+    fc_status rc = c.n_readers && c.reader && c.producer && gone ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "fusing");
+    for (int v = 0; !rc && v < nv; v++)
+        c.producer[v] = -1;
+    for (int i = 0; !rc && i < ns; i++) {
+        for (int o = 0; o < ctx->steps[i].n_out; o++)
+            if (ctx->steps[i].out_ids[o] >= 0)
+                c.producer[ctx->steps[i].out_ids[o]] = i;
+    }
     for (int i = 0; !rc && i < ns; i++)
         for (int k = 0; k < ctx->steps[i].n_in; k++) {
             int v = ctx->steps[i].in_ids[k];
@@ -202,6 +236,7 @@ fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err)
     }
     free(c.n_readers);
     free(c.reader);
+    free(c.producer);
     free(gone);
     return rc;
 }

@@ -16,6 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A depthwise 3x3 (pads 1) over rows of w pixels of c channels (a multiple of 16):
+ * the block's own, or the one before the 1x1 (pre). */
+typedef struct {
+    int64_t c, w, dwid, stride;
+    float *wt;                 /* [9][c], folded */
+    float *b;                  /* [c], folded */
+    float *slope;              /* [c] for PRELU, else NULL */
+    fc_act act;
+} dw_stage;
+
 struct fc_pwdw {
     int64_t n, h, w, cin;      /* input shape */
     int64_t c;                 /* channels of the 1x1 and depthwise, rounded up to 16:
@@ -26,10 +36,13 @@ struct fc_pwdw {
     int64_t oh, ow;            /* block output (pooled or not) */
     int stride, pool, threads;
     float *pw_w;               /* [cin][c], folded */
-    float *pw_b, *dw_b;        /* [c], folded */
-    float *dw_w;               /* [9][c], folded */
-    float *pw_slope, *dw_slope; /* [c] for PRELU */
-    fc_act pw_act, dw_act;
+    float *pw_b;               /* [c], folded */
+    float *pw_slope;           /* [c] for PRELU */
+    fc_act pw_act;
+    dw_stage dw;               /* the block's depthwise (c channels) */
+    int has_pre;               /* a depthwise before the 1x1, on the input (cin, a
+                                * multiple of 16; stride 1) */
+    dw_stage pre;
     float *scratch;            /* per thread: see band() */
     size_t per_thread;         /* floats */
 };
@@ -72,12 +85,45 @@ static float *copy_slope(const fc_act *a, int64_t c_out, int64_t c)
     return s;
 }
 
-fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride, int pool,
-                     int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err)
+/* A depthwise stage of conv cv (c_out channels, rounded up to c) over rows of w
+ * pixels: folded weights [9][c] and bias, zeros for the extra channels. 0 when out
+ * of memory. */
+static int stage_init(dw_stage *d, const fc_pwdw_conv *cv, int64_t c_out, int64_t c, int64_t w, int stride)
+{
+    *d = (dw_stage){.c = c, .w = w, .dwid = (w - 1) / stride + 1, .stride = stride, .act = cv->act};
+    float *tmp = malloc((size_t)(9 * c_out) * sizeof *tmp);
+    d->wt = fc_aligned_alloc((size_t)(9 * c) * sizeof(float));
+    d->b = fc_aligned_alloc((size_t)c * sizeof(float));
+    d->slope = copy_slope(&cv->act, c_out, c);
+    if (!tmp || !d->wt || !d->b || (cv->act.kind == FC_ACT_PRELU && !d->slope)) {
+        free(tmp);
+        return 0;
+    }
+    memset(d->wt, 0, (size_t)(9 * c) * sizeof(float));
+    memset(d->b, 0, (size_t)c * sizeof(float));
+    fold(cv, c_out, 9, tmp, d->b); /* [c_out][9] -> [9][c] */
+    for (int64_t o = 0; o < c_out; o++)
+        for (int t = 0; t < 9; t++)
+            d->wt[t * c + o] = tmp[o * 9 + t];
+    free(tmp);
+    return 1;
+}
+
+static void stage_free(dw_stage *d)
+{
+    fc_aligned_free(d->wt);
+    fc_aligned_free(d->b);
+    fc_aligned_free(d->slope);
+}
+
+fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pre, const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride,
+                     int pool, int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err)
 {
     const int64_t c_out = pw->w->shape.d[0], c = (c_out + 15) / 16 * 16;
-    if ((stride != 1 && stride != 2) || h < 1 || w < 1 || cin < 1 || n < 1 || c_out < 1) {
-        fc_error_set(err, FC_ERR_UNSUPPORTED, "pw+dw kernel: stride %d", stride);
+    if ((stride != 1 && stride != 2) || h < 1 || w < 1 || cin < 1 || n < 1 || c_out < 1 ||
+        (pre && (cin % 16 || pre->w->shape.d[0] != cin))) {
+        fc_error_set(err, FC_ERR_UNSUPPORTED, "pw+dw kernel: stride %d, %lld input channels", stride,
+                     (long long)cin);
         return NULL;
     }
     fc_pwdw *k = calloc(1, sizeof *k);
@@ -86,46 +132,36 @@ fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride,
         return NULL;
     }
     *k = (fc_pwdw){.n = n, .h = h, .w = w, .cin = cin, .c = c, .c_out = c_out, .stride = stride, .pool = pool,
-                   .threads = threads > 0 ? threads : 1, .pw_act = pw->act, .dw_act = dw->act};
+                   .threads = threads > 0 ? threads : 1, .pw_act = pw->act, .has_pre = pre != NULL};
     k->dh = (h - 1) / stride + 1; /* pads 1, kernel 3 */
     k->dwid = (w - 1) / stride + 1;
     k->oh = pool ? k->dh / 2 : k->dh;
     k->ow = pool ? k->dwid / 2 : k->dwid;
-    float *tmp = malloc((size_t)(c_out * (cin > 9 ? cin : 9)) * sizeof *tmp);
+    float *tmp = malloc((size_t)(c_out * cin) * sizeof *tmp);
     k->pw_w = fc_aligned_alloc((size_t)(cin * c) * sizeof(float));
-    k->dw_w = fc_aligned_alloc((size_t)(9 * c) * sizeof(float));
     k->pw_b = fc_aligned_alloc((size_t)c * sizeof(float));
-    k->dw_b = fc_aligned_alloc((size_t)c * sizeof(float));
     k->pw_slope = copy_slope(&pw->act, c_out, c);
-    k->dw_slope = copy_slope(&dw->act, c_out, c);
-    /* 3 ring rows, 2 depthwise rows, a row of zeros (the padding), an output row */
-    k->per_thread = (size_t)((3 + 2 + 1 + 1) * k->w * c) + 16;
+    /* 3 ring rows, 2 depthwise rows, a row of zeros (the padding), an output row,
+     * with pre: its output row (a row of the 1x1's input) */
+    const int64_t wide = c > cin ? c : cin;
+    k->per_thread = (size_t)((3 + 2 + 1 + 1) * k->w * wide + (pre ? k->w * cin : 0)) + 16;
     k->scratch = fc_aligned_alloc((size_t)k->threads * k->per_thread * sizeof(float));
-    if (k->scratch)
-        memset(k->scratch, 0, (size_t)k->threads * k->per_thread * sizeof(float));
-    if (k->pw_w && k->dw_w && k->pw_b && k->dw_b) { /* the extra channels: zeros */
-        memset(k->pw_w, 0, (size_t)(cin * c) * sizeof(float));
-        memset(k->dw_w, 0, (size_t)(9 * c) * sizeof(float));
-        memset(k->pw_b, 0, (size_t)c * sizeof(float));
-        memset(k->dw_b, 0, (size_t)c * sizeof(float));
-    }
-    if (!tmp || !k->pw_w || !k->dw_w || !k->pw_b || !k->dw_b || !k->scratch ||
-        (pw->act.kind == FC_ACT_PRELU && !k->pw_slope) || (dw->act.kind == FC_ACT_PRELU && !k->dw_slope)) {
+    int ok = tmp && k->pw_w && k->pw_b && k->scratch && (pw->act.kind != FC_ACT_PRELU || k->pw_slope) &&
+             stage_init(&k->dw, dw, c_out, c, w, stride) && (!pre || stage_init(&k->pre, pre, cin, cin, w, 1));
+    if (!ok) {
         free(tmp);
         fc_pwdw_free(k);
         fc_error_set(err, FC_ERR_NOMEM, "pw+dw kernel");
         return NULL;
     }
+    memset(k->scratch, 0, (size_t)k->threads * k->per_thread * sizeof(float));
+    memset(k->pw_w, 0, (size_t)(cin * c) * sizeof(float)); /* the extra channels: zeros */
+    memset(k->pw_b, 0, (size_t)c * sizeof(float));
     /* 1x1: [c][cin] -> [cin][c], so a pixel's input channel broadcasts over a row */
     fold(pw, c_out, cin, tmp, k->pw_b);
     for (int64_t o = 0; o < c_out; o++)
         for (int64_t i = 0; i < cin; i++)
             k->pw_w[i * c + o] = tmp[o * cin + i];
-    /* depthwise: [c][9] -> [9][c] */
-    fold(dw, c_out, 9, tmp, k->dw_b);
-    for (int64_t o = 0; o < c_out; o++)
-        for (int t = 0; t < 9; t++)
-            k->dw_w[t * c + o] = tmp[o * 9 + t];
     free(tmp);
     return k;
 }
@@ -135,11 +171,10 @@ void fc_pwdw_free(fc_pwdw *k)
     if (!k)
         return;
     fc_aligned_free(k->pw_w);
-    fc_aligned_free(k->dw_w);
     fc_aligned_free(k->pw_b);
-    fc_aligned_free(k->dw_b);
     fc_aligned_free(k->pw_slope);
-    fc_aligned_free(k->dw_slope);
+    stage_free(&k->dw);
+    stage_free(&k->pre);
     fc_aligned_free(k->scratch);
     free(k);
 }
@@ -247,17 +282,17 @@ __attribute__((target("avx512f"))) static void pw_row(const fc_pwdw *k, const fl
 
 /* One depthwise output pixel ox, channels c0 .. c0 + 15, the taps inside the row
  * checked (the row's ends). */
-__attribute__((target("avx512f"))) static inline __m512 dw_edge(const fc_pwdw *k, const float *const rows[3],
+__attribute__((target("avx512f"))) static inline __m512 dw_edge(const dw_stage *k, const float *const rows[3],
                                                                 int64_t ox, int64_t c0)
 {
     const int64_t c = k->c, ix0 = ox * k->stride - 1;
-    __m512 acc = _mm512_loadu_ps(k->dw_b + c0);
+    __m512 acc = _mm512_loadu_ps(k->b + c0);
     for (int dy = 0; dy < 3; dy++)
         for (int dx = 0; dx < 3; dx++) {
             int64_t ix = ix0 + dx;
             if (ix >= 0 && ix < k->w)
                 acc = _mm512_fmadd_ps(_mm512_loadu_ps(rows[dy] + ix * c + c0),
-                                      _mm512_loadu_ps(k->dw_w + (dy * 3 + dx) * c + c0), acc);
+                                      _mm512_loadu_ps(k->wt + (dy * 3 + dx) * c + c0), acc);
         }
     return acc;
 }
@@ -266,10 +301,10 @@ __attribute__((target("avx512f"))) static inline __m512 dw_edge(const fc_pwdw *k
  * row), for c channels and stride st: constants where this is inlined, so the taps'
  * offsets are immediates and the row pointers stay in registers. */
 __attribute__((target("avx512f"), always_inline)) static inline void
-dw_interior(const fc_pwdw *k, const float *const rows[3], float *out, int64_t first, int64_t last,
+dw_interior(const dw_stage *k, const float *const rows[3], float *out, int64_t first, int64_t last,
             const int64_t c, const int64_t st)
 {
-    const fc_act a = k->dw_act;
+    const fc_act a = k->act;
     /* pixels outer, channel blocks inner: the rows are read in order (with the
      * blocks outer, each pass strode over them 4 lines at a time, and at 64 channels
      * the depthwise ran at a third of the FMA peak); the 9 weights of a block come
@@ -278,8 +313,8 @@ dw_interior(const fc_pwdw *k, const float *const rows[3], float *out, int64_t fi
     for (; ox + 4 <= last + 1; ox += 4) {
         const int64_t base = (ox * st - 1) * c;
         for (int64_t c0 = 0; c0 < c; c0 += 16) {
-            const float *wp = k->dw_w + c0, *sl = slope_at(k->dw_slope, c0);
-            const __m512 bias = _mm512_loadu_ps(k->dw_b + c0);
+            const float *wp = k->wt + c0, *sl = slope_at(k->slope, c0);
+            const __m512 bias = _mm512_loadu_ps(k->b + c0);
             const float *r0 = rows[0] + base + c0, *r1 = rows[1] + base + c0, *r2 = rows[2] + base + c0;
             __m512 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
             /* each input column is loaded once for the taps of the four pixels */
@@ -316,27 +351,27 @@ dw_interior(const fc_pwdw *k, const float *const rows[3], float *out, int64_t fi
     }
     for (; ox <= last; ox++) /* the last pixels, one at a time */
         for (int64_t c0 = 0; c0 < c; c0 += 16) {
-            const float *wp = k->dw_w + c0;
-            __m512 a0 = _mm512_loadu_ps(k->dw_b + c0);
+            const float *wp = k->wt + c0;
+            __m512 a0 = _mm512_loadu_ps(k->b + c0);
             for (int dy = 0; dy < 3; dy++) {
                 const float *r = rows[dy] + (ox * st - 1) * c + c0;
                 for (int dx = 0; dx < 3; dx++)
                     a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r + dx * c), _mm512_loadu_ps(wp + (dy * 3 + dx) * c), a0);
             }
-            _mm512_storeu_ps(out + ox * c + c0, act(a0, &a, slope_at(k->dw_slope, c0)));
+            _mm512_storeu_ps(out + ox * c + c0, act(a0, &a, slope_at(k->slope, c0)));
         }
 }
 
 /* One depthwise output row from the 1x1 rows above, at and below it (rows of zeros
  * stand for the padding). */
-__attribute__((target("avx512f"))) static void dw_row(const fc_pwdw *k, const float *const rows[3],
+__attribute__((target("avx512f"))) static void dw_row(const dw_stage *k, const float *const rows[3],
                                                       float *out)
 {
     const int64_t c = k->c, s = k->stride;
     const int64_t first = 1, last = (k->w - 2) / s; /* ox * s + 1 <= w - 1 */
     for (int64_t ox = 0; ox < k->dwid; ox = ox < first && last >= first ? last + 1 : ox + 1)
         for (int64_t c0 = 0; c0 < c; c0 += 16)
-            _mm512_storeu_ps(out + ox * c + c0, act(dw_edge(k, rows, ox, c0), &k->dw_act, slope_at(k->dw_slope, c0)));
+            _mm512_storeu_ps(out + ox * c + c0, act(dw_edge(k, rows, ox, c0), &k->act, slope_at(k->slope, c0)));
     if (last < first)
         return;
 #define FC_DW_CASE(cc, ss)                                     \
@@ -371,12 +406,13 @@ static void narrow(const fc_pwdw *k, const float *row, float *y, int64_t n)
 }
 
 /* Depthwise rows [d0, d1) of image x into y (pooled rows d0/2.. when pooling).
- * scratch: 3 ring rows of the 1x1, 2 depthwise rows (the pool's pair), a row of
- * zeros, an output row (when the channels were rounded up). */
+ * scratch, rows of max(c, cin) channels: 3 ring rows of the 1x1, 2 depthwise rows
+ * (the pool's pair), a row of zeros, an output row (when the channels were rounded
+ * up), the pre depthwise's row. */
 static void band(const fc_pwdw *k, const float *x, float *y, int64_t d0, int64_t d1, float *scratch)
 {
-    const int64_t row_in = k->w * k->cin, row_pw = k->w * k->c;
-    float *ring = scratch, *dwbuf = scratch + 3 * row_pw, *zeros = dwbuf + 2 * row_pw, *orow = zeros + row_pw;
+    const int64_t row_in = k->w * k->cin, rs = k->w * (k->c > k->cin ? k->c : k->cin);
+    float *ring = scratch, *dwbuf = ring + 3 * rs, *zeros = dwbuf + 2 * rs, *orow = zeros + rs, *prerow = orow + rs;
     const int direct = k->c == k->c_out; /* rows go straight to y */
     int64_t held[3] = {-1, -1, -1}; /* 1x1 row in each ring slot */
     for (int64_t oy = d0; oy < d1; oy++) {
@@ -389,20 +425,28 @@ static void band(const fc_pwdw *k, const float *x, float *y, int64_t d0, int64_t
             }
             int slot = (int)(iy % 3);
             if (held[slot] != iy) {
-                pw_row(k, x + iy * row_in, ring + slot * row_pw);
+                const float *in = x + iy * row_in;
+                if (k->has_pre) { /* the 1x1's input row: the pre depthwise of x's rows */
+                    const float *pre_rows[3];
+                    for (int q = 0; q < 3; q++)
+                        pre_rows[q] = iy - 1 + q < 0 || iy - 1 + q >= k->h ? zeros : x + (iy - 1 + q) * row_in;
+                    dw_row(&k->pre, pre_rows, prerow);
+                    in = prerow;
+                }
+                pw_row(k, in, ring + slot * rs);
                 held[slot] = iy;
             }
-            rows[dy] = ring + slot * row_pw;
+            rows[dy] = ring + slot * rs;
         }
         if (!k->pool) {
             float *yr = y + oy * k->dwid * k->c_out;
-            dw_row(k, rows, direct ? yr : orow);
+            dw_row(&k->dw, rows, direct ? yr : orow);
             if (!direct)
                 narrow(k, orow, yr, k->dwid);
             continue;
         }
         float *d = dwbuf + (oy & 1) * k->dwid * k->c;
-        dw_row(k, rows, d);
+        dw_row(&k->dw, rows, d);
         if (oy & 1) {
             float *yr = y + (oy / 2) * k->ow * k->c_out;
             pool_row(k, dwbuf, dwbuf + k->dwid * k->c, direct ? yr : orow);

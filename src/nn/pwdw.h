@@ -1,7 +1,8 @@
 /* pwdw.h - our own fused kernel for the commonest block of small face detectors: a
  * 1x1 convolution, the depthwise 3x3 convolution that alone reads its output, and
  * optionally the 2x2 max pool that alone reads that (YuNet's, SCRFD's and
- * MobileFaceNet's blocks). oneDNN runs them as two or three passes over activations
+ * MobileFaceNet's blocks), and optionally before the 1x1 the depthwise whose output
+ * only it reads (MobileNet v1's order: UltraFace, SCRFD). oneDNN runs them as two or three passes over activations
  * that at detector resolutions do not fit in cache (16 channels of 320x320 are
  * 6.5 MB); here the 1x1 output lives in a ring of three rows per thread, so the
  * block reads its input once and writes only its output.
@@ -41,13 +42,15 @@ typedef struct fc_pwdw fc_pwdw;
 int fc_pwdw_available(void);
 
 /* The kernel for inputs [N, H, W, cin] (channels-last) of these shapes: dw stride 1
- * or 2, pool 0 or 1 (2x2, stride 2, floor). Weights are folded and laid out once;
- * per-thread row rings are allocated here, so a run allocates nothing. */
-fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride, int pool,
-                     int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err);
+ * or 2, pool 0 or 1 (2x2, stride 2, floor); pre, when not NULL, a depthwise 3x3
+ * (pads 1, stride 1) on the input before the 1x1, cin a multiple of 16. Weights are
+ * folded and laid out once; per-thread row rings are allocated here, so a run
+ * allocates nothing. */
+fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pre, const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride,
+                     int pool, int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err);
 void fc_pwdw_free(fc_pwdw *k);
 
-/* y = pool(act(dw(act(pw(x))))) for x [N, H, W, cin] -> y channels-last. */
+/* y = pool(act(dw(act(pw(pre(x)))))) for x [N, H, W, cin] -> y channels-last. */
 void fc_pwdw_run(const fc_pwdw *k, const float *x, float *y);
 
 /* Output height and width for the input's. */

@@ -84,26 +84,38 @@ TEST(nn_fast_transpose_of_nhwc_is_a_view)
     return FC_TEST_PASS;
 }
 
-/* A mobile block: Conv 1x1 (5 -> C) -> PRelu or Relu -> depthwise Conv 3x3 (pads 1,
- * stride st) -> Relu [-> MaxPool 2x2]. Odd sizes, so the kernel's edges, its pixel
- * tails and the pool's dropped last row all run; C <= 40, a multiple of 16 or not. */
-static ob_model *mobile_block(int64_t n, int st, int prelu, int pool, int64_t C)
+/* A mobile block: [depthwise Conv 3x3 -> Relu ->] Conv 1x1 (cin -> C) -> PRelu or
+ * Relu -> depthwise Conv 3x3 (pads 1, stride st) -> Relu [-> MaxPool 2x2]. Odd
+ * sizes, so the kernel's edges, its pixel tails and the pool's dropped last row all
+ * run; C <= 40, a multiple of 16 or not; cin 16 with the first depthwise (pre),
+ * else 5. */
+static ob_model *mobile_block(int64_t n, int st, int prelu, int pool, int64_t C, int pre)
 {
-    enum { CIN = 5 };
+    const int64_t CIN = pre ? 16 : 5;
     ob_model *b = ob_new(13);
-    float w1[40 * CIN], b1[40], slope[40], w2[40 * 9], b2[40];
+    float w1[40 * 16], b1[40], slope[40], w2[40 * 9], b2[40], w0[16 * 9], b0[16];
     fc_test_fill_random(w1, C * CIN, 31, -0.5f, 0.5f);
     fc_test_fill_random(b1, C, 32, -0.5f, 0.5f);
     fc_test_fill_random(slope, C, 33, 0.0f, 0.5f);
     fc_test_fill_random(w2, C * 9, 34, -0.5f, 0.5f);
     fc_test_fill_random(b2, C, 35, -0.5f, 0.5f);
     ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){n, CIN, 11, 13});
+    if (pre) {
+        fc_test_fill_random(w0, 16 * 9, 36, -0.5f, 0.5f);
+        fc_test_fill_random(b0, 16, 37, -0.5f, 0.5f);
+        ob_init_f32(b, "W0", 4, (int64_t[]){16, 1, 3, 3}, w0);
+        ob_init_f32(b, "B0", 1, (int64_t[]){16}, b0);
+        ob_node *q = ob_node_add(b, "Conv", "X,W0,B0", "q");
+        ob_attr_ints(b, q, "pads", 4, (int64_t[]){1, 1, 1, 1});
+        ob_attr_int(b, q, "group", 16);
+        ob_node_add(b, "Relu", "q", "qa");
+    }
     ob_init_f32(b, "W1", 4, (int64_t[]){C, CIN, 1, 1}, w1);
     ob_init_f32(b, "B1", 1, (int64_t[]){C}, b1);
     ob_init_f32(b, "S", 3, (int64_t[]){C, 1, 1}, slope);
     ob_init_f32(b, "W2", 4, (int64_t[]){C, 1, 3, 3}, w2);
     ob_init_f32(b, "B2", 1, (int64_t[]){C}, b2);
-    ob_node_add(b, "Conv", "X,W1,B1", "p");
+    ob_node_add(b, "Conv", pre ? "qa,W1,B1" : "X,W1,B1", "p");
     ob_node_add(b, prelu ? "PRelu" : "Relu", prelu ? "p,S" : "p", "pa");
     ob_node *d = ob_node_add(b, "Conv", "pa,W2,B2", "d");
     ob_attr_ints(b, d, "pads", 4, (int64_t[]){1, 1, 1, 1});
@@ -119,9 +131,10 @@ static ob_model *mobile_block(int64_t n, int st, int prelu, int pool, int64_t C)
     return b;
 }
 
-/* The fused 1x1 -> depthwise (-> pool) kernel (pwdw.c) agrees with the reference
- * kernels: strides 1 and 2, PRelu and Relu, with and without the pool, 24, 32 and 40
- * channels, batch 1 and 2, one and two threads. Where the CPU has AVX-512 the chain is one step
+/* The fused (depthwise ->) 1x1 -> depthwise (-> pool) kernel (pwdw.c) agrees with
+ * the reference kernels: with and without the first depthwise, strides 1 and 2,
+ * PRelu and Relu, with and without the pool, 24, 32 and 40 channels, batch 1 and 2,
+ * one and two threads. Where the CPU has AVX-512 the chain is one step
  * (FC_NN_PWDW=1: these maps are smaller than the kernel's default minimum). */
 static int check_pw_dw_pool(void);
 
@@ -141,17 +154,20 @@ TEST(nn_fast_pw_dw_pool_fused)
 
 static int check_pw_dw_pool(void)
 {
-    static const struct { int st, prelu, pool, c; } cases[] = {
-        {1, 1, 1, 32}, {1, 0, 0, 40}, {2, 1, 0, 32}, {2, 0, 1, 40}, {1, 1, 0, 24}};
+    static const struct { int st, prelu, pool, c, pre; } cases[] = {
+        {1, 1, 1, 32, 0}, {1, 0, 0, 40, 0}, {2, 1, 0, 32, 0}, {2, 0, 1, 40, 0}, {1, 1, 0, 24, 0},
+        {1, 0, 1, 32, 1}, {2, 1, 0, 40, 1}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         for (int64_t n = 1; n <= 2; n++)
             for (int threads = 1; threads <= 2; threads++) {
                 fc_error err = {0};
-                fc_nn_model *m = load(mobile_block(n, cases[k].st, cases[k].prelu, cases[k].pool, cases[k].c), &err);
+                fc_nn_model *m = load(mobile_block(n, cases[k].st, cases[k].prelu, cases[k].pool, cases[k].c,
+                                                   cases[k].pre), &err);
                 CHECK_MSG(m, "%s", err.msg);
-                fc_shape xs = fc_shape_make(4, (int64_t[]){n, 5, 11, 13});
-                float x[2 * 5 * 11 * 13];
-                fc_test_fill_random(x, (size_t)(n * 5 * 11 * 13), 7 + (uint32_t)k, -1, 1);
+                const int64_t cin = cases[k].pre ? 16 : 5;
+                fc_shape xs = fc_shape_make(4, (int64_t[]){n, cin, 11, 13});
+                static float x[2 * 16 * 11 * 13];
+                fc_test_fill_random(x, (size_t)(n * cin * 11 * 13), 7 + (uint32_t)k, -1, 1);
                 fc_nn_ctx_opts fast_opts = {.threads = threads}, ref_opts = {.threads = 1, .reference = 1};
                 fc_nn_ctx *fast = fc_nn_ctx_new_opts(m, &xs, &fast_opts, &err);
                 CHECK_MSG(fast, "%s", err.msg);
