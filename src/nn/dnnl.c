@@ -37,8 +37,8 @@ struct fc_fast {
     float *folded_w, *folded_b; /* BatchNormalization folded into the conv, owned */
     fc_pwdw *pwdw;            /* PWDW: the fused kernel, owned, */
     const char *label;        /* and what it runs (fc_fast_impl) */
-    dnnl_memory_t src_mem;    /* CONV with src_nchw: its input, which may be a graph
-                               * input (a new buffer each run) */
+    dnnl_memory_t src_mem;    /* CONV with src_nchw, flat ELTWISE: its input, which
+                               * may be a graph input (a new buffer each run) */
 };
 
 static dnnl_engine_t engine;
