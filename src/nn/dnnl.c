@@ -504,25 +504,34 @@ static fc_status bind_blocked(fc_fast *f, const fc_step *s, fc_error *err)
     return FC_OK;
 }
 
-/* Conv weights (and bias) with a BatchNormalization folded in:
- * w' = w * s, b' = (b - mean) * s + beta, s = scale / sqrt(var + eps). */
+void fc_fold_conv(const fc_tensor *w, const fc_tensor *b, const fc_tensor *const bn[4], float eps,
+                  float *w_out, float *b_out)
+{
+    const int64_t m = w->shape.d[0], per = fc_shape_numel(&w->shape) / m;
+    const float *w0 = w->data, *b0 = b ? b->data : NULL;
+    for (int64_t o = 0; o < m; o++) {
+        float k = 1, shift = b0 ? b0[o] : 0.0f;
+        if (bn[0]) {
+            const float *scale = bn[0]->data, *beta = bn[1]->data, *mean = bn[2]->data, *var = bn[3]->data;
+            k = scale[o] / sqrtf(var[o] + eps);
+            shift = (shift - mean[o]) * k + beta[o];
+        }
+        for (int64_t i = 0; i < per; i++)
+            w_out[o * per + i] = w0[o * per + i] * k;
+        b_out[o] = shift;
+    }
+}
+
+/* The conv's weights and bias with its BatchNormalization folded in, owned by f. */
 static fc_status fold_batchnorm(fc_fast *f, fc_error *err)
 {
     const fc_fast_desc *d = &f->d;
-    int64_t m = d->w->shape.d[0], per = fc_shape_numel(&d->w->shape) / m;
-    f->folded_w = fc_aligned_alloc((size_t)(m * per) * sizeof(float));
+    int64_t m = d->w->shape.d[0];
+    f->folded_w = fc_aligned_alloc((size_t)fc_shape_numel(&d->w->shape) * sizeof(float));
     f->folded_b = fc_aligned_alloc((size_t)m * sizeof(float));
     if (!f->folded_w || !f->folded_b)
         return fc_error_set(err, FC_ERR_NOMEM, "folding BatchNormalization");
-    const float *w = d->w->data, *b = d->b ? d->b->data : NULL;
-    const float *scale = d->bn[0]->data, *beta = d->bn[1]->data, *mean = d->bn[2]->data,
-                *var = d->bn[3]->data;
-    for (int64_t o = 0; o < m; o++) {
-        float k = scale[o] / sqrtf(var[o] + d->bn_eps);
-        for (int64_t i = 0; i < per; i++)
-            f->folded_w[o * per + i] = w[o * per + i] * k;
-        f->folded_b[o] = ((b ? b[o] : 0.0f) - mean[o]) * k + beta[o];
-    }
+    fc_fold_conv(d->w, d->b, d->bn, d->bn_eps, f->folded_w, f->folded_b);
     return FC_OK;
 }
 

@@ -98,6 +98,12 @@ void fc_fast_begin_run(const fc_nn_ctx *ctx);
 void fc_fast_free(fc_fast *f);
 /* dnnl.c: the oneDNN implementation a fast step runs ("brgconv:avx512_core"). */
 const char *fc_fast_impl(const fc_step *s);
+/* dnnl.c: a conv's weights w (M, ...) and bias b (or NULL) with a BatchNormalization
+ * bn (scale, B, mean, var; bn[0] NULL: none) folded in: w' = w * s and
+ * b' = (b - mean) * s + B per output channel, s = scale / sqrt(var + eps) (s = 1 and
+ * b' = b without one). w_out has w's size, b_out M floats. */
+void fc_fold_conv(const fc_tensor *w, const fc_tensor *b, const fc_tensor *const bn[4], float eps,
+                  float *w_out, float *b_out);
 /* dnnl.c: what a fast step was built from. */
 const fc_fast_desc *fc_fast_desc_of(const fc_fast *f);
 /* dnnl.c: a fast step running the fused kernel k (owned from then on; freed on

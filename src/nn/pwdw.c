@@ -9,9 +9,9 @@
 #include "nn/pwdw.h"
 
 #include "core/alloc.h"
+#include "nn/fast.h"
 
 #include <immintrin.h>
-#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,25 +53,6 @@ int fc_pwdw_available(void)
     return __builtin_cpu_supports("avx512f");
 }
 
-/* Folded weights and bias of one convolution: w' = w k, b' = (b - mean) k + beta,
- * k = scale / sqrt(var + eps) per output channel; w'[o * per + i]. */
-static void fold(const fc_pwdw_conv *cv, int64_t c, int64_t per, float *w, float *b)
-{
-    const float *w0 = cv->w->data, *b0 = cv->b ? cv->b->data : NULL;
-    for (int64_t o = 0; o < c; o++) {
-        float k = 1, shift = b0 ? b0[o] : 0;
-        if (cv->bn[0]) {
-            const float *scale = cv->bn[0]->data, *beta = cv->bn[1]->data,
-                        *mean = cv->bn[2]->data, *var = cv->bn[3]->data;
-            k = scale[o] / sqrtf(var[o] + cv->bn_eps);
-            shift = (shift - mean[o]) * k + beta[o];
-        }
-        for (int64_t i = 0; i < per; i++)
-            w[o * per + i] = w0[o * per + i] * k;
-        b[o] = shift;
-    }
-}
-
 /* PRelu slopes, c_out of them, padded with zeros to c. */
 static float *copy_slope(const fc_act *a, int64_t c_out, int64_t c)
 {
@@ -101,7 +82,7 @@ static int stage_init(dw_stage *d, const fc_pwdw_conv *cv, int64_t c_out, int64_
     }
     memset(d->wt, 0, (size_t)(9 * c) * sizeof(float));
     memset(d->b, 0, (size_t)c * sizeof(float));
-    fold(cv, c_out, 9, tmp, d->b); /* [c_out][9] -> [9][c] */
+    fc_fold_conv(cv->w, cv->b, cv->bn, cv->bn_eps, tmp, d->b); /* [c_out][9], to [9][c] below */
     for (int64_t o = 0; o < c_out; o++)
         for (int t = 0; t < 9; t++)
             d->wt[t * c + o] = tmp[o * 9 + t];
@@ -158,7 +139,7 @@ fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pre, const fc_pwdw_conv *pw, const fc_p
     memset(k->pw_w, 0, (size_t)(cin * c) * sizeof(float)); /* the extra channels: zeros */
     memset(k->pw_b, 0, (size_t)c * sizeof(float));
     /* 1x1: [c][cin] -> [cin][c], so a pixel's input channel broadcasts over a row */
-    fold(pw, c_out, cin, tmp, k->pw_b);
+    fc_fold_conv(pw->w, pw->b, pw->bn, pw->bn_eps, tmp, k->pw_b);
     for (int64_t o = 0; o < c_out; o++)
         for (int64_t i = 0; i < cin; i++)
             k->pw_w[i * c + o] = tmp[o * cin + i];
