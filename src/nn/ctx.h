@@ -63,6 +63,8 @@ fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *e
 /* Allocates a step's four arrays in one block (freed with free(step->in)). */
 fc_status fc_step_init(fc_nn_ctx *ctx, fc_step *s, fc_step_kind kind, const fc_node *node,
                        int n_in, const int *in_ids, int n_out, const int *out_ids, fc_error *err);
+/* exec.c: frees what a step owns (its arrays, its fast step) and zeroes it. */
+void fc_step_free(fc_step *s);
 
 /* A new temporary value of the given dtype and shape; -1 when the table is full. */
 int fc_ctx_add_value(fc_nn_ctx *ctx, fc_dtype dtype, const fc_shape *shape);

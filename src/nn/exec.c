@@ -67,6 +67,13 @@ fc_nn_ctx *fc_nn_ctx_new_opts(const fc_nn_model *m, const fc_shape *input_shapes
     return ctx;
 }
 
+void fc_step_free(fc_step *s)
+{
+    fc_fast_free(s->fast);
+    free(s->in); /* the block of all four arrays */
+    memset(s, 0, sizeof *s);
+}
+
 void fc_nn_ctx_free(fc_nn_ctx *ctx)
 {
     if (!ctx)
@@ -74,10 +81,8 @@ void fc_nn_ctx_free(fc_nn_ctx *ctx)
     fc_profile_report(ctx);
     free(ctx->step_s);
     /* steps[n_steps] may hold the arrays of a node whose inference failed */
-    for (int s = 0; ctx->steps && s <= ctx->n_steps; s++) {
-        fc_fast_free(ctx->steps[s].fast);
-        free(ctx->steps[s].in);
-    }
+    for (int s = 0; ctx->steps && s <= ctx->n_steps; s++)
+        fc_step_free(&ctx->steps[s]);
     for (int i = 0; i < ctx->n_folded; i++)
         fc_aligned_free(ctx->folded[i]);
     free(ctx->folded);

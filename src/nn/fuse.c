@@ -214,8 +214,7 @@ static void ungroup(fuser *f, int g)
     for (int i = g; i < f->n; i++)
         if (f->group_of[i] == g)
             f->group_of[i] = -1;
-    free(f->built[g].in);
-    memset(&f->built[g], 0, sizeof f->built[g]);
+    fc_step_free(&f->built[g]);
 }
 
 /* A channel shuffle starting at step i: Reshape [N,C,H,W] -> [N,g,C/g,H,W], Transpose
@@ -435,8 +434,7 @@ static void try_group(fuser *f, int i)
         in[n_in++] = residual;
     fc_status built = build(f, i, &d, n_in, in, cur, err);
     if (built != FC_OK && d.src_nchw) { /* no fast first-layer kernel here: convert */
-        free(f->built[i].in);
-        memset(&f->built[i], 0, sizeof f->built[i]);
+        fc_step_free(&f->built[i]);
         d.src_nchw = 0;
         built = build(f, i, &d, n_in, in, cur, err);
     }
@@ -487,8 +485,7 @@ static fc_status emit(fuser *f, fc_step *out, int *n_out, fc_error *err)
             memset(s, 0, sizeof *s);
             continue;
         }
-        free(s->in); /* absorbed into group g */
-        memset(s, 0, sizeof *s);
+        fc_step_free(s); /* absorbed into group g */
         if (f->emit_at[g] != i)
             continue;
         fc_step *b = &f->built[g];
@@ -588,16 +585,10 @@ fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err)
     if (!rc)
         rc = fc_fast_fuse_flat(ctx, err);
 done:
-    if (out) { /* failure: steps already moved into out must still be freed */
-        for (int i = 0; i < n_out; i++) {
-            fc_fast_free(out[i].fast);
-            free(out[i].in);
-        }
-    }
-    for (int g = 0; f.built && g < f.n; g++) {
-        fc_fast_free(f.built[g].fast);
-        free(f.built[g].in);
-    }
+    for (int i = 0; out && i < n_out; i++) /* failure: steps moved into out */
+        fc_step_free(&out[i]);
+    for (int g = 0; f.built && g < f.n; g++)
+        fc_step_free(&f.built[g]);
     free(out);
     free(f.user_start);
     free(f.users);

@@ -103,8 +103,7 @@ static fc_status merge(fc_nn_ctx *ctx, const int *sib, int n, fc_step *merged, f
     if (rc)
         return rc;
     if (fc_fast_create(ctx, merged, &md, &ignored) != FC_OK) {
-        free(merged->in);
-        memset(merged, 0, sizeof *merged);
+        fc_step_free(merged);
         return FC_ERR_UNSUPPORTED;
     }
     for (int64_t o = 0, k = 0; k < n; k++) {
@@ -113,14 +112,9 @@ static fc_status merge(fc_nn_ctx *ctx, const int *sib, int n, fc_step *merged, f
         o += s->out[0]->shape.d[1];
         if ((rc = fc_step_init(ctx, &gather[k], FC_STEP_FAST, s->node, 1, &y_id, 1, s->out_ids, err)) ||
             (rc = fc_fast_create(ctx, &gather[k], &gd, err))) {
-            for (int q = 0; q <= k; q++) {
-                fc_fast_free(gather[q].fast);
-                free(gather[q].in);
-                memset(&gather[q], 0, sizeof gather[q]);
-            }
-            fc_fast_free(merged->fast);
-            free(merged->in);
-            memset(merged, 0, sizeof *merged);
+            for (int q = 0; q <= k; q++)
+                fc_step_free(&gather[q]);
+            fc_step_free(merged);
             return rc;
         }
     }
@@ -177,8 +171,7 @@ fc_status fc_fast_fuse_heads(fc_nn_ctx *ctx, fc_error *err)
         }
         for (int k = 0; k < n; k++) { /* each conv becomes its gather */
             fc_step *s = &ctx->steps[sib[k]];
-            fc_fast_free(s->fast);
-            free(s->in);
+            fc_step_free(s);
             *s = gather[k];
             group[sib[k]] = i;
         }
@@ -197,10 +190,8 @@ fc_status fc_fast_fuse_heads(fc_nn_ctx *ctx, fc_error *err)
         ctx->n_steps = w;
         out = NULL;
     }
-    for (int i = 0; rc && merged && i < ns; i++) { /* failed: the merged steps never joined */
-        fc_fast_free(merged[i].fast);
-        free(merged[i].in);
-    }
+    for (int i = 0; rc && merged && i < ns; i++) /* failed: the merged steps never joined */
+        fc_step_free(&merged[i]);
     free(out);
     free(group);
     free(merged);

@@ -181,8 +181,7 @@ static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
         return rc;
     }
     fused.fast = f;
-    fc_fast_free(steps[i].fast);
-    free(steps[i].in);
+    fc_step_free(&steps[i]);
     steps[i] = fused;
     for (int q = 0; q < n; q++)
         gone[chain[q]] = 1;
@@ -224,8 +223,7 @@ fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err)
         int w = 0;
         for (int i = 0; i < ns; i++) {
             if (gone[i]) {
-                fc_fast_free(ctx->steps[i].fast);
-                free(ctx->steps[i].in);
+                fc_step_free(&ctx->steps[i]);
                 continue;
             }
             ctx->steps[w++] = ctx->steps[i];

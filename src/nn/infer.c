@@ -204,8 +204,7 @@ fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *e
             break;
         if (all_inputs_known(ctx, n)) {
             rc = fold(ctx, n, in, out, err);
-            free(s->in); /* the block of all four arrays */
-            memset(s, 0, sizeof *s);
+            fc_step_free(s);
         } else {
             ctx->n_steps++;
         }
