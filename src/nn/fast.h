@@ -128,6 +128,10 @@ fc_status fc_fast_fuse_flat(fc_nn_ctx *ctx, fc_error *err);
 unsigned fc_denormals_off(void);
 void fc_denormals_restore(unsigned saved);
 
+/* fuse.c: is the environment variable name (a fusing pass's switch, FC_NN_PWDW, ...)
+ * set to "0"? Then the pass is off. */
+int fc_fast_switched_off(const char *name);
+
 /* fuse.c: rewrites ctx->steps to use the fast path where it applies. */
 fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err);
 

@@ -337,8 +337,7 @@ static int try_nhwc_view(fuser *f, int i)
  * NCHW in, NHWC out (measured: 1.6 s), so they keep the conversion. */
 static int first_layer(const fc_step *s, const fc_fast_desc *d)
 {
-    const char *env = getenv("FC_NN_NCHW_FIRST");
-    return !(env && !strcmp(env, "0")) && s->in[0]->shape.d[1] <= 4 &&
+    return !fc_fast_switched_off("FC_NN_NCHW_FIRST") && s->in[0]->shape.d[1] <= 4 &&
            s->out[0]->shape.d[1] == 16 && d->win.group == 1;
 }
 
@@ -540,6 +539,12 @@ static fc_status index_users(fuser *f, fc_error *err)
     for (int i = 0; i < ctx->m->n_outputs; i++)
         f->is_output[ctx->m->outputs[i]] = 1;
     return FC_OK;
+}
+
+int fc_fast_switched_off(const char *name)
+{
+    const char *v = getenv(name);
+    return v && !strcmp(v, "0");
 }
 
 fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err)

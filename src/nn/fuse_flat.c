@@ -31,8 +31,7 @@ static int flat_alg(const fc_step *s, fc_elt_alg *alg)
 
 fc_status fc_fast_fuse_flat(fc_nn_ctx *ctx, fc_error *err)
 {
-    const char *env = getenv("FC_NN_FLAT");
-    if (env && !strcmp(env, "0"))
+    if (fc_fast_switched_off("FC_NN_FLAT"))
         return FC_OK;
     for (int i = 0; i < ctx->n_steps; i++) {
         fc_step *s = &ctx->steps[i];

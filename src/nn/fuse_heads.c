@@ -123,8 +123,7 @@ static fc_status merge(fc_nn_ctx *ctx, const int *sib, int n, fc_step *merged, f
 
 fc_status fc_fast_fuse_heads(fc_nn_ctx *ctx, fc_error *err)
 {
-    const char *env = getenv("FC_NN_HEADS");
-    if (env && !strcmp(env, "0"))
+    if (fc_fast_switched_off("FC_NN_HEADS"))
         return FC_OK;
     const int ns = ctx->n_steps;
     int *group = malloc(((size_t)ns + 1) * sizeof *group); /* per step: its group's first step, or -1 */

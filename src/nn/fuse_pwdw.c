@@ -190,12 +190,11 @@ static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
 
 fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err)
 {
-    const char *env = getenv("FC_NN_PWDW");
-    if ((env && !strcmp(env, "0")) || !fc_pwdw_available())
+    if (fc_fast_switched_off("FC_NN_PWDW") || !fc_pwdw_available())
         return FC_OK;
     const int nv = ctx->cap_vals, ns = ctx->n_steps;
-    const char *pre_env = getenv("FC_NN_PWDW_PRE");
-    chains c = {.ctx = ctx, .any_size = env && !strcmp(env, "1"), .no_pre = pre_env && !strcmp(pre_env, "0")};
+    const char *env = getenv("FC_NN_PWDW");
+    chains c = {.ctx = ctx, .any_size = env && !strcmp(env, "1"), .no_pre = fc_fast_switched_off("FC_NN_PWDW_PRE")};
     c.n_readers = calloc((size_t)nv + 1, sizeof *c.n_readers);
     c.reader = calloc((size_t)nv + 1, sizeof *c.reader);
     c.producer = malloc(((size_t)nv + 1) * sizeof *c.producer);
