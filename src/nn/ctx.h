@@ -68,6 +68,9 @@ void fc_step_free(fc_step *s);
 
 /* A new temporary value of the given dtype and shape; -1 when the table is full. */
 int fc_ctx_add_value(fc_nn_ctx *ctx, fc_dtype dtype, const fc_shape *shape);
+/* A new constant value over buf (fc_aligned_alloc'd), which the context then owns;
+ * -1 when a table is full, buf then freed. */
+int fc_ctx_add_const(fc_nn_ctx *ctx, fc_dtype dtype, const fc_shape *shape, void *buf);
 
 /* plan.c: lifetimes of the step values, their arena offsets (values that are never
  * live at once share memory), scratch, and the arena itself. */

@@ -40,22 +40,8 @@ static int same_window(const fc_window *a, const fc_window *b)
            a->dw == b->dw && a->pt == b->pt && a->pl == b->pl;
 }
 
-/* A constant of the context: a new value over buf (which the context then owns). */
-static int add_const(fc_nn_ctx *ctx, const fc_shape *shape, float *buf)
-{
-    if (ctx->n_folded >= ctx->cap_folded)
-        return -1;
-    int v = fc_ctx_add_value(ctx, FC_DT_FLOAT, shape);
-    if (v < 0)
-        return -1;
-    ctx->vals[v].data = buf;
-    ctx->known[v] = 1;
-    ctx->folded[ctx->n_folded++] = buf;
-    return v;
-}
-
 /* Builds the merged conv of the n siblings sib[] into *merged (the heads' gathers
- * into gather[]). FC_ERR_UNSUPPORTED leaves everything as it was. */
+ * into gather[]). FC_ERR_UNSUPPORTED leaves the steps as they were. */
 static fc_status merge(fc_nn_ctx *ctx, const int *sib, int n, fc_step *merged, fc_step *gather,
                        fc_error *err)
 {
@@ -82,18 +68,11 @@ static fc_status merge(fc_nn_ctx *ctx, const int *sib, int n, fc_step *merged, f
     fc_shape ws = d0->w->shape, bs = fc_shape_make(1, (int64_t[]){m}), ys = first->out[0]->shape;
     ws.d[0] = m;
     ys.d[1] = m;
-    int w_id = add_const(ctx, &ws, w);
-    if (w_id < 0)
-        fc_aligned_free(w);
-    int b_id = w_id < 0 ? -1 : add_const(ctx, &bs, b);
-    if (w_id >= 0 && b_id < 0)
-        fc_aligned_free(b);
-    int y_id = b_id < 0 ? -1 : fc_ctx_add_value(ctx, FC_DT_FLOAT, &ys);
-    if (y_id < 0) {
-        if (w_id < 0)
-            fc_aligned_free(b);
-        return FC_ERR_UNSUPPORTED; /* the tables are full: leave the heads apart */
-    }
+    int w_id = fc_ctx_add_const(ctx, FC_DT_FLOAT, &ws, w);
+    int b_id = fc_ctx_add_const(ctx, FC_DT_FLOAT, &bs, b);
+    int y_id = w_id < 0 || b_id < 0 ? -1 : fc_ctx_add_value(ctx, FC_DT_FLOAT, &ys);
+    if (y_id < 0) /* the tables are full: leave the heads apart (a constant may stay, unused) */
+        return FC_ERR_UNSUPPORTED;
     ctx->nhwc[y_id] = 1;
     fc_fast_desc md = *d0;
     md.w = &ctx->vals[w_id];

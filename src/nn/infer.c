@@ -91,6 +91,19 @@ int fc_ctx_add_value(fc_nn_ctx *ctx, fc_dtype dtype, const fc_shape *shape)
     return ctx->n_vals++;
 }
 
+int fc_ctx_add_const(fc_nn_ctx *ctx, fc_dtype dtype, const fc_shape *shape, void *buf)
+{
+    int v = ctx->n_folded < ctx->cap_folded ? fc_ctx_add_value(ctx, dtype, shape) : -1;
+    if (v < 0) {
+        fc_aligned_free(buf);
+        return -1;
+    }
+    ctx->folded[ctx->n_folded++] = buf;
+    ctx->vals[v].data = buf;
+    ctx->known[v] = 1;
+    return v;
+}
+
 /* A model exported for batch 1 runs at batch N (ctx->batch): a constant Reshape
  * target that pins the leading dim to 1 while its input leads with N follows the
  * batch ([1,-1] becomes [N,-1]), as exporters meant. The step reads a copy. */
@@ -101,15 +114,14 @@ static fc_status follow_batch(fc_nn_ctx *ctx, fc_step *s, fc_error *err)
         t->dtype != FC_DT_INT64 || t->shape.ndim != 1 || t->shape.d[0] < 1 || x->shape.ndim < 1 ||
         x->shape.d[0] != ctx->batch || ((const int64_t *)t->data)[0] != 1)
         return FC_OK;
-    int v = fc_ctx_add_value(ctx, FC_DT_INT64, &t->shape);
-    void *copy = v >= 0 ? fc_aligned_alloc((size_t)fc_tensor_bytes(t)) : NULL;
-    if (!copy)
+    int64_t *copy = fc_aligned_alloc((size_t)fc_tensor_bytes(t));
+    if (copy) {
+        memcpy(copy, t->data, (size_t)fc_tensor_bytes(t));
+        copy[0] = ctx->batch;
+    }
+    int v = copy ? fc_ctx_add_const(ctx, FC_DT_INT64, &t->shape, copy) : -1;
+    if (v < 0)
         return fc_error_set(err, FC_ERR_NOMEM, "context");
-    ctx->folded[ctx->n_folded++] = copy;
-    memcpy(copy, t->data, (size_t)fc_tensor_bytes(t));
-    ((int64_t *)copy)[0] = ctx->batch;
-    ctx->vals[v].data = copy;
-    ctx->known[v] = 1;
     s->in_ids[1] = v;
     s->in[1] = &ctx->vals[v];
     return FC_OK;
