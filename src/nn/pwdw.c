@@ -160,12 +160,6 @@ void fc_pwdw_free(fc_pwdw *k)
     free(k);
 }
 
-void fc_pwdw_out_size(const fc_pwdw *k, int64_t *oh, int64_t *ow)
-{
-    *oh = k->oh;
-    *ow = k->ow;
-}
-
 __attribute__((target("avx512f"), always_inline)) static inline __m512 act(__m512 v, const fc_act *a,
                                                                            const float *slope)
 {

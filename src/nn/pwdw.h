@@ -53,7 +53,4 @@ void fc_pwdw_free(fc_pwdw *k);
 /* y = pool(act(dw(act(pw(pre(x)))))) for x [N, H, W, cin] -> y channels-last. */
 void fc_pwdw_run(const fc_pwdw *k, const float *x, float *y);
 
-/* Output height and width for the input's. */
-void fc_pwdw_out_size(const fc_pwdw *k, int64_t *oh, int64_t *ow);
-
 #endif
