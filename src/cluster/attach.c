@@ -26,7 +26,7 @@ static int32_t choose(const fc_groups *s, int32_t a, const int64_t *ids, const f
         int32_t b = (int32_t)ids[j];
         if (b < 0 || b == a || s->size[b] <= s->size[a])
             continue; /* only larger groups are targets, and only they compete */
-        double mean = (double)cos[j] * s->len[a] * s->len[b] / ((double)s->size[a] * s->size[b]);
+        double mean = fc_groups_mean(s, a, b, cos[j]);
         if (mean > best_mean)
             second = best_mean, best_mean = mean, best = b;
         else if (mean > second)

@@ -119,15 +119,12 @@ static fc_status changed_pairs(const float *cen, int32_t g, int dim, const int32
     return rc;
 }
 
-/* The groups of one merge round, as they merge: group k's faces sum to len[k] x its
- * unit centroid cen[k]; gpar is a union-find over the groups (a root holds the merged
- * group's centroid, length and size). */
+/* The groups of one merge round, as they merge: gpar is a union-find over them (a
+ * root's centroid, length and size in gr are the merged group's). */
 typedef struct {
     fc_uf *u;
-    const int32_t *rep; /* group -> a face */
+    fc_groups *gr;
     int32_t *gpar;
-    float *cen, *len;
-    int32_t *size;
     int dim;
 } merge_groups;
 
@@ -150,14 +147,14 @@ static fc_status merge_pairs(merge_groups *m, const fc_index_pair *pairs, int64_
         int32_t a = group_root(m->gpar, pairs[i].a), b = group_root(m->gpar, pairs[i].b);
         if (a == b)
             continue;
-        float *ca = m->cen + (size_t)a * dim, *cb = m->cen + (size_t)b * dim;
+        fc_groups *g = m->gr;
+        float *ca = g->cen + (size_t)a * dim, *cb = g->cen + (size_t)b * dim;
         double dot = 0;
         for (size_t k = 0; k < dim; k++)
             dot += (double)ca[k] * (double)cb[k];
-        double mean = dot * m->len[a] * m->len[b] / ((double)m->size[a] * (double)m->size[b]);
-        if (mean < fc_cluster_merge_bar(p, m->size[a], m->size[b]))
+        if (fc_groups_mean(g, a, b, dot) < fc_cluster_merge_bar(p, g->size[a], g->size[b]))
             continue;
-        int r = fc_uf_union(m->u, m->rep[a], m->rep[b]);
+        int r = fc_uf_union(m->u, g->rep[a], g->rep[b]);
         if (r == FC_UF_NOMEM)
             return fc_error_set(err, FC_ERR_NOMEM, "cannot-link image sets");
         st->n_refused += r == FC_UF_REFUSED;
@@ -165,9 +162,9 @@ static fc_status merge_pairs(merge_groups *m, const fc_index_pair *pairs, int64_
             continue;
         (*joined)++;
         for (size_t k = 0; k < dim; k++)
-            ca[k] = ca[k] * m->len[a] + cb[k] * m->len[b];
-        m->len[a] = fc_cluster_normalise(ca, m->dim);
-        m->size[a] += m->size[b];
+            ca[k] = ca[k] * g->len[a] + cb[k] * g->len[b];
+        g->len[a] = fc_cluster_normalise(ca, m->dim);
+        g->size[a] += g->size[b];
         m->gpar[b] = a;
     }
     return FC_OK;
@@ -219,7 +216,7 @@ static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_clus
                                NULL, err);
         else
             rc = changed_pairs(cur.cen, g, f->dim, changed, n_changed, p, &pairs, &n_pairs, err);
-        merge_groups mg = {u, cur.rep, gpar, cur.cen, cur.len, cur.size, f->dim};
+        merge_groups mg = {u, &cur, gpar, f->dim};
         if (!rc)
             rc = merge_pairs(&mg, pairs, n_pairs, p, &joined, st, err);
         free(pairs);

@@ -52,6 +52,13 @@ typedef struct {
 fc_status fc_groups_make(const fc_cluster_faces *f, fc_uf *u, fc_groups *s, fc_error *err);
 void fc_groups_free(fc_groups *s);
 
+/* The mean cosine between the faces of groups a and b, from the cosine of their unit
+ * centroids: (Sa . Sb) / (ka kb) = cos |Sa| |Sb| / (ka kb), S a group's sum of faces. */
+static inline double fc_groups_mean(const fc_groups *s, int32_t a, int32_t b, double cos)
+{
+    return cos * s->len[a] * s->len[b] / ((double)s->size[a] * (double)s->size[b]);
+}
+
 /* Step 3's bar for groups of ka and kb faces (graph.c): their mean cross cosine,
  * (Sa . Sb) / (ka kb) with S a group's sum of faces, must reach
  * merge + (edge - merge) / sqrt(ka kb). */
