@@ -270,3 +270,12 @@ void ob_free(ob_model *b)
     free(b->packed);
     free(b);
 }
+
+fc_nn_model *ob_load(ob_model *b, fc_error *err)
+{
+    size_t len;
+    const uint8_t *buf = ob_pack(b, &len);
+    fc_nn_model *m = fc_nn_load_mem(buf, len, err);
+    ob_free(b);
+    return m;
+}

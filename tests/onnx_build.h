@@ -5,6 +5,8 @@
 #ifndef FC_TESTS_ONNX_BUILD_H
 #define FC_TESTS_ONNX_BUILD_H
 
+#include "nn/nn.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +34,8 @@ const uint8_t *ob_pack(ob_model *b, size_t *len);
 /* Writes the serialised model to path; 0 on success. */
 int ob_write(ob_model *b, const char *path);
 void ob_free(ob_model *b);
+/* Serialises b, loads it as a model (fc_nn_load_mem; NULL + err when it is refused),
+ * and frees b. */
+fc_nn_model *ob_load(ob_model *b, fc_error *err);
 
 #endif

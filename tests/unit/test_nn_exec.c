@@ -10,15 +10,6 @@
 #include <pthread.h>
 #include <string.h>
 
-static fc_nn_model *load(ob_model *b, fc_error *err)
-{
-    size_t len;
-    const uint8_t *buf = ob_pack(b, &len);
-    fc_nn_model *m = fc_nn_load_mem(buf, len, err);
-    ob_free(b);
-    return m;
-}
-
 /* UltraFace-style exporter chain: Y = Relu(Reshape(X, Concat(Unsqueeze(Gather(Shape(X), 0)), [-1]))) */
 static ob_model *shape_chain_model(int64_t h)
 {
@@ -42,7 +33,7 @@ static ob_model *shape_chain_model(int64_t h)
 TEST(nn_fold_shape_chain)
 {
     fc_error err = {0};
-    fc_nn_model *m = load(shape_chain_model(3), &err);
+    fc_nn_model *m = ob_load(shape_chain_model(3), &err);
     CHECK_MSG(m, "%s", err.msg);
     fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
     CHECK_MSG(ctx, "%s", err.msg);
@@ -65,7 +56,7 @@ TEST(nn_fold_shape_chain)
 TEST(nn_dynamic_input_takes_given_shape)
 {
     fc_error err = {0};
-    fc_nn_model *m = load(shape_chain_model(-1), &err);
+    fc_nn_model *m = ob_load(shape_chain_model(-1), &err);
     CHECK_MSG(m, "%s", err.msg);
     CHECK(fc_nn_input_info(m, 0)->shape.d[2] == -1);
     CHECK(!fc_nn_ctx_new(m, NULL, &err) && err.code == FC_ERR_SHAPE);
@@ -97,7 +88,7 @@ static ob_model *relu_chain(int k)
 TEST(nn_plan_reuses_memory)
 {
     fc_error err = {0};
-    fc_nn_model *m = load(relu_chain(10), &err);
+    fc_nn_model *m = ob_load(relu_chain(10), &err);
     CHECK_MSG(m, "%s", err.msg);
     fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
     CHECK_MSG(ctx, "%s", err.msg);
@@ -119,7 +110,7 @@ TEST(nn_plan_reuses_memory)
 TEST(nn_run_allocates_nothing)
 {
     fc_error err = {0};
-    fc_nn_model *m = load(shape_chain_model(3), &err);
+    fc_nn_model *m = ob_load(shape_chain_model(3), &err);
     CHECK_MSG(m, "%s", err.msg);
     fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
     CHECK_MSG(ctx, "%s", err.msg);
@@ -166,7 +157,7 @@ static void *run_many(void *arg)
 TEST(nn_one_model_many_threads)
 {
     fc_error err = {0};
-    fc_nn_model *m = load(relu_chain(4), &err);
+    fc_nn_model *m = ob_load(relu_chain(4), &err);
     CHECK_MSG(m, "%s", err.msg);
     pthread_t th[4];
     thread_job jobs[4];

@@ -13,15 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static fc_nn_model *load(ob_model *b, fc_error *err)
-{
-    size_t len;
-    const uint8_t *buf = ob_pack(b, &len);
-    fc_nn_model *m = fc_nn_load_mem(buf, len, err);
-    ob_free(b);
-    return m;
-}
-
 /* A detector head: Y = Reshape(Transpose(Conv(X), perm), [1, -1, 4]), perm (0,2,3,1)
  * or SCRFD's (2,3,0,1), and Z = Relu(Conv(X)) read in NCHW as well when `also_nchw`. */
 static ob_model *conv_transpose_head(int also_nchw, int scrfd)
@@ -56,7 +47,7 @@ TEST(nn_fast_transpose_of_nhwc_is_a_view)
     for (int also_nchw = 0; also_nchw < 2; also_nchw++)
     for (int scrfd = 0; scrfd < 2; scrfd++) {
         fc_error err = {0};
-        fc_nn_model *m = load(conv_transpose_head(also_nchw, scrfd), &err);
+        fc_nn_model *m = ob_load(conv_transpose_head(also_nchw, scrfd), &err);
         CHECK_MSG(m, "%s", err.msg);
         fc_shape xs = fc_shape_make(4, (int64_t[]){1, 8, 6, 10});
         float x[8 * 6 * 10];
@@ -161,7 +152,7 @@ static int check_pw_dw_pool(void)
         for (int64_t n = 1; n <= 2; n++)
             for (int threads = 1; threads <= 2; threads++) {
                 fc_error err = {0};
-                fc_nn_model *m = load(mobile_block(n, cases[k].st, cases[k].prelu, cases[k].pool, cases[k].c,
+                fc_nn_model *m = ob_load(mobile_block(n, cases[k].st, cases[k].prelu, cases[k].pool, cases[k].c,
                                                    cases[k].pre), &err);
                 CHECK_MSG(m, "%s", err.msg);
                 const int64_t cin = cases[k].pre ? 16 : 5;
@@ -218,7 +209,7 @@ TEST(nn_fast_sibling_heads_merged)
     static const int64_t cases[2][3] = {{2, 8, 20}, {16, 16, 16}};
     for (int k = 0; k < 2; k++) {
         fc_error err = {0};
-        fc_nn_model *m = load(three_heads(cases[k]), &err);
+        fc_nn_model *m = ob_load(three_heads(cases[k]), &err);
         CHECK_MSG(m, "%s", err.msg);
         fc_shape xs = fc_shape_make(4, (int64_t[]){1, 16, 9, 7});
         float x[16 * 9 * 7];
@@ -274,7 +265,7 @@ TEST(nn_fast_first_layer_reads_nchw)
     for (int k = 0; k < 2; k++)
         for (int64_t n = 1; n <= 2; n++) {
             fc_error err = {0};
-            fc_nn_model *m = load(first_layer(n, ms[k]), &err);
+            fc_nn_model *m = ob_load(first_layer(n, ms[k]), &err);
             CHECK_MSG(m, "%s", err.msg);
             fc_shape xs = fc_shape_make(4, (int64_t[]){n, 3, 9, 11});
             static float x[2][2 * 3 * 9 * 11];
@@ -325,7 +316,7 @@ TEST(nn_fast_flat_eltwise_tail)
     static const char *ops[3] = {"Sigmoid", "Exp", "Tanh"};
     for (int k = 0; k < 3; k++) {
         fc_error err = {0};
-        fc_nn_model *m = load(tail(ops[k]), &err);
+        fc_nn_model *m = ob_load(tail(ops[k]), &err);
         CHECK_MSG(m, "%s", err.msg);
         fc_shape xs = fc_shape_make(4, (int64_t[]){1, 3, 40, 40});
         fc_nn_ctx_opts fast_opts = {.threads = 1}, ref_opts = {.threads = 1, .reference = 1};

@@ -36,12 +36,8 @@ static int expect_load_error(const void *buf, size_t len, fc_status want, const 
 
 TEST(nn_load_valid_small_model)
 {
-    ob_model *b = relu_model();
-    size_t len;
-    const uint8_t *buf = ob_pack(b, &len);
     fc_error err = {0};
-    fc_nn_model *m = fc_nn_load_mem(buf, len, &err);
-    ob_free(b);
+    fc_nn_model *m = ob_load(relu_model(), &err);
     CHECK_MSG(m, "load failed: %s", err.msg);
     CHECK(fc_nn_n_inputs(m) == 1 && fc_nn_n_outputs(m) == 1);
     CHECK(strcmp(fc_nn_input_info(m, 0)->name, "X") == 0);
@@ -257,12 +253,8 @@ TEST(nn_load_dangling_and_duplicate_names)
 
 TEST(nn_ctx_wrong_input_shape)
 {
-    ob_model *b = relu_model();
-    size_t len;
-    const uint8_t *buf = ob_pack(b, &len);
     fc_error err = {0};
-    fc_nn_model *m = fc_nn_load_mem(buf, len, &err);
-    ob_free(b);
+    fc_nn_model *m = ob_load(relu_model(), &err);
     CHECK_MSG(m, "%s", err.msg);
     fc_shape wrong = fc_shape_make(4, (int64_t[]){1, 3, 5, 5});
     fc_nn_ctx *ctx = fc_nn_ctx_new(m, &wrong, &err);
