@@ -13,6 +13,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A built model, its fast context (threads) and its reference context for xs. */
+typedef struct {
+    fc_nn_model *m;
+    fc_nn_ctx *fast, *ref;
+} pair;
+
+/* Loads b and makes both contexts; 0 with err when any step fails (pair_close still
+ * frees what was made). */
+static int pair_open(pair *p, ob_model *b, const fc_shape *xs, int threads, fc_error *err)
+{
+    fc_nn_ctx_opts fast_opts = {.threads = threads}, ref_opts = {.threads = 1, .reference = 1};
+    *p = (pair){0};
+    return (p->m = ob_load(b, err)) && (p->fast = fc_nn_ctx_new_opts(p->m, xs, &fast_opts, err)) &&
+           (p->ref = fc_nn_ctx_new_opts(p->m, xs, &ref_opts, err));
+}
+
+static void pair_close(pair *p)
+{
+    fc_nn_ctx_free(p->fast);
+    fc_nn_ctx_free(p->ref);
+    fc_nn_free(p->m);
+}
+
+/* Runs both contexts on in: outputs into a (fast) and r (reference). */
+static fc_status pair_run(const pair *p, const fc_tensor *in, fc_tensor *a, fc_tensor *r, fc_error *err)
+{
+    fc_status rc = fc_nn_run(p->fast, in, a, err);
+    return rc ? rc : fc_nn_run(p->ref, in, r, err);
+}
+
+/* The largest absolute difference between two float outputs, -1 if their shapes differ. */
+static double max_diff(const fc_tensor *a, const fc_tensor *r)
+{
+    if (!fc_shape_equal(&a->shape, &r->shape))
+        return -1;
+    return fc_test_max_abs_diff(a->data, r->data, fc_shape_numel(&a->shape));
+}
+
 /* A detector head: Y = Reshape(Transpose(Conv(X), perm), [1, -1, 4]), perm (0,2,3,1)
  * or SCRFD's (2,3,0,1), and Z = Relu(Conv(X)) read in NCHW as well when `also_nchw`. */
 static ob_model *conv_transpose_head(int also_nchw, int scrfd)
@@ -47,30 +85,21 @@ TEST(nn_fast_transpose_of_nhwc_is_a_view)
     for (int also_nchw = 0; also_nchw < 2; also_nchw++)
     for (int scrfd = 0; scrfd < 2; scrfd++) {
         fc_error err = {0};
-        fc_nn_model *m = ob_load(conv_transpose_head(also_nchw, scrfd), &err);
-        CHECK_MSG(m, "%s", err.msg);
         fc_shape xs = fc_shape_make(4, (int64_t[]){1, 8, 6, 10});
+        pair p;
+        CHECK_MSG(pair_open(&p, conv_transpose_head(also_nchw, scrfd), &xs, 1, &err), "%s", err.msg);
         float x[8 * 6 * 10];
         fc_test_fill_random(x, 8 * 6 * 10, 5, -1, 1);
-        fc_nn_ctx_opts fast_opts = {.threads = 1}, ref_opts = {.threads = 1, .reference = 1};
-        fc_nn_ctx *fast = fc_nn_ctx_new_opts(m, &xs, &fast_opts, &err);
-        CHECK_MSG(fast, "%s", err.msg);
-        fc_nn_ctx *ref = fc_nn_ctx_new_opts(m, &xs, &ref_opts, &err);
-        CHECK_MSG(ref, "%s", err.msg);
         /* to_nhwc, conv, transpose (alias), reshape (alias) [, to_nchw, relu] */
-        CHECK_MSG(fc_nn_ctx_n_steps(fast) == (also_nchw ? 6 : 4), "%d steps",
-                  fc_nn_ctx_n_steps(fast));
+        CHECK_MSG(fc_nn_ctx_n_steps(p.fast) == (also_nchw ? 6 : 4), "%d steps",
+                  fc_nn_ctx_n_steps(p.fast));
         fc_tensor in = {FC_DT_FLOAT, xs, x}, a[2], r[2];
-        CHECK_OK(fc_nn_run(fast, &in, a, &err), &err);
-        CHECK_OK(fc_nn_run(ref, &in, r, &err), &err);
+        CHECK_OK(pair_run(&p, &in, a, r, &err), &err);
         for (int o = 0; o < 1 + also_nchw; o++) {
-            CHECK(fc_shape_equal(&a[o].shape, &r[o].shape));
-            double d = fc_test_max_abs_diff(a[o].data, r[o].data, fc_shape_numel(&a[o].shape));
-            CHECK_MSG(d < 1e-5, "output %d: max diff %g", o, d);
+            double d = max_diff(&a[o], &r[o]);
+            CHECK_MSG(d >= 0 && d < 1e-5, "output %d: max diff %g (-1: shapes differ)", o, d);
         }
-        fc_nn_ctx_free(fast);
-        fc_nn_ctx_free(ref);
-        fc_nn_free(m);
+        pair_close(&p);
     }
     return FC_TEST_PASS;
 }
@@ -152,29 +181,21 @@ static int check_pw_dw_pool(void)
         for (int64_t n = 1; n <= 2; n++)
             for (int threads = 1; threads <= 2; threads++) {
                 fc_error err = {0};
-                fc_nn_model *m = ob_load(mobile_block(n, cases[k].st, cases[k].prelu, cases[k].pool, cases[k].c,
-                                                   cases[k].pre), &err);
-                CHECK_MSG(m, "%s", err.msg);
                 const int64_t cin = cases[k].pre ? 16 : 5;
                 fc_shape xs = fc_shape_make(4, (int64_t[]){n, cin, 11, 13});
+                pair p;
+                CHECK_MSG(pair_open(&p, mobile_block(n, cases[k].st, cases[k].prelu, cases[k].pool, cases[k].c,
+                                                     cases[k].pre), &xs, threads, &err), "%s", err.msg);
                 static float x[2 * 16 * 11 * 13];
                 fc_test_fill_random(x, (size_t)(n * cin * 11 * 13), 7 + (uint32_t)k, -1, 1);
-                fc_nn_ctx_opts fast_opts = {.threads = threads}, ref_opts = {.threads = 1, .reference = 1};
-                fc_nn_ctx *fast = fc_nn_ctx_new_opts(m, &xs, &fast_opts, &err);
-                CHECK_MSG(fast, "%s", err.msg);
-                fc_nn_ctx *ref = fc_nn_ctx_new_opts(m, &xs, &ref_opts, &err);
-                CHECK_MSG(ref, "%s", err.msg);
                 if (fc_pwdw_available()) /* to_nhwc, the fused step, to_nchw */
-                    CHECK_MSG(fc_nn_ctx_n_steps(fast) == 3, "case %zu: %d steps", k, fc_nn_ctx_n_steps(fast));
+                    CHECK_MSG(fc_nn_ctx_n_steps(p.fast) == 3, "case %zu: %d steps", k, fc_nn_ctx_n_steps(p.fast));
                 fc_tensor in = {FC_DT_FLOAT, xs, x}, a, r;
-                CHECK_OK(fc_nn_run(fast, &in, &a, &err), &err);
-                CHECK_OK(fc_nn_run(ref, &in, &r, &err), &err);
-                CHECK(fc_shape_equal(&a.shape, &r.shape));
-                double d = fc_test_max_abs_diff(a.data, r.data, fc_shape_numel(&a.shape));
-                CHECK_MSG(d < 1e-5, "case %zu, batch %lld, %d threads: max diff %g", k, (long long)n, threads, d);
-                fc_nn_ctx_free(fast);
-                fc_nn_ctx_free(ref);
-                fc_nn_free(m);
+                CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
+                double d = max_diff(&a, &r);
+                CHECK_MSG(d >= 0 && d < 1e-5, "case %zu, batch %lld, %d threads: max diff %g (-1: shapes differ)",
+                          k, (long long)n, threads, d);
+                pair_close(&p);
             }
     return FC_TEST_PASS;
 }
@@ -209,30 +230,23 @@ TEST(nn_fast_sibling_heads_merged)
     static const int64_t cases[2][3] = {{2, 8, 20}, {16, 16, 16}};
     for (int k = 0; k < 2; k++) {
         fc_error err = {0};
-        fc_nn_model *m = ob_load(three_heads(cases[k]), &err);
-        CHECK_MSG(m, "%s", err.msg);
         fc_shape xs = fc_shape_make(4, (int64_t[]){1, 16, 9, 7});
+        pair p;
+        CHECK_MSG(pair_open(&p, three_heads(cases[k]), &xs, 1, &err), "%s", err.msg);
         float x[16 * 9 * 7];
         fc_test_fill_random(x, 16 * 9 * 7, 9, -1, 1);
-        fc_nn_ctx_opts fast_opts = {.threads = 1}, ref_opts = {.threads = 1, .reference = 1};
-        fc_nn_ctx *fast = fc_nn_ctx_new_opts(m, &xs, &fast_opts, &err);
-        CHECK_MSG(fast, "%s", err.msg);
-        fc_nn_ctx *ref = fc_nn_ctx_new_opts(m, &xs, &ref_opts, &err);
-        CHECK_MSG(ref, "%s", err.msg);
         /* to_nhwc, [merged conv, 3 gathers | 3 convs], 3 to_nchw */
         int want = k == 0 ? 8 : 7;
-        CHECK_MSG(fc_nn_ctx_n_steps(fast) == want, "case %d: %d steps, expected %d", k, fc_nn_ctx_n_steps(fast), want);
+        CHECK_MSG(fc_nn_ctx_n_steps(p.fast) == want, "case %d: %d steps, expected %d", k,
+                  fc_nn_ctx_n_steps(p.fast), want);
         fc_tensor in = {FC_DT_FLOAT, xs, x}, a[3], r[3];
-        CHECK_OK(fc_nn_run(fast, &in, a, &err), &err);
-        CHECK_OK(fc_nn_run(ref, &in, r, &err), &err);
+        CHECK_OK(pair_run(&p, &in, a, r, &err), &err);
         for (int o = 0; o < 3; o++) {
-            CHECK(fc_shape_equal(&a[o].shape, &r[o].shape) && a[o].shape.d[1] == cases[k][o]);
-            double d = fc_test_max_abs_diff(a[o].data, r[o].data, fc_shape_numel(&a[o].shape));
-            CHECK_MSG(d < 1e-5, "case %d, output %d: max diff %g", k, o, d);
+            double d = max_diff(&a[o], &r[o]);
+            CHECK(a[o].shape.d[1] == cases[k][o]);
+            CHECK_MSG(d >= 0 && d < 1e-5, "case %d, output %d: max diff %g (-1: shapes differ)", k, o, d);
         }
-        fc_nn_ctx_free(fast);
-        fc_nn_ctx_free(ref);
-        fc_nn_free(m);
+        pair_close(&p);
     }
     return FC_TEST_PASS;
 }
@@ -265,33 +279,24 @@ TEST(nn_fast_first_layer_reads_nchw)
     for (int k = 0; k < 2; k++)
         for (int64_t n = 1; n <= 2; n++) {
             fc_error err = {0};
-            fc_nn_model *m = ob_load(first_layer(n, ms[k]), &err);
-            CHECK_MSG(m, "%s", err.msg);
             fc_shape xs = fc_shape_make(4, (int64_t[]){n, 3, 9, 11});
+            pair p;
+            CHECK_MSG(pair_open(&p, first_layer(n, ms[k]), &xs, 1, &err), "%s", err.msg);
             static float x[2][2 * 3 * 9 * 11];
-            fc_nn_ctx_opts fast_opts = {.threads = 1}, ref_opts = {.threads = 1, .reference = 1};
-            fc_nn_ctx *fast = fc_nn_ctx_new_opts(m, &xs, &fast_opts, &err);
-            CHECK_MSG(fast, "%s", err.msg);
-            fc_nn_ctx *ref = fc_nn_ctx_new_opts(m, &xs, &ref_opts, &err);
-            CHECK_MSG(ref, "%s", err.msg);
             /* [to_nhwc,] conv, to_nchw; without AVX-512 (valgrind's CPU) oneDNN has no
              * fast kernel for NCHW in, and the input is converted as for 32 */
             int in_place = k == 0 && fc_pwdw_available();
-            CHECK_MSG(fc_nn_ctx_n_steps(fast) == (in_place ? 2 : 3), "%lld channels: %d steps",
-                      (long long)ms[k], fc_nn_ctx_n_steps(fast));
+            CHECK_MSG(fc_nn_ctx_n_steps(p.fast) == (in_place ? 2 : 3), "%lld channels: %d steps",
+                      (long long)ms[k], fc_nn_ctx_n_steps(p.fast));
             for (int run = 0; run < 2; run++) {
                 fc_test_fill_random(x[run], (size_t)(n * 3 * 9 * 11), 70 + (uint32_t)run, -1, 1);
                 fc_tensor in = {FC_DT_FLOAT, xs, x[run]}, a, r;
-                CHECK_OK(fc_nn_run(fast, &in, &a, &err), &err);
-                CHECK_OK(fc_nn_run(ref, &in, &r, &err), &err);
-                CHECK(fc_shape_equal(&a.shape, &r.shape));
-                double d = fc_test_max_abs_diff(a.data, r.data, fc_shape_numel(&a.shape));
-                CHECK_MSG(d < 1e-5, "%lld channels, batch %lld, run %d: max diff %g", (long long)ms[k],
-                          (long long)n, run, d);
+                CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
+                double d = max_diff(&a, &r);
+                CHECK_MSG(d >= 0 && d < 1e-5, "%lld channels, batch %lld, run %d: max diff %g (-1: shapes differ)",
+                          (long long)ms[k], (long long)n, run, d);
             }
-            fc_nn_ctx_free(fast);
-            fc_nn_ctx_free(ref);
-            fc_nn_free(m);
+            pair_close(&p);
         }
     return FC_TEST_PASS;
 }
@@ -316,24 +321,18 @@ TEST(nn_fast_flat_eltwise_tail)
     static const char *ops[3] = {"Sigmoid", "Exp", "Tanh"};
     for (int k = 0; k < 3; k++) {
         fc_error err = {0};
-        fc_nn_model *m = ob_load(tail(ops[k]), &err);
-        CHECK_MSG(m, "%s", err.msg);
         fc_shape xs = fc_shape_make(4, (int64_t[]){1, 3, 40, 40});
-        fc_nn_ctx_opts fast_opts = {.threads = 1}, ref_opts = {.threads = 1, .reference = 1};
-        fc_nn_ctx *fast = fc_nn_ctx_new_opts(m, &xs, &fast_opts, &err);
-        CHECK_MSG(fast, "%s", err.msg);
-        fc_nn_ctx *ref = fc_nn_ctx_new_opts(m, &xs, &ref_opts, &err);
-        CHECK_MSG(ref, "%s", err.msg);
+        pair p;
+        CHECK_MSG(pair_open(&p, tail(ops[k]), &xs, 1, &err), "%s", err.msg);
         int n_fast = 0;
-        for (int i = 0; i < fast->n_steps; i++)
-            n_fast += fast->steps[i].kind == FC_STEP_FAST;
+        for (int i = 0; i < p.fast->n_steps; i++)
+            n_fast += p.fast->steps[i].kind == FC_STEP_FAST;
         CHECK_MSG(n_fast == 1, "%s: %d fast steps", ops[k], n_fast);
         static float x[2][4800];
         for (int run = 0; run < 2; run++) {
             fc_test_fill_random(x[run], 4800, 80 + (uint32_t)(k * 2 + run), -8, 8);
             fc_tensor in = {FC_DT_FLOAT, xs, x[run]}, a, r;
-            CHECK_OK(fc_nn_run(fast, &in, &a, &err), &err);
-            CHECK_OK(fc_nn_run(ref, &in, &r, &err), &err);
+            CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
             double worst = 0;
             for (int i = 0; i < 4800; i++) {
                 float u = ((float *)a.data)[i], v = ((float *)r.data)[i];
@@ -342,9 +341,7 @@ TEST(nn_fast_flat_eltwise_tail)
             }
             CHECK_MSG(worst < 1e-5, "%s, run %d: relative difference %g", ops[k], run, worst);
         }
-        fc_nn_ctx_free(fast);
-        fc_nn_ctx_free(ref);
-        fc_nn_free(m);
+        pair_close(&p);
     }
     return FC_TEST_PASS;
 }
