@@ -4,6 +4,7 @@
 #include "nn/fast.h"
 
 #include "core/alloc.h"
+#include "nn/gather.h"
 #include "nn/pwdw.h"
 
 #include <oneapi/dnnl/dnnl.h>
@@ -26,7 +27,9 @@ struct fc_fast {
     int n_args;
     int n_mem;
     void *weights;            /* weights in the primitive's layout, owned */
-    int *chmap;               /* CHANNELS: the gather map (no primitive), owned */
+    int *chmap;               /* CHANNELS: each output channel's input channel, */
+    int *chsrc;               /* and its input (NULL: input 0), owned; */
+    fc_gather *gather;        /* the kernel's plan (no primitive), owned */
     int blocked;              /* CONV on channel-blocked activations (Winograd): */
     dnnl_primitive_t to_blk, from_blk; /* reorders NHWC -> blocked -> NHWC around it */
     dnnl_exec_arg_t to_args[2], from_args[2];
@@ -302,20 +305,24 @@ out:
     return rc;
 }
 
-/* The CHANNELS gather map (see fc_fast_desc), checked against the input's channels. */
+/* The CHANNELS gather map (see fc_fast_desc), checked against the input's channels,
+ * and its plan. */
 static fc_status channel_map(fc_fast *f, const fc_step *s, fc_error *err)
 {
     int64_t ci = s->in[0]->shape.d[1], co = s->out[0]->shape.d[1], g = f->d.ch_groups;
     if (g < 0 || (g > 0 && ci % g) || f->d.ch_first < 0 || f->d.ch_first + co > ci)
         return fc_error_set(err, FC_ERR_INTERNAL, "bad channel gather");
     f->chmap = malloc((size_t)co * sizeof *f->chmap);
-    if (!f->chmap)
-        return fc_error_set(err, FC_ERR_NOMEM, "channel map");
-    for (int64_t j = 0; j < co; j++) {
-        int64_t c = f->d.ch_first + j;
-        f->chmap[j] = (int)(g > 0 ? (c % g) * (ci / g) + c / g : c);
+    int *zero = calloc((size_t)co, sizeof *zero);
+    if (f->chmap && zero) {
+        for (int64_t j = 0; j < co; j++) {
+            int64_t c = f->d.ch_first + j;
+            f->chmap[j] = (int)(g > 0 ? (c % g) * (ci / g) + c / g : c);
+        }
+        f->gather = fc_gather_plan(zero, f->chmap, (int)co, &ci, 1);
     }
-    return FC_OK;
+    free(zero);
+    return f->gather ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "channel map");
 }
 
 fc_status fc_fast_create(fc_nn_ctx *ctx, fc_step *s, const fc_fast_desc *d, fc_error *err)
@@ -680,7 +687,7 @@ fc_status fc_fast_run(const fc_step *s, fc_error *err)
     fc_fast *f = s->fast;
     dnnl_status_t st = dnnl_success;
     if (f->d.kind == FC_FAST_CHANNELS) {
-        fc_channel_gather(s->in[0], s->out[0], f->chmap);
+        fc_gather_run(f->gather, s->in, s->out[0]);
         return FC_OK;
     }
     if (f->d.kind == FC_FAST_REPEAT) {
@@ -753,6 +760,8 @@ void fc_fast_free(fc_fast *f)
     fc_aligned_free(f->blk_dst);
     fc_aligned_free(f->weights);
     free(f->chmap);
+    free(f->chsrc);
+    fc_gather_free(f->gather);
     fc_pwdw_free(f->pwdw);
     fc_aligned_free(f->folded_w);
     fc_aligned_free(f->folded_b);
@@ -788,4 +797,32 @@ fc_fast *fc_fast_wrap_pwdw(fc_pwdw *k, int pre, int pool, fc_error *err)
     f->label = labels[pre != 0][pool != 0];
     f->pwdw = k;
     return f;
+}
+
+fc_fast *fc_fast_wrap_gather(int *src, int *map, int co, const int64_t *in_channels, int n_in,
+                             fc_error *err)
+{
+    fc_fast *f = calloc(1, sizeof *f);
+    fc_gather *g = fc_gather_plan(src, map, co, in_channels, n_in);
+    if (!f || !g) {
+        free(f);
+        fc_gather_free(g);
+        free(src);
+        free(map);
+        fc_error_set(err, FC_ERR_NOMEM, "channel gather");
+        return NULL;
+    }
+    f->d.kind = FC_FAST_CHANNELS;
+    f->chsrc = src;
+    f->chmap = map;
+    f->gather = g;
+    return f;
+}
+
+int fc_fast_gather_scalar_blocks(const fc_fast *f) { return fc_gather_scalar_blocks(f->gather); }
+
+const int *fc_fast_gather_map(const fc_fast *f, const int **src)
+{
+    *src = f->chsrc;
+    return f->chmap;
 }

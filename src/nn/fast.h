@@ -117,6 +117,19 @@ fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err);
 /* fuse_heads.c: sibling convolutions of one input (detector heads) as one
  * convolution and a channel gather per head, where that saves vector blocks. */
 fc_status fc_fast_fuse_heads(fc_nn_ctx *ctx, fc_error *err);
+/* dnnl.c: a CHANNELS step gathering output channel j from channel map[j] of its
+ * input src[j] (the step's n_in inputs in order, in_channels[k] channels each);
+ * takes src and map (malloc'd, co entries), freed on failure. */
+fc_fast *fc_fast_wrap_gather(int *src, int *map, int co, const int64_t *in_channels, int n_in,
+                             fc_error *err);
+/* dnnl.c: a CHANNELS step's map: output channel j is channel map[j] of input
+ * (*src)[j] (*src NULL: input 0). */
+const int *fc_fast_gather_map(const fc_fast *f, const int **src);
+/* dnnl.c: how many 16-channel blocks a CHANNELS step gathers channel by channel. */
+int fc_fast_gather_scalar_blocks(const fc_fast *f);
+/* fuse_gather.c: a Concat or channel gather that only channel gathers read is
+ * dropped; they gather from its inputs instead. */
+fc_status fc_fast_fuse_gather(fc_nn_ctx *ctx, fc_error *err);
 /* fuse_flat.c: Sigmoid, Exp and Tanh steps left on reference kernels (after a
  * detector's Reshapes) run as flat oneDNN eltwise steps. */
 fc_status fc_fast_fuse_flat(fc_nn_ctx *ctx, fc_error *err);
@@ -137,10 +150,6 @@ fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err);
 
 /* nhwc.c: copies a 4-D float tensor between NCHW and NHWC (to_nhwc says which way). */
 void fc_layout_convert(const fc_tensor *in, fc_tensor *out, int to_nhwc);
-
-/* nhwc.c: NHWC out[p, j] = in[p, map[j]] for every pixel p; a map of consecutive
- * channels copies rows. */
-void fc_channel_gather(const fc_tensor *in, fc_tensor *out, const int *map);
 
 /* nhwc.c: NHWC nearest upsampling, out[y, x] = in[y / rh, x / rw]. */
 void fc_repeat_pixels(const fc_tensor *in, fc_tensor *out, int64_t rh, int64_t rw);

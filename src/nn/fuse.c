@@ -589,6 +589,8 @@ fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err)
         rc = fc_fast_fuse_heads(ctx, err);
     if (!rc)
         rc = fc_fast_fuse_flat(ctx, err);
+    if (!rc)
+        rc = fc_fast_fuse_gather(ctx, err);
 done:
     for (int i = 0; out && i < n_out; i++) /* failure: steps moved into out */
         fc_step_free(&out[i]);

@@ -22,25 +22,6 @@ void fc_layout_convert(const fc_tensor *in, fc_tensor *out, int to_nhwc)
     }
 }
 
-void fc_channel_gather(const fc_tensor *in, fc_tensor *out, const int *map)
-{
-    const int64_t ci = in->shape.d[1], co = out->shape.d[1];
-    const int64_t pixels = out->shape.d[0] * out->shape.d[2] * out->shape.d[3];
-    const float *x = in->data;
-    float *y = out->data;
-    int consecutive = 1;
-    for (int64_t j = 1; j < co; j++)
-        consecutive &= map[j] == map[0] + j;
-    if (consecutive) {
-        for (int64_t p = 0; p < pixels; p++)
-            memcpy(y + p * co, x + p * ci + map[0], (size_t)co * sizeof *y);
-        return;
-    }
-    for (int64_t p = 0; p < pixels; p++, x += ci, y += co)
-        for (int64_t j = 0; j < co; j++)
-            y[j] = x[map[j]];
-}
-
 void fc_repeat_pixels(const fc_tensor *in, fc_tensor *out, int64_t rh, int64_t rw)
 {
     const int64_t n = in->shape.d[0], c = in->shape.d[1], h = in->shape.d[2], w = in->shape.d[3];

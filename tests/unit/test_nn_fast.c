@@ -4,6 +4,7 @@
 
 #include "nn/nn.h"
 #include "nn/ctx.h"
+#include "nn/fast.h"
 #include "nn/pwdw.h"
 #include "onnx_build.h"
 #include "op_util.h"
@@ -343,5 +344,96 @@ TEST(nn_fast_flat_eltwise_tail)
         }
         pair_close(&p);
     }
+    return FC_TEST_PASS;
+}
+
+/* A ShuffleNet stage of c channels (yolo5face's blocks): a 1x1 conv, then `blocks`
+ * times: channel shuffle (Reshape, Transpose, Reshape), x1 and x2 the two halves
+ * (Slice), Concat(x1, Relu(Conv 1x1 of x2)); a last 1x1 conv reads the stage. */
+static ob_model *shuffle_stage(int64_t c, int blocks)
+{
+    ob_model *b = ob_new(13);
+    const int64_t h = 5, w = 7, half = c / 2;
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){-1, c, h, w});
+    ob_init_i64(b, "split", 1, (int64_t[]){5}, (int64_t[]){0, 2, half, h, w});
+    ob_init_i64(b, "merge", 1, (int64_t[]){4}, (int64_t[]){0, c, h, w});
+    ob_init_i64(b, "axis", 1, (int64_t[]){1}, (int64_t[]){1});
+    ob_init_i64(b, "zero", 1, (int64_t[]){1}, (int64_t[]){0});
+    ob_init_i64(b, "half", 1, (int64_t[]){1}, (int64_t[]){half});
+    ob_init_i64(b, "all", 1, (int64_t[]){1}, (int64_t[]){c});
+    static float wt[6][48 * 48], bias[6][48];
+    for (int k = 0; k < blocks + 2; k++) {
+        char name[16];
+        int64_t ci = k == 0 || k == blocks + 1 ? c : half, co = ci;
+        fc_test_fill_random(wt[k], (size_t)(ci * co), 90 + (uint32_t)k, -0.5f, 0.5f);
+        fc_test_fill_random(bias[k], (size_t)co, 100 + (uint32_t)k, -0.5f, 0.5f);
+        snprintf(name, sizeof name, "W%d", k);
+        ob_init_f32(b, name, 4, (int64_t[]){co, ci, 1, 1}, wt[k]);
+        snprintf(name, sizeof name, "B%d", k);
+        ob_init_f32(b, name, 1, (int64_t[]){co}, bias[k]);
+    }
+    ob_node_add(b, "Conv", "X,W0,B0", "c0");
+    ob_node_add(b, "Relu", "c0", "y0");
+    char ins[64], out[16];
+    for (int k = 0; k < blocks; k++) {
+        char s[8], t[8], u[8], x1[8], x2[8], cv[8], r[8];
+        snprintf(s, sizeof s, "s%d", k), snprintf(t, sizeof t, "t%d", k), snprintf(u, sizeof u, "u%d", k);
+        snprintf(x1, sizeof x1, "a%d", k), snprintf(x2, sizeof x2, "b%d", k);
+        snprintf(cv, sizeof cv, "v%d", k), snprintf(r, sizeof r, "r%d", k);
+        snprintf(ins, sizeof ins, "y%d,split", k);
+        ob_node_add(b, "Reshape", ins, s);
+        ob_attr_ints(b, ob_node_add(b, "Transpose", s, t), "perm", 5, (int64_t[]){0, 2, 1, 3, 4});
+        snprintf(ins, sizeof ins, "%s,merge", t);
+        ob_node_add(b, "Reshape", ins, u);
+        snprintf(ins, sizeof ins, "%s,zero,half,axis", u);
+        ob_node_add(b, "Slice", ins, x1);
+        snprintf(ins, sizeof ins, "%s,half,all,axis", u);
+        ob_node_add(b, "Slice", ins, x2);
+        snprintf(ins, sizeof ins, "%s,W%d,B%d", x2, k + 1, k + 1);
+        ob_node_add(b, "Conv", ins, cv);
+        ob_node_add(b, "Relu", cv, r);
+        snprintf(ins, sizeof ins, "%s,%s", x1, r);
+        snprintf(out, sizeof out, "y%d", k + 1);
+        ob_attr_int(b, ob_node_add(b, "Concat", ins, out), "axis", 1);
+    }
+    snprintf(ins, sizeof ins, "y%d,W%d,B%d", blocks, blocks + 1, blocks + 1);
+    ob_node_add(b, "Conv", ins, "Y");
+    ob_output(b, "Y");
+    return b;
+}
+
+/* Steps of ctx that are fast steps of the given kind. */
+static int count_fast(const fc_nn_ctx *ctx, fc_fast_kind kind)
+{
+    int n = 0;
+    for (int i = 0; i < ctx->n_steps; i++)
+        n += ctx->steps[i].kind == FC_STEP_FAST && fc_fast_desc_of(ctx->steps[i].fast)->kind == kind;
+    return n;
+}
+
+/* A ShuffleNet stage: the Concats that only channel gathers read are gone (the
+ * gathers read their inputs; the last one, read by a conv, stays), and the outputs
+ * are the reference kernels', for 32 and 48 channels (halves of 16 and 24: gathers
+ * across vector blocks), batch 1 and 2, 1 and 2 threads. */
+TEST(nn_fast_gather_through_concat)
+{
+    static const int64_t cs[2] = {32, 48};
+    for (int k = 0; k < 2; k++)
+        for (int64_t n = 1; n <= 2; n++) {
+            fc_error err = {0};
+            fc_shape xs = fc_shape_make(4, (int64_t[]){n, cs[k], 5, 7});
+            pair p;
+            CHECK_MSG(pair_open(&p, shuffle_stage(cs[k], 4), &xs, (int)n, &err), "%s", err.msg);
+            CHECK_MSG(count_fast(p.fast, FC_FAST_CONCAT) == 1, "%lld channels: %d concats left",
+                      (long long)cs[k], count_fast(p.fast, FC_FAST_CONCAT));
+            static float x[2 * 48 * 5 * 7];
+            fc_test_fill_random(x, (size_t)(n * cs[k] * 35), 110 + (uint32_t)k, -1, 1);
+            fc_tensor in = {FC_DT_FLOAT, xs, x}, a, r;
+            CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
+            double d = max_diff(&a, &r);
+            CHECK_MSG(d >= 0 && d < 1e-4, "%lld channels, batch %lld: max diff %g (-1: shapes differ)",
+                      (long long)cs[k], (long long)n, d);
+            pair_close(&p);
+        }
     return FC_TEST_PASS;
 }
