@@ -82,7 +82,7 @@ $(BUILD)/obj/%.o: %.c | $(GEN_H)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 # dnnl.c sets per-thread state in oneDNN's OpenMP workers
-$(BUILD)/obj/src/nn/dnnl.o $(BUILD)/obj/src/nn/pwdw.o: CFLAGS += -fopenmp
+$(BUILD)/obj/src/nn/dnnl.o $(BUILD)/obj/src/nn/pwdw.o $(BUILD)/obj/src/nn/silu.o: CFLAGS += -fopenmp
 
 $(BUILD)/libfc.a: $(LIB_OBJ)
 	ar rcs $@ $^

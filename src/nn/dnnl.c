@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "nn/gather.h"
 #include "nn/pwdw.h"
+#include "nn/silu.h"
 
 #include <oneapi/dnnl/dnnl.h>
 #include <math.h>
@@ -42,6 +43,8 @@ struct fc_fast {
     const char *label;        /* and what it runs (fc_fast_impl) */
     dnnl_memory_t src_mem;    /* CONV with src_nchw, flat ELTWISE: its input, which
                                * may be a graph input (a new buffer each run) */
+    int own_silu;             /* CONV ending in SiLU: silu.c applies it after the
+                               * primitive, which is built without it */
 };
 
 static dnnl_engine_t engine;
@@ -263,9 +266,9 @@ static int winograd_fits(const fc_fast_desc *d, const fc_step *s)
 /* The Winograd convolution of f->d, on blocked activations. Its kernel takes Relu
  * post-ops only: other activations run after it as an in-place eltwise primitive
  * (with any further post-ops attached). On failure nothing is left behind. */
-static fc_status create_winograd(fc_fast *f, const fc_step *s, dnnl_primitive_attr_t attr)
+static fc_status create_winograd(fc_fast *f, const fc_fast_desc *d, const fc_step *s,
+                                 dnnl_primitive_attr_t attr)
 {
-    const fc_fast_desc *d = &f->d;
     fc_error ignored = {0}, *err = &ignored;
     fc_status rc = FC_OK;
     dnnl_convolution_desc_t cd;
@@ -345,6 +348,13 @@ fc_status fc_fast_create(fc_nn_ctx *ctx, fc_step *s, const fc_fast_desc *d, fc_e
     }
     if (d->kind == FC_FAST_REPEAT)
         goto out; /* own kernel, nothing to build */
+    /* a conv's final SiLU runs on silu.c's kernel, 3x quicker than oneDNN's (silu.h) */
+    fc_fast_desc built = *d;
+    const fc_post_op *last = d->n_post ? &d->post[d->n_post - 1] : NULL;
+    f->own_silu = d->kind == FC_FAST_CONV && last && last->kind == FC_POST_ELTWISE &&
+                  last->alg == FC_ELT_SWISH && last->alpha == 1.0f && !fc_fast_switched_off("FC_NN_SILU");
+    built.n_post -= f->own_silu;
+    d = &built;
     if ((rc = make_attr(d, s, &attr, err)))
         goto out;
     union {
@@ -357,7 +367,7 @@ fc_status fc_fast_create(fc_nn_ctx *ctx, fc_step *s, const fc_fast_desc *d, fc_e
     dnnl_memory_desc_t a, b, y, srcs[64];
     switch (d->kind) {
     case FC_FAST_CONV:
-        if (winograd_fits(d, s) && create_winograd(f, s, attr) == FC_OK) {
+        if (winograd_fits(d, s) && create_winograd(f, d, s, attr) == FC_OK) {
             f->blocked = 1;
             break;
         }
@@ -715,6 +725,8 @@ fc_status fc_fast_run(const fc_step *s, fc_error *err)
         st = dnnl_primitive_execute(f->from_blk, f->stream, 2, f->from_args);
     if (st == dnnl_success)
         st = dnnl_stream_wait(f->stream);
+    if (st == dnnl_success && f->own_silu)
+        fc_silu_inplace(s->out[0]->data, fc_shape_numel(&s->out[0]->shape), omp_get_max_threads());
     return st == dnnl_success ? FC_OK : dnnl_error(err, st, "execute");
 }
 

@@ -437,3 +437,44 @@ TEST(nn_fast_gather_through_concat)
         }
     return FC_TEST_PASS;
 }
+
+/* SiLU after a conv, as YOLO exports it: Mul(c, Sigmoid(c)); a 3x3 conv of ci -> co
+ * channels (32 -> 48 runs as Winograd on blocked activations, 8 -> 24 direct). */
+static ob_model *conv_silu(int64_t ci, int64_t co)
+{
+    ob_model *b = ob_new(13);
+    static float w[48 * 32 * 9], bias[48];
+    fc_test_fill_random(w, (size_t)(co * ci * 9), 130, -0.3f, 0.3f);
+    fc_test_fill_random(bias, (size_t)co, 131, -0.5f, 0.5f);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){1, ci, 12, 10});
+    ob_init_f32(b, "W", 4, (int64_t[]){co, ci, 3, 3}, w);
+    ob_init_f32(b, "B", 1, (int64_t[]){co}, bias);
+    ob_attr_ints(b, ob_node_add(b, "Conv", "X,W,B", "c"), "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ob_node_add(b, "Sigmoid", "c", "s");
+    ob_node_add(b, "Mul", "c,s", "Y");
+    ob_output(b, "Y");
+    return b;
+}
+
+/* A conv's SiLU, which silu.c applies after the oneDNN primitive, agrees with the
+ * reference kernels, direct and Winograd, on 1 and 2 threads. */
+TEST(nn_fast_conv_silu)
+{
+    static const int64_t shapes[2][2] = {{32, 48}, {8, 24}};
+    for (int k = 0; k < 2; k++)
+        for (int threads = 1; threads <= 2; threads++) {
+            fc_error err = {0};
+            fc_shape xs = fc_shape_make(4, (int64_t[]){1, shapes[k][0], 12, 10});
+            pair p;
+            CHECK_MSG(pair_open(&p, conv_silu(shapes[k][0], shapes[k][1]), &xs, threads, &err), "%s", err.msg);
+            static float x[32 * 12 * 10];
+            fc_test_fill_random(x, (size_t)(shapes[k][0] * 120), 132, -2, 2);
+            fc_tensor in = {FC_DT_FLOAT, xs, x}, a, r;
+            CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
+            double d = max_diff(&a, &r);
+            CHECK_MSG(d >= 0 && d < 1e-4, "%lld -> %lld channels, %d threads: max diff %g", (long long)shapes[k][0],
+                      (long long)shapes[k][1], threads, d);
+            pair_close(&p);
+        }
+    return FC_TEST_PASS;
+}
