@@ -32,7 +32,10 @@ struct fc_fast {
     int *chsrc;               /* and its input (NULL: input 0), owned; */
     fc_gather *gather;        /* the kernel's plan (no primitive), owned */
     int blocked;              /* CONV on channel-blocked activations (Winograd): */
-    dnnl_primitive_t to_blk, from_blk; /* reorders NHWC -> blocked -> NHWC around it */
+    dnnl_primitive_t to_blk, from_blk; /* reorders NHWC -> blocked -> NHWC around it, */
+    int takes_blocked;        /* but none in: it reads the previous step's blk_dst, */
+    int keeps_blocked;        /* or none out: its only reader takes blk_dst */
+    int64_t blk_dst_floats;
     dnnl_exec_arg_t to_args[2], from_args[2];
     void *blk_src, *blk_dst;  /* the blocked activations, owned */
     dnnl_primitive_desc_t post_pd; /* activations the blocked conv could not take, */
@@ -495,6 +498,7 @@ static fc_status bind_blocked(fc_fast *f, const fc_step *s, fc_error *err)
     dnnl_memory_t xm, ym;
     md_nhwc(&x, s->in[0]);
     md_nhwc(&y, s->out[0]);
+    f->blk_dst_floats = (int64_t)(dnnl_memory_desc_get_size(bdst) / sizeof(float));
     f->blk_src = fc_aligned_alloc(dnnl_memory_desc_get_size(bsrc));
     f->blk_dst = fc_aligned_alloc(dnnl_memory_desc_get_size(bdst));
     if (!f->blk_src || !f->blk_dst)
@@ -679,6 +683,44 @@ static fc_status bind_step(fc_step *s, fc_error *err)
     return rc;
 }
 
+/* The only step reading value v (once), or NULL (none, several, or v is a graph output). */
+static fc_step *sole_reader(fc_nn_ctx *ctx, int v)
+{
+    fc_step *r = NULL;
+    for (int i = 0; i < ctx->m->n_outputs; i++)
+        if (ctx->m->outputs[i] == v)
+            return NULL;
+    for (int i = 0; i < ctx->n_steps; i++)
+        for (int k = 0; k < ctx->steps[i].n_in; k++)
+            if (ctx->steps[i].in_ids[k] == v) {
+                if (r)
+                    return NULL;
+                r = &ctx->steps[i];
+            }
+    return r;
+}
+
+/* Consecutive convolutions on blocked activations (Winograd) hand the blocked
+ * tensor on: the first skips its reorder to NHWC, the second its reorder from NHWC
+ * (yolov8-lite's heads: 64 and 48 channels at 80x80, two 1.6 MB passes per pair). */
+static void chain_blocked(fc_nn_ctx *ctx)
+{
+    for (int i = 0; i < ctx->n_steps; i++) {
+        fc_fast *f = ctx->steps[i].fast;
+        fc_step *r = f && f->blocked ? sole_reader(ctx, ctx->steps[i].out_ids[0]) : NULL;
+        fc_fast *g = r && r->fast && r->fast->blocked && r->in_ids[0] == ctx->steps[i].out_ids[0] ? r->fast : NULL;
+        if (!g || !dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(f->pd, dnnl_query_dst_md, 0),
+                                          dnnl_primitive_desc_query_md(g->pd, dnnl_query_src_md, 0)))
+            continue;
+        for (int a = 0; a < g->n_args; a++)
+            if (g->args[a].arg == DNNL_ARG_SRC &&
+                dnnl_memory_set_data_handle(g->args[a].memory, f->blk_dst) == dnnl_success) {
+                f->keeps_blocked = 1;
+                g->takes_blocked = 1;
+            }
+    }
+}
+
 fc_status fc_fast_bind(fc_nn_ctx *ctx, fc_error *err)
 {
     for (int i = 0; i < ctx->n_steps; i++) {
@@ -689,6 +731,8 @@ fc_status fc_fast_bind(fc_nn_ctx *ctx, fc_error *err)
         if (rc)
             return fc_node_error(err, s->node);
     }
+    if (!fc_fast_switched_off("FC_NN_CHAIN"))
+        chain_blocked(ctx);
     return FC_OK;
 }
 
@@ -715,17 +759,21 @@ fc_status fc_fast_run(const fc_step *s, fc_error *err)
         if (dnnl_memory_get_data_handle(in, &now) == dnnl_success && now != s->in[0]->data)
             st = dnnl_memory_set_data_handle(in, s->in[0]->data);
     }
-    if (st == dnnl_success && f->blocked)
+    if (st == dnnl_success && f->blocked && !f->takes_blocked)
         st = dnnl_primitive_execute(f->to_blk, f->stream, 2, f->to_args);
     if (st == dnnl_success)
         st = dnnl_primitive_execute(f->prim, f->stream, f->n_args, f->args);
     if (st == dnnl_success && f->post_prim)
         st = dnnl_primitive_execute(f->post_prim, f->stream, 2, f->post_args);
-    if (st == dnnl_success && f->blocked)
+    if (st == dnnl_success && f->own_silu && f->blocked) { /* on the blocked result */
+        if ((st = dnnl_stream_wait(f->stream)) == dnnl_success)
+            fc_silu_inplace(f->blk_dst, f->blk_dst_floats, omp_get_max_threads());
+    }
+    if (st == dnnl_success && f->blocked && !f->keeps_blocked)
         st = dnnl_primitive_execute(f->from_blk, f->stream, 2, f->from_args);
     if (st == dnnl_success)
         st = dnnl_stream_wait(f->stream);
-    if (st == dnnl_success && f->own_silu)
+    if (st == dnnl_success && f->own_silu && !f->blocked)
         fc_silu_inplace(s->out[0]->data, fc_shape_numel(&s->out[0]->shape), omp_get_max_threads());
     return st == dnnl_success ? FC_OK : dnnl_error(err, st, "execute");
 }

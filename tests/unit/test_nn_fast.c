@@ -478,3 +478,58 @@ TEST(nn_fast_conv_silu)
         }
     return FC_TEST_PASS;
 }
+
+/* Two 3x3 convs in a row, 32 -> 48 -> 48 channels (both Winograd, on blocked
+ * activations), each followed by act ("Relu" or SiLU as Mul(c, Sigmoid(c))). */
+static ob_model *two_convs(const char *act, int64_t n)
+{
+    ob_model *b = ob_new(13);
+    static float w1[48 * 32 * 9], w2[48 * 48 * 9], b1[48], b2[48];
+    fc_test_fill_random(w1, 48 * 32 * 9, 140, -0.2f, 0.2f);
+    fc_test_fill_random(w2, 48 * 48 * 9, 141, -0.2f, 0.2f);
+    fc_test_fill_random(b1, 48, 142, -0.5f, 0.5f);
+    fc_test_fill_random(b2, 48, 143, -0.5f, 0.5f);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){n, 32, 12, 10});
+    ob_init_f32(b, "W1", 4, (int64_t[]){48, 32, 3, 3}, w1);
+    ob_init_f32(b, "W2", 4, (int64_t[]){48, 48, 3, 3}, w2);
+    ob_init_f32(b, "B1", 1, (int64_t[]){48}, b1);
+    ob_init_f32(b, "B2", 1, (int64_t[]){48}, b2);
+    ob_attr_ints(b, ob_node_add(b, "Conv", "X,W1,B1", "c1"), "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ob_attr_ints(b, ob_node_add(b, "Conv", "a1,W2,B2", "c2"), "pads", 4, (int64_t[]){1, 1, 1, 1});
+    if (!strcmp(act, "Relu")) {
+        ob_node_add(b, "Relu", "c1", "a1");
+        ob_node_add(b, "Relu", "c2", "Y");
+    } else {
+        ob_node_add(b, "Sigmoid", "c1", "s1");
+        ob_node_add(b, "Mul", "c1,s1", "a1");
+        ob_node_add(b, "Sigmoid", "c2", "s2");
+        ob_node_add(b, "Mul", "c2,s2", "Y");
+    }
+    ob_output(b, "Y");
+    return b;
+}
+
+/* The first conv hands its blocked result straight to the second (no reorders in
+ * between); the output is the reference kernels', with Relu and SiLU, batch 1 and 2,
+ * on a new input each run. */
+TEST(nn_fast_blocked_convs_chained)
+{
+    static const char *acts[2] = {"Relu", "SiLU"};
+    for (int k = 0; k < 2; k++)
+        for (int64_t n = 1; n <= 2; n++) {
+            fc_error err = {0};
+            fc_shape xs = fc_shape_make(4, (int64_t[]){n, 32, 12, 10});
+            pair p;
+            CHECK_MSG(pair_open(&p, two_convs(acts[k], n), &xs, 1, &err), "%s", err.msg);
+            static float x[2][2 * 32 * 12 * 10];
+            for (int run = 0; run < 2; run++) {
+                fc_test_fill_random(x[run], (size_t)(n * 32 * 120), 144 + (uint32_t)run, -1, 1);
+                fc_tensor in = {FC_DT_FLOAT, xs, x[run]}, a, r;
+                CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
+                double d = max_diff(&a, &r);
+                CHECK_MSG(d >= 0 && d < 1e-4, "%s, batch %lld, run %d: max diff %g", acts[k], (long long)n, run, d);
+            }
+            pair_close(&p);
+        }
+    return FC_TEST_PASS;
+}
