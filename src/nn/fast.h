@@ -130,6 +130,9 @@ int fc_fast_gather_scalar_blocks(const fc_fast *f);
 /* fuse_gather.c: a Concat or channel gather that only channel gathers read is
  * dropped; they gather from its inputs instead. */
 fc_status fc_fast_fuse_gather(fc_nn_ctx *ctx, fc_error *err);
+/* fuse_concat_conv.c: a 1x1 conv of a two-input Concat runs as two convs, the
+ * second adding to the first, without the Concat. */
+fc_status fc_fast_fuse_concat_conv(fc_nn_ctx *ctx, fc_error *err);
 /* fuse_flat.c: Sigmoid, Exp and Tanh steps left on reference kernels (after a
  * detector's Reshapes) run as flat oneDNN eltwise steps. */
 fc_status fc_fast_fuse_flat(fc_nn_ctx *ctx, fc_error *err);

@@ -590,6 +590,8 @@ fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err)
     if (!rc)
         rc = fc_fast_fuse_flat(ctx, err);
     if (!rc)
+        rc = fc_fast_fuse_concat_conv(ctx, err);
+    if (!rc)
         rc = fc_fast_fuse_gather(ctx, err);
 done:
     for (int i = 0; out && i < n_out; i++) /* failure: steps moved into out */

@@ -349,7 +349,7 @@ TEST(nn_fast_flat_eltwise_tail)
 
 /* A ShuffleNet stage of c channels (yolo5face's blocks): a 1x1 conv, then `blocks`
  * times: channel shuffle (Reshape, Transpose, Reshape), x1 and x2 the two halves
- * (Slice), Concat(x1, Relu(Conv 1x1 of x2)); a last 1x1 conv reads the stage. */
+ * (Slice), Concat(x1, Relu(Conv 1x1 of x2)); a Relu reads the stage. */
 static ob_model *shuffle_stage(int64_t c, int blocks)
 {
     ob_model *b = ob_new(13);
@@ -362,9 +362,9 @@ static ob_model *shuffle_stage(int64_t c, int blocks)
     ob_init_i64(b, "half", 1, (int64_t[]){1}, (int64_t[]){half});
     ob_init_i64(b, "all", 1, (int64_t[]){1}, (int64_t[]){c});
     static float wt[6][48 * 48], bias[6][48];
-    for (int k = 0; k < blocks + 2; k++) {
+    for (int k = 0; k < blocks + 1; k++) {
         char name[16];
-        int64_t ci = k == 0 || k == blocks + 1 ? c : half, co = ci;
+        int64_t ci = k == 0 ? c : half, co = ci;
         fc_test_fill_random(wt[k], (size_t)(ci * co), 90 + (uint32_t)k, -0.5f, 0.5f);
         fc_test_fill_random(bias[k], (size_t)co, 100 + (uint32_t)k, -0.5f, 0.5f);
         snprintf(name, sizeof name, "W%d", k);
@@ -396,8 +396,8 @@ static ob_model *shuffle_stage(int64_t c, int blocks)
         snprintf(out, sizeof out, "y%d", k + 1);
         ob_attr_int(b, ob_node_add(b, "Concat", ins, out), "axis", 1);
     }
-    snprintf(ins, sizeof ins, "y%d,W%d,B%d", blocks, blocks + 1, blocks + 1);
-    ob_node_add(b, "Conv", ins, "Y");
+    snprintf(ins, sizeof ins, "y%d", blocks);
+    ob_node_add(b, "Relu", ins, "Y");
     ob_output(b, "Y");
     return b;
 }
@@ -412,7 +412,7 @@ static int count_fast(const fc_nn_ctx *ctx, fc_fast_kind kind)
 }
 
 /* A ShuffleNet stage: the Concats that only channel gathers read are gone (the
- * gathers read their inputs; the last one, read by a conv, stays), and the outputs
+ * gathers read their inputs; the last one, read by a Relu, stays), and the outputs
  * are the reference kernels', for 32 and 48 channels (halves of 16 and 24: gathers
  * across vector blocks), batch 1 and 2, 1 and 2 threads. */
 TEST(nn_fast_gather_through_concat)
@@ -529,6 +529,67 @@ TEST(nn_fast_blocked_convs_chained)
                 double d = max_diff(&a, &r);
                 CHECK_MSG(d >= 0 && d < 1e-4, "%s, batch %lld, run %d: max diff %g", acts[k], (long long)n, run, d);
             }
+            pair_close(&p);
+        }
+    return FC_TEST_PASS;
+}
+
+/* A stem: Concat(Conv 3x3 of X, MaxPool of X) [16 + 8 channels], then a 1x1 conv to
+ * 24 channels (with a BatchNormalization when bn), then SiLU. */
+static ob_model *concat_then_pointwise(int64_t n, int bn)
+{
+    ob_model *b = ob_new(13);
+    static float w1[16 * 8 * 9], b1[16], w2[24 * 24], b2[24], scale[24], shift[24], mean[24], var[24];
+    fc_test_fill_random(w1, 16 * 8 * 9, 150, -0.3f, 0.3f);
+    fc_test_fill_random(b1, 16, 151, -0.5f, 0.5f);
+    fc_test_fill_random(w2, 24 * 24, 152, -0.3f, 0.3f);
+    fc_test_fill_random(b2, 24, 153, -0.5f, 0.5f);
+    fc_test_fill_random(scale, 24, 154, 0.5f, 1.5f);
+    fc_test_fill_random(shift, 24, 155, -0.5f, 0.5f);
+    fc_test_fill_random(mean, 24, 156, -0.5f, 0.5f);
+    fc_test_fill_random(var, 24, 157, 0.5f, 1.5f);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){n, 8, 12, 10});
+    ob_init_f32(b, "W1", 4, (int64_t[]){16, 8, 3, 3}, w1);
+    ob_init_f32(b, "B1", 1, (int64_t[]){16}, b1);
+    ob_init_f32(b, "W2", 4, (int64_t[]){24, 24, 1, 1}, w2);
+    ob_init_f32(b, "B2", 1, (int64_t[]){24}, b2);
+    ob_init_f32(b, "scale", 1, (int64_t[]){24}, scale);
+    ob_init_f32(b, "shift", 1, (int64_t[]){24}, shift);
+    ob_init_f32(b, "mean", 1, (int64_t[]){24}, mean);
+    ob_init_f32(b, "var", 1, (int64_t[]){24}, var);
+    ob_attr_ints(b, ob_node_add(b, "Conv", "X,W1,B1", "c1"), "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ob_node *p = ob_node_add(b, "MaxPool", "X", "p");
+    ob_attr_ints(b, p, "kernel_shape", 2, (int64_t[]){3, 3});
+    ob_attr_ints(b, p, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ob_attr_int(b, ob_node_add(b, "Concat", "c1,p", "cat"), "axis", 1);
+    ob_node_add(b, "Conv", "cat,W2,B2", bn ? "c2" : "z");
+    if (bn)
+        ob_node_add(b, "BatchNormalization", "c2,scale,shift,mean,var", "z");
+    ob_node_add(b, "Sigmoid", "z", "s");
+    ob_node_add(b, "Mul", "z,s", "Y");
+    ob_output(b, "Y");
+    return b;
+}
+
+/* The 1x1 conv of the Concat runs as two convs (no Concat step left), with and
+ * without a folded BatchNormalization, batch 1 and 2, and agrees with the reference
+ * kernels. */
+TEST(nn_fast_concat_then_pointwise_split)
+{
+    for (int bn = 0; bn <= 1; bn++)
+        for (int64_t n = 1; n <= 2; n++) {
+            fc_error err = {0};
+            fc_shape xs = fc_shape_make(4, (int64_t[]){n, 8, 12, 10});
+            pair p;
+            CHECK_MSG(pair_open(&p, concat_then_pointwise(n, bn), &xs, 1, &err), "%s", err.msg);
+            CHECK_MSG(count_fast(p.fast, FC_FAST_CONCAT) == 0, "bn %d: %d concats left", bn,
+                      count_fast(p.fast, FC_FAST_CONCAT));
+            static float x[2 * 8 * 12 * 10];
+            fc_test_fill_random(x, (size_t)(n * 8 * 120), 158, -1, 1);
+            fc_tensor in = {FC_DT_FLOAT, xs, x}, a, r;
+            CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
+            double d = max_diff(&a, &r);
+            CHECK_MSG(d >= 0 && d < 1e-4, "bn %d, batch %lld: max diff %g", bn, (long long)n, d);
             pair_close(&p);
         }
     return FC_TEST_PASS;
