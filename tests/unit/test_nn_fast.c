@@ -376,7 +376,7 @@ static ob_model *shuffle_stage(int64_t c, int blocks)
     ob_node_add(b, "Relu", "c0", "y0");
     char ins[64], out[16];
     for (int k = 0; k < blocks; k++) {
-        char s[8], t[8], u[8], x1[8], x2[8], cv[8], r[8];
+        char s[16], t[16], u[16], x1[16], x2[16], cv[16], r[16];
         snprintf(s, sizeof s, "s%d", k), snprintf(t, sizeof t, "t%d", k), snprintf(u, sizeof u, "u%d", k);
         snprintf(x1, sizeof x1, "a%d", k), snprintf(x2, sizeof x2, "b%d", k);
         snprintf(cv, sizeof cv, "v%d", k), snprintf(r, sizeof r, "r%d", k);
