@@ -721,23 +721,6 @@ static fc_status bind_step(fc_step *s, fc_error *err)
     return rc;
 }
 
-/* The only step reading value v (once), or NULL (none, several, or v is a graph output). */
-static fc_step *sole_reader(fc_nn_ctx *ctx, int v)
-{
-    fc_step *r = NULL;
-    for (int i = 0; i < ctx->m->n_outputs; i++)
-        if (ctx->m->outputs[i] == v)
-            return NULL;
-    for (int i = 0; i < ctx->n_steps; i++)
-        for (int k = 0; k < ctx->steps[i].n_in; k++)
-            if (ctx->steps[i].in_ids[k] == v) {
-                if (r)
-                    return NULL;
-                r = &ctx->steps[i];
-            }
-    return r;
-}
-
 /* Consecutive convolutions on blocked activations (Winograd) hand the blocked
  * tensor on: the first skips its reorder to NHWC, the second its reorder from NHWC
  * (yolov8-lite's heads: 64 and 48 channels at 80x80, two 1.6 MB passes per pair). */
@@ -745,7 +728,8 @@ static void chain_blocked(fc_nn_ctx *ctx)
 {
     for (int i = 0; i < ctx->n_steps; i++) {
         fc_fast *f = ctx->steps[i].fast;
-        fc_step *r = f && f->blocked ? sole_reader(ctx, ctx->steps[i].out_ids[0]) : NULL;
+        int ri = f && f->blocked ? fc_ctx_sole_reader(ctx, ctx->steps[i].out_ids[0]) : -1;
+        fc_step *r = ri >= 0 ? &ctx->steps[ri] : NULL;
         fc_fast *g = r && r->fast && r->fast->blocked && r->in_ids[0] == ctx->steps[i].out_ids[0] ? r->fast : NULL;
         if (!g || !dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(f->pd, dnnl_query_dst_md, 0),
                                           dnnl_primitive_desc_query_md(g->pd, dnnl_query_src_md, 0)))

@@ -27,23 +27,6 @@ static int pointwise(const fc_fast_desc *d)
     return 1;
 }
 
-/* The index of the only step reading value v (once), or -1. */
-static int sole_reader(const fc_nn_ctx *ctx, int v)
-{
-    int r = -1;
-    for (int i = 0; i < ctx->m->n_outputs; i++)
-        if (ctx->m->outputs[i] == v)
-            return -1;
-    for (int i = 0; i < ctx->n_steps; i++)
-        for (int k = 0; k < ctx->steps[i].n_in; k++)
-            if (ctx->steps[i].in_ids[k] == v) {
-                if (r >= 0)
-                    return -1;
-                r = i;
-            }
-    return r;
-}
-
 /* New constant: columns [first, first + c) of the folded weights w (m x ci). */
 static int weight_slice(fc_nn_ctx *ctx, const float *w, int64_t m, int64_t ci, int64_t first, int64_t c)
 {
@@ -111,7 +94,7 @@ fc_status fc_fast_fuse_concat_conv(fc_nn_ctx *ctx, fc_error *err)
         if (cat->kind != FC_STEP_FAST || !cat->fast || fc_fast_desc_of(cat->fast)->kind != FC_FAST_CONCAT ||
             cat->n_in != 2 || cat->in_ids[0] == cat->in_ids[1])
             continue;
-        int v = sole_reader(ctx, cat->out_ids[0]);
+        int v = fc_ctx_sole_reader(ctx, cat->out_ids[0]);
         const fc_step *conv = v >= 0 ? &ctx->steps[v] : NULL;
         if (!conv || conv->kind != FC_STEP_FAST || !conv->fast || conv->n_in != 1 ||
             !pointwise(fc_fast_desc_of(conv->fast)))
