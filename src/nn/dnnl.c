@@ -28,9 +28,7 @@ struct fc_fast {
     int n_args;
     int n_mem;
     void *weights;            /* weights in the primitive's layout, owned */
-    int *chmap;               /* CHANNELS: each output channel's input channel, */
-    int *chsrc;               /* and its input (NULL: input 0), owned; */
-    fc_gather *gather;        /* the kernel's plan (no primitive), owned */
+    fc_gather *gather;        /* CHANNELS: the kernel's plan and map (no primitive), owned */
     int blocked;              /* CONV on channel-blocked activations (Winograd): */
     dnnl_primitive_t to_blk, from_blk; /* reorders NHWC -> blocked -> NHWC around it, */
     int takes_blocked;        /* but none in: it reads the previous step's blk_dst, */
@@ -356,15 +354,15 @@ static fc_status channel_map(fc_fast *f, const fc_step *s, fc_error *err)
     int64_t ci = s->in[0]->shape.d[1], co = s->out[0]->shape.d[1], g = f->d.ch_groups;
     if (g < 0 || (g > 0 && ci % g) || f->d.ch_first < 0 || f->d.ch_first + co > ci)
         return fc_error_set(err, FC_ERR_INTERNAL, "bad channel gather");
-    f->chmap = malloc((size_t)co * sizeof *f->chmap);
-    int *zero = calloc((size_t)co, sizeof *zero);
-    if (f->chmap && zero) {
+    int *map = malloc((size_t)co * sizeof *map), *zero = calloc((size_t)co, sizeof *zero);
+    if (map && zero) {
         for (int64_t j = 0; j < co; j++) {
             int64_t c = f->d.ch_first + j;
-            f->chmap[j] = (int)(g > 0 ? (c % g) * (ci / g) + c / g : c);
+            map[j] = (int)(g > 0 ? (c % g) * (ci / g) + c / g : c);
         }
-        f->gather = fc_gather_plan(zero, f->chmap, (int)co, &ci, 1);
+        f->gather = fc_gather_plan(zero, map, (int)co, &ci, 1);
     }
+    free(map);
     free(zero);
     return f->gather ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "channel map");
 }
@@ -841,8 +839,6 @@ void fc_fast_free(fc_fast *f)
     fc_aligned_free(f->blk_src);
     fc_aligned_free(f->blk_dst);
     fc_aligned_free(f->weights);
-    free(f->chmap);
-    free(f->chsrc);
     fc_gather_free(f->gather);
     fc_pwdw_free(f->pwdw);
     fc_aligned_free(f->folded_w);
@@ -881,30 +877,19 @@ fc_fast *fc_fast_wrap_pwdw(fc_pwdw *k, int pre, int pool, fc_error *err)
     return f;
 }
 
-fc_fast *fc_fast_wrap_gather(int *src, int *map, int co, const int64_t *in_channels, int n_in,
+fc_fast *fc_fast_wrap_gather(const int *src, const int *map, int co, const int64_t *in_channels, int n_in,
                              fc_error *err)
 {
     fc_fast *f = calloc(1, sizeof *f);
-    fc_gather *g = fc_gather_plan(src, map, co, in_channels, n_in);
-    if (!f || !g) {
-        free(f);
-        fc_gather_free(g);
-        free(src);
-        free(map);
-        fc_error_set(err, FC_ERR_NOMEM, "channel gather");
-        return NULL;
+    if (f && (f->gather = fc_gather_plan(src, map, co, in_channels, n_in))) {
+        f->d.kind = FC_FAST_CHANNELS;
+        return f;
     }
-    f->d.kind = FC_FAST_CHANNELS;
-    f->chsrc = src;
-    f->chmap = map;
-    f->gather = g;
-    return f;
+    free(f);
+    fc_error_set(err, FC_ERR_NOMEM, "channel gather");
+    return NULL;
 }
+
+const int *fc_fast_gather_map(const fc_fast *f, const int **src) { return fc_gather_map(f->gather, src); }
 
 int fc_fast_gather_scalar_blocks(const fc_fast *f) { return fc_gather_scalar_blocks(f->gather); }
-
-const int *fc_fast_gather_map(const fc_fast *f, const int **src)
-{
-    *src = f->chsrc;
-    return f->chmap;
-}

@@ -86,6 +86,14 @@ typedef struct {
  * shapes already inferred); FC_ERR_UNSUPPORTED when oneDNN declines it, in which
  * case the caller keeps the reference steps. */
 fc_status fc_fast_create(fc_nn_ctx *ctx, fc_step *s, const fc_fast_desc *d, fc_error *err);
+/* dnnl.c: what a fast step was built from. */
+const fc_fast_desc *fc_fast_desc_of(const fc_fast *f);
+/* Is step s a fast step of this kind? */
+static inline int fc_step_is_fast(const fc_step *s, fc_fast_kind kind)
+{
+    return s->kind == FC_STEP_FAST && s->fast && fc_fast_desc_of(s->fast)->kind == kind;
+}
+
 /* dnnl.c: a oneDNN reorder for conversion step s (FC_STEP_TO_NHWC or _TO_NCHW);
  * without one the step runs fc_layout_convert. */
 fc_status fc_fast_create_convert(fc_nn_ctx *ctx, fc_step *s, fc_error *err);
@@ -104,8 +112,6 @@ const char *fc_fast_impl(const fc_step *s);
  * b' = b without one). w_out has w's size, b_out M floats. */
 void fc_fold_conv(const fc_tensor *w, const fc_tensor *b, const fc_tensor *const bn[4], float eps,
                   float *w_out, float *b_out);
-/* dnnl.c: what a fast step was built from. */
-const fc_fast_desc *fc_fast_desc_of(const fc_fast *f);
 /* dnnl.c: a fast step running the fused kernel k (owned from then on; freed on
  * failure); pre and pool say what it has (for fc_fast_impl). */
 struct fc_pwdw;
@@ -118,12 +124,12 @@ fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err);
  * convolution and a channel gather per head, where that saves vector blocks. */
 fc_status fc_fast_fuse_heads(fc_nn_ctx *ctx, fc_error *err);
 /* dnnl.c: a CHANNELS step gathering output channel j from channel map[j] of its
- * input src[j] (the step's n_in inputs in order, in_channels[k] channels each);
- * takes src and map (malloc'd, co entries), freed on failure. */
-fc_fast *fc_fast_wrap_gather(int *src, int *map, int co, const int64_t *in_channels, int n_in,
+ * input src[j] (the step's n_in inputs in order, in_channels[k] channels each; src
+ * and map have co entries). */
+fc_fast *fc_fast_wrap_gather(const int *src, const int *map, int co, const int64_t *in_channels, int n_in,
                              fc_error *err);
 /* dnnl.c: a CHANNELS step's map: output channel j is channel map[j] of input
- * (*src)[j] (*src NULL: input 0). */
+ * (*src)[j]. */
 const int *fc_fast_gather_map(const fc_fast *f, const int **src);
 /* dnnl.c: how many 16-channel blocks a CHANNELS step gathers channel by channel. */
 int fc_fast_gather_scalar_blocks(const fc_fast *f);

@@ -15,10 +15,11 @@
 
 #include <string.h>
 
+/* Is conv d a 1x1, stride 1, unpadded, ungrouped float conv followed by activations only? */
 static int pointwise(const fc_fast_desc *d)
 {
     const fc_window *v = &d->win;
-    if (d->kind != FC_FAST_CONV || d->src_nchw || v->kh != 1 || v->kw != 1 || v->sh != 1 || v->sw != 1 ||
+    if (d->src_nchw || v->kh != 1 || v->kw != 1 || v->sh != 1 || v->sw != 1 ||
         v->group != 1 || v->pt || v->pl || d->w->dtype != FC_DT_FLOAT || (d->b && d->b->dtype != FC_DT_FLOAT))
         return 0;
     for (int i = 0; i < d->n_post; i++)
@@ -91,13 +92,11 @@ fc_status fc_fast_fuse_concat_conv(fc_nn_ctx *ctx, fc_error *err)
         return FC_OK;
     for (int i = 0; i < ctx->n_steps; i++) {
         const fc_step *cat = &ctx->steps[i];
-        if (cat->kind != FC_STEP_FAST || !cat->fast || fc_fast_desc_of(cat->fast)->kind != FC_FAST_CONCAT ||
-            cat->n_in != 2 || cat->in_ids[0] == cat->in_ids[1])
+        if (!fc_step_is_fast(cat, FC_FAST_CONCAT) || cat->n_in != 2 || cat->in_ids[0] == cat->in_ids[1])
             continue;
         int v = fc_ctx_sole_reader(ctx, cat->out_ids[0]);
         const fc_step *conv = v >= 0 ? &ctx->steps[v] : NULL;
-        if (!conv || conv->kind != FC_STEP_FAST || !conv->fast || conv->n_in != 1 ||
-            !pointwise(fc_fast_desc_of(conv->fast)))
+        if (!conv || !fc_step_is_fast(conv, FC_FAST_CONV) || conv->n_in != 1 || !pointwise(fc_fast_desc_of(conv->fast)))
             continue;
         fc_step a = {0}, b = {0};
         fc_status rc = split(ctx, i, v, &a, &b, err);

@@ -23,16 +23,6 @@ typedef struct {
     int n;
 } chan_map;
 
-static int is_gather(const fc_step *s)
-{
-    return s->kind == FC_STEP_FAST && s->fast && fc_fast_desc_of(s->fast)->kind == FC_FAST_CHANNELS;
-}
-
-static int is_concat(const fc_step *s)
-{
-    return s->kind == FC_STEP_FAST && s->fast && fc_fast_desc_of(s->fast)->kind == FC_FAST_CONCAT;
-}
-
 /* The map of step s (a gather or a channel Concat); 0 on success. */
 static int map_of(const fc_step *s, chan_map *m)
 {
@@ -42,7 +32,7 @@ static int map_of(const fc_step *s, chan_map *m)
     m->n = co;
     if (!m->id || !m->ch)
         return -1;
-    if (is_concat(s)) {
+    if (fc_step_is_fast(s, FC_FAST_CONCAT)) {
         for (int k = 0, j = 0; k < s->n_in; k++)
             for (int64_t c = 0; c < s->in[k]->shape.d[1]; c++, j++)
                 m->id[j] = s->in_ids[k], m->ch[j] = (int)c;
@@ -50,7 +40,7 @@ static int map_of(const fc_step *s, chan_map *m)
     }
     const int *src, *map = fc_fast_gather_map(s->fast, &src);
     for (int j = 0; j < co; j++)
-        m->id[j] = s->in_ids[src ? src[j] : 0], m->ch[j] = map[j];
+        m->id[j] = s->in_ids[src[j]], m->ch[j] = map[j];
     return 0;
 }
 
@@ -60,21 +50,23 @@ static void map_free(chan_map *m)
     free(m->ch);
 }
 
-/* Is the value v read only by gathers (and at least one), and not a graph output? */
-static int only_gathers_read(const fc_nn_ctx *ctx, int v)
+/* The steps reading value v (each once) into readers[], if there are 1 to max of
+ * them, all gathers, and v is not a graph output; else 0. */
+static int gather_readers(const fc_nn_ctx *ctx, int v, int *readers, int max)
 {
+    int n = 0;
     for (int i = 0; i < ctx->m->n_outputs; i++)
         if (ctx->m->outputs[i] == v)
             return 0;
-    int readers = 0;
     for (int i = 0; i < ctx->n_steps; i++)
         for (int k = 0; k < ctx->steps[i].n_in; k++)
             if (ctx->steps[i].in_ids[k] == v) {
-                if (!is_gather(&ctx->steps[i]))
+                if (!fc_step_is_fast(&ctx->steps[i], FC_FAST_CHANNELS) || n == max)
                     return 0;
-                readers++;
+                readers[n++] = i;
+                break;
             }
-    return readers > 0;
+    return n;
 }
 
 /* Rebuilds gather step s reading through p (whose map is pm) into *out.
@@ -109,37 +101,28 @@ static fc_status reroute(fc_nn_ctx *ctx, const fc_step *s, const fc_step *p, con
     map_free(&sm);
     if (!rc)
         rc = fc_step_init(ctx, out, FC_STEP_FAST, s->node, n_ids, ids, 1, s->out_ids, err);
-    if (rc) {
-        free(src);
-        free(map);
-        return rc;
+    if (!rc) {
+        int64_t channels[MAX_SOURCES];
+        for (int k = 0; k < n_ids; k++)
+            channels[k] = ctx->vals[ids[k]].shape.d[1];
+        if (!(out->fast = fc_fast_wrap_gather(src, map, co, channels, n_ids, err))) {
+            fc_step_free(out);
+            rc = err->code;
+        }
     }
-    int64_t channels[MAX_SOURCES];
-    for (int k = 0; k < n_ids; k++)
-        channels[k] = ctx->vals[ids[k]].shape.d[1];
-    if (!(out->fast = fc_fast_wrap_gather(src, map, co, channels, n_ids, err))) {
-        fc_step_free(out);
-        return err->code;
-    }
-    return FC_OK;
+    free(src);
+    free(map);
+    return rc;
 }
 
-/* Drops step i if only gathers read it, rerouting them; *dropped says whether it was. */
-static fc_status fold(fc_nn_ctx *ctx, int i, int *dropped, fc_error *err)
+/* Drops step i if only gathers read it, rerouting them. */
+static fc_status fold(fc_nn_ctx *ctx, int i, fc_error *err)
 {
     const fc_step *p = &ctx->steps[i];
-    *dropped = 0;
-    if (!(is_gather(p) || is_concat(p)) || p->n_out != 1 || !only_gathers_read(ctx, p->out_ids[0]))
+    int readers[64], n;
+    if (!(fc_step_is_fast(p, FC_FAST_CHANNELS) || fc_step_is_fast(p, FC_FAST_CONCAT)) || p->n_out != 1 ||
+        !(n = gather_readers(ctx, p->out_ids[0], readers, 64)))
         return FC_OK;
-    int readers[64], n = 0;
-    for (int j = i + 1; j < ctx->n_steps; j++)
-        for (int k = 0; k < ctx->steps[j].n_in; k++)
-            if (ctx->steps[j].in_ids[k] == p->out_ids[0]) {
-                if (n == 64)
-                    return FC_OK;
-                readers[n++] = j;
-                break;
-            }
     chan_map pm;
     fc_step *now = calloc((size_t)n + 1, sizeof *now);
     fc_status rc = now && !map_of(p, &pm) ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "channel gather");
@@ -158,7 +141,6 @@ static fc_status fold(fc_nn_ctx *ctx, int i, int *dropped, fc_error *err)
         memmove(&ctx->steps[i], &ctx->steps[i + 1], (size_t)(ctx->n_steps - i - 1) * sizeof *ctx->steps);
         ctx->n_steps--;
         memset(&ctx->steps[ctx->n_steps], 0, sizeof *ctx->steps); /* fc_nn_ctx_free looks there */
-        *dropped = 1;
     }
     for (int k = 0; rc && k < made; k++)
         fc_step_free(&now[k]);
@@ -175,8 +157,7 @@ fc_status fc_fast_fuse_gather(fc_nn_ctx *ctx, fc_error *err)
     /* last first: dropping a step makes its inputs' readers gathers, and its inputs
      * come before it */
     for (int i = ctx->n_steps - 1; i >= 0; i--) {
-        int dropped;
-        fc_status rc = fold(ctx, i, &dropped, err);
+        fc_status rc = fold(ctx, i, err);
         if (rc)
             return rc;
     }

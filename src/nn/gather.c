@@ -153,6 +153,12 @@ void fc_gather_free(fc_gather *g)
     free(g);
 }
 
+const int *fc_gather_map(const fc_gather *g, const int **src)
+{
+    *src = g->src;
+    return g->map;
+}
+
 int fc_gather_scalar_blocks(const fc_gather *g)
 {
     int n = 0;

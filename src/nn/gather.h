@@ -18,6 +18,8 @@ fc_gather *fc_gather_plan(const int *src, const int *map, int co, const int64_t 
 /* Runs it: in[k] are the inputs, out the output. Allocates nothing. */
 void fc_gather_run(const fc_gather *g, fc_tensor *const *in, fc_tensor *out);
 void fc_gather_free(fc_gather *g);
+/* Its map: output channel j is channel map[j] of input (*src)[j]. */
+const int *fc_gather_map(const fc_gather *g, const int **src);
 /* How many of its 16-channel blocks go channel by channel (not as vectors). */
 int fc_gather_scalar_blocks(const fc_gather *g);
 

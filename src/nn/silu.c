@@ -54,9 +54,7 @@ static void silu_part(float *x, int64_t n, int avx512)
 
 void fc_silu_inplace(float *x, int64_t n, int threads)
 {
-    static int avx512 = -1;
-    if (avx512 < 0)
-        avx512 = __builtin_cpu_supports("avx512f");
+    const int avx512 = __builtin_cpu_supports("avx512f");
     if (threads < 2 || n < PARALLEL_MIN) {
         silu_part(x, n, avx512);
         return;
