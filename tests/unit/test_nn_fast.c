@@ -52,6 +52,21 @@ static double max_diff(const fc_tensor *a, const fc_tensor *r)
     return fc_test_max_abs_diff(a->data, r->data, fc_shape_numel(&a->shape));
 }
 
+/* Runs both contexts of p on x (numel(xs) floats) filled at random from seed in
+ * [lo, hi): the largest absolute difference of their outputs, -1 if the shapes
+ * differ, -2 (the error printed) if a run fails. */
+static double random_diff(const pair *p, const fc_shape *xs, float *x, uint32_t seed, float lo, float hi,
+                          fc_error *err)
+{
+    fc_test_fill_random(x, (size_t)fc_shape_numel(xs), seed, lo, hi);
+    fc_tensor in = {FC_DT_FLOAT, *xs, x}, a, r;
+    if (pair_run(p, &in, &a, &r, err)) {
+        fprintf(stderr, "run failed: %s\n", err->msg);
+        return -2;
+    }
+    return max_diff(&a, &r);
+}
+
 /* A detector head: Y = Reshape(Transpose(Conv(X), perm), [1, -1, 4]), perm (0,2,3,1)
  * or SCRFD's (2,3,0,1), and Z = Relu(Conv(X)) read in NCHW as well when `also_nchw`. */
 static ob_model *conv_transpose_head(int also_nchw, int scrfd)
@@ -188,12 +203,9 @@ static int check_pw_dw_pool(void)
                 CHECK_MSG(pair_open(&p, mobile_block(n, cases[k].st, cases[k].prelu, cases[k].pool, cases[k].c,
                                                      cases[k].pre), &xs, threads, &err), "%s", err.msg);
                 static float x[2 * 16 * 11 * 13];
-                fc_test_fill_random(x, (size_t)(n * cin * 11 * 13), 7 + (uint32_t)k, -1, 1);
                 if (fc_pwdw_available()) /* to_nhwc, the fused step, to_nchw */
                     CHECK_MSG(fc_nn_ctx_n_steps(p.fast) == 3, "case %zu: %d steps", k, fc_nn_ctx_n_steps(p.fast));
-                fc_tensor in = {FC_DT_FLOAT, xs, x}, a, r;
-                CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
-                double d = max_diff(&a, &r);
+                double d = random_diff(&p, &xs, x, 7 + (uint32_t)k, -1, 1, &err);
                 CHECK_MSG(d >= 0 && d < 1e-5, "case %zu, batch %lld, %d threads: max diff %g (-1: shapes differ)",
                           k, (long long)n, threads, d);
                 pair_close(&p);
@@ -290,10 +302,7 @@ TEST(nn_fast_first_layer_reads_nchw)
             CHECK_MSG(fc_nn_ctx_n_steps(p.fast) == (in_place ? 2 : 3), "%lld channels: %d steps",
                       (long long)ms[k], fc_nn_ctx_n_steps(p.fast));
             for (int run = 0; run < 2; run++) {
-                fc_test_fill_random(x[run], (size_t)(n * 3 * 9 * 11), 70 + (uint32_t)run, -1, 1);
-                fc_tensor in = {FC_DT_FLOAT, xs, x[run]}, a, r;
-                CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
-                double d = max_diff(&a, &r);
+                double d = random_diff(&p, &xs, x[run], 70 + (uint32_t)run, -1, 1, &err);
                 CHECK_MSG(d >= 0 && d < 1e-5, "%lld channels, batch %lld, run %d: max diff %g (-1: shapes differ)",
                           (long long)ms[k], (long long)n, run, d);
             }
@@ -407,7 +416,7 @@ static int count_fast(const fc_nn_ctx *ctx, fc_fast_kind kind)
 {
     int n = 0;
     for (int i = 0; i < ctx->n_steps; i++)
-        n += ctx->steps[i].kind == FC_STEP_FAST && fc_fast_desc_of(ctx->steps[i].fast)->kind == kind;
+        n += fc_step_is_fast(&ctx->steps[i], kind);
     return n;
 }
 
@@ -427,10 +436,7 @@ TEST(nn_fast_gather_through_concat)
             CHECK_MSG(count_fast(p.fast, FC_FAST_CONCAT) == 1, "%lld channels: %d concats left",
                       (long long)cs[k], count_fast(p.fast, FC_FAST_CONCAT));
             static float x[2 * 48 * 5 * 7];
-            fc_test_fill_random(x, (size_t)(n * cs[k] * 35), 110 + (uint32_t)k, -1, 1);
-            fc_tensor in = {FC_DT_FLOAT, xs, x}, a, r;
-            CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
-            double d = max_diff(&a, &r);
+            double d = random_diff(&p, &xs, x, 110 + (uint32_t)k, -1, 1, &err);
             CHECK_MSG(d >= 0 && d < 1e-4, "%lld channels, batch %lld: max diff %g (-1: shapes differ)",
                       (long long)cs[k], (long long)n, d);
             pair_close(&p);
@@ -468,10 +474,7 @@ TEST(nn_fast_conv_silu)
             pair p;
             CHECK_MSG(pair_open(&p, conv_silu(shapes[k][0], shapes[k][1]), &xs, threads, &err), "%s", err.msg);
             static float x[32 * 12 * 10];
-            fc_test_fill_random(x, (size_t)(shapes[k][0] * 120), 132, -2, 2);
-            fc_tensor in = {FC_DT_FLOAT, xs, x}, a, r;
-            CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
-            double d = max_diff(&a, &r);
+            double d = random_diff(&p, &xs, x, 132, -2, 2, &err);
             CHECK_MSG(d >= 0 && d < 1e-4, "%lld -> %lld channels, %d threads: max diff %g", (long long)shapes[k][0],
                       (long long)shapes[k][1], threads, d);
             pair_close(&p);
@@ -523,10 +526,7 @@ TEST(nn_fast_blocked_convs_chained)
             CHECK_MSG(pair_open(&p, two_convs(acts[k], n), &xs, 1, &err), "%s", err.msg);
             static float x[2][2 * 32 * 12 * 10];
             for (int run = 0; run < 2; run++) {
-                fc_test_fill_random(x[run], (size_t)(n * 32 * 120), 144 + (uint32_t)run, -1, 1);
-                fc_tensor in = {FC_DT_FLOAT, xs, x[run]}, a, r;
-                CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
-                double d = max_diff(&a, &r);
+                double d = random_diff(&p, &xs, x[run], 144 + (uint32_t)run, -1, 1, &err);
                 CHECK_MSG(d >= 0 && d < 1e-4, "%s, batch %lld, run %d: max diff %g", acts[k], (long long)n, run, d);
             }
             pair_close(&p);
@@ -585,10 +585,7 @@ TEST(nn_fast_concat_then_pointwise_split)
             CHECK_MSG(count_fast(p.fast, FC_FAST_CONCAT) == 0, "bn %d: %d concats left", bn,
                       count_fast(p.fast, FC_FAST_CONCAT));
             static float x[2 * 8 * 12 * 10];
-            fc_test_fill_random(x, (size_t)(n * 8 * 120), 158, -1, 1);
-            fc_tensor in = {FC_DT_FLOAT, xs, x}, a, r;
-            CHECK_OK(pair_run(&p, &in, &a, &r, &err), &err);
-            double d = max_diff(&a, &r);
+            double d = random_diff(&p, &xs, x, 158, -1, 1, &err);
             CHECK_MSG(d >= 0 && d < 1e-4, "bn %d, batch %lld: max diff %g", bn, (long long)n, d);
             pair_close(&p);
         }
