@@ -129,7 +129,7 @@ static ob_model *mobile_block(int64_t n, int st, int prelu, int pool, int64_t C,
 {
     const int64_t CIN = pre ? 16 : 5;
     ob_model *b = ob_new(13);
-    float w1[40 * 16], b1[40], slope[40], w2[40 * 9], b2[40], w0[16 * 9], b0[16];
+    float w1[64 * 16], b1[64], slope[64], w2[64 * 9], b2[64], w0[16 * 9], b0[16];
     fc_test_fill_random(w1, C * CIN, 31, -0.5f, 0.5f);
     fc_test_fill_random(b1, C, 32, -0.5f, 0.5f);
     fc_test_fill_random(slope, C, 33, 0.0f, 0.5f);
@@ -169,7 +169,7 @@ static ob_model *mobile_block(int64_t n, int st, int prelu, int pool, int64_t C,
 
 /* The fused (depthwise ->) 1x1 -> depthwise (-> pool) kernel (pwdw.c) agrees with
  * the reference kernels: with and without the first depthwise, strides 1 and 2,
- * PRelu and Relu, with and without the pool, 24, 32 and 40 channels, batch 1 and 2,
+ * PRelu and Relu, with and without the pool, 24, 32, 40 and 64 channels, batch 1 and 2,
  * one and two threads. Where the CPU has AVX-512 the chain is one step
  * (FC_NN_PWDW=1: these maps are smaller than the kernel's default minimum). */
 static int check_pw_dw_pool(void);
@@ -192,7 +192,7 @@ static int check_pw_dw_pool(void)
 {
     static const struct { int st, prelu, pool, c, pre; } cases[] = {
         {1, 1, 1, 32, 0}, {1, 0, 0, 40, 0}, {2, 1, 0, 32, 0}, {2, 0, 1, 40, 0}, {1, 1, 0, 24, 0},
-        {1, 0, 1, 32, 1}, {2, 1, 0, 40, 1}};
+        {1, 0, 1, 32, 1}, {2, 1, 0, 40, 1}, {1, 0, 1, 64, 0}, {1, 1, 0, 64, 0}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         for (int64_t n = 1; n <= 2; n++)
             for (int threads = 1; threads <= 2; threads++) {
