@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { RING_ROWS = 4 }; /* the 1x1 rows a thread keeps: what two depthwise rows read */
+/* The depthwise rows dw_rows makes at once (even: the pool takes pairs; 3 and 4 were
+ * measured no faster than 2), and the 1x1 rows a thread keeps for them. */
+enum { DW_ROWS = 2, RING_ROWS = DW_ROWS + 2 };
 
 /* A depthwise 3x3 (pads 1) over rows of w pixels of c channels (a multiple of 16):
  * the block's own, or the one before the 1x1 (pre). */
@@ -127,7 +129,7 @@ fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pre, const fc_pwdw_conv *pw, const fc_p
     /* the rows of band()'s rows_buf: the ring, 2 depthwise rows, a row of zeros (the
      * padding), an output row, with pre: its output row (a row of the 1x1's input) */
     const int64_t wide = c > cin ? c : cin;
-    k->per_thread = (size_t)((RING_ROWS + 2 + 1 + 1) * k->w * wide + (pre ? k->w * cin : 0)) + 16;
+    k->per_thread = (size_t)((RING_ROWS + DW_ROWS + 1 + 1) * k->w * wide + (pre ? k->w * cin : 0)) + 16;
     k->scratch = fc_aligned_alloc((size_t)k->threads * k->per_thread * sizeof(float));
     int ok = tmp && k->pw_w && k->pw_b && k->scratch && (pw->act.kind != FC_ACT_PRELU || k->pw_slope) &&
              stage_init(&k->dw, dw, c_out, c, w, stride) && (!pre || stage_init(&k->pre, pre, cin, cin, w, 1));
@@ -371,15 +373,15 @@ __attribute__((target("avx512f"))) static void dw_row(const dw_stage *k, const f
     dw_interior(k, rows, out, first, last, c, s);
 }
 
-/* The interiors of two consecutive depthwise output rows (stride 1) from the four
- * 1x1 rows above the first to below the second: each input column loaded serves the
- * taps of both rows. Two dw_row calls load every column three times from rows that
- * do not fit L1 (a 160-pixel row of 64 channels is 40 KB) and run 4 FMA chains; here
- * the loads per output are a third fewer and 8 chains run. Channels c: a constant
- * where this is inlined. */
+/* The interiors of DW_ROWS consecutive depthwise output rows (stride 1) from the
+ * DW_ROWS + 2 1x1 rows above the first to below the last: each input column loaded
+ * serves the taps of every output row it falls in. One row at a time (dw_row) loads
+ * every column three times and runs 4 FMA chains of 9, too few to hide the FMAs'
+ * latency; here there are 4 x DW_ROWS chains and fewer loads per output. Channels c:
+ * a constant where this is inlined. */
 __attribute__((target("avx512f"), always_inline)) static inline void
-dw_interior2(const dw_stage *k, const float *const rows[4], float *out0, float *out1, int64_t first,
-             int64_t last, const int64_t c)
+dw_interior_rows(const dw_stage *k, const float *const rows[], float *const outs[], int64_t first, int64_t last,
+                 const int64_t c)
 {
     const fc_act a = k->act;
     int64_t ox = first;
@@ -387,15 +389,17 @@ dw_interior2(const dw_stage *k, const float *const rows[4], float *out0, float *
         const int64_t base = (ox - 1) * c;
         for (int64_t c0 = 0; c0 < c; c0 += 16) {
             const float *sl = slope_at(k->slope, c0);
-            __m512 wt[9], u[4], v[4]; /* u: the first row's 4 pixels, v: the second's */
+            __m512 wt[9], acc[DW_ROWS][4]; /* acc[o][q]: output row o, pixel ox + q */
 #pragma GCC unroll 9
             for (int t = 0; t < 9; t++)
                 wt[t] = _mm512_loadu_ps(k->wt + t * c + c0);
 #pragma GCC unroll 4
-            for (int q = 0; q < 4; q++)
-                u[q] = v[q] = _mm512_loadu_ps(k->b + c0);
+            for (int o = 0; o < DW_ROWS; o++)
 #pragma GCC unroll 4
-            for (int r = 0; r < 4; r++) {
+                for (int q = 0; q < 4; q++)
+                    acc[o][q] = _mm512_loadu_ps(k->b + c0);
+#pragma GCC unroll 6
+            for (int r = 0; r < DW_ROWS + 2; r++) {
                 const float *p = rows[r] + base + c0;
                 __m512 col[6];
 #pragma GCC unroll 6
@@ -404,43 +408,42 @@ dw_interior2(const dw_stage *k, const float *const rows[4], float *out0, float *
 #pragma GCC unroll 3
                 for (int dx = 0; dx < 3; dx++)
 #pragma GCC unroll 4
-                    for (int q = 0; q < 4; q++) {
-                        if (r <= 2)
-                            u[q] = _mm512_fmadd_ps(col[q + dx], wt[r * 3 + dx], u[q]);
-                        if (r >= 1)
-                            v[q] = _mm512_fmadd_ps(col[q + dx], wt[(r - 1) * 3 + dx], v[q]);
-                    }
+                    for (int q = 0; q < 4; q++)
+#pragma GCC unroll 4
+                        for (int o = 0; o < DW_ROWS; o++)
+                            if (r - o >= 0 && r - o <= 2)
+                                acc[o][q] = _mm512_fmadd_ps(col[q + dx], wt[(r - o) * 3 + dx], acc[o][q]);
             }
 #pragma GCC unroll 4
-            for (int q = 0; q < 4; q++) {
-                _mm512_storeu_ps(out0 + (ox + q) * c + c0, act(u[q], &a, sl));
-                _mm512_storeu_ps(out1 + (ox + q) * c + c0, act(v[q], &a, sl));
-            }
+            for (int o = 0; o < DW_ROWS; o++)
+#pragma GCC unroll 4
+                for (int q = 0; q < 4; q++)
+                    _mm512_storeu_ps(outs[o] + (ox + q) * c + c0, act(acc[o][q], &a, sl));
         }
     }
-    if (ox <= last) { /* the last pixels, row by row */
-        dw_interior(k, rows, out0, ox, last, c, 1);
-        dw_interior(k, rows + 1, out1, ox, last, c, 1);
-    }
+    if (ox <= last) /* the last pixels, row by row */
+        for (int o = 0; o < DW_ROWS; o++)
+            dw_interior(k, rows + o, outs[o], ox, last, c, 1);
 }
 
-/* Two consecutive depthwise output rows (stride 1) from the 1x1 rows rows[0..3]. */
-__attribute__((target("avx512f"))) static void dw_row2(const dw_stage *k, const float *const rows[4],
-                                                       float *out0, float *out1)
+/* DW_ROWS consecutive depthwise output rows (stride 1) from the 1x1 rows
+ * rows[0 .. DW_ROWS + 1]. */
+__attribute__((target("avx512f"))) static void dw_rows(const dw_stage *k, const float *const rows[],
+                                                       float *const outs[])
 {
     const int64_t c = k->c, first = 1, last = k->w - 2;
-    dw_edges(k, rows, out0, first, last);
-    dw_edges(k, rows + 1, out1, first, last);
+    for (int o = 0; o < DW_ROWS; o++)
+        dw_edges(k, rows + o, outs[o], first, last);
     if (last < first)
         return;
-#define FC_DW2_CASE(cc)                                             \
-    if (c == (cc)) {                                                \
-        dw_interior2(k, rows, out0, out1, first, last, (cc));       \
-        return;                                                     \
+#define FC_DWR_CASE(cc)                                        \
+    if (c == (cc)) {                                           \
+        dw_interior_rows(k, rows, outs, first, last, (cc));    \
+        return;                                                \
     }
-    FC_DW2_CASE(16) FC_DW2_CASE(32) FC_DW2_CASE(48) FC_DW2_CASE(64) FC_DW2_CASE(80) FC_DW2_CASE(128)
-#undef FC_DW2_CASE
-    dw_interior2(k, rows, out0, out1, first, last, c);
+    FC_DWR_CASE(16) FC_DWR_CASE(32) FC_DWR_CASE(48) FC_DWR_CASE(64) FC_DWR_CASE(80) FC_DWR_CASE(128)
+#undef FC_DWR_CASE
+    dw_interior_rows(k, rows, outs, first, last, c);
 }
 
 __attribute__((target("avx512f"))) static void pool_row(const fc_pwdw *k, const float *a, const float *b,
@@ -465,12 +468,12 @@ static void narrow(const fc_pwdw *k, const float *row, float *y, int64_t n)
 
 /* A thread's rows (see band()): rows of max(c, cin) channels. */
 typedef struct {
-    float *ring;        /* RING_ROWS rows of the 1x1 */
-    float *dwbuf;       /* 2 depthwise rows: the pool's pair, or two rows to narrow */
-    float *zeros;       /* a row of zeros: the padding */
-    float *orow;        /* an output row, when the channels were rounded up */
-    float *prerow;      /* the pre depthwise's row */
-    int64_t held[4];    /* the 1x1 row in each ring slot, or -1 */
+    float *ring;             /* RING_ROWS rows of the 1x1 */
+    float *dwbuf;            /* DW_ROWS depthwise rows: the pool's pairs, or rows to narrow */
+    float *zeros;            /* a row of zeros: the padding */
+    float *orow;             /* an output row, when the channels were rounded up */
+    float *prerow;           /* the pre depthwise's row */
+    int64_t held[RING_ROWS]; /* the 1x1 row in each ring slot, or -1 */
 } rows_buf;
 
 /* The 1x1 output row iy of image x (zeros outside the image), computed into its ring
@@ -498,37 +501,43 @@ static const float *ring_row(const fc_pwdw *k, const float *x, int64_t iy, rows_
 }
 
 /* Depthwise rows [d0, d1) of image x into y (pooled rows d0/2.. when pooling; d0 is
- * then even). At stride 1 the rows go two at a time (dw_row2). */
+ * then even). At stride 1 they go DW_ROWS at a time (dw_rows) while that many are
+ * left, then one at a time. */
 static void band(const fc_pwdw *k, const float *x, float *y, int64_t d0, int64_t d1, float *scratch)
 {
     const int64_t rs = k->w * (k->c > k->cin ? k->c : k->cin), c = k->c, dwid = k->dwid;
-    rows_buf rb = {.ring = scratch, .held = {-1, -1, -1, -1}};
+    rows_buf rb = {.ring = scratch};
+    for (int i = 0; i < RING_ROWS; i++)
+        rb.held[i] = -1;
     rb.dwbuf = rb.ring + RING_ROWS * rs;
-    rb.zeros = rb.dwbuf + 2 * rs;
+    rb.zeros = rb.dwbuf + DW_ROWS * rs;
     rb.orow = rb.zeros + rs;
     rb.prerow = rb.orow + rs;
     const int direct = k->c == k->c_out; /* rows go straight to y */
+    const float *rows[RING_ROWS];
     for (int64_t oy = d0; oy < d1;) {
-        const int two = k->stride == 1 && oy + 1 < d1;
-        const float *rows[4];
-        for (int dy = 0; dy < 3 + two; dy++)
-            rows[dy] = ring_row(k, x, oy * k->stride - 1 + dy, &rb, rs);
-        if (two) {
-            float *yr = y + oy * dwid * k->c_out;
-            float *o0 = k->pool || !direct ? rb.dwbuf : yr, *o1 = k->pool || !direct ? rb.dwbuf + dwid * c : yr + dwid * c;
-            dw_row2(&k->dw, rows, o0, o1);
-            if (k->pool) {
-                float *pr = y + (oy / 2) * k->ow * k->c_out;
-                pool_row(k, o0, o1, direct ? pr : rb.orow);
-                if (!direct)
-                    narrow(k, rb.orow, pr, k->ow);
-            } else if (!direct) {
-                narrow(k, o0, yr, dwid);
-                narrow(k, o1, yr + dwid * k->c_out, dwid);
+        if (k->stride == 1 && oy + DW_ROWS <= d1) {
+            for (int dy = 0; dy < RING_ROWS; dy++)
+                rows[dy] = ring_row(k, x, oy - 1 + dy, &rb, rs);
+            float *outs[DW_ROWS];
+            for (int o = 0; o < DW_ROWS; o++)
+                outs[o] = k->pool || !direct ? rb.dwbuf + o * dwid * c : y + (oy + o) * dwid * k->c_out;
+            dw_rows(&k->dw, rows, outs);
+            for (int o = 0; o < DW_ROWS; o++) {
+                if (k->pool && (oy + o) & 1) {
+                    float *pr = y + ((oy + o) / 2) * k->ow * k->c_out;
+                    pool_row(k, outs[o - 1], outs[o], direct ? pr : rb.orow);
+                    if (!direct)
+                        narrow(k, rb.orow, pr, k->ow);
+                } else if (!k->pool && !direct) {
+                    narrow(k, outs[o], y + (oy + o) * dwid * k->c_out, dwid);
+                }
             }
-            oy += 2;
+            oy += DW_ROWS;
             continue;
         }
+        for (int dy = 0; dy < 3; dy++)
+            rows[dy] = ring_row(k, x, oy * k->stride - 1 + dy, &rb, rs);
         if (!k->pool) {
             float *yr = y + oy * dwid * k->c_out;
             dw_row(&k->dw, rows, direct ? yr : rb.orow);
