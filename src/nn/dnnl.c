@@ -765,7 +765,8 @@ fc_status fc_fast_run(const fc_step *s, fc_error *err)
         return FC_OK;
     }
     if (f->d.kind == FC_FAST_REPEAT) {
-        fc_repeat_pixels(s->in[0], s->out[0], f->d.rep_h, f->d.rep_w);
+        fc_repeat_pixels(s->in[0], f->d.n_post ? s->in[f->d.post[0].input] : NULL, s->out[0], f->d.rep_h,
+                         f->d.rep_w);
         return FC_OK;
     }
     if (f->d.kind == FC_FAST_PWDW) {
@@ -852,7 +853,7 @@ const char *fc_fast_impl(const fc_step *s)
     if (s->fast && s->fast->d.kind == FC_FAST_CHANNELS)
         return "own:channels";
     if (s->fast && s->fast->d.kind == FC_FAST_REPEAT)
-        return "own:repeat";
+        return s->fast->d.n_post ? "own:repeat+add" : "own:repeat";
     if (s->fast && s->fast->d.kind == FC_FAST_PWDW)
         return s->fast->label;
     if (s->fast && dnnl_primitive_desc_query(s->fast->pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success)

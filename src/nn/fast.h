@@ -25,7 +25,8 @@ typedef enum {
                           * reference implementation, so it runs on its own) */
     FC_FAST_CHANNELS,    /* a per-pixel channel gather: a channel Slice, a channel
                           * shuffle (Reshape, Transpose, Reshape), or both; own kernel */
-    FC_FAST_REPEAT,      /* nearest upsampling by integer factors; own kernel */
+    FC_FAST_REPEAT,      /* nearest upsampling by integer factors, and the Add that
+                          * alone reads it (one ADD post-op); own kernel */
     FC_FAST_TO_NHWC,     /* the layout conversion steps, as oneDNN reorders */
     FC_FAST_TO_NCHW,
     FC_FAST_PWDW,        /* 1x1 -> depthwise 3x3 (-> 2x2 max pool) fused; own kernel
@@ -160,7 +161,8 @@ fc_status fc_fast_compile(fc_nn_ctx *ctx, fc_error *err);
 /* nhwc.c: copies a 4-D float tensor between NCHW and NHWC (to_nhwc says which way). */
 void fc_layout_convert(const fc_tensor *in, fc_tensor *out, int to_nhwc);
 
-/* nhwc.c: NHWC nearest upsampling, out[y, x] = in[y / rh, x / rw]. */
-void fc_repeat_pixels(const fc_tensor *in, fc_tensor *out, int64_t rh, int64_t rw);
+/* nhwc.c: NHWC nearest upsampling, out[y, x] = in[y / rh, x / rw], plus add[y, x]
+ * when add (out's shape) is not NULL. */
+void fc_repeat_pixels(const fc_tensor *in, const fc_tensor *add, fc_tensor *out, int64_t rh, int64_t rw);
 
 #endif

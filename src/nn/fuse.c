@@ -105,6 +105,31 @@ static int per_channel(const fuser *f, int v, int64_t c)
 
 /* Extends group g (whose current output is *cur) with the steps that follow it.
  * conv: also BatchNormalization (first only), SiLU and one residual Add. */
+/* When s is an Add of cur and another value of its shape (4-D float): that value,
+ * which a step ending in cur can add as it writes (a residual); else -1. */
+static int addend(const fc_step *s, int cur)
+{
+    if (!s || s->node->op != &fc_op_add || s->in_ids[0] == s->in_ids[1] || !is4f(s->in[0]) ||
+        !fc_shape_equal(&s->in[0]->shape, &s->in[1]->shape))
+        return -1;
+    return s->in_ids[0] == cur ? s->in_ids[1] : s->in_ids[0];
+}
+
+/* A REPEAT (nearest upsampling) whose output only an Add reads takes the Add in, as
+ * its one post-op: the upsample-and-add of a feature pyramid (YuNet) then writes the
+ * sum straight away, without the upsampled map (fc_repeat_pixels). */
+static void take_add(fuser *f, int g, int *cur, fc_fast_desc *d, int *residual)
+{
+    int u = sole_user(f, *cur);
+    const fc_step *s = u >= 0 && f->group_of[u] < 0 ? step(f, u) : NULL;
+    if ((*residual = addend(s, *cur)) < 0)
+        return;
+    d->post[d->n_post++] = (fc_post_op){.kind = FC_POST_ADD};
+    f->group_of[u] = g;
+    f->emit_at[g] = u;
+    *cur = s->out_ids[0];
+}
+
 static void extend_chain(fuser *f, int g, int *cur, int conv, fc_fast_desc *d, int *residual)
 {
     int bn_allowed = conv;
@@ -129,10 +154,7 @@ static void extend_chain(fuser *f, int g, int *cur, int conv, fc_fast_desc *d, i
         } else if (s && s->kind == FC_STEP_REF && as_eltwise(f, s, &p->alg, &p->alpha, &p->beta)) {
             p->kind = FC_POST_ELTWISE;
             d->n_post++;
-        } else if (conv && s && s->node->op == &fc_op_add && *residual < 0 &&
-                   s->in_ids[0] != s->in_ids[1] && is4f(s->in[0]) &&
-                   fc_shape_equal(&s->in[0]->shape, &s->in[1]->shape)) {
-            *residual = s->in_ids[0] == *cur ? s->in_ids[1] : s->in_ids[0];
+        } else if (conv && *residual < 0 && (*residual = addend(s, *cur)) >= 0) {
             p->kind = FC_POST_ADD; /* p->input is set when the step is built */
             d->n_post++;
         } else if (conv && n_users(f, *cur) == 2 && !f->is_output[*cur]) {
@@ -426,8 +448,10 @@ static void try_group(fuser *f, int i)
     }
     f->group_of[i] = i;
     f->emit_at[i] = i;
-    if (d.kind != FC_FAST_CONCAT && d.kind != FC_FAST_PRELU && d.kind != FC_FAST_CHANNELS &&
-        d.kind != FC_FAST_REPEAT)
+    if (d.kind == FC_FAST_REPEAT && !fc_fast_switched_off("FC_NN_REPEAT_ADD"))
+        take_add(f, i, &cur, &d, &residual);
+    else if (d.kind != FC_FAST_CONCAT && d.kind != FC_FAST_PRELU && d.kind != FC_FAST_CHANNELS &&
+             d.kind != FC_FAST_REPEAT)
         extend_chain(f, i, &cur, conv, &d, &residual);
     if (residual >= 0)
         in[n_in++] = residual;

@@ -1,10 +1,10 @@
 /* pwdw.c - the fused 1x1 -> depthwise 3x3 (-> 2x2 max pool) kernel (see pwdw.h).
  *
- * A thread owns a band of output rows. For each depthwise output row it makes sure
- * the three 1x1 rows under its window are in the ring (computing the missing ones
- * from the input), computes the depthwise row, and either stores it or, with the
- * pool, keeps it until its partner row is ready and stores their 2x2 maxima. A
- * band's first rows recompute the 1x1 rows its neighbour band also computed (two
+ * A thread owns a band of output rows. For each two depthwise output rows (at
+ * stride 1; one at stride 2) it makes sure the four (three) 1x1 rows under their
+ * windows are in the ring (computing the missing ones from the input), computes the
+ * depthwise rows, and either stores them or, with the pool, stores their 2x2 maxima.
+ * A band's first rows recompute the 1x1 rows its neighbour band also computed (two
  * rows per band), which is the whole cost of running on several threads. */
 #include "nn/pwdw.h"
 

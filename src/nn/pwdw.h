@@ -4,7 +4,7 @@
  * MobileFaceNet's blocks), and optionally before the 1x1 the depthwise whose output
  * only it reads (MobileNet v1's order: UltraFace, SCRFD). oneDNN runs them as two or three passes over activations
  * that at detector resolutions do not fit in cache (16 channels of 320x320 are
- * 6.5 MB); here the 1x1 output lives in a ring of three rows per thread, so the
+ * 6.5 MB); here the 1x1 output lives in a ring of four rows per thread, so the
  * block reads its input once and writes only its output.
  *
  * Channels-last float activations, any channel counts (inside, the 1x1's output

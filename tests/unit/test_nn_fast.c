@@ -534,6 +534,65 @@ TEST(nn_fast_blocked_convs_chained)
     return FC_TEST_PASS;
 }
 
+/* A feature pyramid's top-down step: A = 1x1 conv of X (C channels, 12x10), a coarser
+ * map from A's 2x2 max pool and another 1x1 conv, upsampled back (Resize, nearest,
+ * scales 1, 1, 2, 2) and added to A. */
+static ob_model *upsample_add(int64_t n, int64_t C)
+{
+    ob_model *b = ob_new(13);
+    static float w1[24 * 8], b1[24], w2[24 * 24], b2[24];
+    fc_test_fill_random(w1, (size_t)(C * 8), 160, -0.5f, 0.5f);
+    fc_test_fill_random(b1, (size_t)C, 161, -0.5f, 0.5f);
+    fc_test_fill_random(w2, (size_t)(C * C), 162, -0.3f, 0.3f);
+    fc_test_fill_random(b2, (size_t)C, 163, -0.5f, 0.5f);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){n, 8, 12, 10});
+    ob_init_f32(b, "W1", 4, (int64_t[]){C, 8, 1, 1}, w1);
+    ob_init_f32(b, "B1", 1, (int64_t[]){C}, b1);
+    ob_init_f32(b, "W2", 4, (int64_t[]){C, C, 1, 1}, w2);
+    ob_init_f32(b, "B2", 1, (int64_t[]){C}, b2);
+    ob_init_f32(b, "S", 1, (int64_t[]){4}, (float[]){1, 1, 2, 2});
+    ob_node_add(b, "Conv", "X,W1,B1", "a");
+    ob_node *p = ob_node_add(b, "MaxPool", "a", "p");
+    ob_attr_ints(b, p, "kernel_shape", 2, (int64_t[]){2, 2});
+    ob_attr_ints(b, p, "strides", 2, (int64_t[]){2, 2});
+    ob_node_add(b, "Conv", "p,W2,B2", "c");
+    ob_node *r = ob_node_add(b, "Resize", "c,,S", "u");
+    ob_attr_str(b, r, "mode", "nearest");
+    ob_attr_str(b, r, "coordinate_transformation_mode", "asymmetric");
+    ob_attr_str(b, r, "nearest_mode", "floor");
+    ob_node_add(b, "Add", "a,u", "Y");
+    ob_output(b, "Y");
+    return b;
+}
+
+/* The Add takes in the upsampling (one REPEAT step adding as it writes, no Add step
+ * left), at 16 and 24 channels (a vector and a tail), batch 1 and 2, and agrees
+ * with the reference kernels; with FC_NN_REPEAT_ADD=0 the Add stays a step. */
+TEST(nn_fast_upsample_add)
+{
+    for (int off = 0; off <= 1; off++)
+        for (int64_t C = 16; C <= 24; C += 8)
+            for (int64_t n = 1; n <= 2; n++) {
+                if (off)
+                    setenv("FC_NN_REPEAT_ADD", "0", 1);
+                fc_error err = {0};
+                fc_shape xs = fc_shape_make(4, (int64_t[]){n, 8, 12, 10});
+                pair p;
+                int opened = pair_open(&p, upsample_add(n, C), &xs, 1, &err);
+                unsetenv("FC_NN_REPEAT_ADD");
+                CHECK_MSG(opened, "%s", err.msg);
+                CHECK_MSG(count_fast(p.fast, FC_FAST_REPEAT) == 1 && count_fast(p.fast, FC_FAST_BINARY) == off,
+                          "off %d, %lld channels: %d repeat, %d binary steps", off, (long long)C,
+                          count_fast(p.fast, FC_FAST_REPEAT), count_fast(p.fast, FC_FAST_BINARY));
+                static float x[2 * 8 * 12 * 10];
+                double d = random_diff(&p, &xs, x, 164, -1, 1, &err);
+                CHECK_MSG(d >= 0 && d < 1e-5, "off %d, %lld channels, batch %lld: max diff %g", off,
+                          (long long)C, (long long)n, d);
+                pair_close(&p);
+            }
+    return FC_TEST_PASS;
+}
+
 /* A stem: Concat(Conv 3x3 of X, MaxPool of X) [16 + 8 channels], then a 1x1 conv to
  * 24 channels (with a BatchNormalization when bn), then SiLU. */
 static ob_model *concat_then_pointwise(int64_t n, int bn)
