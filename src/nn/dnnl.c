@@ -770,7 +770,7 @@ fc_status fc_fast_run(const fc_step *s, fc_error *err)
         return FC_OK;
     }
     if (f->d.kind == FC_FAST_PWDW) {
-        fc_pwdw_run(f->pwdw, s->in[0]->data, s->out[0]->data);
+        fc_pwdw_run(f->pwdw, s->in[0]->data, s->out[0]->data, s->n_out > 1 ? s->out[1]->data : NULL);
         return FC_OK;
     }
     /* a conversion may read a graph input, whose buffer the caller gives each run */
@@ -871,9 +871,10 @@ fc_fast *fc_fast_wrap_pwdw(fc_pwdw *k, int pre, int pool, fc_error *err)
         fc_error_set(err, FC_ERR_NOMEM, "pw+dw step");
         return NULL;
     }
-    static const char *labels[2][2] = {{"own:pw+dw", "own:pw+dw+pool"}, {"own:dw+pw+dw", "own:dw+pw+dw+pool"}};
+    static const char *labels[2][3] = {{"own:pw+dw", "own:pw+dw+pool", "own:pw+dw,pool"},
+                                       {"own:dw+pw+dw", "own:dw+pw+dw+pool", "own:dw+pw+dw,pool"}};
     f->d.kind = FC_FAST_PWDW;
-    f->label = labels[pre != 0][pool != 0];
+    f->label = labels[pre != 0][pool];
     f->pwdw = k;
     return f;
 }

@@ -2,7 +2,8 @@
  *     [depthwise 3x3 Conv ->] 1x1 Conv [-> PRelu] -> depthwise 3x3 Conv [-> PRelu]
  *     [-> 2x2 MaxPool]
  * where every link is the only reader of the value before it becomes one step of
- * the fused kernel (pwdw.h), placed where the 1x1 stood. The values in between are
+ * the fused kernel (pwdw.h), placed where the 1x1 stood. A MaxPool that shares the
+ * depthwise output with other readers joins too, as the step's second output. The values in between are
  * then neither written nor read, so the planner gives them no memory. Chains the
  * kernel does not take (other activations, residual adds, other windows) stay as
  * they are, and so do those too small for the kernel to pay (is_pw).
@@ -111,6 +112,20 @@ static int is_pool(const fc_step *s, const fc_fast_desc *d)
            y->d[2] == x->d[2] / 2 && y->d[3] == x->d[3] / 2;
 }
 
+/* A 2x2 max pool step (after step last) reading value v, which other steps read too,
+ * or -1: the kernel can write v and its pool both (FC_PWDW_POOL_TOO), which saves
+ * the pool a pass over v (YuNet's backbone feeds its head and its next stage so). */
+static int pool_reader(const chains *c, int v, int last, const unsigned char *gone)
+{
+    for (int q = last + 1; q < c->ctx->n_steps; q++) {
+        const fc_step *t = &c->ctx->steps[q];
+        const fc_fast_desc *d = fast_desc(t);
+        if (!gone[q] && d && t->n_in == 1 && t->in_ids[0] == v && is_pool(t, d))
+            return q;
+    }
+    return -1;
+}
+
 /* The depthwise step (stride 1, 16k channels, nothing else reading its output) whose
  * output the 1x1 at step i reads, as the kernel's pre stage, or -1. MobileNet-style
  * detectors put one before each 1x1 (UltraFace, SCRFD). */
@@ -157,9 +172,12 @@ static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
     if (take_prelu(c, &j, &dw.act))
         chain[n++] = j, last = j, j = sole_next(c, j);
     const fc_fast_desc *od = j >= 0 ? fast_desc(&steps[j]) : NULL;
-    int pool = od && is_pool(&steps[j], od);
+    fc_pwdw_pool pool = od && is_pool(&steps[j], od) ? FC_PWDW_POOL : FC_PWDW_NO_POOL;
+    int pool_step = -1; /* with FC_PWDW_POOL_TOO */
     if (pool)
         chain[n++] = j, last = j;
+    else if ((pool_step = pool_reader(c, steps[last].out_ids[0], last, gone)) >= 0)
+        pool = FC_PWDW_POOL_TOO, chain[n++] = pool_step;
     fc_pwdw_conv pre;
     const int p = c->no_pre ? -1 : pre_step(c, i, gone, &pre);
     if (p >= 0)
@@ -174,8 +192,9 @@ static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
     if (!f)
         return FC_ERR_NOMEM;
     fc_step fused;
+    int outs[2] = {steps[last].out_ids[0], pool_step >= 0 ? steps[pool_step].out_ids[0] : -1};
     fc_status rc = fc_step_init(c->ctx, &fused, FC_STEP_FAST, steps[i].node, 1,
-                                p >= 0 ? steps[p].in_ids : steps[i].in_ids, 1, steps[last].out_ids, err);
+                                p >= 0 ? steps[p].in_ids : steps[i].in_ids, 1 + (pool_step >= 0), outs, err);
     if (rc) {
         fc_fast_free(f);
         return rc;

@@ -120,7 +120,7 @@ fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pre, const fc_pwdw_conv *pw, const fc_p
                    .threads = threads > 0 ? threads : 1, .pw_act = pw->act, .has_pre = pre != NULL};
     k->dh = (h - 1) / stride + 1; /* pads 1, kernel 3 */
     k->dwid = (w - 1) / stride + 1;
-    k->oh = pool ? k->dh / 2 : k->dh;
+    k->oh = pool ? k->dh / 2 : k->dh; /* the pooled rows */
     k->ow = pool ? k->dwid / 2 : k->dwid;
     float *tmp = malloc((size_t)(c_out * cin) * sizeof *tmp);
     k->pw_w = fc_aligned_alloc((size_t)(cin * c) * sizeof(float));
@@ -500,10 +500,31 @@ static const float *ring_row(const fc_pwdw *k, const float *x, int64_t iy, rows_
     return out;
 }
 
-/* Depthwise rows [d0, d1) of image x into y (pooled rows d0/2.. when pooling; d0 is
- * then even). At stride 1 they go DW_ROWS at a time (dw_rows) while that many are
- * left, then one at a time. */
-static void band(const fc_pwdw *k, const float *x, float *y, int64_t d0, int64_t d1, float *scratch)
+/* Depthwise row oy, made in row, as an output row of y when the kernel writes its
+ * depthwise rows (no pool, or FC_PWDW_POOL_TOO); row may already be y's row. */
+static void put_row(const fc_pwdw *k, const float *row, float *y, int64_t oy)
+{
+    float *yr = y + oy * k->dwid * k->c_out;
+    if (k->pool != FC_PWDW_POOL && row != yr)
+        narrow(k, row, yr, k->dwid);
+}
+
+/* The 2x2 maxima of depthwise rows a and b (rows oy - 1 and oy, oy odd) as pooled
+ * row oy / 2 of yp. */
+static void put_pool(const fc_pwdw *k, const float *a, const float *b, float *yp, int64_t oy, float *orow)
+{
+    float *pr = yp + (oy / 2) * k->ow * k->c_out;
+    const int direct = k->c == k->c_out;
+    pool_row(k, a, b, direct ? pr : orow);
+    if (!direct)
+        narrow(k, orow, pr, k->ow);
+}
+
+/* Depthwise rows [d0, d1) of image x: into y (no pool, FC_PWDW_POOL_TOO) and their
+ * 2x2 maxima into yp (y itself with FC_PWDW_POOL; pairs, so d0 is then even). At
+ * stride 1 they go DW_ROWS at a time (dw_rows) while that many are left, then one
+ * at a time. */
+static void band(const fc_pwdw *k, const float *x, float *y, float *yp, int64_t d0, int64_t d1, float *scratch)
 {
     const int64_t rs = k->w * (k->c > k->cin ? k->c : k->cin), c = k->c, dwid = k->dwid;
     rows_buf rb = {.ring = scratch};
@@ -513,7 +534,8 @@ static void band(const fc_pwdw *k, const float *x, float *y, int64_t d0, int64_t
     rb.zeros = rb.dwbuf + DW_ROWS * rs;
     rb.orow = rb.zeros + rs;
     rb.prerow = rb.orow + rs;
-    const int direct = k->c == k->c_out; /* rows go straight to y */
+    /* rows go straight to y when they are its rows, with all its channels */
+    const int direct = k->c == k->c_out && k->pool != FC_PWDW_POOL;
     const float *rows[RING_ROWS];
     for (int64_t oy = d0; oy < d1;) {
         if (k->stride == 1 && oy + DW_ROWS <= d1) {
@@ -521,62 +543,50 @@ static void band(const fc_pwdw *k, const float *x, float *y, int64_t d0, int64_t
                 rows[dy] = ring_row(k, x, oy - 1 + dy, &rb, rs);
             float *outs[DW_ROWS];
             for (int o = 0; o < DW_ROWS; o++)
-                outs[o] = k->pool || !direct ? rb.dwbuf + o * dwid * c : y + (oy + o) * dwid * k->c_out;
+                outs[o] = direct ? y + (oy + o) * dwid * c : rb.dwbuf + o * dwid * c;
             dw_rows(&k->dw, rows, outs);
             for (int o = 0; o < DW_ROWS; o++) {
-                if (k->pool && (oy + o) & 1) {
-                    float *pr = y + ((oy + o) / 2) * k->ow * k->c_out;
-                    pool_row(k, outs[o - 1], outs[o], direct ? pr : rb.orow);
-                    if (!direct)
-                        narrow(k, rb.orow, pr, k->ow);
-                } else if (!k->pool && !direct) {
-                    narrow(k, outs[o], y + (oy + o) * dwid * k->c_out, dwid);
-                }
+                put_row(k, outs[o], y, oy + o);
+                if (k->pool && (oy + o) & 1)
+                    put_pool(k, outs[o - 1], outs[o], yp, oy + o, rb.orow);
             }
             oy += DW_ROWS;
             continue;
         }
         for (int dy = 0; dy < 3; dy++)
             rows[dy] = ring_row(k, x, oy * k->stride - 1 + dy, &rb, rs);
-        if (!k->pool) {
-            float *yr = y + oy * dwid * k->c_out;
-            dw_row(&k->dw, rows, direct ? yr : rb.orow);
-            if (!direct)
-                narrow(k, rb.orow, yr, dwid);
-        } else {
-            float *d = rb.dwbuf + (oy & 1) * dwid * c;
-            dw_row(&k->dw, rows, d);
-            if (oy & 1) {
-                float *pr = y + (oy / 2) * k->ow * k->c_out;
-                pool_row(k, rb.dwbuf, rb.dwbuf + dwid * c, direct ? pr : rb.orow);
-                if (!direct)
-                    narrow(k, rb.orow, pr, k->ow);
-            }
-        }
+        float *d = direct ? y + oy * dwid * c : rb.dwbuf + (oy & 1) * dwid * c;
+        dw_row(&k->dw, rows, d);
+        put_row(k, d, y, oy);
+        if (k->pool && oy & 1) /* the pair's first row is in y, or in the other dwbuf row */
+            put_pool(k, direct ? d - dwid * c : rb.dwbuf, d, yp, oy, rb.orow);
         oy++;
     }
 }
 
-void fc_pwdw_run(const fc_pwdw *k, const float *x, float *y)
+void fc_pwdw_run(const fc_pwdw *k, const float *x, float *y, float *yp)
 {
-    /* depthwise rows that feed the output: with the pool, pairs (a last odd row is
-     * dropped, as the floor-mode pool does) */
-    const int64_t rows = k->pool ? 2 * k->oh : k->dh;
-    const int64_t in_img = k->h * k->w * k->cin, out_img = k->oh * k->ow * k->c_out;
+    /* the depthwise rows to make: all, or with the pool alone the pairs (a last odd
+     * row is dropped, as the floor-mode pool does) */
+    const int64_t rows = k->pool == FC_PWDW_POOL ? 2 * k->oh : k->dh;
+    const int64_t in_img = k->h * k->w * k->cin, dw_img = k->dh * k->dwid * k->c_out,
+                  pool_img = k->oh * k->ow * k->c_out;
     for (int64_t n = 0; n < k->n; n++) {
         const float *xn = x + n * in_img;
-        float *yn = y + n * out_img;
+        float *yn = y + n * (k->pool == FC_PWDW_POOL ? pool_img : dw_img);
+        float *ypn = k->pool == FC_PWDW_POOL ? yn : k->pool ? yp + n * pool_img : NULL;
         if (k->threads == 1) {
-            band(k, xn, yn, 0, rows, k->scratch);
+            band(k, xn, yn, ypn, 0, rows, k->scratch);
             continue;
         }
 #pragma omp parallel num_threads(k->threads)
         {
+            /* bands of whole pairs with a pool; the last takes an odd row left over */
             int t = omp_get_thread_num(), nt = omp_get_num_threads();
             int64_t unit = k->pool ? 2 : 1, units = rows / unit;
-            int64_t a = units * t / nt * unit, b = units * (t + 1) / nt * unit;
+            int64_t a = units * t / nt * unit, b = t + 1 == nt ? rows : units * (t + 1) / nt * unit;
             if (a < b)
-                band(k, xn, yn, a, b, k->scratch + (size_t)t * k->per_thread);
+                band(k, xn, yn, ypn, a, b, k->scratch + (size_t)t * k->per_thread);
         }
     }
 }

@@ -41,8 +41,12 @@ typedef struct fc_pwdw fc_pwdw;
 
 int fc_pwdw_available(void);
 
+/* What the kernel writes: the depthwise output, its 2x2 max pool (stride 2, floor),
+ * or both (when the pool is not the depthwise output's only reader). */
+typedef enum { FC_PWDW_NO_POOL = 0, FC_PWDW_POOL = 1, FC_PWDW_POOL_TOO = 2 } fc_pwdw_pool;
+
 /* The kernel for inputs [N, H, W, cin] (channels-last) of these shapes: dw stride 1
- * or 2, pool 0 or 1 (2x2, stride 2, floor); pre, when not NULL, a depthwise 3x3
+ * or 2, pool an fc_pwdw_pool; pre, when not NULL, a depthwise 3x3
  * (pads 1, stride 1) on the input before the 1x1, cin a multiple of 16. Weights are
  * folded and laid out once; per-thread row rings are allocated here, so a run
  * allocates nothing. */
@@ -50,7 +54,9 @@ fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pre, const fc_pwdw_conv *pw, const fc_p
                      int pool, int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err);
 void fc_pwdw_free(fc_pwdw *k);
 
-/* y = pool(act(dw(act(pw(pre(x)))))) for x [N, H, W, cin] -> y channels-last. */
-void fc_pwdw_run(const fc_pwdw *k, const float *x, float *y);
+/* d = act(dw(act(pw(pre(x))))) for x [N, H, W, cin], channels-last: y = d, or
+ * y = pool(d) with FC_PWDW_POOL, or y = d and yp = pool(d) with FC_PWDW_POOL_TOO
+ * (yp is not read otherwise). */
+void fc_pwdw_run(const fc_pwdw *k, const float *x, float *y, float *yp);
 
 #endif

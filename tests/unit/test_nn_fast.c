@@ -37,7 +37,10 @@ static void pair_close(pair *p)
     fc_nn_free(p->m);
 }
 
-/* Runs both contexts on in: outputs into a (fast) and r (reference). */
+enum { PAIR_MAX_OUTPUTS = 4 }; /* outputs of the test models, at most */
+
+/* Runs both contexts on in: outputs into a (fast) and r (reference), arrays with
+ * room for the model's outputs. */
 static fc_status pair_run(const pair *p, const fc_tensor *in, fc_tensor *a, fc_tensor *r, fc_error *err)
 {
     fc_status rc = fc_nn_run(p->fast, in, a, err);
@@ -53,18 +56,26 @@ static double max_diff(const fc_tensor *a, const fc_tensor *r)
 }
 
 /* Runs both contexts of p on x (numel(xs) floats) filled at random from seed in
- * [lo, hi): the largest absolute difference of their outputs, -1 if the shapes
- * differ, -2 (the error printed) if a run fails. */
+ * [lo, hi): the largest absolute difference of their outputs (all of them), -1 if
+ * shapes differ, -2 (the error printed) if a run fails. */
 static double random_diff(const pair *p, const fc_shape *xs, float *x, uint32_t seed, float lo, float hi,
                           fc_error *err)
 {
     fc_test_fill_random(x, (size_t)fc_shape_numel(xs), seed, lo, hi);
-    fc_tensor in = {FC_DT_FLOAT, *xs, x}, a, r;
-    if (pair_run(p, &in, &a, &r, err)) {
-        fprintf(stderr, "run failed: %s\n", err->msg);
+    fc_tensor in = {FC_DT_FLOAT, *xs, x}, a[PAIR_MAX_OUTPUTS], r[PAIR_MAX_OUTPUTS];
+    const int n_out = fc_nn_n_outputs(p->m);
+    if (n_out > PAIR_MAX_OUTPUTS || pair_run(p, &in, a, r, err)) {
+        fprintf(stderr, "run failed: %s\n", n_out > PAIR_MAX_OUTPUTS ? "too many outputs" : err->msg);
         return -2;
     }
-    return max_diff(&a, &r);
+    double worst = 0;
+    for (int o = 0; o < n_out; o++) {
+        double d = max_diff(&a[o], &r[o]);
+        if (d < 0)
+            return d;
+        worst = d > worst ? d : worst;
+    }
+    return worst;
 }
 
 /* A detector head: Y = Reshape(Transpose(Conv(X), perm), [1, -1, 4]), perm (0,2,3,1)
@@ -121,10 +132,10 @@ TEST(nn_fast_transpose_of_nhwc_is_a_view)
 }
 
 /* A mobile block: [depthwise Conv 3x3 -> Relu ->] Conv 1x1 (cin -> C) -> PRelu or
- * Relu -> depthwise Conv 3x3 (pads 1, stride st) -> Relu [-> MaxPool 2x2]. Odd
- * sizes, so the kernel's edges, its pixel tails and the pool's dropped last row all
- * run; C <= 40, a multiple of 16 or not; cin 16 with the first depthwise (pre),
- * else 5. */
+ * Relu -> depthwise Conv 3x3 (pads 1, stride st) -> Relu [-> MaxPool 2x2]; pool 2:
+ * the Relu's output is an output too, beside the pool's. Odd sizes, so the kernel's
+ * edges, its pixel tails and the pool's dropped last row all run; C <= 64, a
+ * multiple of 16 or not; cin 16 with the first depthwise (pre), else 5. */
 static ob_model *mobile_block(int64_t n, int st, int prelu, int pool, int64_t C, int pre)
 {
     const int64_t CIN = pre ? 16 : 5;
@@ -158,6 +169,8 @@ static ob_model *mobile_block(int64_t n, int st, int prelu, int pool, int64_t C,
     ob_attr_ints(b, d, "strides", 2, (int64_t[]){st, st});
     ob_attr_int(b, d, "group", C);
     ob_node_add(b, "Relu", "d", pool ? "da" : "Y");
+    if (pool == 2) /* the depthwise output is read besides the pool: an output too */
+        ob_output(b, "da");
     if (pool) {
         ob_node *m = ob_node_add(b, "MaxPool", "da", "Y");
         ob_attr_ints(b, m, "kernel_shape", 2, (int64_t[]){2, 2});
@@ -169,8 +182,8 @@ static ob_model *mobile_block(int64_t n, int st, int prelu, int pool, int64_t C,
 
 /* The fused (depthwise ->) 1x1 -> depthwise (-> pool) kernel (pwdw.c) agrees with
  * the reference kernels: with and without the first depthwise, strides 1 and 2,
- * PRelu and Relu, with and without the pool, 24, 32, 40 and 64 channels, batch 1 and 2,
- * one and two threads. Where the CPU has AVX-512 the chain is one step
+ * PRelu and Relu, without the pool, with it, or with it beside the depthwise output,
+ * 24, 32, 40 and 64 channels, batch 1 and 2, one and two threads. Where the CPU has AVX-512 the chain is one step
  * (FC_NN_PWDW=1: these maps are smaller than the kernel's default minimum). */
 static int check_pw_dw_pool(void);
 
@@ -192,7 +205,8 @@ static int check_pw_dw_pool(void)
 {
     static const struct { int st, prelu, pool, c, pre; } cases[] = {
         {1, 1, 1, 32, 0}, {1, 0, 0, 40, 0}, {2, 1, 0, 32, 0}, {2, 0, 1, 40, 0}, {1, 1, 0, 24, 0},
-        {1, 0, 1, 32, 1}, {2, 1, 0, 40, 1}, {1, 0, 1, 64, 0}, {1, 1, 0, 64, 0}};
+        {1, 0, 1, 32, 1}, {2, 1, 0, 40, 1}, {1, 0, 1, 64, 0}, {1, 1, 0, 64, 0},
+        {1, 0, 2, 32, 0}, {1, 1, 2, 24, 0}, {2, 0, 2, 40, 0}, {1, 0, 2, 64, 1}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         for (int64_t n = 1; n <= 2; n++)
             for (int threads = 1; threads <= 2; threads++) {
@@ -203,8 +217,9 @@ static int check_pw_dw_pool(void)
                 CHECK_MSG(pair_open(&p, mobile_block(n, cases[k].st, cases[k].prelu, cases[k].pool, cases[k].c,
                                                      cases[k].pre), &xs, threads, &err), "%s", err.msg);
                 static float x[2 * 16 * 11 * 13];
-                if (fc_pwdw_available()) /* to_nhwc, the fused step, to_nchw */
-                    CHECK_MSG(fc_nn_ctx_n_steps(p.fast) == 3, "case %zu: %d steps", k, fc_nn_ctx_n_steps(p.fast));
+                if (fc_pwdw_available()) /* to_nhwc, the fused step, to_nchw (one per output) */
+                    CHECK_MSG(fc_nn_ctx_n_steps(p.fast) == 3 + (cases[k].pool == 2), "case %zu: %d steps", k,
+                              fc_nn_ctx_n_steps(p.fast));
                 double d = random_diff(&p, &xs, x, 7 + (uint32_t)k, -1, 1, &err);
                 CHECK_MSG(d >= 0 && d < 1e-5, "case %zu, batch %lld, %d threads: max diff %g (-1: shapes differ)",
                           k, (long long)n, threads, d);
