@@ -103,8 +103,6 @@ static int per_channel(const fuser *f, int v, int64_t c)
            s->d[r - 1] == 1 && fc_shape_numel(s) == c;
 }
 
-/* Extends group g (whose current output is *cur) with the steps that follow it.
- * conv: also BatchNormalization (first only), SiLU and one residual Add. */
 /* When s is an Add of cur and another value of its shape (4-D float): that value,
  * which a step ending in cur can add as it writes (a residual); else -1. */
 static int addend(const fc_step *s, int cur)
@@ -130,6 +128,8 @@ static void take_add(fuser *f, int g, int *cur, fc_fast_desc *d, int *residual)
     *cur = s->out_ids[0];
 }
 
+/* Extends group g (whose current output is *cur) with the steps that follow it.
+ * conv: also BatchNormalization (first only), SiLU and one residual Add. */
 static void extend_chain(fuser *f, int g, int *cur, int conv, fc_fast_desc *d, int *residual)
 {
     int bn_allowed = conv;

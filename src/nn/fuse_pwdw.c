@@ -2,11 +2,11 @@
  *     [depthwise 3x3 Conv ->] 1x1 Conv [-> PRelu] -> depthwise 3x3 Conv [-> PRelu]
  *     [-> 2x2 MaxPool]
  * where every link is the only reader of the value before it becomes one step of
- * the fused kernel (pwdw.h), placed where the 1x1 stood. A MaxPool that shares the
- * depthwise output with other readers joins too, as the step's second output. The values in between are
- * then neither written nor read, so the planner gives them no memory. Chains the
- * kernel does not take (other activations, residual adds, other windows) stay as
- * they are, and so do those too small for the kernel to pay (is_pw).
+ * the fused kernel (pwdw.h), placed where the 1x1 stood. The values in between are
+ * then neither written nor read, so the planner gives them no memory. A MaxPool that
+ * shares the depthwise output with other readers joins too, as the step's second
+ * output. Chains the kernel does not take (other activations, residual adds, other
+ * windows) stay as they are, and so do those too small for the kernel to pay (is_pw).
  * FC_NN_PWDW=0 turns the pass off (to measure it, or to rule it out); FC_NN_PWDW=1
  * fuses every chain the kernel takes, whatever its size (tests). */
 #include "nn/fast.h"
@@ -112,8 +112,8 @@ static int is_pool(const fc_step *s, const fc_fast_desc *d)
            y->d[2] == x->d[2] / 2 && y->d[3] == x->d[3] / 2;
 }
 
-/* A 2x2 max pool step (after step last) reading value v, which other steps read too,
- * or -1: the kernel can write v and its pool both (FC_PWDW_POOL_TOO), which saves
+/* A 2x2 max pool step (after step last) reading value v, which other steps or the
+ * graph's outputs read too, or -1: the kernel can write v and its pool both (FC_PWDW_POOL_TOO), which saves
  * the pool a pass over v (YuNet's backbone feeds its head and its next stage so). */
 static int pool_reader(const chains *c, int v, int last, const unsigned char *gone)
 {
