@@ -24,20 +24,19 @@ void fc_layout_convert(const fc_tensor *in, fc_tensor *out, int to_nhwc)
 }
 
 /* y[k] = a[k] + x[k] for one pixel of c channels. */
+static void add_pixel(float *y, const float *a, const float *x, int64_t c)
+{
+    for (int64_t k = 0; k < c; k++)
+        y[k] = a[k] + x[k];
+}
+
 __attribute__((target("avx512f"))) static void add_pixel_avx512(float *y, const float *a, const float *x,
                                                                 int64_t c)
 {
     int64_t k = 0;
     for (; k + 16 <= c; k += 16)
         _mm512_storeu_ps(y + k, _mm512_add_ps(_mm512_loadu_ps(a + k), _mm512_loadu_ps(x + k)));
-    for (; k < c; k++)
-        y[k] = a[k] + x[k];
-}
-
-static void add_pixel(float *y, const float *a, const float *x, int64_t c)
-{
-    for (int64_t k = 0; k < c; k++)
-        y[k] = a[k] + x[k];
+    add_pixel(y + k, a + k, x + k, c - k); /* the last c % 16 */
 }
 
 void fc_repeat_pixels(const fc_tensor *in, const fc_tensor *add, fc_tensor *out, int64_t rh, int64_t rw)

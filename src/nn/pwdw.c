@@ -38,7 +38,8 @@ struct fc_pwdw {
     int64_t c_out;             /* the real channel count, the output's */
     int64_t dh, dwid;          /* depthwise output */
     int64_t oh, ow;            /* block output (pooled or not) */
-    int stride, pool, threads;
+    int stride, threads;
+    fc_pwdw_pool pool;
     float *pw_w;               /* [cin][c], folded */
     float *pw_b;               /* [c], folded */
     float *pw_slope;           /* [c] for PRELU */
@@ -102,7 +103,7 @@ static void stage_free(dw_stage *d)
 }
 
 fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pre, const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride,
-                     int pool, int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err)
+                     fc_pwdw_pool pool, int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err)
 {
     const int64_t c_out = pw->w->shape.d[0], c = (c_out + 15) / 16 * 16;
     if ((stride != 1 && stride != 2) || h < 1 || w < 1 || cin < 1 || n < 1 || c_out < 1 ||
@@ -534,8 +535,9 @@ static void band(const fc_pwdw *k, const float *x, float *y, float *yp, int64_t 
     rb.zeros = rb.dwbuf + DW_ROWS * rs;
     rb.orow = rb.zeros + rs;
     rb.prerow = rb.orow + rs;
-    /* rows go straight to y when they are its rows, with all its channels */
-    const int direct = k->c == k->c_out && k->pool != FC_PWDW_POOL;
+    /* depthwise rows are made in place in y when they are its rows, with all its
+     * channels; else in dwbuf, whence put_row and put_pool take them */
+    const int in_y = k->c == k->c_out && k->pool != FC_PWDW_POOL;
     const float *rows[RING_ROWS];
     for (int64_t oy = d0; oy < d1;) {
         if (k->stride == 1 && oy + DW_ROWS <= d1) {
@@ -543,7 +545,7 @@ static void band(const fc_pwdw *k, const float *x, float *y, float *yp, int64_t 
                 rows[dy] = ring_row(k, x, oy - 1 + dy, &rb, rs);
             float *outs[DW_ROWS];
             for (int o = 0; o < DW_ROWS; o++)
-                outs[o] = direct ? y + (oy + o) * dwid * c : rb.dwbuf + o * dwid * c;
+                outs[o] = in_y ? y + (oy + o) * dwid * c : rb.dwbuf + o * dwid * c;
             dw_rows(&k->dw, rows, outs);
             for (int o = 0; o < DW_ROWS; o++) {
                 put_row(k, outs[o], y, oy + o);
@@ -555,11 +557,11 @@ static void band(const fc_pwdw *k, const float *x, float *y, float *yp, int64_t 
         }
         for (int dy = 0; dy < 3; dy++)
             rows[dy] = ring_row(k, x, oy * k->stride - 1 + dy, &rb, rs);
-        float *d = direct ? y + oy * dwid * c : rb.dwbuf + (oy & 1) * dwid * c;
+        float *d = in_y ? y + oy * dwid * c : rb.dwbuf + (oy & 1) * dwid * c;
         dw_row(&k->dw, rows, d);
         put_row(k, d, y, oy);
         if (k->pool && oy & 1) /* the pair's first row is in y, or in the other dwbuf row */
-            put_pool(k, direct ? d - dwid * c : rb.dwbuf, d, yp, oy, rb.orow);
+            put_pool(k, in_y ? d - dwid * c : rb.dwbuf, d, yp, oy, rb.orow);
         oy++;
     }
 }

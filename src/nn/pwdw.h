@@ -51,7 +51,7 @@ typedef enum { FC_PWDW_NO_POOL = 0, FC_PWDW_POOL = 1, FC_PWDW_POOL_TOO = 2 } fc_
  * folded and laid out once; per-thread row rings are allocated here, so a run
  * allocates nothing. */
 fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pre, const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride,
-                     int pool, int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err);
+                     fc_pwdw_pool pool, int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err);
 void fc_pwdw_free(fc_pwdw *k);
 
 /* d = act(dw(act(pw(pre(x))))) for x [N, H, W, cin], channels-last: y = d, or
