@@ -1,5 +1,6 @@
 /* main.c - the facecluster program: dispatches to the subcommands in src/cli/. */
 #include "cli/cli.h"
+#include "store/mongo_shm.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,7 @@ static void usage(FILE *to)
 
 int main(int argc, char **argv)
 {
+    fc_mongo_unlink_counters();
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

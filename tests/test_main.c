@@ -1,6 +1,7 @@
 /* test_main.c - runs the registered tests (all, or those whose name contains one of
  * the arguments) and ends with "N passed, N failed, N skipped". */
 #include "test.h"
+#include "store/mongo_shm.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -102,6 +103,7 @@ static int selected(const test_entry *t, int argc, char **argv)
 int main(int argc, char **argv)
 {
     int passed = 0, failed = 0, skipped = 0;
+    fc_mongo_unlink_counters();
     setvbuf(stdout, NULL, _IOLBF, 0);
     qsort(tests, (size_t)n_tests, sizeof *tests, by_file_then_order);
     for (int i = 0; i < n_tests; i++) {
