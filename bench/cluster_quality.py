@@ -194,7 +194,7 @@ def main():
             run(a.fc, env, "cluster", tmp, "--bucket", "bench", "--sub", sub, "--threads", a.threads,
                 "--min-faces", str(a.min_faces), "--quiet")
             f = persons(a.fc, env)
-            out = json.loads(run(a.fc, env, "assign", "--run", "latest", "--one-to-one",
+            out = json.loads(run(a.fc, env, "assign", "--run", "latest", "--one-to-one", "--quiet",
                                  "--margin", str(a.margin), "--overwrite"))
             members = collections.defaultdict(list)
             for p, c in f:

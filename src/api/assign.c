@@ -20,6 +20,7 @@ fc_status fc_api_assign_one(fc_app *app, const fc_run_rec *run, const fc_api_ass
         .one_to_one = o->one_to_one,
         .dry_run = o->dry_run,
         .overwrite = o->overwrite,
+        .explain = o->explain,
     };
     fc_assign_job_result *r = NULL;
     *out = NULL;

@@ -10,7 +10,7 @@
 typedef struct {
     double threshold, margin;
     const char *strategy; /* "centroid" | "vote" */
-    int dry_run, overwrite, one_to_one;
+    int dry_run, overwrite, one_to_one, explain;
 } fc_api_assign_opts;
 
 /* Assigns run (a done run); *out = API.md's POST /assignments body

@@ -19,6 +19,7 @@ static void read_opts(const fc_api_request *req, fc_api_assign_opts *o, int exte
     o->overwrite = fc_api_req_bool(req, "overwrite");
     o->one_to_one = extensions ? fc_api_req_bool(req, "one_to_one") : 0;
     o->margin = extensions ? fc_api_req_float(req, "margin") : 0;
+    o->explain = extensions ? fc_api_req_bool(req, "explain") : 0;
 }
 
 /* Every profile; 404 body when there is none. 0, 404 or 503. */

@@ -195,14 +195,17 @@ const fc_api_route fc_api_routes[] = {
      .description = "Assigns the persons of a run to enrolled users.",
      .returns = "{clustering_id, collection_name, bucket_path, threshold, strategy, dry_run, "
                 "total_clusters, assigned_clusters, unassigned_clusters, assignments, "
-                "unassigned_cluster_ids, saved_to_db, timestamp}",
+                "unassigned_cluster_ids, saved_to_db, timestamp}; with explain=true also "
+                "unassigned_details",
      PARAMS(P_BUCKET, P_SUB_BUCKET, Q_CLUSTERING_ID(true, "Run to assign (24 hex digits)"),
             Q_COLLECTION, Q_THRESHOLD, Q_STRATEGY,
             Q_BOOL("dry_run", "false", "Compute, save nothing"),
             Q_BOOL("overwrite", "false", "Remove the run's assignments first"),
             Q_BOOL("one_to_one", "false", "At most one person per user (best first)"),
             {"margin", FC_API_IN_QUERY, FC_API_FLOAT, .def = "0.0", .ge = "0.0", .le = "1.0",
-             .description = "Best user must beat the second best by this much"}),
+             .description = "Best user must beat the second best by this much"},
+            Q_BOOL("explain", "false", "Add unassigned_details: per unassigned person the reason "
+                   "(below_threshold, ambiguous, taken), the closest user and its similarity")),
      ERRORS({400, "Invalid clustering_id format or bucket name"},
             {404, "No such run, or no user profiles"})},
     {FC_API_POST, "/assignments/batch", fc_api_assign_batch, .name = "batch_assignments",

@@ -27,7 +27,8 @@ fc_assign_clusters fc_assign_clusters_of(const fc_clustering *c, const float *em
 static void decide_centroid(const int64_t *ids, const float *sc, const fc_assign_params *p,
                             fc_assignment *a)
 {
-    *a = (fc_assignment){.user = -1, .similarity = sc[0], .second = sc[1]};
+    *a = (fc_assignment){.user = -1, .best_user = ids[0], .taken_by = -1, .similarity = sc[0],
+                         .second = sc[1]};
     if (ids[0] < 0 || sc[0] < p->threshold)
         a->outcome = FC_ASSIGN_BELOW_THRESHOLD;
     else if (p->margin > 0 && !(sc[0] - sc[1] > p->margin))
@@ -50,8 +51,8 @@ static int by_user(const void *pa, const void *pb)
 /* Counts the votes v[0..n) (sorted here) and decides. */
 static void decide_vote(vote *v, int64_t n, const fc_assign_params *p, fc_assignment *a)
 {
-    *a = (fc_assignment){.user = -1, .similarity = -INFINITY, .second = -INFINITY,
-                         .outcome = FC_ASSIGN_BELOW_THRESHOLD};
+    *a = (fc_assignment){.user = -1, .best_user = -1, .taken_by = -1, .similarity = -INFINITY,
+                         .second = -INFINITY, .outcome = FC_ASSIGN_BELOW_THRESHOLD};
     qsort(v, (size_t)n, sizeof *v, by_user);
     int64_t best = -1, best_n = 0, second_n = 0;
     double best_mean = -INFINITY, second_mean = -INFINITY;
@@ -70,7 +71,7 @@ static void decide_vote(vote *v, int64_t n, const fc_assign_params *p, fc_assign
     }
     if (best < 0)
         return;
-    a->similarity = (float)best_mean, a->second = (float)second_mean;
+    a->best_user = best, a->similarity = (float)best_mean, a->second = (float)second_mean;
     a->votes = (int)best_n;
     if (p->margin > 0 && second_n == best_n)
         a->outcome = FC_ASSIGN_AMBIGUOUS;
@@ -91,15 +92,17 @@ static int by_score_desc(const void *pa, const void *pb)
     return (a->cluster > b->cluster) - (a->cluster < b->cluster);
 }
 
-/* one_to_one: each user keeps its most similar cluster. */
+/* one_to_one: each user keeps its most similar cluster; the others name it. */
 static fc_status one_to_one(fc_assignment *out, int n, int64_t n_users, fc_error *err)
 {
     ranked *r = malloc((size_t)(n ? n : 1) * sizeof *r);
-    uint8_t *taken = calloc((size_t)(n_users ? n_users : 1), 1);
-    if (!r || !taken) {
-        free(r), free(taken);
+    int32_t *kept = malloc((size_t)(n_users ? n_users : 1) * sizeof *kept); /* user -> cluster */
+    if (!r || !kept) {
+        free(r), free(kept);
         return fc_error_set(err, FC_ERR_NOMEM, "one_to_one");
     }
+    for (int64_t u = 0; u < n_users; u++)
+        kept[u] = -1;
     int m = 0;
     for (int c = 0; c < n; c++)
         if (out[c].user >= 0)
@@ -107,12 +110,12 @@ static fc_status one_to_one(fc_assignment *out, int n, int64_t n_users, fc_error
     qsort(r, (size_t)m, sizeof *r, by_score_desc);
     for (int i = 0; i < m; i++) {
         fc_assignment *a = &out[r[i].cluster];
-        if (taken[a->user])
-            a->user = -1, a->outcome = FC_ASSIGN_TAKEN;
+        if (kept[a->user] >= 0)
+            a->taken_by = kept[a->user], a->user = -1, a->outcome = FC_ASSIGN_TAKEN;
         else
-            taken[a->user] = 1;
+            kept[a->user] = r[i].cluster;
     }
-    free(r), free(taken);
+    free(r), free(kept);
     return FC_OK;
 }
 

@@ -54,6 +54,10 @@ typedef enum {
 
 typedef struct {
     int64_t user;        /* user row, or -1 */
+    int64_t best_user;   /* the most similar user (centroid) / most voted (vote), also
+                            when not assigned: what an unassigned cluster came closest
+                            to; -1 when there is none */
+    int32_t taken_by;    /* FC_ASSIGN_TAKEN: the cluster that kept best_user; else -1 */
     float similarity;    /* of the best user (centroid), or mean winning vote (vote) */
     float second;        /* second best user's similarity (centroid) / mean vote of the
                             runner-up (vote); -INFINITY when there is none */

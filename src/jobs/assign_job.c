@@ -4,6 +4,7 @@
 #include "face/thresholds.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,16 +38,49 @@ static char *dup_str(const char *s)
     return strdup(s ? s : "");
 }
 
+static const char *reason_name(fc_assign_outcome o)
+{
+    switch (o) {
+    case FC_ASSIGN_OK: return "assigned";
+    case FC_ASSIGN_BELOW_THRESHOLD: return "below_threshold";
+    case FC_ASSIGN_AMBIGUOUS: return "ambiguous";
+    case FC_ASSIGN_TAKEN: return "taken";
+    }
+    return "";
+}
+
+static json_t *finite_or_null(float v)
+{
+    return isfinite(v) ? json_real((double)v) : json_null();
+}
+
+/* Why cluster q has no user (extension "unassigned_details"): the reason, the user it
+ * came closest to and how close, the runner-up's similarity, and with one_to_one the
+ * cluster that kept that user (often the same person, split in two). */
+static json_t *unassigned_detail(const fc_person_list *pl, const fc_profile_list *users,
+                                 const fc_assignment *a)
+{
+    json_t *d = json_pack("{s:s, s:o, s:o, s:o}", "reason", reason_name(a->outcome), "best_user_id",
+                          a->best_user >= 0 ? json_string(users->items[a->best_user].user_id) : json_null(),
+                          "similarity", a->best_user >= 0 ? finite_or_null(a->similarity) : json_null(),
+                          "second_similarity", finite_or_null(a->second));
+    if (d && a->taken_by >= 0)
+        json_object_set_new(d, "taken_by", json_string(pl->items[a->taken_by].cluster_id));
+    return d;
+}
+
 static json_t *result_json(const fc_assign_job_result *r, const fc_assign_job_opts *o,
-                           const fc_person_list *pl, const fc_assignment *as)
+                           const fc_person_list *pl, const fc_profile_list *users, const fc_assignment *as)
 {
     char now[FC_TIMESTAMP_LEN + 1];
     fc_timestamp_now(now);
-    json_t *amap = json_object(), *un = json_array();
+    json_t *amap = json_object(), *un = json_array(), *why = o->explain ? json_object() : NULL;
     size_t k = 0;
     for (size_t q = 0; q < pl->n; q++) {
         if (as[q].outcome != FC_ASSIGN_OK) {
             json_array_append_new(un, json_string(pl->items[q].cluster_id));
+            if (why)
+                json_object_set_new(why, pl->items[q].cluster_id, unassigned_detail(pl, users, &as[q]));
             continue;
         }
         const fc_assignment_rec *a = &r->items[k++];
@@ -63,7 +97,7 @@ static json_t *result_json(const fc_assign_job_result *r, const fc_assign_job_op
                                       "owner_face_id", pl->items[q].owner_face_id,
                                       "avg_confidence", (double)pl->items[q].avg_confidence));
     }
-    return json_pack("{s:s, s:s, s:s, s:f, s:s, s:b, s:i, s:i, s:i, s:o, s:o, s:b, s:s}",
+    json_t *j = json_pack("{s:s, s:s, s:s, s:f, s:s, s:b, s:i, s:i, s:i, s:o, s:o, s:b, s:s}",
                      "clustering_id", r->clustering_id, "collection_name", "", "bucket_path",
                      r->bucket_path, "threshold", (double)r->threshold, "strategy",
                      o->strategy == FC_ASSIGN_VOTE ? "vote" : "centroid", "dry_run", o->dry_run,
@@ -71,6 +105,9 @@ static json_t *result_json(const fc_assign_job_result *r, const fc_assign_job_op
                      r->assigned_clusters, "unassigned_clusters", r->unassigned_clusters,
                      "assignments", amap, "unassigned_cluster_ids", un, "saved_to_db",
                      r->saved_to_db, "timestamp", now);
+    if (j && why)
+        json_object_set_new(j, "unassigned_details", why);
+    return j;
 }
 
 fc_status fc_assign_job_run(fc_store *s, const fc_assign_job_opts *o, fc_assign_job_result **out,
@@ -198,7 +235,7 @@ fc_status fc_assign_job_run(fc_store *s, const fc_assign_job_opts *o, fc_assign_
             goto out;
         r->saved_to_db = 1;
     }
-    json_t *j = result_json(r, o, &pl, as);
+    json_t *j = result_json(r, o, &pl, &users, as);
     r->json = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
 out:

@@ -16,6 +16,8 @@ typedef struct {
     float threshold;  /* <= 0: the embedder's default assign threshold */
     float margin;
     int one_to_one, dry_run, overwrite;
+    int explain;      /* 1: the answer also has "unassigned_details" (an extension: per
+                         unassigned cluster, why it has no user) */
 } fc_assign_job_opts;
 
 typedef struct {

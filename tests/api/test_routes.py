@@ -394,6 +394,17 @@ def readme_curl_assign(s):
     status, vote = s.json("POST", "/assignments/my-bucket/my-sub?clustering_id=%s&strategy=vote&dry_run=true"
                           "&one_to_one=true&margin=0.05" % run)
     eq((status, vote["strategy"], vote["dry_run"], vote["saved_to_db"]), (200, "vote", True, False))
+    # explain=true (extension): why each person has no user; here none reaches 0.99
+    status, why = s.json("POST", "/assignments/my-bucket/my-sub?clustering_id=%s&threshold=0.99"
+                         "&dry_run=true&explain=true" % run)
+    eq((status, why["assigned_clusters"]), (200, 0), why)
+    eq(sorted(why["unassigned_details"]), sorted(why["unassigned_cluster_ids"]))
+    for cid, d in why["unassigned_details"].items():
+        eq(sorted(d), ["best_user_id", "reason", "second_similarity", "similarity"], d)
+        eq(d["reason"], "below_threshold", d)
+        check(d["best_user_id"] is not None and d["similarity"] < 0.99, d)
+    check(any(d["best_user_id"] == "sam" and d["similarity"] >= 0.7 for d in why["unassigned_details"].values()),
+          why["unassigned_details"])
     status, doc = s.json("GET", "/assignments/user/sam?include_details=true&bucket_name=my-bucket&sub_bucket=my-sub")
     eq((status, doc["user_id"]), (200, "sam"))
     check(doc["total_assignments"] >= 1 and doc["clusterings"][0]["clusters"][0]["image_paths"], doc)

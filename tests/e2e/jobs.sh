@@ -183,6 +183,17 @@ assert a["saved_to_db"] and a["assigned_clusters"]>=3 and len(good)==a["assigned
     "$FC" assign --run latest --dry-run --threshold 0.99 >"$tmp/a.json" 2>"$tmp/a.err"
     $PY -c 'import json,sys; a=json.load(open(sys.argv[1])); assert not a["saved_to_db"] and a["assigned_clusters"]==0' "$tmp/a.json" &&
         ok "assign dry_run, high threshold" || ko "assign dry_run" "$(head -c 300 "$tmp/a.json" "$tmp/a.err")"
+    # the summary on stderr says why each person has no user, as unassigned_details does
+    if $PY -c 'import json,sys; a=json.load(open(sys.argv[1])); err=open(sys.argv[2]).read()
+d=a["unassigned_details"]
+assert sorted(d)==sorted(a["unassigned_cluster_ids"]) and len(d)>=3, d
+assert all(v["reason"]=="below_threshold" and v["best_user_id"] for v in d.values()), d
+assert ("assigned 0 of %d persons" % a["total_clusters"]) in err, err
+assert all(("%s " % c) in err and ("closest %s at" % v["best_user_id"]) in err for c, v in d.items()), err' "$tmp/a.json" "$tmp/a.err"
+    then ok "assign explains each unassigned person (JSON and stderr)"; else ko "assign explain" "$(head -c 600 "$tmp/a.json" "$tmp/a.err")"; fi
+    "$FC" assign --run latest --dry-run --threshold 0.99 --quiet >"$tmp/a.json" 2>"$tmp/a.err"
+    ! grep -q -e "^assigned" -e "without a user" "$tmp/a.err" && ok "assign --quiet: no summary" ||
+        ko "assign --quiet" "$(head -c 300 "$tmp/a.err")"
     out=$("$FC" enroll multi samples/sample1.jpg 2>/dev/null)
     echo "$out" | grep -q 'Multiple faces detected' && ok "enroll refuses a group photo" || ko "enroll group" "$out"
 else

@@ -45,15 +45,19 @@ TEST(cluster_assign_centroid_threshold_margin_one_to_one)
     CHECK_NEAR(a[0].similarity, 0.9, 1e-6);
     CHECK_NEAR(a[0].second, 0.2, 1e-6);
     CHECK(a[2].outcome == FC_ASSIGN_BELOW_THRESHOLD);
+    CHECK_MSG(a[2].best_user == 3 && a[2].taken_by == -1, "%lld", (long long)a[2].best_user);
+    CHECK_NEAR(a[2].similarity, 0.3, 1e-6); /* what it came closest to */
     p.margin = 0.1f; /* cluster 3: 0.7 - 0.65 is not enough */
     CHECK_OK(fc_assign_run(&cl, users, 4, &p, a, &err), &err);
     CHECK(a[0].user == 1 && a[1].user == 0 && a[3].user == -1);
-    CHECK(a[3].outcome == FC_ASSIGN_AMBIGUOUS);
+    CHECK(a[3].outcome == FC_ASSIGN_AMBIGUOUS && a[3].best_user == 1);
     p.margin = 0;
     p.one_to_one = 1; /* clusters 0 (0.9) and 3 (0.7) both want user 1 */
     CHECK_OK(fc_assign_run(&cl, users, 4, &p, a, &err), &err);
     CHECK_MSG(a[0].user == 1 && a[3].user == -1 && a[3].outcome == FC_ASSIGN_TAKEN,
               "%lld %lld %d", (long long)a[0].user, (long long)a[3].user, (int)a[3].outcome);
+    CHECK_MSG(a[3].best_user == 1 && a[3].taken_by == 0 && a[0].taken_by == -1, "%lld %d %d",
+              (long long)a[3].best_user, (int)a[3].taken_by, (int)a[0].taken_by);
     CHECK(a[1].user == 0);
     p.threshold = 0.95f; /* nobody reaches it */
     CHECK_OK(fc_assign_run(&cl, users, 4, &p, a, &err), &err);
@@ -94,6 +98,7 @@ TEST(cluster_assign_vote)
     p.margin = 0.05f; /* face 6 (0.8 vs 0.6) still votes; the 1:1 tie is ambiguous */
     CHECK_OK(fc_assign_run(&cl, users, 3, &p, a, &err), &err);
     CHECK(a[0].user == 0 && a[1].user == -1 && a[1].outcome == FC_ASSIGN_AMBIGUOUS);
+    CHECK(a[1].best_user == 2 && a[1].taken_by == -1); /* the tie's higher mean */
     p.margin = 0.45f; /* face 6 (0.8 vs 0.6) abstains, face 0 (0.8 vs 0.3) still votes */
     CHECK_OK(fc_assign_run(&cl, users, 3, &p, a, &err), &err);
     CHECK(a[0].user == 0 && a[0].votes == 3 && a[1].user == 0 && a[1].votes == 1);
