@@ -15,7 +15,9 @@ best the one facecluster rates highest), the rest clustered (--min-faces N, defa
 and assigned with --one-to-one --margin M. Per cluster: right when its user is the
 majority label of its faces, wrong when it is another user (every cluster counts, so
 an identity split in two has one cluster that one-to-one must leave unassigned). Per
-identity: right when the identity's largest cluster gets its user.
+identity: right when the identity's largest cluster gets its user. The clusters left
+without a user are counted by the reason assign gives (below_threshold, ambiguous,
+taken), with their similarity to the closest user.
 
 usage: bench/cluster_quality.py [--per-id N] [--margin M] [--min-faces N]
                                [--enrol first|best] [--fc build/facecluster]
@@ -207,10 +209,11 @@ def main():
                 right += got == maj
                 wrong += got is not None and got != maj
             n = max(1, len(members))
-            largest = {}  # identity -> (size, cluster) of its largest cluster
-            for c, labels in members.items():
+            largest = {}  # identity -> (size, cluster) of its largest cluster (of those tied
+            for c, labels in members.items():  # for largest, the one that got its user)
                 for l, k in collections.Counter(labels).items():
-                    if k > largest.get(l, (0, ""))[0]:
+                    got = out["assignments"].get(c, {}).get("user_id") == l
+                    if (k, got) > (largest.get(l, (0, ""))[0], False):
                         largest[l] = (k, c)
             id_right = sum(out["assignments"].get(c, {}).get("user_id") == l
                            for l, (_, c) in largest.items() if l in enrolled)
@@ -219,6 +222,15 @@ def main():
                   "got their user: %d of %d" % (name, len(enrolled), len(members),
                   100 * right / n, 100 * wrong / n, 100 * (n - right - wrong) / n, out["threshold"],
                   a.margin, id_right, len([l for l in largest if l in enrolled])))
+            why = collections.defaultdict(list)  # reason -> similarities to the closest user
+            for c, d in out.get("unassigned_details", {}).items():
+                if c in members:
+                    why[d["reason"]].append(d["similarity"])
+            if why:
+                print("%-15s unassigned, as assign explains it: %s" % (name, "; ".join(
+                    "%s %d (closest user at %s)" % (r, len(sims), ", ".join(
+                        "%.2f" % x for x in sorted(x for x in sims if x is not None)))
+                    for r, sims in sorted(why.items()))))
             shutil.rmtree(os.path.join(env["FC_DATA_DIR"]), ignore_errors=True)
         print("worst graph set: BCubed F %.3f (target 0.95), pairwise precision %.3f (target 0.99)"
               % (worst["bcubed_f"], worst["pair_p"]))
