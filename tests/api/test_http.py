@@ -235,7 +235,7 @@ def openapi_lists_every_route(s):
     op = doc["paths"]["/assignments/{bucket_name}/{sub_bucket}"]["post"]
     names = [p["name"] for p in op["parameters"]]
     eq(names, ["bucket_name", "sub_bucket", "clustering_id", "collection_name", "threshold", "strategy",
-               "dry_run", "overwrite", "one_to_one", "margin"], "assignment parameters")
+               "dry_run", "overwrite", "one_to_one", "margin", "explain"], "assignment parameters")
     threshold = op["parameters"][4]["schema"]
     eq((threshold["default"], threshold["minimum"], threshold["maximum"]), (0.65, 0.0, 1.0))
     eq(op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"],
