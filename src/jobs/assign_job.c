@@ -54,7 +54,7 @@ static json_t *finite_or_null(float v)
     return isfinite(v) ? json_real((double)v) : json_null();
 }
 
-/* Why cluster q has no user (extension "unassigned_details"): the reason, the user it
+/* Why a cluster has no user (extension "unassigned_details"): the reason, the user it
  * came closest to and how close, the runner-up's similarity, and with one_to_one the
  * cluster that kept that user (often the same person, split in two). */
 static json_t *unassigned_detail(const fc_person_list *pl, const fc_profile_list *users,
