@@ -65,6 +65,8 @@ fc_status fc_step_init(fc_nn_ctx *ctx, fc_step *s, fc_step_kind kind, const fc_n
                        int n_in, const int *in_ids, int n_out, const int *out_ids, fc_error *err);
 /* exec.c: frees what a step owns (its arrays, its fast step) and zeroes it. */
 void fc_step_free(fc_step *s);
+/* exec.c: is value v one of the graph's outputs? */
+int fc_ctx_is_output(const fc_nn_ctx *ctx, int v);
 /* exec.c: the index of the only step reading value v, reading it once; -1 when no
  * step or several do, or v is a graph output. */
 int fc_ctx_sole_reader(const fc_nn_ctx *ctx, int v);

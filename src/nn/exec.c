@@ -74,12 +74,19 @@ void fc_step_free(fc_step *s)
     memset(s, 0, sizeof *s);
 }
 
+int fc_ctx_is_output(const fc_nn_ctx *ctx, int v)
+{
+    for (int i = 0; i < ctx->m->n_outputs; i++)
+        if (ctx->m->outputs[i] == v)
+            return 1;
+    return 0;
+}
+
 int fc_ctx_sole_reader(const fc_nn_ctx *ctx, int v)
 {
     int r = -1;
-    for (int i = 0; i < ctx->m->n_outputs; i++)
-        if (ctx->m->outputs[i] == v)
-            return -1;
+    if (fc_ctx_is_output(ctx, v))
+        return -1;
     for (int i = 0; i < ctx->n_steps; i++)
         for (int k = 0; k < ctx->steps[i].n_in; k++)
             if (ctx->steps[i].in_ids[k] == v) {

@@ -55,9 +55,8 @@ static void map_free(chan_map *m)
 static int gather_readers(const fc_nn_ctx *ctx, int v, int *readers, int max)
 {
     int n = 0;
-    for (int i = 0; i < ctx->m->n_outputs; i++)
-        if (ctx->m->outputs[i] == v)
-            return 0;
+    if (fc_ctx_is_output(ctx, v))
+        return 0;
     for (int i = 0; i < ctx->n_steps; i++)
         for (int k = 0; k < ctx->steps[i].n_in; k++)
             if (ctx->steps[i].in_ids[k] == v) {
