@@ -405,6 +405,8 @@ def readme_curl_assign(s):
         check(d["best_user_id"] is not None and d["similarity"] < 0.99, d)
     check(any(d["best_user_id"] == "sam" and d["similarity"] >= 0.7 for d in why["unassigned_details"].values()),
           why["unassigned_details"])
+    status, bad = s.json("POST", "/assignments/my-bucket/my-sub?clustering_id=%s&explain=maybe" % run)
+    eq((status, bad["detail"][0]["loc"], bad["detail"][0]["type"]), (422, ["query", "explain"], "type_error.bool"), bad)
     status, doc = s.json("GET", "/assignments/user/sam?include_details=true&bucket_name=my-bucket&sub_bucket=my-sub")
     eq((status, doc["user_id"]), (200, "sam"))
     check(doc["total_assignments"] >= 1 and doc["clusterings"][0]["clusters"][0]["image_paths"], doc)
