@@ -17,9 +17,12 @@ then $BENCH_RUNS timed runs (default 50):
     node bench/ort_bench.js MODEL --runs N --threads T [--batch B] --input NAME=IN.npy
     /usr/bin/python3 bench/cv_bench.py MODEL --runs N --threads T [--batch B] --input NAME=IN.npy
 
-Prints markdown on stdout: the table `| model | threads | batch | facecluster ms | ORT ms |
-OpenCV ms | fc/ORT | fc/OpenCV |` (medians; ratio > 1: facecluster is slower), why any
-cell is n/a, and the output check (facecluster's outputs against ONNX Runtime's on the
+Prints markdown on stdout: this CPU's float32 multiply-add peak per core (bench/fma_peak.c,
+built into $FC_BUILD/fma_peak), the table `| model | threads | batch | facecluster ms |
+ORT ms | OpenCV ms | fc/ORT | fc/OpenCV | fc G/s (of peak) |` (medians; ratio > 1:
+facecluster is slower; the last column is the multiply-add rate facecluster's
+`nn --bench` reports, and its share of the peak x threads), why any cell is n/a, and
+the output check (facecluster's outputs against ONNX Runtime's on the
 benchmark input, compared as tests/parity/parity.py does). Progress goes to stderr.
 
 Environment: BENCH_RUNS (50), BENCH_THREADS ("1 2"), BENCH_CELL_SECONDS (30: a model
@@ -100,8 +103,25 @@ def one_line(text, limit=None):
     return text if not limit or len(text) <= limit else text[:limit - 3] + "..."
 
 
+def fma_peak():
+    """(G multiply-adds/s of one core, ISA) from bench/fma_peak.c, or None (the reason
+    goes to stderr)."""
+    src = os.path.join(ROOT, "bench", "fma_peak.c")
+    exe = os.path.join(ROOT, FC_BUILD, "fma_peak")
+    try:
+        if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+            subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", src, "-o", exe], check=True)
+        out = subprocess.run([exe], stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        progress("bench/nn.py: no FMA peak (%s)" % e)
+        return None
+    m = re.search(r"fma_peak_gmacs=([0-9.]+) isa=(\w+)", out)
+    return (float(m.group(1)), m.group(2)) if m else None
+
+
 def run_one(column, prefix, runs_flag, model, feeds, threads, batch, runs):
-    """(median ms or None, reason when None, lines worth a note)."""
+    """(median ms or None, reason when None, lines worth a note, G multiply-adds/s
+    when the runtime reports it)."""
     cmd = prefix + [model, runs_flag, str(runs), "--threads", str(threads)]
     if batch > 1:
         cmd += ["--batch", str(batch)]
@@ -111,32 +131,34 @@ def run_one(column, prefix, runs_flag, model, feeds, threads, batch, runs):
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT,
                            universal_newlines=True)
     except subprocess.TimeoutExpired:
-        return None, "timed out after %d s" % TIMEOUT, []
+        return None, "timed out after %d s" % TIMEOUT, [], None
     except OSError as e:
-        return None, "could not start: %s" % e, []
+        return None, "could not start: %s" % e, [], None
     lines = p.stdout.strip().splitlines()
     notes = [ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model used:")]
     last = lines[-1] if lines else ""
+    rate = next((float(r.group(1)) for r in (re.match(r"compute: .*, ([0-9.]+) G/s", ln) for ln in lines)
+                 if r), None)
     m = re.fullmatch(r"median_ms=([0-9.]+|nan)", last)
     if p.returncode < 0:
         try:
             sig = signal.Signals(-p.returncode).name
         except ValueError:
             sig = "signal %d" % -p.returncode
-        return None, "crashed (%s)" % sig, notes
+        return None, "crashed (%s)" % sig, notes, None
     if p.returncode != 0 or not m:
         err = [ln for ln in p.stderr.strip().splitlines() if ln.strip()]
         why = err[-1] if err else "exit status %d, no median_ms line" % p.returncode
-        return None, re.sub(r"^(facecluster nn|ort_bench|cv_bench\.py): ", "", why), notes
+        return None, re.sub(r"^(facecluster nn|ort_bench|cv_bench\.py): ", "", why), notes, None
     if m.group(1) == "nan":
         why = next((ln for ln in lines if ln.startswith("unusable:")), "no reason given")
-        return None, re.sub(r"^unusable: [^:]*: ", "", why), notes
-    return float(m.group(1)), None, notes
+        return None, re.sub(r"^unusable: [^:]*: ", "", why), notes, None
+    return float(m.group(1)), None, notes, rate
 
 
 def probe_ms(model, feeds):
     """facecluster's time for one run (threads 1), to size the run count; None if it fails."""
-    ms, _, _ = run_one(*RUNTIMES[0], model, feeds, 1, 1, 1)
+    ms, _, _, _ = run_one(*RUNTIMES[0], model, feeds, 1, 1, 1)
     return ms
 
 
@@ -169,6 +191,12 @@ def fmt_ratio(a, b):
     return "%.2f" % (a / b) if a is not None and b else "-"
 
 
+def fmt_rate(rate, peak, threads):
+    if rate is None:
+        return "-"
+    return "%.1f (%.0f%%)" % (rate, 100 * rate / (peak * threads)) if peak else "%.1f" % rate
+
+
 def main(argv):
     start = time.monotonic()
     chosen = models(argv[1:])
@@ -183,19 +211,25 @@ def main(argv):
         shown = [os.path.relpath(a, ROOT) if os.path.isabs(a) and a.startswith(ROOT) else a for a in prefix]
         print("%s MODEL.onnx %s %d --threads T [--batch B] --input NAME=IN.npy" % (" ".join(shown), flag, RUNS))
     print("```\n")
+    peak = fma_peak()
+    if peak:
+        print("This CPU's float32 multiply-add peak: %.1f G/s per core (%s, `bench/fma_peak.c`). "
+              "`fc G/s` is the rate of facecluster's Conv/Gemm/MatMul multiply-adds at its median "
+              "(counted as direct convolution, so a Winograd kernel can exceed the peak), with its "
+              "share of the peak x threads.\n" % peak)
     rows, why_na, copies, cut, checks, inputs_desc = [], [], [], [], [], []
-    print("| model | threads | batch | facecluster ms | ORT ms | OpenCV ms | fc/ORT | fc/OpenCV |")
-    print("|---|---|---|---|---|---|---|---|", flush=True)
+    print("| model | threads | batch | facecluster ms | ORT ms | OpenCV ms | fc/ORT | fc/OpenCV | fc G/s |")
+    print("|---|---|---|---|---|---|---|---|---|", flush=True)
     try:
         for name, path in chosen:
             short = name[:-5] if name.endswith(".onnx") else name
             if not os.path.isfile(path):
-                print("| %s | - | - | n/a (model file missing: run scripts/setup) | | | | |" % short, flush=True)
+                print("| %s | - | - | n/a (model file missing: run scripts/setup) | | | | | |" % short, flush=True)
                 continue
             try:
                 by_batch, desc = make_inputs(name, path, work)
             except (parity.Fail, parity.Skip) as e:
-                print("| %s | - | - | n/a (no input: %s) | | | | |" % (short, one_line(str(e), 100)), flush=True)
+                print("| %s | - | - | n/a (no input: %s) | | | | | |" % (short, one_line(str(e), 100)), flush=True)
                 continue
             inputs_desc.append("%s: %s" % (short, desc))
             runs = RUNS
@@ -208,18 +242,20 @@ def main(argv):
             for threads in THREADS:
                 for batch, feeds in sorted(by_batch.items()):
                     progress("bench: %s threads %d batch %d ..." % (short, threads, batch))
-                    res = {}
+                    res, rate = {}, None
                     for column, prefix, flag in RUNTIMES:
-                        ms, why, notes = run_one(column, prefix, flag, path, feeds, threads, batch, runs)
+                        ms, why, notes, r = run_one(column, prefix, flag, path, feeds, threads, batch, runs)
                         res[column] = (ms, why)
+                        rate = r if column == "facecluster" else rate
                         if why:
                             why_na.append("%s, %s, batch %d: %s" % (short, column, batch, why))
                         copies += ["%s, %s, batch %d: %s" % (short, column, batch, n) for n in notes
                                    if threads == THREADS[0]]
                     fc, ort, cv = (res[c][0] for c, _, _ in RUNTIMES)
-                    print("| %s | %d | %d | %s | %s | %s | %s | %s |" % (
+                    print("| %s | %d | %d | %s | %s | %s | %s | %s | %s |" % (
                         label, threads, batch, fmt_ms(*res["facecluster"]), fmt_ms(*res["ORT"]),
-                        fmt_ms(*res["OpenCV"]), fmt_ratio(fc, ort), fmt_ratio(fc, cv)), flush=True)
+                        fmt_ms(*res["OpenCV"]), fmt_ratio(fc, ort), fmt_ratio(fc, cv),
+                        fmt_rate(rate, peak and peak[0], threads)), flush=True)
                     rows.append((short, threads, batch, fc, ort, cv))
             if CHECK_OUTPUTS:
                 progress("bench: %s output check against ONNX Runtime ..." % short)

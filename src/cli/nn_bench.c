@@ -243,6 +243,16 @@ static void print_stats(const double *sorted, long n)
            sorted[p90], sorted[n - 1]);
 }
 
+/* The multiply-adds of the convolutions and matrix products per run, and their
+ * rate at the median time: how close the model runs to the CPU's peak. */
+static void print_rate(int64_t macs, double median_ms)
+{
+    if (macs <= 0 || !(median_ms > 0))
+        return;
+    printf("compute: %.1f M multiply-adds per run (Conv, Gemm, MatMul), %.1f G/s at the median\n",
+           (double)macs / 1e6, (double)macs / (median_ms * 1e6));
+}
+
 static int bench(const fc_nn_model *m, const bench_args *a, double load_ms)
 {
     int n_in = fc_nn_n_inputs(m), rc = 1;
@@ -269,6 +279,7 @@ static int bench(const fc_nn_model *m, const bench_args *a, double load_ms)
         goto out;
     printf("runs: %ld timed after %d warm-up\n", a->runs, WARMUP_RUNS);
     print_stats(ms, a->runs);
+    print_rate(fc_nn_ctx_macs(ctx), median_of(ms, a->runs));
     printf("load_ms=%.3f\nmedian_ms=%.3f\n", load_ms, median_of(ms, a->runs));
     rc = 0;
 out:

@@ -47,6 +47,7 @@ struct fc_nn_ctx {
     int n_threads;
     int64_t max_tensor_bytes;
     int64_t batch;          /* > 1: inputs declared with batch 1 run with this batch */
+    int64_t macs;           /* multiply-adds per run (macs.c) */
     double *step_s;         /* FC_NN_PROFILE=1: seconds per step over all runs */
     int profiled_runs;
 };
@@ -59,6 +60,10 @@ void fc_profile_report(fc_nn_ctx *ctx);
 /* infer.c: shapes of every value for ctx's input shapes; folds nodes whose inputs
  * are all known, and lists the rest as steps. */
 fc_status fc_ctx_infer(fc_nn_ctx *ctx, const fc_shape *input_shapes, fc_error *err);
+
+/* macs.c: the multiply-adds of the steps' Conv, ConvTranspose, Gemm and MatMul
+ * nodes; call after fc_ctx_infer, before fusion. */
+int64_t fc_ctx_count_macs(const fc_nn_ctx *ctx);
 
 /* Allocates a step's four arrays in one block (freed with free(step->in)). */
 fc_status fc_step_init(fc_nn_ctx *ctx, fc_step *s, fc_step_kind kind, const fc_node *node,

@@ -57,8 +57,13 @@ fc_nn_ctx *fc_nn_ctx_new_opts(const fc_nn_model *m, const fc_shape *input_shapes
      * created: set it first (and a context keeps its thread count) */
     if (!reference)
         fc_fast_begin_run(ctx);
-    if (fc_ctx_infer(ctx, input_shapes, err) || (!reference && fc_fast_compile(ctx, err)) ||
-        fc_ctx_plan(ctx, err) || (!reference && fc_fast_bind(ctx, err))) {
+    if (fc_ctx_infer(ctx, input_shapes, err)) {
+        fc_nn_ctx_free(ctx);
+        return NULL;
+    }
+    ctx->macs = fc_ctx_count_macs(ctx); /* before fusion: one step per node */
+    if ((!reference && fc_fast_compile(ctx, err)) || fc_ctx_plan(ctx, err) ||
+        (!reference && fc_fast_bind(ctx, err))) {
         fc_nn_ctx_free(ctx);
         return NULL;
     }
@@ -140,6 +145,8 @@ const fc_tensor *fc_nn_ctx_output(const fc_nn_ctx *ctx, int i)
 int fc_nn_ctx_n_steps(const fc_nn_ctx *ctx) { return ctx->n_steps; }
 
 size_t fc_nn_ctx_arena_bytes(const fc_nn_ctx *ctx) { return ctx->arena_bytes; }
+
+int64_t fc_nn_ctx_macs(const fc_nn_ctx *ctx) { return ctx->macs; }
 
 fc_status fc_nn_run(fc_nn_ctx *ctx, const fc_tensor *inputs, fc_tensor *outputs, fc_error *err)
 {

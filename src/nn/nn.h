@@ -90,6 +90,10 @@ const fc_tensor *fc_nn_ctx_output(const fc_nn_ctx *ctx, int i);
 int fc_nn_ctx_n_steps(const fc_nn_ctx *ctx);
 size_t fc_nn_ctx_arena_bytes(const fc_nn_ctx *ctx);
 
+/* Multiply-adds per run of the Conv, ConvTranspose, Gemm and MatMul nodes at the
+ * context's shapes (batch included): the bulk of a face model's arithmetic. */
+int64_t fc_nn_ctx_macs(const fc_nn_ctx *ctx);
+
 /* Runs the model. inputs[i] must have the context's shape and dtype for input i.
  * outputs[i] receives dtype, shape and a pointer into the context's memory, valid
  * until the next run or fc_nn_ctx_free. Allocates nothing. */

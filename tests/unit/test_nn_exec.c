@@ -174,3 +174,52 @@ TEST(nn_one_model_many_threads)
     CHECK(all_ok);
     return FC_TEST_PASS;
 }
+
+/* X [N,4,8,8] -> Conv (group 2) -> c; c -> ConvTranspose -> T; c -> Flatten -> Gemm -> MatMul -> Y */
+static ob_model *macs_model(void)
+{
+    ob_model *b = ob_new(11);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){-1, 4, 8, 8});
+    float w[6 * 2 * 9], wt[6 * 2 * 4], g[96 * 5], mm[5 * 2];
+    fc_test_fill_random(w, 6 * 2 * 9, 1, -1, 1);
+    fc_test_fill_random(wt, 6 * 2 * 4, 2, -1, 1);
+    fc_test_fill_random(g, 96 * 5, 3, -1, 1);
+    fc_test_fill_random(mm, 5 * 2, 4, -1, 1);
+    ob_init_f32(b, "W", 4, (int64_t[]){6, 2, 3, 3}, w);
+    ob_init_f32(b, "WT", 4, (int64_t[]){6, 2, 2, 2}, wt);
+    ob_init_f32(b, "G", 2, (int64_t[]){96, 5}, g);
+    ob_init_f32(b, "M", 2, (int64_t[]){5, 2}, mm);
+    ob_node *c = ob_node_add(b, "Conv", "X,W", "c");
+    ob_attr_int(b, c, "group", 2);
+    ob_attr_ints(b, c, "strides", 2, (int64_t[]){2, 2});
+    ob_attr_ints(b, c, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ob_node *t = ob_node_add(b, "ConvTranspose", "c,WT", "T");
+    ob_attr_ints(b, t, "strides", 2, (int64_t[]){2, 2});
+    ob_node_add(b, "Flatten", "c", "f");
+    ob_node_add(b, "Gemm", "f,G", "g");
+    ob_node_add(b, "MatMul", "g,M", "Y");
+    ob_output(b, "T");
+    ob_output(b, "Y");
+    return b;
+}
+
+TEST(nn_ctx_counts_multiply_adds)
+{
+    fc_error err = {0};
+    fc_nn_model *m = ob_load(macs_model(), &err);
+    CHECK_MSG(m, "%s", err.msg);
+    for (int ref = 0; ref <= 1; ref++) {
+        fc_shape s = fc_shape_make(4, (int64_t[]){3, 4, 8, 8});
+        fc_nn_ctx_opts opts = {.threads = 1, .reference = ref};
+        fc_nn_ctx *ctx = fc_nn_ctx_new_opts(m, &s, &opts, &err);
+        CHECK_MSG(ctx, "%s", err.msg);
+        /* Conv: 3*6*4*4 outputs x 2*3*3; ConvTranspose: 3*6*4*4 inputs x 2*2*2;
+         * Gemm: 3*5 outputs x 96; MatMul: 3*2 outputs x 5 */
+        int64_t want = 288 * 18 + 288 * 8 + 15 * 96 + 6 * 5;
+        CHECK_MSG(fc_nn_ctx_macs(ctx) == want, "%s path: %lld multiply-adds, want %lld",
+                  ref ? "reference" : "fast", (long long)fc_nn_ctx_macs(ctx), (long long)want);
+        fc_nn_ctx_free(ctx);
+    }
+    fc_nn_free(m);
+    return FC_TEST_PASS;
+}
