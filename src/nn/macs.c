@@ -1,8 +1,9 @@
 /* macs.c - how much arithmetic a context does per run: the multiply-adds of its
  * Conv, ConvTranspose, Gemm and MatMul nodes for the context's shapes (batch
- * included), counted once after shape inference, before fusion. The other ops add
- * a few percent at most. `facecluster nn --bench` divides it by the median time,
- * which tells how close a model runs to the CPU's multiply-add rate. */
+ * included), counted once after shape inference, before fusion. The other ops do
+ * one or a few operations per element, little next to a convolution's hundreds.
+ * `facecluster nn --bench` divides it by the median time, which tells how close a
+ * model runs to the CPU's multiply-add rate. */
 #include "core/alloc.h"
 #include "nn/ctx.h"
 
