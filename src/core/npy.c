@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define NPY_MAX_HEADER 65536
+#define NPY_MAX_BYTES ((int64_t)1 << 32) /* of the file's data, and of the array read */
 
 /* Finds 'key': in the header dict and returns a pointer past the colon. */
 static const char *dict_value(const char *h, const char *key)
@@ -108,12 +110,23 @@ fc_status fc_npy_read(const char *path, fc_tensor *out, fc_error *err)
     if ((rc = parse_shape(shape, &out->shape, err, path)))
         goto out;
     out->dtype = is_float ? FC_DT_FLOAT : FC_DT_INT64;
-    int64_t n = fc_shape_numel(&out->shape), bytes;
-    if (n < 0 || fc_mul_overflow(n, (int64_t)src_size, &bytes) || bytes > ((int64_t)1 << 32)) {
+    int64_t n = fc_shape_numel(&out->shape), bytes, out_bytes;
+    if (n < 0 || fc_mul_overflow(n, (int64_t)src_size, &bytes) || bytes > NPY_MAX_BYTES ||
+        fc_mul_overflow(n, (int64_t)fc_dtype_size(out->dtype), &out_bytes) ||
+        out_bytes > NPY_MAX_BYTES) {
         rc = fc_error_set(err, FC_ERR_LIMIT, "%s: array too large", path);
         goto out;
     }
-    out->data = fc_aligned_alloc((size_t)n * fc_dtype_size(out->dtype));
+    /* a regular file shorter than its header says fails before the allocations */
+    struct stat st;
+    long data_at = ftell(f);
+    if (data_at >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size - data_at < bytes) {
+        rc = fc_error_set(err, FC_ERR_FORMAT, "%s: truncated data (%lld bytes expected, %lld present)",
+                          path, (long long)bytes, (long long)(st.st_size - data_at));
+        goto out;
+    }
+    out->data = fc_aligned_alloc((size_t)out_bytes);
     raw = malloc((size_t)bytes + 1);
     if (!out->data || !raw) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "%s", path);

@@ -3,6 +3,7 @@
  * payload is typed as API.md says: strings, a bool, an int array, floats. */
 #include "store/qdrant_int.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -228,7 +229,7 @@ static fc_status parse_point(const json_t *j, fc_vec_point *p, fc_error *err)
 {
     const json_t *pl = json_object_get(j, "payload");
     const char *id = json_string_value(json_object_get(j, "id"));
-    if (!id || strlen(id) != FC_UUID_LEN)
+    if (!fc_uuid_valid(id, 0))
         return fc_error_set(err, FC_ERR_FORMAT, "qdrant: a point whose id is not a UUID");
     memcpy(p->payload.face_id, id, FC_UUID_LEN + 1);
     copy_str(pl, "clustering_id", p->payload.clustering_id, sizeof p->payload.clustering_id);
@@ -243,8 +244,13 @@ static fc_status parse_point(const json_t *j, fc_vec_point *p, fc_error *err)
     const char *owner_s = json_string_value(owner);
     p->payload.is_owner_face = json_is_true(owner) || (owner_s && !strcasecmp(owner_s, "true"));
     const json_t *bbox = json_object_get(pl, "bbox");
-    for (size_t k = 0; k < 4 && k < json_array_size(bbox); k++)
-        p->payload.bbox[k] = (int)json_number_value(json_array_get(bbox, k));
+    for (size_t k = 0; k < 4 && k < json_array_size(bbox); k++) {
+        double v = json_number_value(json_array_get(bbox, k));
+        if (!(v > (double)INT_MIN - 1.0 && v < (double)INT_MAX + 1.0))
+            return fc_error_set(err, FC_ERR_FORMAT, "qdrant: point %s: bbox value %.17g out of range",
+                                id, v);
+        p->payload.bbox[k] = (int)v;
+    }
     p->payload.confidence = (float)json_number_value(json_object_get(pl, "confidence"));
     p->payload.quality_score = (float)json_number_value(json_object_get(pl, "quality_score"));
     p->payload.cluster_confidence = (float)json_number_value(json_object_get(pl, "cluster_confidence"));

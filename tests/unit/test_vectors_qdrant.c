@@ -5,6 +5,7 @@
 
 #include "store/qdrant_int.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,6 +186,65 @@ TEST(qdrant_parse_recorded_responses)
     json_decref(next);
     json_decref(res);
     free(body);
+    return FC_TEST_PASS;
+}
+
+/* Found by fuzz/fuzz_responses.c: a point id of 36 characters that is not a UUID
+ * ("0,8e3f9a-...") was taken as a face_id, since only the length was checked. */
+TEST(qdrant_parse_rejects_point_ids_that_are_not_uuids)
+{
+    static const char *const bad[] = {
+        "0,8e3f9a-3b1c-4d2e-9f00-aa11bb22cc33", "0f8e8f9a-3b1c-4d2e-9f00-aa11bb22cc3",
+        "0f8e8f9a_3b1c_4d2e_9f00_aa11bb22cc33", "../../../../../../../../../../etc/xx",
+    };
+    fc_error err = {0};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *points = json_pack("[{s:s, s:{}}]", "id", bad[i], "payload");
+        fc_vec_list hits = {0};
+        CHECK(points);
+        CHECK_MSG(fc_qdrant_parse_points(points, &hits, &err) == FC_ERR_FORMAT, "accepted %s", bad[i]);
+        CHECK(strstr(err.msg, "not a UUID"));
+        fc_vec_list_free(&hits);
+        json_decref(points);
+    }
+    json_t *points = json_pack("[{s:s}]", "id", FACE);
+    fc_vec_list hits = {0};
+    CHECK_OK(fc_qdrant_parse_points(points, &hits, &err), &err);
+    CHECK(hits.n == 1 && !strcmp(hits.items[0].payload.face_id, FACE));
+    fc_vec_list_free(&hits);
+    json_decref(points);
+    return FC_TEST_PASS;
+}
+
+/* Found by fuzz/fuzz_responses.c (UBSan: "4.44444e+111 is outside the range of
+ * representable values of type 'int'"): a bbox number beyond int was converted
+ * to int. It is a format error now; numbers within int still truncate as before. */
+TEST(qdrant_parse_rejects_bbox_beyond_int)
+{
+    static const char *const bad[] = {
+        "[10,20,4.4444444444444444e111,130]", "[10,20,30,2147483648]",
+        "[-2147483649,0,1,1]", "[9223372036854775807,0,1,1]",
+    };
+    fc_error err = {0};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "[{\"id\":\"%s\",\"payload\":{\"bbox\":%s}}]", FACE, bad[i]);
+        json_t *points = json_loads(text, 0, NULL);
+        fc_vec_list hits = {0};
+        CHECK(points);
+        CHECK_MSG(fc_qdrant_parse_points(points, &hits, &err) == FC_ERR_FORMAT, "accepted %s", bad[i]);
+        CHECK(strstr(err.msg, "bbox") && strstr(err.msg, FACE));
+        fc_vec_list_free(&hits);
+        json_decref(points);
+    }
+    json_t *points = json_loads("[{\"id\":\"" FACE "\",\"payload\":{\"bbox\":"
+                                "[2147483647.9,-2147483648.9,3.5,\"x\"]}}]", 0, NULL);
+    fc_vec_list hits = {0};
+    CHECK_OK(fc_qdrant_parse_points(points, &hits, &err), &err);
+    const int *b = hits.items[0].payload.bbox;
+    CHECK(hits.n == 1 && b[0] == INT_MAX && b[1] == INT_MIN && b[2] == 3 && b[3] == 0);
+    fc_vec_list_free(&hits);
+    json_decref(points);
     return FC_TEST_PASS;
 }
 
