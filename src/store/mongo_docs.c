@@ -5,6 +5,7 @@
  * Ids are strings except a run's _id (ObjectId); timestamps are BSON dates. */
 #include "store/mongo_int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +58,17 @@ int64_t fc_mongo_ms(const char *iso)
     return ms;
 }
 
+/* BSON dates span +-292 million years; ISO text (and fc_timestamp_valid) has four
+ * digits of year: 0000-01-01 up to, not including, 10000-01-01. */
+#define ISO_MIN_MS (-62167219200000LL)
+#define ISO_END_MS 253402300800000LL
+
 void fc_mongo_iso(int64_t ms, char out[FC_TIMESTAMP_LEN + 1])
 {
+    if (ms < ISO_MIN_MS || ms >= ISO_END_MS) {
+        out[0] = '\0'; /* not a time a record can hold: as if absent */
+        return;
+    }
     int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
     struct timespec t = {(time_t)sec, (long)(ms - sec * 1000) * 1000000L};
     fc_timestamp_format(t, out);
@@ -194,11 +204,26 @@ static double get_num(const bson_t *doc, const char *key)
                ? bson_iter_as_double(&it) : 0;
 }
 
-static int64_t get_int(const bson_t *doc, const char *key)
+/* A number as an integer within [lo, hi]: a double is truncated, and one beyond the
+ * range (or NaN: 0) clamped here, before any conversion that could overflow (libbson's
+ * bson_iter_as_int64 casts a double to int64 unchecked). */
+static int64_t iter_int(const bson_iter_t *it, int64_t lo, int64_t hi)
+{
+    int64_t v;
+    if (BSON_ITER_HOLDS_DOUBLE(it)) {
+        double d = bson_iter_double(it);
+        v = d != d ? 0 : d <= (double)lo ? lo : d >= (double)hi ? hi : (int64_t)d;
+    } else {
+        v = bson_iter_as_int64(it);
+    }
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static int64_t get_int(const bson_t *doc, const char *key, int64_t lo, int64_t hi)
 {
     bson_iter_t it;
     return bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_NUMBER(&it)
-               ? bson_iter_as_int64(&it) : 0;
+               ? iter_int(&it, lo, hi) : 0;
 }
 
 static void get_time(const bson_t *doc, const char *key, char out[FC_TIMESTAMP_LEN + 1])
@@ -252,7 +277,7 @@ static void get_bbox(const bson_t *doc, int bbox[4], int *has)
         return;
     bson_iter_recurse(&it, &arr);
     for (int k = 0; k < 4 && bson_iter_next(&arr); k++) {
-        bbox[k] = BSON_ITER_HOLDS_NUMBER(&arr) ? (int)bson_iter_as_int64(&arr) : 0;
+        bbox[k] = BSON_ITER_HOLDS_NUMBER(&arr) ? (int)iter_int(&arr, INT_MIN, INT_MAX) : 0;
         *has = 1;
     }
 }
@@ -390,10 +415,10 @@ fc_status fc_mongo_run_parse(const bson_t *doc, fc_run_rec *r, fc_error *err)
     r->status = !strcmp(status, "completed") ? FC_RUN_DONE : st < 0 ? FC_RUN_FAILED : (fc_run_status)st;
     get_time(doc, "timestamp", r->timestamp);
     get_time(doc, "finished_at", r->finished_at);
-    r->total_images = get_int(doc, "total_images");
-    r->total_faces = get_int(doc, "total_faces");
-    r->total_persons = get_int(doc, "total_persons");
-    r->unassigned_faces = get_int(doc, "unassigned_faces");
+    r->total_images = get_int(doc, "total_images", INT64_MIN, INT64_MAX);
+    r->total_faces = get_int(doc, "total_faces", INT64_MIN, INT64_MAX);
+    r->total_persons = get_int(doc, "total_persons", INT64_MIN, INT64_MAX);
+    r->unassigned_faces = get_int(doc, "unassigned_faces", INT64_MIN, INT64_MAX);
     if (get_dup(doc, "error", &r->error) || get_json(doc, "image_overlap_stats", &r->image_overlap_stats) ||
         get_json(doc, "processing_stats", &r->processing_stats) || get_json(doc, "params", &r->params))
         return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
@@ -415,7 +440,7 @@ fc_status fc_mongo_image_parse(const bson_t *doc, fc_image_rec *img, fc_error *e
 {
     bson_iter_t it;
     img->ok = bson_iter_init_find(&it, doc, "ok") && bson_iter_as_bool(&it);
-    img->n_faces = (int)get_int(doc, "n_faces");
+    img->n_faces = (int)get_int(doc, "n_faces", INT_MIN, INT_MAX);
     if (get_dup(doc, "image_path", &img->image_path) || get_dup(doc, "reason", &img->reason))
         return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
     if (!img->image_path)
@@ -461,7 +486,7 @@ fc_status fc_mongo_person_parse(const bson_t *doc, fc_person_rec *p, fc_error *e
     get_str(doc, "owner_face_id", p->owner_face_id, sizeof p->owner_face_id);
     p->avg_confidence = (float)get_num(doc, "avg_confidence");
     p->best_quality_score = (float)get_num(doc, "best_quality_score");
-    int n1, n2;
+    int n1 = 0, n2 = 0; /* n2 stays unset when the first get_floats fails */
     fc_status rc = get_floats(doc, "owner_embedding", &p->owner_embedding, &n1, err);
     if (!rc)
         rc = get_floats(doc, "centroid", &p->centroid, &n2, err);
@@ -607,7 +632,7 @@ fc_status fc_mongo_assignment_parse(const bson_t *doc, fc_assignment_rec *a, fc_
     get_str(doc, "user_id", a->user_id, sizeof a->user_id);
     a->similarity = (float)get_num(doc, "similarity");
     get_str(doc, "strategy", a->strategy, sizeof a->strategy);
-    a->face_count = get_int(doc, "face_count");
+    a->face_count = get_int(doc, "face_count", INT64_MIN, INT64_MAX);
     get_time(doc, "created_at", a->created_at);
     get_time(doc, "updated_at", a->updated_at);
     fc_status rc = get_strv(doc, "image_paths", &a->image_paths, &a->n_image_paths, err);

@@ -42,6 +42,7 @@ void fc_mongo_coll_name(const char *prefix, const char *norm, char *out, size_t 
 
 /* Timestamps: records hold ISO text, documents BSON dates (UTC, milliseconds). */
 int64_t fc_mongo_ms(const char *iso);                  /* -1 if not a timestamp */
+/* "" for a date outside the years 0000-9999, which ISO text cannot hold. */
 void fc_mongo_iso(int64_t ms, char out[FC_TIMESTAMP_LEN + 1]);
 
 /* The createIndexes command of a collection: {createIndexes: name, indexes: [...]}

@@ -5,6 +5,8 @@
 
 #include "store/mongo_int.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +54,76 @@ TEST(mongo_collection_names_and_times)
     char iso[FC_TIMESTAMP_LEN + 1];
     fc_mongo_iso(NOW, iso);
     CHECK(!strcmp(iso, "2025-09-01T03:42:12.123000"));
+    return FC_TEST_PASS;
+}
+
+/* Found by fuzz/fuzz_responses.c: a run whose finished_at was a BSON date of
+ * -36090932615763968 ms (about year -1141700) read back as text that is not a
+ * timestamp (fc_timestamp_valid rejects it), and INT64_MIN overflowed in
+ * fc_mongo_iso's arithmetic. A date outside the years 0000-9999 now reads as
+ * absent; the years 0000-9999 still convert. */
+TEST(mongo_dates_outside_iso_years_read_as_absent)
+{
+    char iso[FC_TIMESTAMP_LEN + 1];
+    static const int64_t outside[] = {-36090932615763968LL, INT64_MIN, INT64_MAX,
+                                      -62167219200001LL, 253402300800000LL};
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        memset(iso, 'x', sizeof iso);
+        fc_mongo_iso(outside[i], iso);
+        CHECK_MSG(iso[0] == '\0', "%lld -> %s", (long long)outside[i], iso);
+    }
+    fc_mongo_iso(-62167219200000LL, iso);
+    CHECK(!strcmp(iso, "0000-01-01T00:00:00.000000") && fc_timestamp_valid(iso));
+    fc_mongo_iso(253402300799999LL, iso);
+    CHECK(!strcmp(iso, "9999-12-31T23:59:59.999000") && fc_timestamp_valid(iso));
+    fc_mongo_iso(-1, iso);
+    CHECK(!strcmp(iso, "1969-12-31T23:59:59.999000"));
+
+    /* in a document: the record's time is empty, the rest is read */
+    bson_t *doc = BCON_NEW("face_id", BCON_UTF8(FACE1), "timestamp",
+                           BCON_DATE_TIME(-36090932615763968LL));
+    fc_face_rec f = {0};
+    fc_error err = {0};
+    CHECK_OK(fc_mongo_face_parse(doc, &f, &err), &err);
+    CHECK(!strcmp(f.face_id, FACE1) && f.timestamp[0] == '\0');
+    fc_face_rec_clear(&f);
+    bson_destroy(doc);
+    return FC_TEST_PASS;
+}
+
+/* Numbers from a server are clamped to the record's integer type: libbson casts a
+ * double to int64 unchecked (undefined beyond its range), and an int64 count would
+ * wrap in an int. */
+TEST(mongo_numbers_beyond_the_field_are_clamped)
+{
+    fc_error err = {0};
+    bson_t *doc = BCON_NEW("face_id", BCON_UTF8(FACE1), "bbox", "[", BCON_DOUBLE(1e300),
+                           BCON_DOUBLE(-1e300), BCON_DOUBLE(NAN), BCON_DOUBLE(12.9), "]");
+    fc_face_rec f = {0};
+    CHECK_OK(fc_mongo_face_parse(doc, &f, &err), &err);
+    CHECK_MSG(f.bbox[0] == INT_MAX && f.bbox[1] == INT_MIN && f.bbox[2] == 0 && f.bbox[3] == 12,
+              "bbox %d %d %d %d", f.bbox[0], f.bbox[1], f.bbox[2], f.bbox[3]);
+    fc_face_rec_clear(&f);
+    bson_destroy(doc);
+
+    doc = BCON_NEW("image_path", BCON_UTF8("a.jpg"), "n_faces", BCON_INT64((int64_t)1 << 40));
+    fc_image_rec img = {0};
+    CHECK_OK(fc_mongo_image_parse(doc, &img, &err), &err);
+    CHECK_MSG(img.n_faces == INT_MAX, "n_faces %d", img.n_faces);
+    fc_image_rec_clear(&img);
+    bson_destroy(doc);
+
+    bson_oid_t oid;
+    bson_oid_init_from_string(&oid, RUN);
+    doc = BCON_NEW("_id", BCON_OID(&oid), "bucket_path", BCON_UTF8("wedding/day1"), "total_images",
+                   BCON_DOUBLE(1e30), "total_faces", BCON_DOUBLE(-1e30), "total_persons",
+                   BCON_INT64(INT64_MAX), "unassigned_faces", BCON_DOUBLE(7.5));
+    fc_run_rec r = {0};
+    CHECK_OK(fc_mongo_run_parse(doc, &r, &err), &err);
+    CHECK(r.total_images == INT64_MAX && r.total_faces == INT64_MIN);
+    CHECK(r.total_persons == INT64_MAX && r.unassigned_faces == 7);
+    fc_run_rec_clear(&r);
+    bson_destroy(doc);
     return FC_TEST_PASS;
 }
 
