@@ -249,7 +249,7 @@ static void print_rate(int64_t macs, double median_ms)
 {
     if (macs <= 0 || !(median_ms > 0))
         return;
-    printf("compute: %.1f M multiply-adds per run (Conv, Gemm, MatMul), %.1f G/s at the median\n",
+    printf("compute: %.1f M multiply-adds per run (convolutions, matrix products), %.1f G/s at the median\n",
            (double)macs / 1e6, (double)macs / (median_ms * 1e6));
 }
 
