@@ -21,7 +21,8 @@ static const char usage_text[] =
     "       facecluster nn MODEL.onnx --bench N [--threads T] [--batch B]\n"
     "                      [--shape NAME=DIMS ...] [--input NAME=FILE.npy ...]\n"
     "\n"
-    "  --info             print inputs, outputs, op counts and parameter count\n"
+    "  --info             print inputs, outputs, op counts, parameter count and, for\n"
+    "                     declared shapes, the plan and its multiply-adds\n"
     "  --input NAME=FILE  a float32/int64 .npy array for input NAME (dynamic dims\n"
     "                     take the array's shape); a model with one input also\n"
     "                     accepts --input FILE\n"
@@ -115,8 +116,8 @@ static int info(const char *path, const fc_nn_model *m)
     fc_nn_ctx *ctx = fc_nn_ctx_new(m, NULL, &err);
     if (ctx) {
         printf("planned for the declared input shapes: %d steps run after constant folding and fusion, "
-               "arena %.1f MiB\n", fc_nn_ctx_n_steps(ctx),
-               (double)fc_nn_ctx_arena_bytes(ctx) / (1 << 20));
+               "arena %.1f MiB, %.1f M multiply-adds per run\n", fc_nn_ctx_n_steps(ctx),
+               (double)fc_nn_ctx_arena_bytes(ctx) / (1 << 20), (double)fc_nn_ctx_macs(ctx) / 1e6);
         for (int i = 0; i < fc_nn_n_outputs(m); i++) {
             char s[128];
             printf("  output %s: %s\n", fc_nn_output_info(m, i)->name,

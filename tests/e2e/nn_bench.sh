@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/nn_bench.sh - `facecluster nn MODEL --bench N` as issue 3 and the README
 # describe it, on the default models (scripts/setup): the report's lines and its last
-# line `median_ms=<x>`, the multiply-add count (exact for a model's known size, and
-# doubled by --batch 2), --threads honoured, and clear failures (exit status, one
+# line `median_ms=<x>`, the multiply-add count (exact for a model's known size, the
+# same in --info, and doubled by --batch 2), --threads honoured, and clear failures (exit status, one
 # line on stderr) for bad arguments, a missing file, a truncated model and a shape
 # the model cannot take. Ends with "N passed, N failed, N skipped".
 set -uo pipefail
@@ -58,6 +58,12 @@ if "$FC" nn "$model" --bench 3 --threads 1 --batch 2 >"$tmp/b2.out" 2>"$tmp/b2.e
     ok "--batch 2 doubles the multiply-adds ($(macs "$tmp/b2.out") M)"
 else
     ko "--batch 2" "$(macs "$tmp/b2.out") M vs $m1 M; $(tail -1 "$tmp/b2.err")"
+fi
+if "$FC" nn "$model" --info >"$tmp/info.out" 2>&1 &&
+   grep -q "^planned for the declared input shapes: .*, $m1 M multiply-adds per run$" "$tmp/info.out"; then
+    ok "--info gives the same count for the declared shapes"
+else
+    ko "--info" "$(grep -E '^planned|nn:' "$tmp/info.out")"
 fi
 if "$FC" nn "$model" --bench 3 --threads 2 >"$tmp/t2.out" 2>&1 && grep -q '^threads: 2$' "$tmp/t2.out"; then
     ok "--threads 2 is used"
