@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define NPY_MAX_HEADER 65536
 #define NPY_MAX_BYTES ((int64_t)1 << 32) /* of the file's data, and of the array read */
+#define NPY_READ_CHUNK ((size_t)1 << 20)
 
 /* Finds 'key': in the header dict and returns a pointer past the colon. */
 static const char *dict_value(const char *h, const char *key)
@@ -53,6 +53,33 @@ static fc_status parse_shape(const char *p, fc_shape *s, fc_error *err, const ch
         if (*p == 'L')
             p++;
     }
+}
+
+/* Reads up to want bytes of f into a malloc'd buffer that grows (from 1 MiB,
+ * doubling) as data arrives, so a header's promise alone (a short file, a pipe that
+ * ends) never allocates the size it claims. *got: the bytes read. NULL when out of
+ * memory. */
+static void *read_up_to(FILE *f, size_t want, size_t *got)
+{
+    size_t cap = want < NPY_READ_CHUNK ? want : NPY_READ_CHUNK, have = 0;
+    unsigned char *buf = malloc(cap + 1);
+    while (buf && have < want) {
+        if (have == cap) {
+            size_t next = cap > want / 2 ? want : 2 * cap;
+            unsigned char *grown = realloc(buf, next + 1);
+            if (!grown) {
+                free(buf);
+                return NULL;
+            }
+            buf = grown, cap = next;
+        }
+        size_t n = fread(buf + have, 1, cap - have, f);
+        if (n == 0)
+            break; /* end of file, or an error: fewer bytes than wanted */
+        have += n;
+    }
+    *got = have;
+    return buf;
 }
 
 fc_status fc_npy_read(const char *path, fc_tensor *out, fc_error *err)
@@ -117,24 +144,20 @@ fc_status fc_npy_read(const char *path, fc_tensor *out, fc_error *err)
         rc = fc_error_set(err, FC_ERR_LIMIT, "%s: array too large", path);
         goto out;
     }
-    /* a regular file shorter than its header says fails before the allocations */
-    struct stat st;
-    long data_at = ftell(f);
-    if (data_at >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-        st.st_size - data_at < bytes) {
-        rc = fc_error_set(err, FC_ERR_FORMAT, "%s: truncated data (%lld bytes expected, %lld present)",
-                          path, (long long)bytes, (long long)(st.st_size - data_at));
-        goto out;
-    }
-    out->data = fc_aligned_alloc((size_t)out_bytes);
-    raw = malloc((size_t)bytes + 1);
-    if (!out->data || !raw) {
+    /* the data first, into memory that grows with what arrives; the array after */
+    size_t got = 0;
+    if (!(raw = read_up_to(f, (size_t)bytes, &got))) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "%s", path);
         goto out;
     }
-    if (fread(raw, 1, (size_t)bytes, f) != (size_t)bytes) {
-        rc = fc_error_set(err, FC_ERR_FORMAT, "%s: truncated data (%lld bytes expected)", path,
-                          (long long)bytes);
+    if (got < (size_t)bytes) {
+        rc = ferror(f) ? fc_error_set(err, FC_ERR_IO, "%s: %s", path, strerror(errno))
+                       : fc_error_set(err, FC_ERR_FORMAT, "%s: truncated data (%lld bytes expected, %zu present)",
+                                      path, (long long)bytes, got);
+        goto out;
+    }
+    if (!(out->data = fc_aligned_alloc((size_t)out_bytes))) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "%s", path);
         goto out;
     }
     for (int64_t i = 0; i < n; i++) {
