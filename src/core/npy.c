@@ -151,9 +151,11 @@ fc_status fc_npy_read(const char *path, fc_tensor *out, fc_error *err)
         goto out;
     }
     if (got < (size_t)bytes) {
-        rc = ferror(f) ? fc_error_set(err, FC_ERR_IO, "%s: %s", path, strerror(errno))
-                       : fc_error_set(err, FC_ERR_FORMAT, "%s: truncated data (%lld bytes expected, %zu present)",
-                                      path, (long long)bytes, got);
+        if (ferror(f))
+            rc = fc_error_set(err, FC_ERR_IO, "%s: %s", path, strerror(errno));
+        else
+            rc = fc_error_set(err, FC_ERR_FORMAT, "%s: truncated data (%lld bytes expected, %zu present)",
+                              path, (long long)bytes, got);
         goto out;
     }
     if (!(out->data = fc_aligned_alloc((size_t)out_bytes))) {

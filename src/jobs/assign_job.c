@@ -97,17 +97,15 @@ static json_t *result_json(const fc_assign_job_result *r, const fc_assign_job_op
                                       "owner_face_id", pl->items[q].owner_face_id,
                                       "avg_confidence", (double)pl->items[q].avg_confidence));
     }
-    json_t *j = json_pack("{s:s, s:s, s:s, s:f, s:s, s:b, s:i, s:i, s:i, s:o, s:o, s:b, s:s}",
+    /* "s:o*": unassigned_details only with explain (why is NULL otherwise) */
+    return json_pack("{s:s, s:s, s:s, s:f, s:s, s:b, s:i, s:i, s:i, s:o, s:o, s:b, s:s, s:o*}",
                      "clustering_id", r->clustering_id, "collection_name", "", "bucket_path",
                      r->bucket_path, "threshold", (double)r->threshold, "strategy",
                      o->strategy == FC_ASSIGN_VOTE ? "vote" : "centroid", "dry_run", o->dry_run,
                      "total_clusters", r->total_clusters, "assigned_clusters",
                      r->assigned_clusters, "unassigned_clusters", r->unassigned_clusters,
                      "assignments", amap, "unassigned_cluster_ids", un, "saved_to_db",
-                     r->saved_to_db, "timestamp", now);
-    if (j && why)
-        json_object_set_new(j, "unassigned_details", why);
-    return j;
+                     r->saved_to_db, "timestamp", now, "unassigned_details", why);
 }
 
 fc_status fc_assign_job_run(fc_store *s, const fc_assign_job_opts *o, fc_assign_job_result **out,

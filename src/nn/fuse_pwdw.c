@@ -113,8 +113,9 @@ static int is_pool(const fc_step *s, const fc_fast_desc *d)
 }
 
 /* A 2x2 max pool step (after step last) reading value v, which other steps or the
- * graph's outputs read too, or -1: the kernel can write v and its pool both (FC_PWDW_POOL_TOO), which saves
- * the pool a pass over v (YuNet's backbone feeds its head and its next stage so). */
+ * graph's outputs read too, or -1: the kernel can write v and its pool both
+ * (FC_PWDW_POOL_TOO), which saves the pool a pass over v (YuNet's backbone feeds its
+ * head and its next stage so). */
 static int pool_reader(const chains *c, int v, int last, const unsigned char *gone)
 {
     for (int q = last + 1; q < c->ctx->n_steps; q++) {
