@@ -214,7 +214,7 @@ def main(argv):
     peak = fma_peak()
     if peak:
         print("This CPU's float32 multiply-add peak: %.1f G/s per core (%s, `bench/fma_peak.c`). "
-              "`fc G/s` is the rate of facecluster's Conv/Gemm/MatMul multiply-adds at its median "
+              "`fc G/s` is the rate of facecluster's convolution and matrix-product multiply-adds at its median "
               "(counted as direct convolution, so a Winograd kernel can exceed the peak), with its "
               "share of the peak x threads.\n" % peak)
     rows, why_na, copies, cut, checks, inputs_desc = [], [], [], [], [], []
@@ -246,7 +246,8 @@ def main(argv):
                     for column, prefix, flag in RUNTIMES:
                         ms, why, notes, r = run_one(column, prefix, flag, path, feeds, threads, batch, runs)
                         res[column] = (ms, why)
-                        rate = r if column == "facecluster" else rate
+                        if column == "facecluster":
+                            rate = r
                         if why:
                             why_na.append("%s, %s, batch %d: %s" % (short, column, batch, why))
                         copies += ["%s, %s, batch %d: %s" % (short, column, batch, n) for n in notes
