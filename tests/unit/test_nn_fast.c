@@ -665,3 +665,45 @@ TEST(nn_fast_concat_then_pointwise_split)
         }
     return FC_TEST_PASS;
 }
+
+/* Y = Concat(Relu(Conv 3x3 of X) n_in times) on channels: a Concat of n_in fast inputs. */
+static ob_model *wide_concat(int n_in)
+{
+    ob_model *b = ob_new(13);
+    float w[4 * 3 * 9], bias[4];
+    char ins[64 * 2] = "";
+    fc_test_fill_random(w, 4 * 3 * 9, 170, -0.5f, 0.5f);
+    fc_test_fill_random(bias, 4, 171, -0.5f, 0.5f);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){1, 3, 6, 7});
+    ob_init_f32(b, "W", 4, (int64_t[]){4, 3, 3, 3}, w);
+    ob_init_f32(b, "B", 1, (int64_t[]){4}, bias);
+    ob_attr_ints(b, ob_node_add(b, "Conv", "X,W,B", "c"), "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ob_node_add(b, "Relu", "c", "r");
+    for (int k = 0, len = 0; k < n_in; k++)
+        len += snprintf(ins + len, sizeof ins - (size_t)len, "%sr", k ? "," : "");
+    ob_attr_int(b, ob_node_add(b, "Concat", ins, "Y"), "axis", 1);
+    ob_output(b, "Y");
+    return b;
+}
+
+/* A Concat of up to 64 fast inputs (what fuse.c and dnnl.c take) runs as one oneDNN
+ * concat and agrees with the reference: its step has room for every input and the
+ * output as oneDNN arguments (16 inputs or more used to fail the context with "too
+ * many oneDNN arguments"). */
+TEST(nn_fast_wide_concat)
+{
+    static const int widths[] = {2, 15, 16, 17, 40, 64};
+    for (size_t k = 0; k < sizeof widths / sizeof widths[0]; k++) {
+        fc_error err = {0};
+        fc_shape xs = fc_shape_make(4, (int64_t[]){1, 3, 6, 7});
+        pair p;
+        CHECK_MSG(pair_open(&p, wide_concat(widths[k]), &xs, 1, &err), "%d inputs: %s", widths[k], err.msg);
+        CHECK_MSG(count_fast(p.fast, FC_FAST_CONCAT) == 1, "%d inputs: %d fast concats", widths[k],
+                  count_fast(p.fast, FC_FAST_CONCAT));
+        float x[3 * 6 * 7];
+        double d = random_diff(&p, &xs, x, 172, -1, 1, &err);
+        CHECK_MSG(d >= 0 && d < 1e-5, "%d inputs: max diff %g", widths[k], d);
+        pair_close(&p);
+    }
+    return FC_TEST_PASS;
+}
