@@ -130,7 +130,8 @@ void fc_cluster_changes_free(fc_cluster_changes *ch);
  * new persons numbered after the existing ones (size descending, first appearance).
  * Faces of the result: old faces keep their indices, new face i is n_old + i. Owners,
  * centroids and confidences are recomputed for the persons that grew. p->stats, if set,
- * describes the clustering of the remaining faces.
+ * describes the clustering of the remaining faces. A person of prev without faces
+ * (as stored rows can describe) is FC_ERR_ARG.
  * *out and *changes are the caller's. */
 fc_status fc_cluster_extend(const fc_cluster_faces *old_faces, const fc_clustering *prev,
                             const fc_cluster_faces *new_faces, const fc_cluster_params *p,

@@ -192,6 +192,11 @@ fc_status fc_cluster_extend(const fc_cluster_faces *old_faces, const fc_clusteri
         return fc_error_set(err, FC_ERR_ARG, "extend: %lld/%d old faces vs clustering %lld/%d",
                             (long long)old_faces->n_faces, old_faces->dim,
                             (long long)prev->n_faces, prev->dim);
+    /* every person has a face: joins link to the first, owners start from it */
+    for (int q = 0; q < prev->n_persons; q++)
+        if (prev->member_start[q + 1] <= prev->member_start[q])
+            return fc_error_set(err, FC_ERR_ARG, "extend: person %d of the clustering has no faces",
+                                q);
     int64_t n_old = old_faces->n_faces, n = n_old + new_faces->n_faces;
     combined all;
     rc = combine(old_faces, new_faces, &all, err);

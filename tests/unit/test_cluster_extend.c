@@ -116,3 +116,35 @@ TEST(cluster_extend_joins_as_a_merge_would)
     fc_clustering_free(prev);
     return FC_TEST_PASS;
 }
+
+TEST(cluster_extend_rejects_empty_person)
+{
+    /* prev as an incremental job builds it from stored rows: a stored person none of whose
+     * members is a face of the run (no members, or all of them listed under a later person)
+     * is a person without faces; it must be refused, not given an owner read from past the
+     * end of the members */
+    float old_emb[3 * 32], new_emb[32];
+    for (int i = 0; i < 3; i++)
+        lean_row(old_emb + i * 32, 0.9, 1 + i);
+    lean_row(new_emb, 0.9, 10);
+    int32_t person_of[3] = {0, 0, 0};
+    float conf[3] = {0}, cen[2 * 32] = {0};
+    int64_t member_start[3] = {0, 3, 3}, members[3] = {0, 1, 2}, owner[2] = {0, 0};
+    fc_clustering prev = {3, 2, 32, person_of, conf, member_start, members, owner, cen, 0, NULL};
+    fc_cluster_faces of = {3, 32, old_emb, NULL, NULL, NULL};
+    fc_cluster_faces nf = {1, 32, new_emb, NULL, NULL, NULL};
+    fc_cluster_params p = fc_cluster_params_default();
+    p.index.n_threads = 1;
+    fc_clustering *next = NULL;
+    fc_cluster_changes ch;
+    fc_error err = {0};
+    fc_status st = fc_cluster_extend(&of, &prev, &nf, &p, &next, &ch, &err);
+    CHECK_MSG(st == FC_ERR_ARG && !next, "person 1 has no faces: %s", fc_strerror(st));
+    /* no faces at all, one person */
+    int64_t start0[2] = {0, 0};
+    fc_clustering empty = {0, 1, 32, person_of, conf, start0, members, owner, cen, 0, NULL};
+    fc_cluster_faces none = {0, 32, old_emb, NULL, NULL, NULL};
+    st = fc_cluster_extend(&none, &empty, &nf, &p, &next, &ch, &err);
+    CHECK_MSG(st == FC_ERR_ARG && !next, "person 0 has no faces: %s", fc_strerror(st));
+    return FC_TEST_PASS;
+}
