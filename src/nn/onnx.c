@@ -50,8 +50,11 @@ static int add_value(builder *b, const char *name, fc_value_kind kind)
     v->name = dup_str(name);
     v->kind = kind;
     v->producer = -1;
-    if (!v->name || fc_strmap_put(&b->names, v->name, m->n_values))
+    if (!v->name || fc_strmap_put(&b->names, v->name, m->n_values)) {
+        free(v->name); /* not counted in n_values: fc_model_destroy would miss it */
+        v->name = NULL;
         return -1;
+    }
     return m->n_values++;
 }
 
