@@ -26,13 +26,16 @@ GEN_C    := $(BUILD)/gen/onnx.pb-c.c
 GEN_H    := $(BUILD)/gen/onnx.pb-c.h
 LIB_SRC  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/gen/onnx.pb-c.o
-TEST_SRC := $(shell find tests -maxdepth 2 -name '*.c' | sort)
+TEST_SRC := $(shell find tests -maxdepth 2 -name '*.c' ! -path 'tests/heap/*' | sort)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+# build/heap_tests: tests that replace malloc (tests/heap/hook.h), in a binary of their own
+HEAP_SRC := $(sort $(wildcard tests/heap/*.c)) tests/test_main.c tests/op_util.c tests/image_util.c
+HEAP_OBJ := $(HEAP_SRC:%.c=$(BUILD)/obj/%.o)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
 .PHONY: all setup run test bench asan valgrind fuzz clean install
 
-all: $(BUILD)/facecluster $(BUILD)/tests
+all: $(BUILD)/facecluster $(BUILD)/tests $(BUILD)/heap_tests
 
 setup:
 	@scripts/setup
@@ -92,5 +95,8 @@ $(BUILD)/facecluster: $(BUILD)/obj/src/main.o $(BUILD)/libfc.a
 
 $(BUILD)/tests: $(TEST_OBJ) $(BUILD)/libfc.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/heap_tests: $(HEAP_OBJ) $(BUILD)/libfc.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -ldl -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -806,9 +806,13 @@ void fc_fast_begin_run(const fc_nn_ctx *ctx)
 {
     if (omp_get_max_threads() != ctx->n_threads)
         omp_set_num_threads(ctx->n_threads);
-    /* oneDNN's worker threads flush denormals too (see fc_denormals_off) */
+    /* oneDNN's worker threads flush denormals too (see fc_denormals_off). With one
+     * thread there are none, and libgomp would allocate a team for the region on
+     * every run (it keeps teams of two threads or more only). */
+    if (ctx->n_threads > 1) {
 #pragma omp parallel num_threads(ctx->n_threads)
-    fc_denormals_off();
+        fc_denormals_off();
+    }
 }
 
 unsigned fc_denormals_off(void)
