@@ -96,7 +96,8 @@ int64_t fc_nn_ctx_macs(const fc_nn_ctx *ctx);
 
 /* Runs the model. inputs[i] must have the context's shape and dtype for input i.
  * outputs[i] receives dtype, shape and a pointer into the context's memory, valid
- * until the next run or fc_nn_ctx_free. Allocates nothing. */
+ * until the next run or fc_nn_ctx_free. Allocates nothing of its own; on the oneDNN
+ * path, oneDNN's primitive execution allocates internally (build/heap_tests counts it). */
 fc_status fc_nn_run(fc_nn_ctx *ctx, const fc_tensor *inputs, fc_tensor *outputs, fc_error *err);
 
 #endif

@@ -2,6 +2,7 @@
  * (hook.h), not only at our own allocator (tests/unit/test_nn_exec.c): on the
  * reference path nothing at all; on the oneDNN path nothing outside oneDNN, whose
  * C API (2.6) builds an argument map on every dnnl_primitive_execute call. */
+#include "face_util.h"
 #include "heap/hook.h"
 #include "nn/nn.h"
 #include "op_util.h"
@@ -25,11 +26,8 @@ static int count_run_allocs(const char *file, int reference, int threads, run_al
                             fc_error *err)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/models/%s", fc_test_root(), file);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    if (!fc_face_test_default_model(file, path, sizeof path))
         return fc_test_skip("models/%s not present (scripts/setup fetches it)", file);
-    fclose(f);
     fc_nn_model *m = fc_nn_load(path, err);
     if (!m)
         return fc_test_fail(__FILE__, __LINE__, "%s: %s", file, err->msg);

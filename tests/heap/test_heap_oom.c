@@ -2,6 +2,7 @@
  * its 1st, 2nd, 3rd ... allocation failing (hook.h), until a run has no such
  * allocation. Every run must end without a leaked block and, when it fails, with a
  * message; none may crash (ASan and valgrind runs cover the memory errors). */
+#include "face_util.h"
 #include "heap/hook.h"
 #include "image/image.h"
 #include "image_util.h"
@@ -65,8 +66,7 @@ typedef struct {
 static int read_model(const char *file, bytes *b)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/models/%s", fc_test_root(), file);
-    b->data = tu_read_file(path, &b->len);
+    b->data = fc_face_test_default_model(file, path, sizeof path) ? tu_read_file(path, &b->len) : NULL;
     return b->data != NULL;
 }
 
