@@ -1,9 +1,8 @@
-/* test_heap_oom.c - out of memory at every step: each test runs one operation with
- * its 1st, 2nd, 3rd ... allocation failing (hook.h), until a run has no such
- * allocation. Every run must end without a leaked block and, when it fails, with a
- * message; none may crash (ASan and valgrind runs cover the memory errors). */
+/* test_heap_oom.c - out of memory at every step (sweep.h) while loading a model,
+ * running it on the reference path and decoding images. None may crash (ASan and
+ * valgrind runs cover the memory errors). */
 #include "face_util.h"
-#include "heap/hook.h"
+#include "heap/sweep.h"
 #include "image/image.h"
 #include "image_util.h"
 #include "nn/nn.h"
@@ -13,50 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <webp/encode.h>
-
-/* One operation: 1 when it succeeded, 0 when it failed with err set. It must free
- * whatever it allocated either way. */
-typedef int (*heap_op)(const void *user, fc_error *err);
-
-static int sweep(const char *what, heap_op op, const void *user)
-{
-    if (!fc_heap_hooked())
-        return fc_test_skip("malloc is not hooked in this build (AddressSanitizer owns the heap)");
-    fc_error err = {0};
-    /* once so that what libraries set up once is not counted, then counted */
-    if (!op(user, &err))
-        return fc_test_fail(__FILE__, __LINE__, "%s: %s", what, err.msg);
-    fc_heap_track(1);
-    int done = op(user, &err);
-    long long left = fc_heap_live();
-    fc_heap_track(0);
-    if (!done || left)
-        return fc_test_fail(__FILE__, __LINE__, "%s: %s, %lld blocks left", what,
-                            done ? "done" : err.msg, left);
-    for (long k = 1;; k++) {
-        memset(&err, 0, sizeof err);
-        fc_heap_track(1);
-        fc_heap_fail_nth(k);
-        int ok = op(user, &err);
-        int failed = fc_heap_failure_happened();
-        fc_heap_fail_nth(0);
-        long long live = fc_heap_live();
-        fc_heap_track(0);
-        if (!failed) {
-            if (getenv("FC_HEAP_VERBOSE"))
-                fprintf(stderr, "%s: %ld allocations, each failed once\n", what, k - 1);
-            return k > 1 ? FC_TEST_PASS
-                         : fc_test_fail(__FILE__, __LINE__, "%s allocates nothing", what);
-        }
-        if (live)
-            return fc_test_fail(__FILE__, __LINE__,
-                                "%s with allocation %ld failing (%s) leaves %lld blocks", what,
-                                k, ok ? "succeeded" : err.msg, live);
-        if (!ok && !err.msg[0])
-            return fc_test_fail(__FILE__, __LINE__, "%s with allocation %ld failing: no message",
-                                what, k);
-    }
-}
 
 typedef struct {
     uint8_t *data;
@@ -83,7 +38,7 @@ TEST(heap_onnx_load_survives_each_allocation_failing)
     bytes b;
     if (!read_model("fr_landmark.onnx", &b))
         SKIP("models/fr_landmark.onnx not present (scripts/setup fetches it)");
-    int rc = sweep("loading fr_landmark.onnx", load_model, &b);
+    int rc = fc_heap_sweep("loading fr_landmark.onnx", load_model, &b);
     free(b.data);
     return rc;
 }
@@ -117,7 +72,7 @@ TEST(heap_reference_context_survives_each_allocation_failing)
     CHECK_MSG(m, "%s", err.msg);
     float *x = calloc((size_t)fc_shape_numel(&fc_nn_input_info(m, 0)->shape), sizeof *x);
     ctx_job j = {m, x};
-    int rc = x ? sweep("a reference context for fr_landmark.onnx, and a run", make_context_and_run, &j)
+    int rc = x ? fc_heap_sweep("a reference context for fr_landmark.onnx, and a run", make_context_and_run, &j)
                : FC_TEST_FAIL;
     free(x);
     fc_nn_free(m);
@@ -148,11 +103,11 @@ TEST(heap_image_decode_survives_each_allocation_failing)
     fc_image_free(src);
     int rc = jpeg.data && png.data && webp.len ? FC_TEST_PASS : FC_TEST_FAIL;
     if (rc == FC_TEST_PASS)
-        rc = sweep("decoding a JPEG", decode, &jpeg);
+        rc = fc_heap_sweep("decoding a JPEG", decode, &jpeg);
     if (rc == FC_TEST_PASS)
-        rc = sweep("decoding a PNG", decode, &png);
+        rc = fc_heap_sweep("decoding a PNG", decode, &png);
     if (rc == FC_TEST_PASS)
-        rc = sweep("decoding a WebP", decode, &webp);
+        rc = fc_heap_sweep("decoding a WebP", decode, &webp);
     free(jpeg.data);
     free(png.data);
     WebPFree(w);
