@@ -9,9 +9,15 @@
  * whatever it allocated either way. */
 typedef int (*fc_heap_op)(const void *user, fc_error *err);
 
+/* Called by an operation whose result is wrong although nothing said it failed (a
+ * parser that, with an allocation failing, reads a truncated listing as complete):
+ * the sweep then fails, naming the failed allocation. printf-style. */
+void fc_heap_wrong(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Runs op once uncounted (what libraries set up once), once counted (it must succeed
  * and free all it allocated), then with each of its allocations failing in turn: every
- * run must end without a leaked block and, when it fails, with a message. Returns
+ * run must end without a leaked block, without fc_heap_wrong called and, when it
+ * fails, with a message. Returns
  * FC_TEST_PASS, FC_TEST_FAIL (after reporting) or FC_TEST_SKIP when malloc is not
  * hooked (AddressSanitizer). FC_HEAP_VERBOSE=1 prints the allocation count. */
 int fc_heap_sweep(const char *what, fc_heap_op op, const void *user);
