@@ -24,7 +24,10 @@ static void xml_quiet(void *ctx, const char *msg, ...)
 
 /* Some errors (bytes that do not fit the declared encoding) go to libxml2's generic
  * handler, which XML_PARSE_NOERROR does not silence and which prints on stderr: the
- * handler (per thread) is a silent one during the parse, then put back. */
+ * handler (per thread) is a silent one during the parse, then put back. libxml2 also
+ * keeps a copy of the last error per thread (xmlGetLastError), which nothing here
+ * reads: it is freed after the parse rather than left on every thread that met a bad
+ * page. */
 static xmlDocPtr read_doc(const char *xml, size_t len)
 {
     pthread_once(&xml_once, xml_init);
@@ -36,6 +39,7 @@ static xmlDocPtr read_doc(const char *xml, size_t len)
     xmlDocPtr doc = xmlReadMemory(xml, (int)len, "s3.xml", NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     xmlSetGenericErrorFunc(handler_ctx, handler);
+    xmlResetLastError();
     return doc;
 }
 
