@@ -103,7 +103,7 @@ void fc_s3_list_page_free(fc_s3_list_page *p);
 
 /* Parses a ListBucketResult document (namespace ignored, no network, no entities).
  * FC_ERR_FORMAT with the reason when it is not one, or when it is truncated without a
- * continuation token. */
+ * continuation token; FC_ERR_NOMEM when out of memory (never a page cut short). */
 fc_status fc_s3_parse_list(const char *xml, size_t len, fc_s3_list_page *out, fc_error *err);
 
 /* The <Code> and <Message> of an S3 <Error> document into code/msg (each NUL-ended,

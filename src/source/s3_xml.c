@@ -22,25 +22,40 @@ static void xml_quiet(void *ctx, const char *msg, ...)
     (void)msg;
 }
 
-/* Some errors (bytes that do not fit the declared encoding) go to libxml2's generic
+/* Parses xml into *doc (NULL when it is not well-formed XML); FC_ERR_NOMEM when
+ * libxml2 ran out of memory. That must be asked of the parser context: libxml2 2.9
+ * then stops where it was but may still call the document well-formed (its tree
+ * builder's xmlSAX2ErrMemory does not clear wellFormed), so a page cut short would
+ * pass for a whole one.
+ * Some errors (bytes that do not fit the declared encoding) go to libxml2's generic
  * handler, which XML_PARSE_NOERROR does not silence and which prints on stderr: the
  * handler (per thread) is a silent one during the parse, then put back. libxml2 also
  * keeps a copy of the last error per thread (xmlGetLastError), which nothing here
  * reads: it is freed after the parse rather than left on every thread that met a bad
  * page. */
-static xmlDocPtr read_doc(const char *xml, size_t len)
+static fc_status read_doc(const char *xml, size_t len, xmlDocPtr *doc)
 {
     pthread_once(&xml_once, xml_init);
+    *doc = NULL;
     if (!xml || len == 0 || len > (size_t)1 << 30)
-        return NULL;
+        return FC_OK;
     xmlGenericErrorFunc handler = xmlGenericError;
     void *handler_ctx = xmlGenericErrorContext;
     xmlSetGenericErrorFunc(NULL, xml_quiet);
-    xmlDocPtr doc = xmlReadMemory(xml, (int)len, "s3.xml", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (ctxt)
+        *doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "s3.xml", NULL,
+                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     xmlSetGenericErrorFunc(handler_ctx, handler);
+    int nomem = !ctxt || ctxt->errNo == XML_ERR_NO_MEMORY;
+    xmlFreeParserCtxt(ctxt);
     xmlResetLastError();
-    return doc;
+    if (nomem) {
+        xmlFreeDoc(*doc);
+        *doc = NULL;
+        return FC_ERR_NOMEM;
+    }
+    return FC_OK;
 }
 
 static int named(xmlNodePtr n, const char *name)
@@ -66,10 +81,14 @@ void fc_s3_list_page_free(fc_s3_list_page *p)
 
 fc_status fc_s3_parse_list(const char *xml, size_t len, fc_s3_list_page *out, fc_error *err)
 {
-    fc_status rc = FC_OK;
-    memset(out, 0, sizeof *out);
-    xmlDocPtr doc = read_doc(xml, len);
+    xmlDocPtr doc;
+    fc_status rc = read_doc(xml, len, &doc);
     xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    memset(out, 0, sizeof *out);
+    if (rc) {
+        fc_error_set(err, rc, "S3 listing: out of memory parsing the page");
+        goto out;
+    }
     if (!root || !named(root, "ListBucketResult")) {
         rc = fc_error_set(err, FC_ERR_FORMAT, "S3 listing: not a ListBucketResult document");
         goto out;
@@ -125,7 +144,8 @@ void fc_s3_parse_error(const char *xml, size_t len, char *code, size_t code_cap,
                        size_t msg_cap)
 {
     code[0] = msg[0] = '\0';
-    xmlDocPtr doc = read_doc(xml, len);
+    xmlDocPtr doc;
+    read_doc(xml, len, &doc); /* out of memory: no document, "" as for another body */
     xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
     if (root && named(root, "Error")) {
         copy_child(root, "Code", code, code_cap);
