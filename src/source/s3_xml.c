@@ -22,40 +22,65 @@ static void xml_quiet(void *ctx, const char *msg, ...)
     (void)msg;
 }
 
+/* libxml2 reports some errors (bytes that do not fit the declared encoding, failed
+ * allocations) to its generic handler, which XML_PARSE_NOERROR does not silence and
+ * which prints on stderr: while libxml2 works the handler (per thread) is a silent
+ * one, then put back. libxml2 also keeps a copy of the last error per thread
+ * (xmlGetLastError), which nothing here reads: it is freed when the handler is put
+ * back rather than left on every thread that met a bad page. */
+typedef struct {
+    xmlGenericErrorFunc fn;
+    void *ctx;
+} xml_handler;
+
+static xml_handler xml_hush(void)
+{
+    xml_handler h = {xmlGenericError, xmlGenericErrorContext};
+    xmlSetGenericErrorFunc(NULL, xml_quiet);
+    return h;
+}
+
+static void xml_unhush(xml_handler h)
+{
+    xmlSetGenericErrorFunc(h.ctx, h.fn);
+    xmlResetLastError();
+}
+
 /* Parses xml into *doc (NULL when it is not well-formed XML); FC_ERR_NOMEM when
  * libxml2 ran out of memory. That must be asked of the parser context: libxml2 2.9
  * then stops where it was but may still call the document well-formed (its tree
  * builder's xmlSAX2ErrMemory does not clear wellFormed), so a page cut short would
- * pass for a whole one.
- * Some errors (bytes that do not fit the declared encoding) go to libxml2's generic
- * handler, which XML_PARSE_NOERROR does not silence and which prints on stderr: the
- * handler (per thread) is a silent one during the parse, then put back. libxml2 also
- * keeps a copy of the last error per thread (xmlGetLastError), which nothing here
- * reads: it is freed after the parse rather than left on every thread that met a bad
- * page. */
+ * pass for a whole one. */
 static fc_status read_doc(const char *xml, size_t len, xmlDocPtr *doc)
 {
     pthread_once(&xml_once, xml_init);
     *doc = NULL;
     if (!xml || len == 0 || len > (size_t)1 << 30)
         return FC_OK;
-    xmlGenericErrorFunc handler = xmlGenericError;
-    void *handler_ctx = xmlGenericErrorContext;
-    xmlSetGenericErrorFunc(NULL, xml_quiet);
+    xml_handler h = xml_hush();
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (ctxt)
         *doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "s3.xml", NULL,
                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    xmlSetGenericErrorFunc(handler_ctx, handler);
     int nomem = !ctxt || ctxt->errNo == XML_ERR_NO_MEMORY;
     xmlFreeParserCtxt(ctxt);
-    xmlResetLastError();
+    xml_unhush(h);
     if (nomem) {
         xmlFreeDoc(*doc);
         *doc = NULL;
         return FC_ERR_NOMEM;
     }
     return FC_OK;
+}
+
+/* The text inside element n, a new string (xmlFree it); NULL only when out of
+ * memory (an empty element gives ""). */
+static xmlChar *text_of(xmlNodePtr n)
+{
+    xml_handler h = xml_hush();
+    xmlChar *v = xmlNodeGetContent(n);
+    xml_unhush(h);
+    return v;
 }
 
 static int named(xmlNodePtr n, const char *name)
@@ -79,6 +104,11 @@ void fc_s3_list_page_free(fc_s3_list_page *p)
     p->truncated = 0;
 }
 
+static fc_status no_memory(fc_error *err)
+{
+    return fc_error_set(err, FC_ERR_NOMEM, "S3 listing: out of memory reading the page");
+}
+
 fc_status fc_s3_parse_list(const char *xml, size_t len, fc_s3_list_page *out, fc_error *err)
 {
     xmlDocPtr doc;
@@ -86,7 +116,7 @@ fc_status fc_s3_parse_list(const char *xml, size_t len, fc_s3_list_page *out, fc
     xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
     memset(out, 0, sizeof *out);
     if (rc) {
-        fc_error_set(err, rc, "S3 listing: out of memory parsing the page");
+        no_memory(err);
         goto out;
     }
     if (!root || !named(root, "ListBucketResult")) {
@@ -96,23 +126,25 @@ fc_status fc_s3_parse_list(const char *xml, size_t len, fc_s3_list_page *out, fc
     for (xmlNodePtr c = root->children; c && !rc; c = c->next) {
         if (named(c, "Contents")) {
             xmlNodePtr k = child(c, "Key");
-            xmlChar *key = k ? xmlNodeGetContent(k) : NULL;
-            if (!key) {
+            if (!k) {
                 rc = fc_error_set(err, FC_ERR_FORMAT, "S3 listing: <Contents> without <Key>");
                 break;
             }
-            rc = fc_key_list_add(&out->keys, (const char *)key, err);
+            xmlChar *key = text_of(k);
+            rc = key ? fc_key_list_add(&out->keys, (const char *)key, err) : no_memory(err);
             xmlFree(key);
         } else if (named(c, "IsTruncated")) {
-            xmlChar *v = xmlNodeGetContent(c);
+            xmlChar *v = text_of(c);
             out->truncated = v && strcmp((const char *)v, "true") == 0;
+            if (!v)
+                rc = no_memory(err);
             xmlFree(v);
         } else if (named(c, "NextContinuationToken")) {
-            xmlChar *v = xmlNodeGetContent(c);
+            xmlChar *v = text_of(c);
             free(out->next_token);
             out->next_token = v && *v ? strdup((const char *)v) : NULL;
-            if (v && *v && !out->next_token)
-                rc = fc_error_set(err, FC_ERR_NOMEM, "continuation token");
+            if (!v || (*v && !out->next_token))
+                rc = no_memory(err);
             xmlFree(v);
         }
     }
@@ -130,7 +162,7 @@ out:
 static void copy_child(xmlNodePtr root, const char *name, char *out, size_t cap)
 {
     xmlNodePtr n = child(root, name);
-    xmlChar *v = n ? xmlNodeGetContent(n) : NULL;
+    xmlChar *v = n ? text_of(n) : NULL; /* out of memory: "" */
     size_t len = v ? strlen((const char *)v) : 0;
     if (len >= cap)
         len = cap - 1;
