@@ -69,7 +69,8 @@ fc_status fc_qdrant_parse_count(const json_t *result, int64_t *n, fc_error *err)
  * out: id, payload, score (search) and vector (when present). */
 fc_status fc_qdrant_parse_points(const json_t *points, fc_vec_list *out, fc_error *err);
 /* A scroll result: its points appended to out, *next = a new reference to
- * next_page_offset, or NULL at the end. */
+ * next_page_offset, or NULL at the end (never NULL for want of memory: that is
+ * FC_ERR_NOMEM). */
 fc_status fc_qdrant_parse_scroll(const json_t *result, fc_vec_list *out, json_t **next,
                                  fc_error *err);
 

@@ -295,7 +295,7 @@ fc_status fc_qdrant_parse_scroll(const json_t *result, fc_vec_list *out, json_t 
     *next = NULL;
     fc_status rc = fc_qdrant_parse_points(json_object_get(result, "points"), out, err);
     const json_t *off = json_object_get(result, "next_page_offset");
-    if (!rc && off && !json_is_null(off))
-        *next = json_deep_copy(off);
+    if (!rc && off && !json_is_null(off) && !(*next = json_deep_copy(off)))
+        rc = fc_error_set(err, FC_ERR_NOMEM, "qdrant scroll: out of memory for the next offset");
     return rc;
 }
