@@ -104,8 +104,15 @@ fc_status fc_npy_read(const char *path, fc_tensor *out, fc_error *err)
         }
         hlen |= (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
     }
-    if (hlen == 0 || hlen > NPY_MAX_HEADER || !(header = calloc(hlen + 1, 1)) ||
-        fread(header, 1, hlen, f) != hlen) {
+    if (hlen == 0 || hlen > NPY_MAX_HEADER) {
+        rc = fc_error_set(err, FC_ERR_FORMAT, "%s: bad header", path);
+        goto out;
+    }
+    if (!(header = calloc(hlen + 1, 1))) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "%s: out of memory for the header", path);
+        goto out;
+    }
+    if (fread(header, 1, hlen, f) != hlen) {
         rc = fc_error_set(err, FC_ERR_FORMAT, "%s: bad header", path);
         goto out;
     }
@@ -147,7 +154,7 @@ fc_status fc_npy_read(const char *path, fc_tensor *out, fc_error *err)
     /* the data first, into memory that grows with what arrives; the array after */
     size_t got = 0;
     if (!(raw = read_up_to(f, (size_t)bytes, &got))) {
-        rc = fc_error_set(err, FC_ERR_NOMEM, "%s", path);
+        rc = fc_error_set(err, FC_ERR_NOMEM, "%s: out of memory reading the data", path);
         goto out;
     }
     if (got < (size_t)bytes) {
@@ -159,7 +166,8 @@ fc_status fc_npy_read(const char *path, fc_tensor *out, fc_error *err)
         goto out;
     }
     if (!(out->data = fc_aligned_alloc((size_t)out_bytes))) {
-        rc = fc_error_set(err, FC_ERR_NOMEM, "%s", path);
+        rc = fc_error_set(err, FC_ERR_NOMEM, "%s: out of memory for %lld bytes", path,
+                          (long long)out_bytes);
         goto out;
     }
     for (int64_t i = 0; i < n; i++) {
