@@ -22,49 +22,66 @@ static void xml_quiet(void *ctx, const char *msg, ...)
     (void)msg;
 }
 
-/* libxml2 reports some errors (bytes that do not fit the declared encoding, failed
- * allocations) to its generic handler, which XML_PARSE_NOERROR does not silence and
- * which prints on stderr: while libxml2 works the handler (per thread) is a silent
- * one, then put back. libxml2 also keeps a copy of the last error per thread
- * (xmlGetLastError), which nothing here reads: it is freed when the handler is put
- * back rather than left on every thread that met a bad page. */
+/* What libxml2 says while it works. Some errors (bytes that do not fit the declared
+ * encoding, failed allocations) go to its generic handler, which XML_PARSE_NOERROR
+ * does not silence and which prints on stderr: that handler (per thread) is a
+ * silent one meanwhile. Every error it raises passes the structured handler (per
+ * thread too), which notes one that says XML_ERR_NO_MEMORY: libxml2 2.9 has no
+ * single place that tells (the parser context's errNo is overwritten by the next
+ * error, the tree builder's failures leave the document well-formed, and a failed
+ * input setup returns NULL like a malformed page). Both are put back after, and
+ * libxml2's per-thread copy of the last error (xmlGetLastError), which nothing here
+ * reads, is freed rather than left on every thread that met a bad page. */
 typedef struct {
-    xmlGenericErrorFunc fn;
-    void *ctx;
-} xml_handler;
+    xmlGenericErrorFunc generic;
+    void *generic_ctx;
+    xmlStructuredErrorFunc structured;
+    void *structured_ctx;
+    int nomem; /* an error said XML_ERR_NO_MEMORY */
+} xml_watch;
 
-static xml_handler xml_hush(void)
+#if LIBXML_VERSION >= 21200
+static void xml_noted(void *user, const xmlError *e)
+#else
+static void xml_noted(void *user, xmlErrorPtr e)
+#endif
 {
-    xml_handler h = {xmlGenericError, xmlGenericErrorContext};
-    xmlSetGenericErrorFunc(NULL, xml_quiet);
-    return h;
+    if (e && e->code == XML_ERR_NO_MEMORY)
+        ((xml_watch *)user)->nomem = 1;
 }
 
-static void xml_unhush(xml_handler h)
+static void xml_watch_begin(xml_watch *w)
 {
-    xmlSetGenericErrorFunc(h.ctx, h.fn);
+    *w = (xml_watch){xmlGenericError, xmlGenericErrorContext, xmlStructuredError,
+                     xmlStructuredErrorContext, 0};
+    xmlSetGenericErrorFunc(NULL, xml_quiet);
+    xmlSetStructuredErrorFunc(w, xml_noted);
+}
+
+static void xml_watch_end(const xml_watch *w)
+{
+    xmlSetGenericErrorFunc(w->generic_ctx, w->generic);
+    xmlSetStructuredErrorFunc(w->structured_ctx, w->structured);
     xmlResetLastError();
 }
 
 /* Parses xml into *doc (NULL when it is not well-formed XML); FC_ERR_NOMEM when
- * libxml2 ran out of memory. That must be asked of the parser context: libxml2 2.9
- * then stops where it was but may still call the document well-formed (its tree
- * builder's xmlSAX2ErrMemory does not clear wellFormed), so a page cut short would
- * pass for a whole one. */
+ * libxml2 ran out of memory, never a page cut short. */
 static fc_status read_doc(const char *xml, size_t len, xmlDocPtr *doc)
 {
     pthread_once(&xml_once, xml_init);
     *doc = NULL;
     if (!xml || len == 0 || len > (size_t)1 << 30)
         return FC_OK;
-    xml_handler h = xml_hush();
+    xml_watch w;
+    xml_watch_begin(&w);
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (ctxt)
         *doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "s3.xml", NULL,
                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    int nomem = !ctxt || ctxt->errNo == XML_ERR_NO_MEMORY;
+    int nomem = !ctxt || ctxt->errNo == XML_ERR_NO_MEMORY || w.nomem;
     xmlFreeParserCtxt(ctxt);
-    xml_unhush(h);
+    xml_watch_end(&w);
     if (nomem) {
         xmlFreeDoc(*doc);
         *doc = NULL;
@@ -77,9 +94,10 @@ static fc_status read_doc(const char *xml, size_t len, xmlDocPtr *doc)
  * memory (an empty element gives ""). */
 static xmlChar *text_of(xmlNodePtr n)
 {
-    xml_handler h = xml_hush();
+    xml_watch w;
+    xml_watch_begin(&w);
     xmlChar *v = xmlNodeGetContent(n);
-    xml_unhush(h);
+    xml_watch_end(&w);
     return v;
 }
 
