@@ -99,7 +99,9 @@ fc_api_match_result fc_api_route_match(const fc_api_route *routes, int n_routes,
     size_t plen = strlen(path);
     char *buf = malloc(plen + FC_API_MAX_SEGMENTS + 1);
     segments s;
-    if (!buf || split(path, buf, &s)) {
+    if (!buf)
+        return FC_API_MATCH_NOMEM;
+    if (split(path, buf, &s)) {
         free(buf);
         return FC_API_MATCH_NOT_FOUND;
     }
@@ -124,7 +126,7 @@ fc_api_match_result fc_api_route_match(const fc_api_route *routes, int n_routes,
                 char *v = malloc(s.len[i] + 1);
                 if (!v) {
                     fc_api_match_free(out);
-                    result = FC_API_MATCH_NOT_FOUND;
+                    result = FC_API_MATCH_NOMEM;
                     break;
                 }
                 memcpy(v, s.seg[i], s.len[i] + 1);

@@ -91,7 +91,12 @@ extern const int fc_api_n_routes;
 /* "GET", ... for a method. */
 const char *fc_api_method_name(fc_api_method m);
 
-typedef enum { FC_API_MATCH_OK, FC_API_MATCH_NOT_FOUND, FC_API_MATCH_BAD_METHOD } fc_api_match_result;
+typedef enum {
+    FC_API_MATCH_OK,
+    FC_API_MATCH_NOT_FOUND,
+    FC_API_MATCH_BAD_METHOD,
+    FC_API_MATCH_NOMEM, /* out of memory: whether a route fits is not known */
+} fc_api_match_result;
 
 typedef struct {
     const fc_api_route *route;
@@ -106,7 +111,7 @@ typedef struct {
  * segment), compares fixed segments, and among the routes that fit prefers the one
  * whose first differing segment is fixed. Returns OK with out->route and values
  * filled (free with fc_api_match_free), BAD_METHOD when only other methods fit
- * (out->allow set), or NOT_FOUND. */
+ * (out->allow set), NOT_FOUND, or NOMEM when out of memory (out left empty). */
 fc_api_match_result fc_api_route_match(const fc_api_route *routes, int n_routes,
                                        const char *method, const char *path, fc_api_match *out);
 void fc_api_match_free(fc_api_match *m);

@@ -128,7 +128,8 @@ static enum MHD_Result respond(exchange *x, struct MHD_Connection *conn)
     return ok;
 }
 
-/* A path that only fits with its trailing slash removed: 307 there, as Starlette. */
+/* A path that only fits with its trailing slash removed: 307 there, as Starlette
+ * (500 when out of memory to tell). Returns whether it answered. */
 static bool redirect_slash(exchange *x)
 {
     size_t n = strlen(x->req.path);
@@ -136,10 +137,15 @@ static bool redirect_slash(exchange *x)
     if (n < 2 || x->req.path[n - 1] != '/')
         return false;
     char *shorter = strndup(x->req.path, n - 1);
-    if (!shorter)
-        return false;
-    bool fits = fc_api_route_match(fc_api_routes, fc_api_n_routes, x->method, shorter, &m) !=
-                FC_API_MATCH_NOT_FOUND;
+    fc_api_match_result r = shorter ? fc_api_route_match(fc_api_routes, fc_api_n_routes,
+                                                         x->method, shorter, &m)
+                                    : FC_API_MATCH_NOMEM;
+    if (r == FC_API_MATCH_NOMEM) {
+        free(shorter);
+        fc_api_res_detail(&x->res, 500, "out of memory");
+        return true;
+    }
+    bool fits = r != FC_API_MATCH_NOT_FOUND;
     fc_api_match_free(&m);
     if (fits) {
         size_t cap = n + strlen(x->req.query) + 2;
@@ -179,6 +185,9 @@ static bool begin(exchange *x, struct MHD_Connection *conn, const char *method)
     case FC_API_MATCH_BAD_METHOD:
         fc_api_res_detail(&x->res, 405, "Method Not Allowed");
         fc_api_res_header(&x->res, "Allow", x->req.match.allow);
+        return true;
+    case FC_API_MATCH_NOMEM:
+        fc_api_res_detail(&x->res, 500, "out of memory");
         return true;
     case FC_API_MATCH_OK:
         break;
