@@ -127,7 +127,8 @@ void fc_api_req_clear(fc_api_request *req);
 
 /* Validates path, query and form values against req->match.route's schema and
  * fills req->values (params.c). Returns 0 when valid, else the status it answered
- * in res (422 with FastAPI's list, or 400 {"detail"} for API.md's name rules). */
+ * in res (422 with FastAPI's list, 400 {"detail"} for API.md's name rules, or 500
+ * when out of memory, never a shorter list). */
 int fc_api_validate(fc_api_request *req, fc_api_response *res);
 
 #endif

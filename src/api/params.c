@@ -14,17 +14,37 @@
 
 static const char *const in_names[] = {"path", "query", "body"};
 
-static void add_error(json_t *errors, const fc_api_param *p, const char *msg, const char *type,
-                      json_t *ctx)
+/* The errors found so far, and whether memory ran out on the way: the list is then
+ * not the whole answer (nor is an empty one a valid request), so it is a 500. */
+typedef struct {
+    json_t *list;
+    bool nomem;
+} error_list;
+
+/* Adds an error; ctx (taken) is its "ctx" object, or NULL for none. */
+static void add_error(error_list *errors, const fc_api_param *p, const char *msg,
+                      const char *type, json_t *ctx)
 {
     json_t *e = json_pack("{s:[s,s],s:s,s:s}", "loc", in_names[p->in], p->name, "msg", msg,
                           "type", type);
-    if (e && ctx)
-        json_object_set_new(e, "ctx", ctx);
-    else
+    if (e && ctx && json_object_set_new(e, "ctx", ctx)) {
+        json_decref(e);
+        e = NULL;
+    } else if (!e) {
         json_decref(ctx);
-    if (e)
-        json_array_append_new(errors, e);
+    }
+    if (!e || json_array_append_new(errors->list, e))
+        errors->nomem = true;
+}
+
+/* add_error for an error that has a ctx object: NULL means it could not be made. */
+static void add_error_ctx(error_list *errors, const fc_api_param *p, const char *msg,
+                          const char *type, json_t *ctx)
+{
+    if (!ctx)
+        errors->nomem = true;
+    else
+        add_error(errors, p, msg, type, ctx);
 }
 
 /* A bound's text as a JSON number: integer when written without '.', 'e' or
@@ -112,21 +132,21 @@ static size_t utf8_chars(const char *s, size_t len)
     return n;
 }
 
-static void check_bounds(json_t *errors, const fc_api_param *p, double v)
+static void check_bounds(error_list *errors, const fc_api_param *p, double v)
 {
     char msg[128];
     if (p->ge && !(v >= strtod(p->ge, NULL))) {
         snprintf(msg, sizeof msg, "ensure this value is greater than or equal to %s", p->ge);
-        add_error(errors, p, msg, "value_error.number.not_ge",
-                  json_pack("{s:o}", "limit_value", bound_json(p, p->ge)));
+        add_error_ctx(errors, p, msg, "value_error.number.not_ge",
+                      json_pack("{s:o}", "limit_value", bound_json(p, p->ge)));
     } else if (p->le && !(v <= strtod(p->le, NULL))) {
         snprintf(msg, sizeof msg, "ensure this value is less than or equal to %s", p->le);
-        add_error(errors, p, msg, "value_error.number.not_le",
-                  json_pack("{s:o}", "limit_value", bound_json(p, p->le)));
+        add_error_ctx(errors, p, msg, "value_error.number.not_le",
+                      json_pack("{s:o}", "limit_value", bound_json(p, p->le)));
     }
 }
 
-static void check_string(json_t *errors, const fc_api_param *p, const fc_api_value *v)
+static void check_string(error_list *errors, const fc_api_param *p, const fc_api_value *v)
 {
     if (strlen(v->text) != v->len && p->check == FC_API_CHECK_NONE) {
         add_error(errors, p, "string contains a NUL character", "value_error.str.nul", NULL);
@@ -135,29 +155,31 @@ static void check_string(json_t *errors, const fc_api_param *p, const fc_api_val
     if (p->max_length > 0 && utf8_chars(v->text, v->len) > (size_t)p->max_length) {
         char msg[96];
         snprintf(msg, sizeof msg, "ensure this value has at most %d characters", p->max_length);
-        add_error(errors, p, msg, "value_error.any_str.max_length",
-                  json_pack("{s:i}", "limit_value", p->max_length));
+        add_error_ctx(errors, p, msg, "value_error.any_str.max_length",
+                      json_pack("{s:i}", "limit_value", p->max_length));
         return;
     }
     if (p->pattern) {
         regex_t re;
         int bad = regcomp(&re, p->pattern, REG_EXTENDED | REG_NOSUB);
         if (!bad) {
-            bad = regexec(&re, v->text, 0, NULL, 0) != 0;
+            bad = regexec(&re, v->text, 0, NULL, 0);
             regfree(&re);
         }
-        if (bad) {
+        if (bad == REG_ESPACE) { /* out of memory: no verdict on the value */
+            errors->nomem = true;
+        } else if (bad) {
             char msg[512];
             snprintf(msg, sizeof msg, "string does not match regex \"%s\"", p->pattern);
-            add_error(errors, p, msg, "value_error.str.regex",
-                      json_pack("{s:s}", "pattern", p->pattern));
+            add_error_ctx(errors, p, msg, "value_error.str.regex",
+                          json_pack("{s:s}", "pattern", p->pattern));
         }
     }
 }
 
 /* Converts text (given or default) to the parameter's type; adds an error when
  * it does not convert (a default always converts). */
-static void convert(json_t *errors, const fc_api_param *p, fc_api_value *v)
+static void convert(error_list *errors, const fc_api_param *p, fc_api_value *v)
 {
     switch (p->type) {
     case FC_API_STRING:
@@ -231,7 +253,7 @@ static int lookup(const fc_api_request *req, const fc_api_param *p, fc_api_value
 }
 
 static void validate_one(const fc_api_request *req, const fc_api_param *p, fc_api_value *v,
-                         json_t *errors)
+                         error_list *errors)
 {
     const fc_api_part *part;
     memset(v, 0, sizeof *v);
@@ -272,16 +294,16 @@ static int check_names(const fc_api_route *route, const fc_api_value *values,
             fc_api_res_detail(res, 400,
                               "Invalid %s: use 1 to 128 of A-Z a-z 0-9 . _ - (not . or ..)",
                               p->name);
-            return 400;
+            return res->status; /* 500 if the answer could not be made */
         }
         if (p->check == FC_API_CHECK_OBJECT_ID && !fc_api_valid_object_id(v->text, v->len)) {
             fc_api_res_detail(res, 400, "Invalid %s format", p->name);
-            return 400;
+            return res->status;
         }
         if (p->check == FC_API_CHECK_USER_ID && !fc_api_valid_user_id(v->text, v->len)) {
             fc_api_res_detail(res, 400,
                               "Invalid user ID format. Use alphanumeric characters with .-_@ only");
-            return 400;
+            return res->status;
         }
     }
     return 0;
@@ -292,9 +314,9 @@ int fc_api_validate(fc_api_request *req, fc_api_response *res)
     const fc_api_route *route = req->match.route;
     free(req->values);
     req->values = calloc((size_t)route->n_params + 1, sizeof *req->values);
-    json_t *errors = json_array();
-    if (!req->values || !errors) {
-        json_decref(errors);
+    error_list errors = {json_array(), false};
+    if (!req->values || !errors.list) {
+        json_decref(errors.list);
         fc_api_res_detail(res, 500, "out of memory");
         return 500;
     }
@@ -302,11 +324,16 @@ int fc_api_validate(fc_api_request *req, fc_api_response *res)
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
         for (int i = 0; i < route->n_params; i++)
             if (route->params[i].in == order[k])
-                validate_one(req, &route->params[i], &req->values[i], errors);
-    if (json_array_size(errors)) {
-        fc_api_res_validation(res, errors);
-        return 422;
+                validate_one(req, &route->params[i], &req->values[i], &errors);
+    if (errors.nomem) {
+        json_decref(errors.list);
+        fc_api_res_detail(res, 500, "out of memory");
+        return 500;
     }
-    json_decref(errors);
+    if (json_array_size(errors.list)) {
+        fc_api_res_validation(res, errors.list);
+        return res->status; /* 422, or 500 if the answer could not be made */
+    }
+    json_decref(errors.list);
     return check_names(route, req->values, res);
 }
