@@ -1,6 +1,7 @@
 /* http.c - the request accessors and response builders of http.h, query-string
  * parsing, and the request/response lifecycle used by the server. */
 #include "api/internal.h"
+#include "core/json.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -242,7 +243,7 @@ void fc_api_res_defer(fc_api_response *res, fc_api_deferred_fn *fn, void *arg)
 
 void fc_api_res_json(fc_api_response *res, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, FC_API_JSON_FLAGS) : NULL;
+    char *text = body ? fc_json_dump(body, FC_API_JSON_FLAGS) : NULL;
     json_decref(body);
     if (!text)
         return out_of_memory(res);

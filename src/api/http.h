@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define FC_API_VERSION "0.1.0"
-/* Flags for json_dumps of response bodies: compact, and reals with 16 significant
+/* Flags for fc_json_dump of response bodies: compact, and reals with 16 significant
  * digits (0.65 stays 0.65). */
 #define FC_API_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(16))
 

@@ -11,6 +11,7 @@
 #include "api/internal.h"
 #include "api/metrics.h"
 #include "api/request_log.h"
+#include "core/json.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -470,7 +471,7 @@ fc_api_server *fc_api_server_start(const fc_api_server_opts *opts, fc_error *err
     s->env.app = opts->app;
     s->env.health = opts->health;
     json_t *openapi = fc_api_openapi(fc_api_routes, fc_api_n_routes);
-    s->env.openapi = openapi ? json_dumps(openapi, FC_API_JSON_FLAGS) : NULL;
+    s->env.openapi = openapi ? fc_json_dump(openapi, FC_API_JSON_FLAGS) : NULL;
     json_decref(openapi);
     s->env.openapi_len = s->env.openapi ? strlen(s->env.openapi) : 0;
     fc_api_assets_find(opts->assets_dir, &s->env.swagger_dir, &s->env.redoc_dir);

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include "cli/cli_util.h"
+#include "core/json.h"
 #include "face/pipeline.h"
 
 #include <jansson.h>
@@ -87,7 +88,7 @@ int fc_cli_compare(int argc, char **argv)
     json_t *o = json_pack("{s:s,s:s,s:f,s:f,s:b,s:s}", "image_a", argv[0], "image_b", argv[1],
                           "cosine", cosine, "threshold", threshold, "same", cosine >= threshold,
                           "embedder", fc_embedder_kind_name(fc_pipeline_embedder_kind(p)));
-    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    char *line = fc_json_dump(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     if (line)
         puts(line);
     free(line);

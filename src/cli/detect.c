@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include "cli/cli_util.h"
+#include "core/json.h"
 #include "face/pipeline.h"
 
 #include <jansson.h>
@@ -149,7 +150,7 @@ static char *process_one(detect_job *job, const char *path, int *faces_found, in
             json_object_set_new(o, "border_retry", json_true());
         *faces_found = faces->n_faces;
     }
-    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(7));
+    char *line = fc_json_dump(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(7));
     json_decref(o);
     fc_faces_free(faces);
     free(data);

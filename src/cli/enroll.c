@@ -5,6 +5,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/job_util.h"
+#include "core/json.h"
 #include "jobs/enroll.h"
 
 #include <jansson.h>
@@ -63,7 +64,7 @@ int fc_cli_enroll(int argc, char **argv)
                       "min_confidence_required", (double)o.min_confidence, "blur_threshold",
                       (double)o.blur_threshold, "detailed_checks", r.checks[0], r.checks[1],
                       r.checks[2]));
-    char *txt = json_dumps(j, JSON_COMPACT);
+    char *txt = fc_json_dump(j, JSON_COMPACT);
     printf("%s\n", txt ? txt : "{}");
     free(txt);
     json_decref(j);

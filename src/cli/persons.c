@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 
 #include "cli/job_util.h"
+#include "core/json.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ static json_t *face_json(const fc_face_rec *f)
 
 static void print_json(json_t *o)
 {
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *s = o ? fc_json_dump(o, JSON_COMPACT) : NULL;
     if (s)
         printf("%s\n", s);
     free(s);

@@ -3,6 +3,7 @@
  * 1 when they do not or on error. */
 #include "cli/cli.h"
 #include "cli/job_util.h"
+#include "core/json.h"
 #include "jobs/verify.h"
 
 #include <jansson.h>
@@ -26,7 +27,7 @@ static void print_report(const char *id, const fc_verify_report *r, int json)
                               id_array(r->metadata_only, r->n_metadata_only), "vectors_only",
                               id_array(r->vectors_only, r->n_vectors_only), "total_consistency",
                               r->consistent);
-        char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        char *s = o ? fc_json_dump(o, JSON_COMPACT) : NULL;
         if (s)
             printf("%s\n", s);
         free(s);

@@ -1,9 +1,20 @@
 /* json.c - see json.h. */
 #include "core/json.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+
+char *fc_json_dump(const json_t *j, size_t flags)
+{
+    size_t n = j ? json_dumpb(j, NULL, 0, flags) : 0;
+    char *text = n ? malloc(n + 1) : NULL;
+    if (!text || json_dumpb(j, text, n, flags) != n) {
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}
 
 char *fc_json_strv_dump(char *const *v, size_t n)
 {
@@ -16,7 +27,7 @@ char *fc_json_strv_dump(char *const *v, size_t n)
         if (!s || json_array_append_new(arr, s))
             goto out;
     }
-    text = json_dumps(arr, JSON_COMPACT);
+    text = fc_json_dump(arr, JSON_COMPACT);
 out:
     json_decref(arr);
     return text;

@@ -1,11 +1,19 @@
-/* json.h - small JSON helpers over jansson for values the stores keep as text:
- * string arrays and opaque JSON objects. */
+/* json.h - small JSON helpers over jansson: text that is whole or nothing, and
+ * values the stores keep as text (string arrays, opaque JSON objects). */
 #ifndef FC_CORE_JSON_H
 #define FC_CORE_JSON_H
 
 #include "core/status.h"
 
+#include <jansson.h>
 #include <stddef.h>
+
+/* json_dumps(j, flags), in a new string (free it), or NULL when out of memory; use it
+ * instead of json_dumps. jansson (2.14) ignores a failed write of an object's key, so
+ * with memory short json_dumps can return text with part of a key left out; here
+ * the text is sized first, then written into a buffer where no write can fail
+ * (json_dumpb, twice). */
+char *fc_json_dump(const json_t *j, size_t flags);
 
 /* v[0..n) as a compact JSON array of strings, in a new string (free it), or NULL
  * when out of memory or a string is not valid UTF-8. */

@@ -1,6 +1,7 @@
 /* assign_job.c - the assignment job (see assign_job.h). */
 #include "jobs/assign_job.h"
 
+#include "core/json.h"
 #include "face/thresholds.h"
 
 #include <jansson.h>
@@ -234,7 +235,7 @@ fc_status fc_assign_job_run(fc_store *s, const fc_assign_job_opts *o, fc_assign_
         r->saved_to_db = 1;
     }
     json_t *j = result_json(r, o, &pl, &users, as);
-    r->json = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    r->json = j ? fc_json_dump(j, JSON_COMPACT) : NULL;
     json_decref(j);
 out:
     free(cen), free(uemb), free(mstart), free(members), free(fidx), free(as);

@@ -3,6 +3,8 @@
  * to cluster_finish.c, and marks the run failed on any error or cancel. */
 #include "jobs/cluster_int.h"
 
+#include "core/json.h"
+
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +32,7 @@ char *fc_cj_params_json(const fc_cj_ctx *c)
                           "merge_threshold", (double)c->merge, "attach_threshold",
                           (double)c->attach, "min_faces", c->min_faces,
                           "cannot_link", c->cannot_link, "extends", c->base_id);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *s = o ? fc_json_dump(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return s;
 }

@@ -3,6 +3,8 @@
  * lifetime. */
 #include "jobs/cluster_int.h"
 
+#include "core/json.h"
+
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,8 +140,8 @@ fc_status fc_cj_stats_json(fc_cj_ctx *c, char **overlap, char **processing)
                            (json_int_t)r->single_person_images, "multi_person_images",
                            (json_int_t)r->multi_person_images, "max_persons_per_image",
                            (json_int_t)r->max_persons_per_image);
-    *overlap = ov ? json_dumps(ov, JSON_COMPACT) : NULL;
-    *processing = st ? json_dumps(st, JSON_COMPACT) : NULL;
+    *overlap = ov ? fc_json_dump(ov, JSON_COMPACT) : NULL;
+    *processing = st ? fc_json_dump(st, JSON_COMPACT) : NULL;
     json_decref(st);
     json_decref(ov);
     if (!*overlap || !*processing) {

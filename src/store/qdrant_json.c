@@ -3,6 +3,8 @@
  * payload is typed as API.md says: strings, a bool, an int array, floats. */
 #include "store/qdrant_int.h"
 
+#include "core/json.h"
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,7 +159,7 @@ json_t *fc_qdrant_body_delete(const fc_vec_filter *f)
 
 char *fc_qdrant_dump(const json_t *body)
 {
-    return json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(9));
+    return fc_json_dump(body, JSON_COMPACT | JSON_REAL_PRECISION(9));
 }
 
 /* ---- responses -------------------------------------------------------------- */
