@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,47 @@ static void check_bounds(error_list *errors, const fc_api_param *p, double v)
     }
 }
 
+/* Parameters' patterns, each compiled once for the process (the route table's are
+ * few and fixed): compiling one per request cost time, and glibc's regcomp leaks a
+ * block when it runs out of memory (calc_eclosure_iter returns without freeing its
+ * closure set when duplicate_node_closure fails). glibc's regexec locks a shared
+ * regex_t, so threads may share one. */
+#define MAX_PATTERNS 8
+static pthread_mutex_t patterns_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    const char *text; /* the route table's string: compared by address */
+    regex_t re;
+} patterns[MAX_PATTERNS];
+static int n_patterns;
+
+/* Searches value for pattern (POSIX extended): 0 when found, REG_NOMATCH,
+ * REG_ESPACE when out of memory, or regcomp's error for a bad pattern. */
+static int pattern_match(const char *pattern, const char *value)
+{
+    const regex_t *re = NULL;
+    int rc = 0;
+    pthread_mutex_lock(&patterns_lock);
+    for (int i = 0; i < n_patterns && !re; i++)
+        if (patterns[i].text == pattern)
+            re = &patterns[i].re;
+    if (!re && n_patterns < MAX_PATTERNS &&
+        !(rc = regcomp(&patterns[n_patterns].re, pattern, REG_EXTENDED | REG_NOSUB))) {
+        patterns[n_patterns].text = pattern;
+        re = &patterns[n_patterns++].re;
+    }
+    pthread_mutex_unlock(&patterns_lock);
+    if (re)
+        return regexec(re, value, 0, NULL, 0);
+    if (rc)
+        return rc;
+    regex_t once; /* more patterns than places: compiled for this call */
+    if ((rc = regcomp(&once, pattern, REG_EXTENDED | REG_NOSUB)))
+        return rc;
+    rc = regexec(&once, value, 0, NULL, 0);
+    regfree(&once);
+    return rc;
+}
+
 static void check_string(error_list *errors, const fc_api_param *p, const fc_api_value *v)
 {
     if (strlen(v->text) != v->len && p->check == FC_API_CHECK_NONE) {
@@ -160,12 +202,7 @@ static void check_string(error_list *errors, const fc_api_param *p, const fc_api
         return;
     }
     if (p->pattern) {
-        regex_t re;
-        int bad = regcomp(&re, p->pattern, REG_EXTENDED | REG_NOSUB);
-        if (!bad) {
-            bad = regexec(&re, v->text, 0, NULL, 0);
-            regfree(&re);
-        }
+        int bad = pattern_match(p->pattern, v->text);
         if (bad == REG_ESPACE) { /* out of memory: no verdict on the value */
             errors->nomem = true;
         } else if (bad) {
