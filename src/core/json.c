@@ -33,6 +33,11 @@ out:
     return text;
 }
 
+int fc_json_load_nomem(const json_error_t *e)
+{
+    return !e->text[0] || json_error_code(e) == json_error_out_of_memory;
+}
+
 fc_status fc_json_strv_load(const char *text, char ***out, size_t *n, fc_error *err)
 {
     fc_status rc = FC_OK;
@@ -42,6 +47,10 @@ fc_status fc_json_strv_load(const char *text, char ***out, size_t *n, fc_error *
     json_t *arr = json_loads(text ? text : "", JSON_REJECT_DUPLICATES, &jerr);
     *out = NULL;
     *n = 0;
+    if (!arr && text && fc_json_load_nomem(&jerr)) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory reading a JSON array of strings");
+        goto out;
+    }
     if (!arr || !json_is_array(arr)) {
         rc = fc_error_set(err, FC_ERR_FORMAT, "not a JSON array of strings: %s",
                           arr ? "not an array" : jerr.text);

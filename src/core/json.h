@@ -15,6 +15,12 @@
  * (json_dumpb, twice). */
 char *fc_json_dump(const json_t *j, size_t flags);
 
+/* 1 when json_loads (which filled e) returned NULL for want of memory, as far as
+ * jansson tells: it says json_error_out_of_memory, or says nothing at all (when its
+ * lexer cannot start or a value cannot be made). Its lexer reports a string it had no
+ * memory to copy as a syntax error, which cannot be told from one. */
+int fc_json_load_nomem(const json_error_t *e);
+
 /* v[0..n) as a compact JSON array of strings, in a new string (free it), or NULL
  * when out of memory or a string is not valid UTF-8. */
 char *fc_json_strv_dump(char *const *v, size_t n);

@@ -170,11 +170,10 @@ fc_status fc_qdrant_parse(const char *what, long http_status, const char *body, 
     *result = NULL;
     json_error_t je;
     json_t *doc = body ? json_loads(body, JSON_DECODE_ANY, &je) : NULL;
-    /* A good answer jansson had no memory for: it says so, or (when its lexer cannot
-     * start) says nothing. An error answer stays one, naming the HTTP status. */
+    /* A good answer jansson had no memory for is out of memory; an error answer stays
+     * one, naming the HTTP status. */
     int ok_status = http_status >= 200 && http_status < 300;
-    if (ok_status && body && !doc &&
-        (!je.text[0] || json_error_code(&je) == json_error_out_of_memory))
+    if (ok_status && body && !doc && fc_json_load_nomem(&je))
         return fc_error_set(err, FC_ERR_NOMEM, "qdrant %s: out of memory reading the answer", what);
     const char *status = json_string_value(json_object_get(doc, "status"));
     fc_status rc = FC_OK;
