@@ -9,9 +9,15 @@
  * whatever it allocated either way. */
 typedef int (*fc_heap_op)(const void *user, fc_error *err);
 
+/* For an op that checks its answers: a call that reported success with a wrong
+ * answer (a failure swallowed on the way) calls this, which sets err and returns 0;
+ * the sweep then fails, naming the allocation that was failing. */
+int fc_heap_wrong(fc_error *err, const char *what);
+
 /* Runs op once uncounted (what libraries set up once), once counted (it must succeed
  * and free all it allocated), then with each of its allocations failing in turn: every
- * run must end without a leaked block and, when it fails, with a message. Returns
+ * run must end without a leaked block, with a message when it fails, and without a
+ * wrong answer (fc_heap_wrong) when it succeeds. Returns
  * FC_TEST_PASS, FC_TEST_FAIL (after reporting) or FC_TEST_SKIP when malloc is not
  * hooked (AddressSanitizer). FC_HEAP_VERBOSE=1 prints the allocation count. */
 int fc_heap_sweep(const char *what, fc_heap_op op, const void *user);
