@@ -219,8 +219,11 @@ fc_status fc_cluster_extend(const fc_cluster_faces *old_faces, const fc_clusteri
         goto out;
     for (int q = 0; q < prev->n_persons; q++)
         for (int64_t k = prev->member_start[q] + 1; k < prev->member_start[q + 1]; k++)
-            fc_uf_union(&u, (int32_t)prev->members[prev->member_start[q]],
-                        (int32_t)prev->members[k]);
+            if (fc_uf_union(&u, (int32_t)prev->members[prev->member_start[q]],
+                            (int32_t)prev->members[k]) == FC_UF_NOMEM) {
+                rc = fc_error_set(err, FC_ERR_NOMEM, "extend: image sets");
+                goto out;
+            }
     memcpy(person_of, prev->person_of, (size_t)n_old * sizeof *person_of);
     for (int64_t i = n_old; i < n; i++)
         person_of[i] = -1;

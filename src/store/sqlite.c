@@ -123,8 +123,11 @@ static fc_status sq_profile_get(fc_store *st, const char *user_id, fc_profile_re
     fc_sqlite_lock(c);
     fc_status rc =
         fc_sqlite_prepare(c, "SELECT " PROFILE_COLUMNS " FROM profiles WHERE user_id = ?1", &q, err);
-    if (!rc && sqlite3_bind_text(q, 1, user_id, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-        !(rc = fc_sqlite_step(c, q, found, err)) && *found)
+    if (!rc) {
+        int b = sqlite3_bind_text(q, 1, user_id, -1, SQLITE_TRANSIENT);
+        rc = b ? fc_sqlite_bind_failed(c, b, err) : fc_sqlite_step(c, q, found, err);
+    }
+    if (!rc && *found)
         rc = read_profile(q, out, err);
     fc_sqlite_unlock(c);
     if (rc)
@@ -274,9 +277,12 @@ static fc_status sq_assignment_list(fc_store *st, const fc_assignment_filter *f,
     int row;
     fc_sqlite_lock(c);
     fc_status rc = fc_sqlite_prepare(c, sql, &q, err);
+    int b = 0;
     for (int k = 0; !rc && k < 4; k++)
         if (values[k])
-            sqlite3_bind_text(q, k + 1, values[k], -1, SQLITE_TRANSIENT);
+            b |= sqlite3_bind_text(q, k + 1, values[k], -1, SQLITE_TRANSIENT);
+    if (!rc && b)
+        rc = fc_sqlite_bind_failed(c, b, err);
     while (!rc && !(rc = fc_sqlite_step(c, q, &row, err)) && row) {
         fc_assignment_rec *a = fc_rec_append((void **)&out->items, &out->n, sizeof *a);
         rc = a ? read_assignment(q, a, err) : fc_error_set(err, FC_ERR_NOMEM, "out of memory");

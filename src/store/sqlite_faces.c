@@ -59,9 +59,11 @@ fc_status fc_sqlite_face_list(fc_store *st, const char *clustering_id, const cha
     fc_sqlite_lock(c);
     fc_status rc = fc_sqlite_prepare(c, sql, &q, err);
     if (!rc) {
-        sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
+        int b = sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
         if (person_id && *person_id)
-            sqlite3_bind_text(q, 2, person_id, -1, SQLITE_TRANSIENT);
+            b |= sqlite3_bind_text(q, 2, person_id, -1, SQLITE_TRANSIENT);
+        if (b)
+            rc = fc_sqlite_bind_failed(c, b, err);
     }
     while (!rc && !(rc = fc_sqlite_step(c, q, &row, err)) && row) {
         fc_face_rec *f = fc_rec_append((void **)&out->items, &out->n, sizeof *f);
@@ -83,8 +85,9 @@ fc_status fc_sqlite_face_count(fc_store *st, const char *clustering_id, int64_t 
                                         "WHERE r.clustering_id = ?1",
                                      &q, err);
     if (!rc) {
-        sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
-        if (!(rc = fc_sqlite_step(c, q, &row, err)))
+        int b = sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
+        rc = b ? fc_sqlite_bind_failed(c, b, err) : fc_sqlite_step(c, q, &row, err);
+        if (!rc)
             *n = sqlite3_column_int64(q, 0);
     }
     fc_sqlite_unlock(c);
@@ -101,8 +104,10 @@ static fc_status read_members(fc_sqlite *c, int64_t run, fc_person_rec *p, fc_er
                                         "person_id = ?2 ORDER BY member_ord",
                                      &q, err);
     if (!rc) {
-        sqlite3_bind_int64(q, 1, run);
-        sqlite3_bind_text(q, 2, p->person_id, -1, SQLITE_TRANSIENT);
+        int b = sqlite3_bind_int64(q, 1, run);
+        b |= sqlite3_bind_text(q, 2, p->person_id, -1, SQLITE_TRANSIENT);
+        if (b)
+            rc = fc_sqlite_bind_failed(c, b, err);
     }
     while (!rc && !(rc = fc_sqlite_step(c, q, &row, err)) && row) {
         fc_member_rec *m = fc_rec_append((void **)&p->members, &p->n_members, sizeof *m);
@@ -150,9 +155,11 @@ fc_status fc_sqlite_person_list(fc_store *st, const char *clustering_id, const c
     fc_sqlite_lock(c);
     fc_status rc = fc_sqlite_prepare(c, sql, &q, err);
     if (!rc) {
-        sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
+        int b = sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
         if (person_id)
-            sqlite3_bind_text(q, 2, person_id, -1, SQLITE_TRANSIENT);
+            b |= sqlite3_bind_text(q, 2, person_id, -1, SQLITE_TRANSIENT);
+        if (b)
+            rc = fc_sqlite_bind_failed(c, b, err);
     }
     while (!rc && !(rc = fc_sqlite_step(c, q, &row, err)) && row) {
         fc_person_rec *p = fc_rec_append((void **)&out->items, &out->n, sizeof *p);

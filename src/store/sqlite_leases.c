@@ -30,8 +30,8 @@ static fc_status find_shared(fc_sqlite *c, const char *clustering_id, int64_t *i
                                         "WHERE clustering_id = ?1 AND shared = 1", &q, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
-    if ((rc = fc_sqlite_step(c, q, &found, err)))
+    int b = sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
+    if ((rc = b ? fc_sqlite_bind_failed(c, b, err) : fc_sqlite_step(c, q, &found, err)))
         return rc;
     if (!found)
         return fc_error_set(err, FC_ERR_ARG, "no shared run %s", clustering_id);
@@ -66,8 +66,8 @@ static fc_status join_open(fc_sqlite *c, fc_run_rec *run, int *found, fc_error *
                                      &q, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(q, 1, run->norm, -1, SQLITE_TRANSIENT);
-    if ((rc = fc_sqlite_step(c, q, found, err)) || !*found)
+    int b = sqlite3_bind_text(q, 1, run->norm, -1, SQLITE_TRANSIENT);
+    if ((rc = b ? fc_sqlite_bind_failed(c, b, err) : fc_sqlite_step(c, q, found, err)) || !*found)
         return rc;
     fc_sqlite_column_copy(q, 0, run->clustering_id, sizeof run->clustering_id);
     fc_sqlite_column_copy(q, 1, run->timestamp, sizeof run->timestamp);
@@ -134,10 +134,12 @@ static fc_status lease_rows(fc_sqlite *c, int64_t run, const char *worker_id, si
                                      &q, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(q, 1, run);
-    sqlite3_bind_int64(q, 2, now);
-    sqlite3_bind_text(q, 3, worker_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(q, 4, (int64_t)max_images);
+    int b = sqlite3_bind_int64(q, 1, run);
+    b |= sqlite3_bind_int64(q, 2, now);
+    b |= sqlite3_bind_text(q, 3, worker_id, -1, SQLITE_TRANSIENT);
+    b |= sqlite3_bind_int64(q, 4, (int64_t)max_images);
+    if (b)
+        return fc_sqlite_bind_failed(c, b, err);
     while (!rc && !(rc = fc_sqlite_step(c, q, &row, err)) && row) {
         char **slot = fc_rec_append((void **)&out->image_paths, &out->n, sizeof *slot);
         const char *holder = (const char *)sqlite3_column_text(q, 1);
@@ -153,8 +155,8 @@ static fc_status lease_rows(fc_sqlite *c, int64_t run, const char *worker_id, si
                                        "attempts = attempts + 1 WHERE run = ?1 AND image_path = ?2",
                                     &q, err)))
             break;
-        sqlite3_bind_int64(q, 1, run);
-        int b = sqlite3_bind_text(q, 2, out->image_paths[i], -1, SQLITE_TRANSIENT);
+        b = sqlite3_bind_int64(q, 1, run);
+        b |= sqlite3_bind_text(q, 2, out->image_paths[i], -1, SQLITE_TRANSIENT);
         b |= sqlite3_bind_text(q, 3, worker_id, -1, SQLITE_TRANSIENT);
         b |= sqlite3_bind_int64(q, 4, now + lease_ms);
         rc = b ? fc_sqlite_bind_failed(c, b, err) : fc_sqlite_run(c, q, err);
@@ -197,19 +199,19 @@ fc_status fc_sqlite_lease_heartbeat(fc_store *st, const char *clustering_id, con
     if ((rc = fc_sqlite_prepare(s->c, "UPDATE run_work SET expires = ?3 WHERE run = ?1 "
                                       "AND worker = ?2 AND done = 0", &q, err)))
         goto out;
-    sqlite3_bind_int64(q, 1, run);
-    sqlite3_bind_text(q, 2, worker_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(q, 3, until);
-    if ((rc = fc_sqlite_run(s->c, q, err)))
+    int b = sqlite3_bind_int64(q, 1, run);
+    b |= sqlite3_bind_text(q, 2, worker_id, -1, SQLITE_TRANSIENT);
+    b |= sqlite3_bind_int64(q, 3, until);
+    if ((rc = b ? fc_sqlite_bind_failed(s->c, b, err) : fc_sqlite_run(s->c, q, err)))
         goto out;
     *n_held = sqlite3_changes64(s->c->db);
     if ((rc = fc_sqlite_prepare(s->c, "UPDATE runs SET finish_expires = ?3 WHERE id = ?1 "
                                       "AND finisher = ?2 AND status = 'running'", &q, err)))
         goto out;
-    sqlite3_bind_int64(q, 1, run);
-    sqlite3_bind_text(q, 2, worker_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(q, 3, until);
-    rc = fc_sqlite_run(s->c, q, err);
+    b = sqlite3_bind_int64(q, 1, run);
+    b |= sqlite3_bind_text(q, 2, worker_id, -1, SQLITE_TRANSIENT);
+    b |= sqlite3_bind_int64(q, 3, until);
+    rc = b ? fc_sqlite_bind_failed(s->c, b, err) : fc_sqlite_run(s->c, q, err);
 out:
     rc = fc_sqlite_end(s->c, rc, err);
     fc_sqlite_unlock(s->c);
@@ -288,15 +290,15 @@ fc_status fc_sqlite_lease_release(fc_store *st, const char *clustering_id, const
     if ((rc = fc_sqlite_prepare(s->c, "UPDATE run_work SET worker = NULL, expires = 0 "
                                       "WHERE run = ?1 AND worker = ?2 AND done = 0", &q, err)))
         goto out;
-    sqlite3_bind_int64(q, 1, run);
-    sqlite3_bind_text(q, 2, worker_id, -1, SQLITE_TRANSIENT);
-    if ((rc = fc_sqlite_run(s->c, q, err)) ||
+    int b = sqlite3_bind_int64(q, 1, run);
+    b |= sqlite3_bind_text(q, 2, worker_id, -1, SQLITE_TRANSIENT);
+    if ((rc = b ? fc_sqlite_bind_failed(s->c, b, err) : fc_sqlite_run(s->c, q, err)) ||
         (rc = fc_sqlite_prepare(s->c, "UPDATE runs SET finisher = NULL, finish_expires = 0, "
                                       "owner = NULL WHERE id = ?1 AND finisher = ?2", &q, err)))
         goto out;
-    sqlite3_bind_int64(q, 1, run);
-    sqlite3_bind_text(q, 2, worker_id, -1, SQLITE_TRANSIENT);
-    rc = fc_sqlite_run(s->c, q, err);
+    b = sqlite3_bind_int64(q, 1, run);
+    b |= sqlite3_bind_text(q, 2, worker_id, -1, SQLITE_TRANSIENT);
+    rc = b ? fc_sqlite_bind_failed(s->c, b, err) : fc_sqlite_run(s->c, q, err);
 out:
     rc = fc_sqlite_end(s->c, rc, err);
     fc_sqlite_unlock(s->c);

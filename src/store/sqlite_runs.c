@@ -93,10 +93,10 @@ fc_status fc_sqlite_runs_reap(sqlite_store *s, int mine, fc_error *err)
         if (!(rc = fc_sqlite_prepare(c, "UPDATE runs SET status = 'failed', error = ?2, "
                                         "finished_at = ?3 WHERE id = ?1 AND status = 'running'",
                                      &q, err))) {
-            sqlite3_bind_int64(q, 1, ids[i]);
-            sqlite3_bind_text(q, 2, why, -1, SQLITE_STATIC);
-            sqlite3_bind_text(q, 3, now, -1, SQLITE_TRANSIENT);
-            rc = fc_sqlite_run(c, q, err);
+            int b = sqlite3_bind_int64(q, 1, ids[i]);
+            b |= sqlite3_bind_text(q, 2, why, -1, SQLITE_STATIC);
+            b |= sqlite3_bind_text(q, 3, now, -1, SQLITE_TRANSIENT);
+            rc = b ? fc_sqlite_bind_failed(c, b, err) : fc_sqlite_run(c, q, err);
         }
     }
     free(ids);
@@ -154,9 +154,9 @@ fc_status fc_sqlite_run_resume(fc_store *st, const char *clustering_id, fc_error
                                       "finished_at = NULL WHERE id = ?1",
                                 &q, err)))
         goto out;
-    sqlite3_bind_int64(q, 1, h.id);
-    sqlite3_bind_text(q, 2, s->owner, -1, SQLITE_TRANSIENT);
-    rc = fc_sqlite_run(s->c, q, err);
+    int b = sqlite3_bind_int64(q, 1, h.id);
+    b |= sqlite3_bind_text(q, 2, s->owner, -1, SQLITE_TRANSIENT);
+    rc = b ? fc_sqlite_bind_failed(s->c, b, err) : fc_sqlite_run(s->c, q, err);
 out:
     rc = fc_sqlite_end(s->c, rc, err);
     fc_sqlite_unlock(s->c);
@@ -169,15 +169,17 @@ static fc_status insert_image(fc_sqlite *c, int64_t run, const fc_image_rec *img
     fc_status rc = fc_sqlite_prepare(c, "DELETE FROM faces WHERE run = ?1 AND image_path = ?2", &q, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(q, 1, run);
-    sqlite3_bind_text(q, 2, img->image_path, -1, SQLITE_TRANSIENT);
+    int b = sqlite3_bind_int64(q, 1, run);
+    b |= sqlite3_bind_text(q, 2, img->image_path, -1, SQLITE_TRANSIENT);
+    if (b)
+        return fc_sqlite_bind_failed(c, b, err);
     if ((rc = fc_sqlite_run(c, q, err)) ||
         (rc = fc_sqlite_prepare(c, "INSERT INTO run_images (run, image_path, ok, n_faces, reason) "
                                    "VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT (run, image_path) DO "
                                    "UPDATE SET ok = excluded.ok, reason = excluded.reason",
                                 &q, err)))
         return rc;
-    int b = sqlite3_bind_int64(q, 1, run);
+    b = sqlite3_bind_int64(q, 1, run);
     b |= sqlite3_bind_text(q, 2, img->image_path, -1, SQLITE_TRANSIENT);
     b |= sqlite3_bind_int(q, 3, img->ok != 0);
     b |= fc_sqlite_bind_text(q, 4, img->ok ? NULL : img->reason);
@@ -388,10 +390,10 @@ fc_status fc_sqlite_run_fail(fc_store *st, const char *clustering_id, const char
                                           "error = ?2, finished_at = ?3 WHERE id = ?1",
                                     &q, err)))
             goto out;
-        sqlite3_bind_int64(q, 1, h.id);
-        sqlite3_bind_text(q, 2, reason, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(q, 3, now, -1, SQLITE_TRANSIENT);
-        rc = fc_sqlite_run(s->c, q, err);
+        int b = sqlite3_bind_int64(q, 1, h.id);
+        b |= sqlite3_bind_text(q, 2, reason, -1, SQLITE_TRANSIENT);
+        b |= sqlite3_bind_text(q, 3, now, -1, SQLITE_TRANSIENT);
+        rc = b ? fc_sqlite_bind_failed(s->c, b, err) : fc_sqlite_run(s->c, q, err);
     }
 out:
     rc = fc_sqlite_end(s->c, rc, err);
@@ -432,8 +434,9 @@ fc_status fc_sqlite_run_get(fc_store *st, const char *clustering_id, fc_run_rec 
     fc_status rc = fc_sqlite_runs_reap(s, 0, err);
     if (!rc && !(rc = fc_sqlite_prepare(s->c, "SELECT " RUN_COLUMNS " FROM runs WHERE clustering_id = ?1",
                                         &q, err))) {
-        sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
-        if (!(rc = fc_sqlite_step(s->c, q, found, err)) && *found)
+        int b = sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
+        rc = b ? fc_sqlite_bind_failed(s->c, b, err) : fc_sqlite_step(s->c, q, found, err);
+        if (!rc && *found)
             rc = read_run(q, out, err);
     }
     fc_sqlite_unlock(s->c);
@@ -461,8 +464,11 @@ fc_status fc_sqlite_run_list(fc_store *st, const char *norm, unsigned status_mas
     int row;
     fc_sqlite_lock(s->c);
     fc_status rc = fc_sqlite_runs_reap(s, 0, err);
-    if (!rc && !(rc = fc_sqlite_prepare(s->c, sql, &q, err)) && norm)
-        sqlite3_bind_text(q, 1, norm, -1, SQLITE_TRANSIENT);
+    if (!rc && !(rc = fc_sqlite_prepare(s->c, sql, &q, err)) && norm) {
+        int b = sqlite3_bind_text(q, 1, norm, -1, SQLITE_TRANSIENT);
+        if (b)
+            rc = fc_sqlite_bind_failed(s->c, b, err);
+    }
     while (!rc && !(rc = fc_sqlite_step(s->c, q, &row, err)) && row) {
         fc_run_rec *r = fc_rec_append((void **)&out->items, &out->n, sizeof *r);
         rc = r ? read_run(q, r, err) : fc_error_set(err, FC_ERR_NOMEM, "out of memory");
@@ -518,8 +524,11 @@ fc_status fc_sqlite_run_images(fc_store *st, const char *clustering_id, fc_image
                                         "JOIN runs r ON i.run = r.id WHERE r.clustering_id = ?1 "
                                         "ORDER BY i.image_path",
                                      &q, err);
-    if (!rc)
-        sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
+    if (!rc) {
+        int b = sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
+        if (b)
+            rc = fc_sqlite_bind_failed(c, b, err);
+    }
     while (!rc && !(rc = fc_sqlite_step(c, q, &row, err)) && row) {
         fc_image_rec *img = fc_rec_append((void **)&out->items, &out->n, sizeof *img);
         if (!img || fc_sqlite_column_dup(q, 0, &img->image_path) ||

@@ -78,8 +78,9 @@ static fc_status collection_dim(local_vectors *lv, int *dim, fc_error *err)
     *dim = 0;
     fc_status rc = fc_sqlite_prepare(lv->c, "SELECT dim FROM vec_collections WHERE name = ?1", &q, err);
     if (!rc) {
-        sqlite3_bind_text(q, 1, lv->collection, -1, SQLITE_TRANSIENT);
-        if (!(rc = fc_sqlite_step(lv->c, q, &row, err)) && row)
+        int b = sqlite3_bind_text(q, 1, lv->collection, -1, SQLITE_TRANSIENT);
+        rc = b ? fc_sqlite_bind_failed(lv->c, b, err) : fc_sqlite_step(lv->c, q, &row, err);
+        if (!rc && row)
             *dim = sqlite3_column_int(q, 0);
     }
     return rc;
@@ -98,8 +99,10 @@ static fc_status ensure_locked(local_vectors *lv, int dim, int *have, fc_error *
     sqlite3_stmt *q;
     if ((rc = fc_sqlite_prepare(lv->c, "INSERT INTO vec_collections (name, dim) VALUES (?1, ?2)", &q, err)))
         return rc;
-    sqlite3_bind_text(q, 1, lv->collection, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(q, 2, dim);
+    int b = sqlite3_bind_text(q, 1, lv->collection, -1, SQLITE_TRANSIENT);
+    b |= sqlite3_bind_int(q, 2, dim);
+    if (b)
+        return fc_sqlite_bind_failed(lv->c, b, err);
     *have = dim;
     return fc_sqlite_run(lv->c, q, err);
 }

@@ -11,8 +11,9 @@ typedef int (*fc_heap_op)(const void *user, fc_error *err);
 
 /* Called by an operation whose result is wrong although nothing said it failed (a
  * parser that, with an allocation failing, reads a truncated listing as complete):
- * the sweep then fails, naming the failed allocation. printf-style. */
-void fc_heap_wrong(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+ * the sweep then fails, naming the failed allocation. printf-style; returns 0, so an
+ * operation may return it. */
+int fc_heap_wrong(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Runs op once uncounted (what libraries set up once), once counted (it must succeed
  * and free all it allocated), then with each of its allocations failing in turn: every
