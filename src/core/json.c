@@ -16,21 +16,44 @@ char *fc_json_dump(const json_t *j, size_t flags)
     return text;
 }
 
-char *fc_json_strv_dump(char *const *v, size_t n)
+/* 1 when s is valid UTF-8 as jansson takes it: no overlong forms, surrogates or
+ * code points past U+10FFFF. */
+static int utf8_valid(const unsigned char *s)
 {
-    char *text = NULL;
-    json_t *arr = json_array();
-    if (!arr)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        json_t *s = json_string(v[i]);
-        if (!s || json_array_append_new(arr, s))
-            goto out;
+    while (*s) {
+        unsigned c = *s++;
+        int more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+                 : (c & 0xf8) == 0xf0 ? 3 : -1;
+        if (more < 0 || c == 0xc0 || c == 0xc1)
+            return 0;
+        unsigned cp = more ? c & (0x3fu >> more) : c;
+        for (int k = 0; k < more; k++, s++) {
+            if ((*s & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (*s & 0x3fu);
+        }
+        if ((more == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (more == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
     }
-    text = fc_json_dump(arr, JSON_COMPACT);
-out:
+    return 1;
+}
+
+fc_status fc_json_strv_dump(char *const *v, size_t n, char **out, fc_error *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!utf8_valid((const unsigned char *)v[i]))
+            return fc_error_set(err, FC_ERR_ARG, "string %zu is not valid UTF-8", i);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        if (json_array_append_new(arr, json_string_nocheck(v[i]))) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    *out = arr ? fc_json_dump(arr, JSON_COMPACT) : NULL;
     json_decref(arr);
-    return text;
+    return *out ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "out of memory writing a JSON array");
 }
 
 int fc_json_load_nomem(const json_error_t *e)
@@ -87,7 +110,7 @@ int fc_json_is_object(const char *text)
 {
     json_error_t jerr;
     json_t *j = text ? json_loads(text, 0, &jerr) : NULL;
-    int ok = j && json_is_object(j);
+    int ok = j ? json_is_object(j) != 0 : text && fc_json_load_nomem(&jerr) ? -1 : 0;
     json_decref(j);
     return ok;
 }

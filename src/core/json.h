@@ -21,15 +21,17 @@ char *fc_json_dump(const json_t *j, size_t flags);
  * memory to copy as a syntax error, which cannot be told from one. */
 int fc_json_load_nomem(const json_error_t *e);
 
-/* v[0..n) as a compact JSON array of strings, in a new string (free it), or NULL
- * when out of memory or a string is not valid UTF-8. */
-char *fc_json_strv_dump(char *const *v, size_t n);
+/* v[0..n) as a compact JSON array of strings, in a new string *out (free it).
+ * FC_ERR_ARG when a string is not valid UTF-8, FC_ERR_NOMEM when out of memory
+ * (*out NULL either way). */
+fc_status fc_json_strv_dump(char *const *v, size_t n, char **out, fc_error *err);
 
 /* Parses a JSON array of strings into a new array of new strings (*out, *n; free
  * each and the array). FC_ERR_FORMAT when text is not such an array. */
 fc_status fc_json_strv_load(const char *text, char ***out, size_t *n, fc_error *err);
 
-/* 1 if text is one JSON object (and nothing else), else 0. */
+/* 1 if text is one JSON object (and nothing else), 0 if not, -1 when out of memory
+ * to tell (as far as jansson says: fc_json_load_nomem). */
 int fc_json_is_object(const char *text);
 
 #endif

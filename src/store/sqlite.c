@@ -212,11 +212,12 @@ static fc_status sq_assignment_upsert(fc_store *st, const fc_assignment_rec *ite
     fc_status rc = fc_sqlite_begin(c, err);
     for (size_t i = 0; !rc && i < n; i++) {
         const fc_assignment_rec *a = &items[i];
-        char *paths = fc_json_strv_dump(a->image_paths, a->n_image_paths);
-        char *ids = fc_json_strv_dump(a->face_ids, a->n_face_ids);
-        if (!paths || !ids)
-            rc = fc_error_set(err, FC_ERR_ARG, "assignment %s/%s: image paths or face ids are not "
-                              "valid UTF-8", a->clustering_id, a->cluster_id);
+        char *paths = NULL, *ids = NULL;
+        fc_error why = {0};
+        if ((rc = fc_json_strv_dump(a->image_paths, a->n_image_paths, &paths, &why)) ||
+            (rc = fc_json_strv_dump(a->face_ids, a->n_face_ids, &ids, &why)))
+            fc_error_set(err, rc, "assignment %s/%s: %s: %s", a->clustering_id, a->cluster_id,
+                         paths ? "face ids" : "image paths", why.msg);
         else if (!(rc = fc_sqlite_prepare(c, sql, &q, err))) {
             int b = sqlite3_bind_text(q, 1, a->clustering_id, -1, SQLITE_TRANSIENT);
             b |= sqlite3_bind_text(q, 2, a->cluster_id, -1, SQLITE_TRANSIENT);

@@ -169,7 +169,10 @@ fc_status fc_store_profile_count(fc_store *s, int64_t *n, fc_error *err)
 /* Checks that optional JSON text is an object. */
 static fc_status check_json(const char *what, const char *text, fc_error *err)
 {
-    if (text && !fc_json_is_object(text))
+    int is = text ? fc_json_is_object(text) : 1;
+    if (is < 0)
+        return fc_error_set(err, FC_ERR_NOMEM, "out of memory reading %s", what);
+    if (!is)
         return fc_error_set(err, FC_ERR_ARG, "%s is not a JSON object", what);
     return FC_OK;
 }

@@ -20,10 +20,11 @@ static const char paths_json[] =
 static int dump_paths(const void *user, fc_error *err)
 {
     (void)user;
-    char *text = fc_json_strv_dump(paths, 3);
-    if (!text)
-        fc_error_set(err, FC_ERR_NOMEM, "fc_json_strv_dump: out of memory");
-    else if (strcmp(text, paths_json) != 0)
+    char *text;
+    fc_status rc = fc_json_strv_dump(paths, 3, &text, err);
+    if (rc && rc != FC_ERR_NOMEM)
+        fc_heap_wrong("good strings refused: %s", err->msg);
+    else if (text && strcmp(text, paths_json) != 0)
         fc_heap_wrong("wrote %s", text);
     free(text);
     return text != NULL;
