@@ -6,8 +6,7 @@
  * model runs to the CPU's multiply-add rate. */
 #include "core/alloc.h"
 #include "nn/ctx.h"
-
-#include <string.h>
+#include "nn/ops/ops.h"
 
 /* numel(s) / d: the elements per slice along one dimension; 0 when unknown. */
 static int64_t per(const fc_shape *s, int64_t d)
@@ -25,17 +24,17 @@ static int64_t times(const fc_shape *s, int64_t k)
 
 static int64_t step_macs(const fc_step *st)
 {
-    const char *op = st->node->op->name;
+    const fc_op_def *op = st->node->op;
     if (st->n_in < 2 || st->n_out < 1 || !st->in[0] || !st->in[1] || !st->out[0])
         return 0;
     const fc_shape *x = &st->in[0]->shape, *w = &st->in[1]->shape, *y = &st->out[0]->shape;
-    if (strcmp(op, "Conv") == 0 && w->ndim >= 1) /* W [M, C/group, k...] */
+    if (op == &fc_op_conv && w->ndim >= 1) /* W [M, C/group, k...] */
         return times(y, per(w, w->d[0]));
-    if (strcmp(op, "ConvTranspose") == 0 && w->ndim >= 1) /* W [C, M/group, k...] */
+    if (op == &fc_op_conv_transpose && w->ndim >= 1) /* W [C, M/group, k...] */
         return times(x, per(w, w->d[0]));
-    if (strcmp(op, "Gemm") == 0 && y->ndim == 2) /* A [M, K] or [K, M] */
+    if (op == &fc_op_gemm && y->ndim == 2) /* A [M, K] or [K, M] */
         return times(y, per(x, y->d[0]));
-    if (strcmp(op, "MatMul") == 0 && x->ndim >= 1) /* A [..., M, K] */
+    if (op == &fc_op_matmul && x->ndim >= 1) /* A [..., M, K] */
         return times(y, x->d[x->ndim - 1]);
     return 0;
 }
