@@ -17,9 +17,8 @@
 #include <string.h>
 
 /* A step's oneDNN arguments: a conv's weights, bias, source, destination and post-op
- * operands, or a concat's inputs (at most MAX_CONCAT_IN, as fuse.c takes) and output. */
-#define MAX_CONCAT_IN 64
-#define MAX_ARGS (FC_FAST_MAX_POST + 8 + MAX_CONCAT_IN)
+ * operands, or a concat's inputs (at most FC_FAST_MAX_IN) and output. */
+#define MAX_ARGS (FC_FAST_MAX_POST + 8 + FC_FAST_MAX_IN)
 
 struct fc_fast {
     fc_fast_desc d;
@@ -406,7 +405,7 @@ fc_status fc_fast_create(fc_nn_ctx *ctx, fc_step *s, const fc_fast_desc *d, fc_e
         dnnl_binary_desc_t bin;
         dnnl_prelu_desc_t prelu;
     } op;
-    dnnl_memory_desc_t a, b, y, srcs[MAX_CONCAT_IN];
+    dnnl_memory_desc_t a, b, y, srcs[FC_FAST_MAX_IN];
     switch (d->kind) {
     case FC_FAST_CONV:
         if (winograd_fits(d, s) && create_winograd(f, d, s, attr) == FC_OK) {
@@ -456,7 +455,7 @@ fc_status fc_fast_create(fc_nn_ctx *ctx, fc_step *s, const fc_fast_desc *d, fc_e
         DNNL_TRY(dnnl_reorder_primitive_desc_create(&f->pd, &a, engine, &y, engine, attr), "reorder");
         break;
     case FC_FAST_CONCAT:
-        if (s->n_in > MAX_CONCAT_IN) {
+        if (s->n_in > FC_FAST_MAX_IN) {
             rc = fc_error_set(err, FC_ERR_UNSUPPORTED, "concat of %d inputs", s->n_in);
             goto out;
         }

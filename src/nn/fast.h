@@ -50,6 +50,9 @@ typedef enum {
 typedef enum { FC_BIN_ADD, FC_BIN_SUB, FC_BIN_MUL, FC_BIN_DIV } fc_bin_alg;
 
 #define FC_FAST_MAX_POST 8
+/* Inputs of one fast step at most (a channel Concat's): fuse.c builds no larger
+ * step, and dnnl.c sizes a step's oneDNN arguments by it. */
+#define FC_FAST_MAX_IN 64
 
 typedef struct {
     fc_post_kind kind;

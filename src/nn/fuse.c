@@ -209,8 +209,8 @@ static int layout_free(const fc_tensor *t, const fc_tensor *like)
 static fc_status build(fuser *f, int g, const fc_fast_desc *d, int n_in, const int *in, int out,
                        fc_error *err)
 {
-    int ids[64], out_id = nhwc_id(f, out);
-    if (n_in > 64 || out_id < 0)
+    int ids[FC_FAST_MAX_IN], out_id = nhwc_id(f, out);
+    if (n_in > FC_FAST_MAX_IN || out_id < 0)
         return FC_ERR_UNSUPPORTED;
     for (int i = 0; i < n_in; i++) {
         const fc_tensor *t = &f->ctx->vals[in[i]];
@@ -371,7 +371,7 @@ static void try_group(fuser *f, int i)
     const fc_step *s = step(f, i);
     const fc_op_def *op = s->node->op;
     fc_fast_desc d = {0};
-    int in[64], n_in = 1, cur = s->out_ids[0], residual = -1, conv = 0, needed = 0;
+    int in[FC_FAST_MAX_IN], n_in = 1, cur = s->out_ids[0], residual = -1, conv = 0, needed = 0;
     int64_t groups;
     int last = match_shuffle(f, i, &groups);
     if (last >= 0) {
@@ -435,7 +435,7 @@ static void try_group(fuser *f, int i)
         in[n_in++] = s->in_ids[1];
     } else if (op == &fc_op_concat) {
         int64_t axis = fc_axis_param(s->node->params);
-        if ((axis != 1 && axis != -3) || s->n_in > 64)
+        if ((axis != 1 && axis != -3) || s->n_in > FC_FAST_MAX_IN)
             return;
         for (int k = 0; k < s->n_in; k++)
             if (!is4f(s->in[k]))
