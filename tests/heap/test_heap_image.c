@@ -1,5 +1,5 @@
-/* test_heap_image.c - out of memory at every step (sweep.h) in the image decoders that
- * test_heap_oom.c leaves out (GIF, BMP, TIFF), in applying an EXIF orientation, and in
+/* test_heap_image.c - out of memory at every step (sweep.h) in the image decoders
+ * (JPEG, PNG, WebP, GIF, BMP, TIFF), in applying an EXIF orientation, and in
  * what the face pipeline does with a decoded image: resize, tensorize, the aligned
  * crop. Each run that succeeds must give the pixels of a run without a failure.
  *
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tiffio.h>
+#include <webp/encode.h>
 
 enum { W = 48, H = 32 };
 
@@ -54,6 +55,30 @@ static int sweep_decode(const char *what, decode_job *j)
     int rc = fc_heap_sweep(what, decode_matches, j);
     fc_image_free(want);
     j->want = NULL;
+    return rc;
+}
+
+/* ---- JPEG, PNG, WebP (written by the libraries) ------------------------------ */
+
+TEST(heap_image_decode_survives_each_allocation_failing)
+{
+    fc_image *src = tu_pattern(96, 64, 8);
+    CHECK(src);
+    decode_job jpeg = {0}, png = {0}, webp = {0};
+    jpeg.data = tu_jpeg(src, 90, 0, 0, &jpeg.len);
+    tu_png_spec spec = {.width = src->width, .height = src->height, .color_type = 2,
+                        .bit_depth = 8, .pixels = src->rgb, .rowbytes = (size_t)src->stride};
+    png.data = tu_png(&spec, &png.len);
+    webp.len = WebPEncodeRGB(src->rgb, src->width, src->height, src->stride, 80, &webp.data);
+    fc_image_free(src);
+    int rc = sweep_decode("decoding a JPEG", &jpeg);
+    if (rc == FC_TEST_PASS)
+        rc = sweep_decode("decoding a PNG", &png);
+    if (rc == FC_TEST_PASS)
+        rc = sweep_decode("decoding a WebP", &webp);
+    free(jpeg.data);
+    free(png.data);
+    WebPFree(webp.data);
     return rc;
 }
 

@@ -1,17 +1,13 @@
-/* test_heap_oom.c - out of memory at every step (sweep.h) while loading a model,
- * running it on the reference path and decoding images. None may crash (ASan and
- * valgrind runs cover the memory errors). */
+/* test_heap_oom.c - out of memory at every step (sweep.h) while loading a model and
+ * running it on the reference path (decoders: test_heap_image.c). None may crash
+ * (ASan and valgrind runs cover the memory errors). */
 #include "face_util.h"
 #include "heap/sweep.h"
-#include "image/image.h"
 #include "image_util.h"
 #include "nn/nn.h"
 #include "test.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <webp/encode.h>
 
 typedef struct {
     uint8_t *data;
@@ -76,40 +72,5 @@ TEST(heap_reference_context_survives_each_allocation_failing)
                : FC_TEST_FAIL;
     free(x);
     fc_nn_free(m);
-    return rc;
-}
-
-static int decode(const void *user, fc_error *err)
-{
-    const bytes *b = user;
-    fc_decode_opts o = fc_decode_opts_default();
-    fc_image *img = fc_image_decode(b->data, b->len, &o, err);
-    fc_image_free(img);
-    return img != NULL;
-}
-
-TEST(heap_image_decode_survives_each_allocation_failing)
-{
-    fc_image *src = tu_pattern(96, 64, 8);
-    CHECK(src);
-    bytes jpeg, png, webp;
-    jpeg.data = tu_jpeg(src, 90, 0, 0, &jpeg.len);
-    tu_png_spec spec = {.width = src->width, .height = src->height, .color_type = 2,
-                        .bit_depth = 8, .pixels = src->rgb, .rowbytes = (size_t)src->stride};
-    png.data = tu_png(&spec, &png.len);
-    uint8_t *w = NULL;
-    webp.len = WebPEncodeRGB(src->rgb, src->width, src->height, src->stride, 80, &w);
-    webp.data = w;
-    fc_image_free(src);
-    int rc = jpeg.data && png.data && webp.len ? FC_TEST_PASS : FC_TEST_FAIL;
-    if (rc == FC_TEST_PASS)
-        rc = fc_heap_sweep("decoding a JPEG", decode, &jpeg);
-    if (rc == FC_TEST_PASS)
-        rc = fc_heap_sweep("decoding a PNG", decode, &png);
-    if (rc == FC_TEST_PASS)
-        rc = fc_heap_sweep("decoding a WebP", decode, &webp);
-    free(jpeg.data);
-    free(png.data);
-    WebPFree(w);
     return rc;
 }
