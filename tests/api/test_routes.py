@@ -523,6 +523,11 @@ def waiting_requests_free_their_thread_and_are_answered_at_shutdown(s):
             time.sleep(0.05)
         second = threading.Thread(target=ask, args=("b", "/cluster-bucket-persons/my-bucket/my-sub"))
         second.start()  # queued behind big/many, waiting too
+        # in flight: the two waiting requests and this /metrics one (before, a SIGTERM
+        # could come before the second request had connected: refused)
+        while "http_requests_in_flight 3" not in t.request("GET", "/metrics")[2].decode():
+            check(time.monotonic() < deadline and not got, ("the second request never waited", got))
+            time.sleep(0.05)
         for _ in range(5):  # the waiting requests hold no HTTP thread
             t0 = time.monotonic()
             eq(t.request("GET", "/health", timeout=5)[0], 200)
