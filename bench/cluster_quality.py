@@ -19,8 +19,16 @@ identity: right when the identity's largest cluster gets its user. The clusters 
 without a user are counted by the reason assign gives (below_threshold, ambiguous,
 taken), with their similarity to the closest user.
 
+With --strangers, every run of every set also gets the unlabelled group and street
+photos of STRANGER_PHOTOS (hundreds of faces of people in none of the sets), as an
+event's photos have people nobody enrolled. Their faces are not scored among
+themselves (the same people may be in two of those photos), but a stranger's face in a
+person with labelled faces is an error: it counts in "strangers in a labelled person"
+and in the pairwise precision (pairs of a labelled face and a stranger's face in one
+person), and a person of strangers only that gets a user is a wrong assignment.
+
 usage: bench/cluster_quality.py [--per-id N] [--margin M] [--min-faces N]
-                               [--enrol first|best] [--fc build/facecluster]
+                               [--enrol first|best] [--strangers] [--fc build/facecluster]
 """
 import argparse, collections, json, os, shutil, subprocess, sys, tempfile
 
@@ -77,6 +85,22 @@ def face_recognition_set(per_id):
 
 
 GROUP_LABEL = "_group"  # faces of photos of several people: clustered, not scored
+STRANGER_LABEL = "_stranger"  # faces of people in none of the sets (--strangers)
+# group and street photos of people in none of the labelled sets (checked by eye:
+# misc_group and insightface's t1.jpg show the same TV cast, dlib's bald_guys.jpg one
+# actor several times; none of them is in a set)
+STRANGER_PHOTOS = ("ultraface/imgs", "dlib_faces", "misc_group", "insightface/group")
+
+
+def strangers():
+    """[(STRANGER_LABEL, path)] of the STRANGER_PHOTOS that exist."""
+    out = []
+    for d in STRANGER_PHOTOS:
+        base = os.path.join(DATA, d)
+        if os.path.isdir(base):
+            out += [(STRANGER_LABEL, os.path.join(base, f)) for f in sorted(os.listdir(base))
+                    if f.lower().endswith((".png", ".jpg", ".jpeg"))]
+    return out
 
 
 def run(fc, env, *args):
@@ -120,10 +144,13 @@ def label_of(path):
 
 
 def scores(faces):
-    faces = [(p, c) for p, c in faces if label_of(p) != GROUP_LABEL]
-    lab = [label_of(p) for p, _ in faces]
-    cl = [c for _, c in faces]
-    n = len(faces)
+    """BCubed and pairwise figures over the labelled faces; a stranger's face adds the
+    pairs it forms with labelled faces of its person to the pairwise precision, and
+    counts in "intruders" when its person has a labelled face."""
+    labelled = [(p, c) for p, c in faces if label_of(p) not in (GROUP_LABEL, STRANGER_LABEL)]
+    lab = [label_of(p) for p, _ in labelled]
+    cl = [c for _, c in labelled]
+    n = len(labelled)
     by_c, by_l, by_cl = collections.Counter(cl), collections.Counter(lab), collections.Counter(zip(cl, lab))
     bp = sum(by_cl[(c, l)] / by_c[c] for c, l in zip(cl, lab)) / n
     br = sum(by_cl[(c, l)] / by_l[l] for c, l in zip(cl, lab)) / n
@@ -131,8 +158,12 @@ def scores(faces):
     same_both = sum(pairs(k) for k in by_cl.values())
     same_c = sum(pairs(k) for k in by_c.values())
     same_l = sum(pairs(k) for k in by_l.values())
+    stranger_c = collections.Counter(c for p, c in faces if label_of(p) == STRANGER_LABEL)
+    intruders = sum(k for c, k in stranger_c.items() if by_c[c])
+    same_c += sum(k * by_c[c] for c, k in stranger_c.items())
     return {"bcubed_p": bp, "bcubed_r": br, "bcubed_f": 2 * bp * br / (bp + br) if bp + br else 0,
-            "pair_p": same_both / same_c if same_c else 1.0, "pair_r": same_both / same_l if same_l else 1.0}
+            "pair_p": same_both / same_c if same_c else 1.0, "pair_r": same_both / same_l if same_l else 1.0,
+            "strangers": sum(stranger_c.values()), "intruders": intruders}
 
 
 def populate(root, sub, files):
@@ -151,6 +182,8 @@ def main():
     ap.add_argument("--min-faces", type=int, default=1, help="for the assignment run")
     ap.add_argument("--enrol", choices=("first", "best"), default="first",
                     help="which photo of an identity to enroll (see enrolment_photo)")
+    ap.add_argument("--strangers", action="store_true",
+                    help="add the photos of STRANGER_PHOTOS to every run (see above)")
     a = ap.parse_args()
     if not os.path.isdir(DATA):
         print("skipped: %s not found" % DATA)
@@ -159,21 +192,25 @@ def main():
     env = dict(os.environ, FC_DATA_DIR=os.path.join(tmp, "data"))
     worst = {"bcubed_f": 1, "pair_p": 1}
     try:
-        print("%-15s %-8s %6s %6s  %6s %6s %6s  %6s %6s" % ("set", "method", "images", "faces",
-              "B3-P", "B3-R", "B3-F", "pairP", "pairR"))
+        extra = strangers() if a.strangers else []
+        print("%-15s %-8s %6s %6s  %6s %6s %6s  %6s %6s%s" % ("set", "method", "images", "faces",
+              "B3-P", "B3-R", "B3-F", "pairP", "pairR", "  strangers in a labelled person" if extra else ""))
+        worst["intruders"] = 0
         for name, ids in sets(a.per_id).items():
-            files = [(l, p) for l, ps in ids.items() for p in ps]
+            files = [(l, p) for l, ps in ids.items() for p in ps] + extra
             populate(tmp, name, files)
             for method in ("graph", "original"):
                 run(a.fc, env, "cluster", tmp, "--bucket", "bench", "--sub", name, "--threads",
                     a.threads, "--method", method, "--quiet")
                 f = persons(a.fc, env)
                 s = scores(f)
-                print("%-15s %-8s %6d %6d  %6.3f %6.3f %6.3f  %6.3f %6.3f" % (name, method, len(files),
-                      len(f), s["bcubed_p"], s["bcubed_r"], s["bcubed_f"], s["pair_p"], s["pair_r"]))
+                print("%-15s %-8s %6d %6d  %6.3f %6.3f %6.3f  %6.3f %6.3f%s" % (name, method, len(files),
+                      len(f), s["bcubed_p"], s["bcubed_r"], s["bcubed_f"], s["pair_p"], s["pair_r"],
+                      "  %d of %d" % (s["intruders"], s["strangers"]) if extra else ""))
                 if method == "graph":
                     worst["bcubed_f"] = min(worst["bcubed_f"], s["bcubed_f"])
                     worst["pair_p"] = min(worst["pair_p"], s["pair_p"])
+                    worst["intruders"] = max(worst["intruders"], s["intruders"])
             # assignment: enroll one image of each identity, cluster the rest, assign
             sub = name + "-rest"
             enrolled, picked = set(), {}
@@ -192,16 +229,22 @@ def main():
             if not rest:
                 print("%-15s assign   skipped: no identity with 2+ images" % name)
                 continue
-            populate(tmp, sub, rest)
+            populate(tmp, sub, rest + extra)
             run(a.fc, env, "cluster", tmp, "--bucket", "bench", "--sub", sub, "--threads", a.threads,
                 "--min-faces", str(a.min_faces), "--quiet")
             f = persons(a.fc, env)
             out = json.loads(run(a.fc, env, "assign", "--run", "latest", "--one-to-one", "--quiet",
                                  "--margin", str(a.margin), "--overwrite"))
             members = collections.defaultdict(list)
+            stranger_only = set()
             for p, c in f:
-                if not c.startswith("u:") and label_of(p) != GROUP_LABEL:
+                if not c.startswith("u:") and label_of(p) == STRANGER_LABEL:
+                    stranger_only.add(c)
+                if not c.startswith("u:") and label_of(p) not in (GROUP_LABEL, STRANGER_LABEL):
                     members[c].append(label_of(p))
+            stranger_only -= set(members)
+            stranger_users = sum(out["assignments"].get(c, {}).get("user_id") is not None
+                                 for c in stranger_only)
             right = wrong = 0
             for c, labels in members.items():
                 maj = collections.Counter(labels).most_common(1)[0][0]
@@ -226,14 +269,18 @@ def main():
             for c, d in out.get("unassigned_details", {}).items():
                 if c in members:
                     why[d["reason"]].append(d["similarity"])
+            if extra:
+                print("%-15s assign   persons of strangers only: %d, given a user: %d"
+                      % (name, len(stranger_only), stranger_users))
             if why:
                 print("%-15s unassigned, as assign explains it: %s" % (name, "; ".join(
                     "%s %d (closest user at %s)" % (r, len(sims), ", ".join(
                         "%.2f" % x for x in sorted(x for x in sims if x is not None)))
                     for r, sims in sorted(why.items()))))
             shutil.rmtree(os.path.join(env["FC_DATA_DIR"]), ignore_errors=True)
-        print("worst graph set: BCubed F %.3f (target 0.95), pairwise precision %.3f (target 0.99)"
-              % (worst["bcubed_f"], worst["pair_p"]))
+        print("worst graph set: BCubed F %.3f (target 0.95), pairwise precision %.3f (target 0.99)%s"
+              % (worst["bcubed_f"], worst["pair_p"], ", strangers in a labelled person: at most %d"
+                 % worst["intruders"] if extra else ""))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
