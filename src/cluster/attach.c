@@ -48,7 +48,7 @@ fc_status fc_cluster_attach_small(const fc_cluster_faces *f, fc_uf *u, const fc_
     int32_t *small = NULL, *target = NULL;
     int64_t *ids = NULL;
     float *cos = NULL, *queries = NULL;
-    fc_status rc = fc_groups_make(f, u, &s, err);
+    fc_status rc = fc_groups_make(f, u, NULL, &s, err);
     if (rc || s.g < 2)
         goto out;
     const size_t dim = (size_t)f->dim;

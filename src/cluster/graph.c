@@ -1,7 +1,12 @@
 /* graph.c - fc_cluster_run: similarity edges from the vector index (range self-join,
  * capped per face), Kruskal-style unions strongest edge first under cannot-link, then
  * rounds of centroid merges (centroids indexed the same way) until nothing merges,
- * then numbering and assembly (owner.c). Never builds an n x n matrix. */
+ * then numbering and assembly (owner.c). Never builds an n x n matrix.
+ *
+ * Near-duplicates (the same photo stored twice, resized or re-encoded: cosine >=
+ * DUP_COS) count once in the merge bar's group sizes: a second copy of a photo is no
+ * second piece of evidence, and counting it lowered the bar enough for a look-alike to
+ * join (two copies of one actress's photo took in another actress at 0.552). */
 #include "cluster/internal.h"
 
 #include "index/pairs.h"
@@ -10,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Faces this similar are one photo stored twice (re-encoded, resized): on the labelled
+ * sets, distinct photos of one person reach 0.95 only as crops of one frame. */
+static const float DUP_COS = 0.95f;
 
 static double now_s(void)
 {
@@ -152,7 +161,7 @@ static fc_status merge_pairs(merge_groups *m, const fc_index_pair *pairs, int64_
         double dot = 0;
         for (size_t k = 0; k < dim; k++)
             dot += (double)ca[k] * (double)cb[k];
-        if (fc_groups_mean(g, a, b, dot) < fc_cluster_merge_bar(p, g->size[a], g->size[b]))
+        if (fc_groups_mean(g, a, b, dot) < fc_cluster_merge_bar(p, g->distinct[a], g->distinct[b]))
             continue;
         int r = fc_uf_union(m->u, g->rep[a], g->rep[b]);
         if (r == FC_UF_NOMEM)
@@ -165,6 +174,7 @@ static fc_status merge_pairs(merge_groups *m, const fc_index_pair *pairs, int64_
             ca[k] = ca[k] * g->len[a] + cb[k] * g->len[b];
         g->len[a] = fc_cluster_normalise(ca, m->dim);
         g->size[a] += g->size[b];
+        g->distinct[a] += g->distinct[b];
         m->gpar[b] = a;
     }
     return FC_OK;
@@ -173,8 +183,8 @@ static fc_status merge_pairs(merge_groups *m, const fc_index_pair *pairs, int64_
 /* Step 3: merge groups whose centroids are similar, until a round merges nothing. The
  * first round joins all centroids with themselves; later rounds only search from the
  * groups the previous round changed (no other centroid moved). */
-static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_cluster_params *p,
-                              fc_cluster_stats *st, fc_error *err)
+static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const uint8_t *dup,
+                              const fc_cluster_params *p, fc_cluster_stats *st, fc_error *err)
 {
     int32_t n = (int32_t)f->n_faces;
     size_t nn = n ? (size_t)n : 1;
@@ -189,7 +199,7 @@ static fc_status merge_rounds(const fc_cluster_faces *f, fc_uf *u, const fc_clus
     }
     for (int round = 0; round < p->max_merge_rounds; round++) {
         st->merge_rounds = round + 1;
-        if ((rc = fc_groups_make(f, u, &cur, err)) || cur.g < 2)
+        if ((rc = fc_groups_make(f, u, dup, &cur, err)) || cur.g < 2)
             break;
         const int32_t g = cur.g;
         int32_t n_changed = 0;
@@ -278,6 +288,18 @@ out:
     return rc;
 }
 
+/* Marks (1) each face joined to an earlier face by a pair at DUP_COS or more: what is
+ * left unmarked in a group counts each near-duplicate set once. NULL when out of
+ * memory. */
+static uint8_t *near_duplicates(fc_uf *u, const fc_index_pair *pairs, int64_t n_pairs, int64_t n)
+{
+    uint8_t *dup = calloc(n ? (size_t)n : 1, 1);
+    for (int64_t i = 0; dup && i < n_pairs; i++)
+        if (pairs[i].score >= DUP_COS && fc_uf_find(u, pairs[i].a) == fc_uf_find(u, pairs[i].b))
+            dup[pairs[i].a > pairs[i].b ? pairs[i].a : pairs[i].b] = 1;
+    return dup;
+}
+
 fc_status fc_cluster_run(const fc_cluster_faces *f, const fc_cluster_params *p,
                          fc_clustering **out, fc_error *err)
 {
@@ -292,6 +314,7 @@ fc_status fc_cluster_run(const fc_cluster_faces *f, const fc_cluster_params *p,
     memset(st, 0, sizeof *st);
     fc_uf u;
     int32_t *person_of = NULL;
+    uint8_t *dup = NULL;
     fc_index_pair *pairs = NULL;
     int64_t n_pairs = 0, joined = 0;
     rc = fc_uf_init(&u, f->n_faces, p->cannot_link ? f->image : NULL, err);
@@ -303,11 +326,13 @@ fc_status fc_cluster_run(const fc_cluster_faces *f, const fc_cluster_params *p,
     double t0 = now_s();
     if (!rc)
         rc = unite_pairs(&u, pairs, n_pairs, NULL, &joined, st, err);
+    if (!rc && !(dup = near_duplicates(&u, pairs, n_pairs, f->n_faces)))
+        rc = fc_error_set(err, FC_ERR_NOMEM, "cluster: %lld faces", (long long)f->n_faces);
     free(pairs);
     double t1 = now_s();
     st->unions_s = t1 - t0;
     if (!rc)
-        rc = merge_rounds(f, &u, p, st, err);
+        rc = merge_rounds(f, &u, dup, p, st, err);
     if (!rc)
         rc = fc_cluster_attach_small(f, &u, p, st, err);
     double t2 = now_s();
@@ -323,7 +348,7 @@ fc_status fc_cluster_run(const fc_cluster_faces *f, const fc_cluster_params *p,
     rc = fc_cluster_assemble(f, person_of, n_persons, out, err);
     st->assemble_s = now_s() - t2;
 out:
-    free(person_of);
+    free(person_of), free(dup);
     fc_uf_free(&u);
     return rc;
 }

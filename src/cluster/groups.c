@@ -1,17 +1,19 @@
 /* groups.c - the groups of a union-find over faces, numbered in face order, with each
- * group's first face, size, unit centroid and |sum of its faces|: what the merge rounds
- * (graph.c) and the attach step (attach.c) compare groups by. */
+ * group's first face, size, distinct faces (near-duplicates once), unit centroid and
+ * |sum of its faces|: what the merge rounds (graph.c) and the attach step (attach.c)
+ * compare groups by. */
 #include "cluster/internal.h"
 
 #include <stdlib.h>
 
 void fc_groups_free(fc_groups *s)
 {
-    free(s->of), free(s->rep), free(s->size), free(s->cen), free(s->len);
+    free(s->of), free(s->rep), free(s->size), free(s->distinct), free(s->cen), free(s->len);
     *s = (fc_groups){0};
 }
 
-fc_status fc_groups_make(const fc_cluster_faces *f, fc_uf *u, fc_groups *s, fc_error *err)
+fc_status fc_groups_make(const fc_cluster_faces *f, fc_uf *u, const uint8_t *dup,
+                         fc_groups *s, fc_error *err)
 {
     *s = (fc_groups){0};
     const int32_t n = (int32_t)f->n_faces;
@@ -20,7 +22,8 @@ fc_status fc_groups_make(const fc_cluster_faces *f, fc_uf *u, fc_groups *s, fc_e
     s->of = malloc(nn * sizeof *s->of);
     s->rep = malloc(nn * sizeof *s->rep);
     s->size = calloc(nn, sizeof *s->size);
-    if (!root_group || !s->of || !s->rep || !s->size) {
+    s->distinct = calloc(nn, sizeof *s->distinct);
+    if (!root_group || !s->of || !s->rep || !s->size || !s->distinct) {
         free(root_group);
         fc_groups_free(s);
         return fc_error_set(err, FC_ERR_NOMEM, "groups: %d faces", n);
@@ -33,6 +36,7 @@ fc_status fc_groups_make(const fc_cluster_faces *f, fc_uf *u, fc_groups *s, fc_e
             s->rep[s->g] = i, root_group[r] = s->g++;
         s->of[i] = root_group[r];
         s->size[s->of[i]]++;
+        s->distinct[s->of[i]] += !(dup && dup[i]);
     }
     free(root_group);
     s->cen = calloc((size_t)(s->g ? s->g : 1) * dim, sizeof *s->cen);

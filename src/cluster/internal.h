@@ -45,11 +45,15 @@ typedef struct {
     int32_t *of;     /* face -> group */
     int32_t *rep;    /* group -> its first face */
     int32_t *size;   /* group -> faces */
+    int32_t *distinct; /* group -> faces not marked as a near-duplicate (>= 1) */
     float *cen;      /* (g, dim): unit centroids */
     float *len;      /* group -> |sum of its faces| */
 } fc_groups;
 
-fc_status fc_groups_make(const fc_cluster_faces *f, fc_uf *u, fc_groups *s, fc_error *err);
+/* dup (NULL: none) marks faces that only repeat another face of their group (graph.c's
+ * near-duplicates): they count in size but not in distinct. */
+fc_status fc_groups_make(const fc_cluster_faces *f, fc_uf *u, const uint8_t *dup,
+                         fc_groups *s, fc_error *err);
 void fc_groups_free(fc_groups *s);
 
 /* The mean cosine between the faces of groups a and b, from the cosine of their unit
@@ -59,8 +63,8 @@ static inline double fc_groups_mean(const fc_groups *s, int32_t a, int32_t b, do
     return cos * s->len[a] * s->len[b] / ((double)s->size[a] * (double)s->size[b]);
 }
 
-/* Step 3's bar for groups of ka and kb faces (graph.c): their mean cross cosine,
- * (Sa . Sb) / (ka kb) with S a group's sum of faces, must reach
+/* Step 3's bar for groups of ka and kb distinct faces (graph.c): their mean cross
+ * cosine, (Sa . Sb) / (|A| |B|) with S a group's sum of faces, must reach
  * merge + (edge - merge) / sqrt(ka kb). */
 double fc_cluster_merge_bar(const fc_cluster_params *p, double ka, double kb);
 

@@ -371,3 +371,32 @@ TEST(cluster_attach_small_groups_not_rivals)
     fc_clustering_free(r);
     return FC_TEST_PASS;
 }
+
+/* Near-duplicates count once in the merge bar: faces 0 and 1 are one photo stored
+ * twice (cosine 0.99), face 2 another person at 0.55 from it (under the edge 0.58).
+ * Counted as two faces, the pair's bar would be 0.25 + 0.33 / sqrt(2) = 0.483 and face 2
+ * would join; as one, the bar is the edge. Two distinct photos (cosine 0.90) still
+ * lower it. */
+TEST(cluster_near_duplicates_count_once)
+{
+    float emb[3 * D];
+    int64_t image[3] = {0, 1, 2};
+    fc_cluster_faces f = {3, D, emb, image, NULL, NULL};
+    fc_cluster_params p = params_1t();
+    p.edge_threshold = 0.58f, p.merge_threshold = 0.25f;
+    fc_clustering *r;
+    fc_error err = {0};
+    const double copies[2] = {0.99, 0.90};
+    for (int k = 0; k < 2; k++) {
+        const double c = copies[k];
+        make_row(emb, 1, (int[]){0}, (double[]){1});
+        make_row(emb + D, 2, (int[]){0, 1}, (double[]){c, sqrt(1 - c * c)});
+        make_row(emb + 2 * D, 2, (int[]){0, 2}, (double[]){0.55, sqrt(1 - 0.55 * 0.55)});
+        CHECK_OK(fc_cluster_run(&f, &p, &r, &err), &err);
+        const int want = k == 0 ? 2 : 1; /* mean 0.547 < 0.58; then 0.523 >= 0.483 */
+        CHECK_MSG(r->n_persons == want && r->person_of[0] == r->person_of[1],
+                  "copies at %.2f: %d persons, want %d", c, r->n_persons, want);
+        fc_clustering_free(r);
+    }
+    return FC_TEST_PASS;
+}
