@@ -22,8 +22,8 @@ static const char usage_text[] =
     "usage: facecluster cluster [PATH] [--bucket B --sub S] [--threads N] [--batch N]\n"
     "                          [--max-images N] [--report FILE.html] [--resume]\n"
     "                          [--incremental] [--method graph|original] [--min-faces N]\n"
-    "                          [--threshold T] [--merge-threshold T] [--no-cannot-link]\n"
-    "                          [--skip-quality-filter] [--json] [--quiet]\n"
+    "                          [--threshold T] [--merge-threshold T] [--attach-threshold T]\n"
+    "                          [--no-cannot-link] [--skip-quality-filter] [--json] [--quiet]\n"
     "\n"
     "Finds every face of the images, groups them into persons and saves the run in the\n"
     "store ($FC_DATA_DIR/facecluster.db). Progress goes to stderr, a summary to stdout.\n"
@@ -41,6 +41,12 @@ static const char usage_text[] =
     "  --incremental   add the images the latest run lacks to a copy of it\n"
     "  --method M      graph (default) or original (the Python service's baseline)\n"
     "  --threshold T   edge threshold (default: the embedder's, or PERSON_SIMILARITY_THRESHOLD)\n"
+    "  --merge-threshold T  floor of the merge bar (default: the embedder's, or\n"
+    "                  PERSON_MERGE_THRESHOLD)\n"
+    "  --attach-threshold T  let a leftover person of 1-2 faces join the person its faces\n"
+    "                  match best on average at T or more (default: off, or\n"
+    "                  PERSON_ATTACH_THRESHOLD). For photos with no strangers in them:\n"
+    "                  with strangers, it puts some of them into persons (docs/clustering.md)\n"
     "  --json          print the API stats object instead of the tables\n"
     "Exit status: 0 done, 1 failure, 2 usage, 3 cancelled (SIGINT/SIGTERM; resumable).\n";
 
@@ -48,7 +54,7 @@ typedef struct {
     const char *path, *bucket, *sub, *report, *method;
     int threads, batch, min_faces, resume, incremental, json, quiet, no_cl, skip_q;
     long max_images;
-    double threshold, merge;
+    double threshold, merge, attach;
 } cluster_args;
 
 static volatile int cancel_flag;
@@ -85,6 +91,7 @@ static int parse_args(int argc, char **argv, cluster_args *a)
         else if (!strcmp(s, "--max-images") && v) bad = (a->max_images = fc_cli_parse_int(argv[++i], 1, INT_MAX)) < 0;
         else if (!strcmp(s, "--threshold") && v) bad = parse_double(argv[++i], &a->threshold);
         else if (!strcmp(s, "--merge-threshold") && v) bad = parse_double(argv[++i], &a->merge);
+        else if (!strcmp(s, "--attach-threshold") && v) bad = parse_double(argv[++i], &a->attach);
         else if (!strcmp(s, "--resume")) a->resume = 1;
         else if (!strcmp(s, "--incremental")) a->incremental = 1;
         else if (!strcmp(s, "--json")) a->json = 1;
@@ -111,8 +118,11 @@ static void print_summary(const fc_cluster_job_result *r, fc_store *s)
 {
     printf("clustering_id   %s\n", r->clustering_id);
     printf("bucket          %s/%s\n", r->bucket, r->sub);
-    printf("method          %s (edge %.3f, merge %.3f)\n", fc_cluster_method_name(r->method),
+    printf("method          %s (edge %.3f, merge %.3f", fc_cluster_method_name(r->method),
            r->edge_threshold, r->merge_threshold);
+    if (r->attach_threshold > 0 && r->method == FC_CLUSTER_METHOD_GRAPH)
+        printf(", attach %.3f", r->attach_threshold);
+    printf(")\n");
     printf("images          %lld (%lld run now, %lld stored before, %lld failed)\n",
            (long long)r->total_images, (long long)r->images_run, (long long)r->images_skipped,
            (long long)r->failed_count);
@@ -197,6 +207,7 @@ int fc_cli_cluster(int argc, char **argv)
     o.resume = a.resume, o.incremental = a.incremental;
     o.method = a.method ? (fc_cluster_method)fc_cluster_method_parse(a.method) : FC_CLUSTER_METHOD_GRAPH;
     o.edge_threshold = (float)a.threshold, o.merge_threshold = (float)a.merge;
+    o.attach_threshold = (float)a.attach;
     o.min_faces = a.min_faces ? a.min_faces : 1;
     o.cannot_link = !a.no_cl;
     o.skip_quality_filter = a.skip_q;

@@ -101,6 +101,7 @@ static const setting settings[] = {
     STR("EMBED_MODEL_NAME", embed_model_name, NULL, PLAIN),
     DBL("PERSON_SIMILARITY_THRESHOLD", person_similarity_threshold, 0, 0, 1),
     DBL("PERSON_MERGE_THRESHOLD", person_merge_threshold, 0, 0, 1),
+    DBL("PERSON_ATTACH_THRESHOLD", person_attach_threshold, 0, 0, 1),
     DBL("ASSIGN_THRESHOLD|ASSIGNMENT_THRESHOLD", assign_threshold, 0, 0, 1),
     DBL("DETECT_SCORE_THRESHOLD", detect_score_threshold, 0, 0, 1),
     INT("MIN_FACE_SIZE", min_face_size, 30, 0, 100000),

@@ -123,6 +123,7 @@ typedef struct {
        of the embedder or detector in use */
     double person_similarity_threshold; /* PERSON_SIMILARITY_THRESHOLD */
     double person_merge_threshold;      /* PERSON_MERGE_THRESHOLD */
+    double person_attach_threshold;     /* PERSON_ATTACH_THRESHOLD (the embedder's: off) */
     double assign_threshold;            /* ASSIGN_THRESHOLD | ASSIGNMENT_THRESHOLD */
     double detect_score_threshold;      /* DETECT_SCORE_THRESHOLD */
 

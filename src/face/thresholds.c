@@ -13,9 +13,12 @@
  *   highest mean cosine between two different identities' faces on celebs_aligned is
  *   0.213, the same identity's faces average 0.553. A floor of 0.22 merged two
  *   celebrities, 0.27-0.30 leaves an actor's photos of different ages apart.
- * - attach 0.20 (margin 0.10): a face's mean cosine with its own identity is >= 0.20
- *   for 98.8% of celebs_aligned faces; with the margin, 0 faces of 1536 chose a wrong
- *   identity.
+ * - attach off (0): on the labelled sets alone, attach 0.20 (margin 0.10) gave every
+ *   leftover face of 1-2 its own identity, but with the faces of strangers' group photos
+ *   beside them (bench/cluster_quality.py --strangers) it put 21 of 268 strangers into
+ *   celebs_aligned's persons and 19 into face-api.js's 8 (pairwise precision 0.457): a
+ *   stranger's best mean with a person is as high as a hard face's with its own. Opt in
+ *   with PERSON_ATTACH_THRESHOLD / --attach-threshold 0.2 (docs/clustering.md).
  * - assign 0.46: a centroid against one enrolled face (~1e-3 false matches).
  * Clustering figures with these values: docs/clustering.md (bench/cluster_quality.py).
  * facenet160: the original service's edge 0.75 and assign 0.65 (verify = assign);
@@ -26,8 +29,8 @@
 #include <assert.h>
 
 static const fc_thresholds table[] = {
-    [FC_EMBEDDER_AUTO] = {0.22f, 0.58f, 0.25f, 0.20f, 0.46f},
-    [FC_EMBEDDER_ARCFACE112] = {0.22f, 0.58f, 0.25f, 0.20f, 0.46f},
+    [FC_EMBEDDER_AUTO] = {0.22f, 0.58f, 0.25f, 0.0f, 0.46f},
+    [FC_EMBEDDER_ARCFACE112] = {0.22f, 0.58f, 0.25f, 0.0f, 0.46f},
     [FC_EMBEDDER_FACENET160] = {0.65f, 0.75f, 0.6f, 0.0f, 0.65f},
 };
 static_assert(sizeof table / sizeof table[0] == FC_EMBEDDER_COUNT, "one row per embedder kind");

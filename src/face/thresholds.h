@@ -11,7 +11,8 @@ typedef struct {
     float merge;        /* persons merge when the mean cosine between their faces is at
                          * least merge + (edge - merge) / sqrt(size product) */
     float attach;       /* a person of 1-2 faces joins the larger person whose faces it
-                         * matches best on average at or above this (with a margin) */
+                         * matches best on average at or above this (with a margin);
+                         * 0 = off */
     float assign;       /* a person is assigned to an enrolled user at or above this */
 } fc_thresholds;
 

@@ -177,7 +177,9 @@ void fc_cj_init_ctx(fc_cj_ctx *c, const fc_cluster_job_opts *o)
     c->merge = o->merge_threshold > 0                     ? o->merge_threshold
                : cfg && cfg->person_merge_threshold > 0 ? (float)cfg->person_merge_threshold
                                                         : th->merge;
-    c->attach = th->attach;
+    c->attach = o->attach_threshold > 0                      ? o->attach_threshold
+                : cfg && cfg->person_attach_threshold > 0 ? (float)cfg->person_attach_threshold
+                                                          : th->attach;
     c->min_faces = o->min_faces > 0 ? o->min_faces : 1;
     c->cannot_link = o->cannot_link;
     c->min_confidence = o->skip_quality_filter || !cfg ? 0 : (float)cfg->min_confidence;
@@ -256,6 +258,7 @@ fc_status fc_cluster_job_run(const fc_cluster_job_opts *opts, fc_job_progress_fn
     snprintf(res->clustering_id, sizeof res->clustering_id, "%s", c.id);
     snprintf(res->base_id, sizeof res->base_id, "%s", c.base_id);
     res->method = c.method, res->edge_threshold = c.edge, res->merge_threshold = c.merge;
+    res->attach_threshold = c.attach;
     c.prog.phase = FC_JOB_PHASE_IMAGES;
     if (c.base_id[0])
         rc = fc_cj_copy_base(&c, err);

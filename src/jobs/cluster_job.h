@@ -60,6 +60,7 @@ typedef struct {
     fc_cluster_method method;
     float edge_threshold;   /* 0: cfg PERSON_SIMILARITY_THRESHOLD, else the embedder's */
     float merge_threshold;  /* 0: cfg PERSON_MERGE_THRESHOLD, else the embedder's */
+    float attach_threshold; /* 0: cfg PERSON_ATTACH_THRESHOLD, else the embedder's (off) */
     int cannot_link;        /* graph: 1 (default) = faces of one image never one person */
     int min_faces;          /* graph: persons smaller go to unassigned (default 1) */
 } fc_cluster_job_opts;
@@ -96,7 +97,7 @@ typedef struct {
     int batch_size_used, max_concurrent_used;
     double avg_processing_time_per_image, files_per_second;
     fc_cluster_method method;
-    float edge_threshold, merge_threshold;
+    float edge_threshold, merge_threshold, attach_threshold; /* attach: 0 = off */
     /* this process's work (on resume, the images done before are not counted) */
     int64_t images_run;     /* images through the pipeline now */
     int64_t images_skipped; /* stored before, not redone */

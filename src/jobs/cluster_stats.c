@@ -116,6 +116,7 @@ static json_t *stats_object(const fc_cj_ctx *c)
     bad |= json_object_set_new(o, "clustering_method", json_string(fc_cluster_method_name(r->method)));
     bad |= json_object_set_new(o, "edge_threshold", json_real(r->edge_threshold));
     bad |= json_object_set_new(o, "merge_threshold", json_real(r->merge_threshold));
+    bad |= json_object_set_new(o, "attach_threshold", json_real(r->attach_threshold));
     bad |= json_object_set_new(o, "images_run", json_integer(r->images_run));
     bad |= json_object_set_new(o, "images_skipped", json_integer(r->images_skipped));
     bad |= json_object_set_new(o, "resumed", json_boolean(r->resumed));

@@ -282,6 +282,7 @@ fc_status fc_worker_run(const fc_worker_opts *opts, fc_worker_log_fn log, void *
         goto out;
     snprintf(c.res->clustering_id, sizeof c.res->clustering_id, "%s", c.id);
     c.res->method = c.method, c.res->edge_threshold = c.edge, c.res->merge_threshold = c.merge;
+    c.res->attach_threshold = c.attach;
     say(log, user, "worker %s %s run %s of %s (%zu images)", out->worker_id,
         out->joined ? "joined" : "opened", c.id, prefix, keys.n);
     pthread_mutex_init(&hb.mu, NULL);

@@ -110,6 +110,21 @@ else
     ko "bad files" "$(tail -3 "$tmp/b.err")"
 fi
 
+# attach (docs/clustering.md): off by default; --attach-threshold, else
+# PERSON_ATTACH_THRESHOLD, turns it on, and the run's stats say which
+attach_of() { $PY -c 'import json,sys; print(round(json.load(sys.stdin)["attach_threshold"], 3))'; }
+a0=$("$FC" cluster "$tmp/bad" --json --quiet 2>/dev/null | attach_of)
+a1=$("$FC" cluster "$tmp/bad" --json --quiet --attach-threshold 0.2 2>/dev/null | attach_of)
+a2=$(PERSON_ATTACH_THRESHOLD=0.3 "$FC" cluster "$tmp/bad" --json --quiet 2>/dev/null | attach_of)
+a3=$(PERSON_ATTACH_THRESHOLD=0.3 "$FC" cluster "$tmp/bad" --json --quiet --attach-threshold 0.25 2>/dev/null | attach_of)
+"$FC" cluster "$tmp/bad" --quiet --attach-threshold 1.5 >/dev/null 2>"$tmp/a.err"
+a4=$?
+if [ "$a0 $a1 $a2 $a3 $a4" = "0.0 0.2 0.3 0.25 2" ] && grep -q "bad argument '--attach-threshold'" "$tmp/a.err"; then
+    ok "attach: off by default, --attach-threshold over PERSON_ATTACH_THRESHOLD, 1.5 refused"
+else
+    ko "attach threshold" "got '$a0 $a1 $a2 $a3 $a4' (want '0.0 0.2 0.3 0.25 2'): $(tail -1 "$tmp/a.err")"
+fi
+
 # --- 5. kill -9 and --resume ----------------------------------------------------
 mkdir -p "$tmp/many"
 for i in $(seq 1 30); do for s in samples/*.jpg; do cp "$s" "$tmp/many/c${i}_$(basename "$s")"; done; done

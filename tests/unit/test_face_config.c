@@ -98,7 +98,7 @@ TEST(face_config_thresholds_table)
     /* calibrated (docs/calibration.md): a graph edge is stricter than a verification;
      * merge and attach bound mean cosines over many face pairs and are lower; assign
      * compares a centroid with a face */
-    CHECK(a->verify == 0.22f && a->cluster_edge == 0.58f && a->merge == 0.25f && a->attach == 0.2f &&
+    CHECK(a->verify == 0.22f && a->cluster_edge == 0.58f && a->merge == 0.25f && a->attach == 0 &&
           a->assign == 0.46f);
     CHECK(a->verify > 0 && a->verify < a->assign && a->assign < a->cluster_edge && a->cluster_edge < 1);
     CHECK(a->attach < a->merge && a->merge < a->cluster_edge);
