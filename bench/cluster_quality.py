@@ -27,8 +27,14 @@ person with labelled faces is an error: it counts in "strangers in a labelled pe
 and in the pairwise precision (pairs of a labelled face and a stranger's face in one
 person), and a person of strangers only that gets a user is a wrong assignment.
 
+With --check (tests/run runs it with --strangers), the original method is left out
+and each set is a test: pairwise precision >= 0.99, BCubed F >= CHECK_F, and no person
+given a wrong user, strangers' persons included. The output ends with "N passed,
+N failed, N skipped"; without ../shared/data it is one skip.
+
 usage: bench/cluster_quality.py [--per-id N] [--margin M] [--min-faces N]
-                               [--enrol first|best] [--strangers] [--fc build/facecluster]
+                               [--enrol first|best] [--strangers] [--check]
+                               [--fc build/facecluster]
 """
 import argparse, collections, json, os, shutil, subprocess, sys, tempfile
 
@@ -83,6 +89,11 @@ def face_recognition_set(per_id):
             d.setdefault(label, []).append(os.path.join(DATA, "face_recognition", path))
     return {k: sorted(v)[:per_id] for k, v in sorted(d.items())}
 
+
+# --check's floor for BCubed F: below issue 5's 0.95, which msceleb misses (0.949: two
+# faces the embedder cannot place, docs/clustering.md); a drop below it is a regression
+CHECK_F = 0.94
+CHECK_PAIR_P = 0.99
 
 GROUP_LABEL = "_group"  # faces of photos of several people: clustered, not scored
 STRANGER_LABEL = "_stranger"  # faces of people in none of the sets (--strangers)
@@ -177,17 +188,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-id", type=int, default=20)
     ap.add_argument("--margin", type=float, default=0.05)
-    ap.add_argument("--fc", default=os.path.join(ROOT, "build", "facecluster"))
+    ap.add_argument("--fc", default=os.path.join(ROOT, os.environ.get("FC_BUILD", "build"), "facecluster"))
     ap.add_argument("--threads", default="2")
     ap.add_argument("--min-faces", type=int, default=1, help="for the assignment run")
     ap.add_argument("--enrol", choices=("first", "best"), default="first",
                     help="which photo of an identity to enroll (see enrolment_photo)")
     ap.add_argument("--strangers", action="store_true",
                     help="add the photos of STRANGER_PHOTOS to every run (see above)")
+    ap.add_argument("--check", action="store_true", help="pass/fail per set (see above)")
     a = ap.parse_args()
     if not os.path.isdir(DATA):
-        print("skipped: %s not found" % DATA)
+        print("skipped: ../shared/data not present")
+        if a.check:
+            print("0 passed, 0 failed, 1 skipped")
         return 0
+    checks = {"pass": 0, "fail": 0}
+    def check(ok, what):
+        if a.check:
+            print("%s %s" % ("ok  " if ok else "FAIL", what))
+            checks["pass" if ok else "fail"] += 1
     tmp = tempfile.mkdtemp(prefix="fc-quality.")
     env = dict(os.environ, FC_DATA_DIR=os.path.join(tmp, "data"))
     worst = {"bcubed_f": 1, "pair_p": 1}
@@ -199,7 +218,7 @@ def main():
         for name, ids in sets(a.per_id).items():
             files = [(l, p) for l, ps in ids.items() for p in ps] + extra
             populate(tmp, name, files)
-            for method in ("graph", "original"):
+            for method in ("graph",) if a.check else ("graph", "original"):
                 run(a.fc, env, "cluster", tmp, "--bucket", "bench", "--sub", name, "--threads",
                     a.threads, "--method", method, "--quiet")
                 f = persons(a.fc, env)
@@ -211,6 +230,10 @@ def main():
                     worst["bcubed_f"] = min(worst["bcubed_f"], s["bcubed_f"])
                     worst["pair_p"] = min(worst["pair_p"], s["pair_p"])
                     worst["intruders"] = max(worst["intruders"], s["intruders"])
+                    check(s["pair_p"] >= CHECK_PAIR_P and s["bcubed_f"] >= CHECK_F,
+                          "%s: pairwise precision %.3f (needs >= %.2f), BCubed F %.3f (needs >= %.2f)%s"
+                          % (name, s["pair_p"], CHECK_PAIR_P, s["bcubed_f"], CHECK_F,
+                             " (%d strangers' faces beside them)" % s["strangers"] if extra else ""))
             # assignment: enroll one image of each identity, cluster the rest, assign
             sub = name + "-rest"
             enrolled, picked = set(), {}
@@ -272,6 +295,10 @@ def main():
             if extra:
                 print("%-15s assign   persons of strangers only: %d, given a user: %d"
                       % (name, len(stranger_only), stranger_users))
+            check(wrong == 0 and stranger_users == 0,
+                  "%s: assignment gives no person a wrong user (%d of %d right%s)"
+                  % (name, right, len(members), ", %d persons of strangers only" % len(stranger_only)
+                     if extra else ""))
             if why:
                 print("%-15s unassigned, as assign explains it: %s" % (name, "; ".join(
                     "%s %d (closest user at %s)" % (r, len(sims), ", ".join(
@@ -283,6 +310,9 @@ def main():
                  % worst["intruders"] if extra else ""))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if a.check:
+        print("%d passed, %d failed, 0 skipped" % (checks["pass"], checks["fail"]))
+        return 1 if checks["fail"] else 0
     return 0
 
 
