@@ -213,9 +213,10 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
     /* face index by face_id: members come from person_list, thumbnails by face row */
     for (size_t p = 0; p < persons.n; p++) {
         const fc_person_rec *pr = &persons.items[p];
-        fprintf(f, "<div class=\"person\" id=\"%s\"><h2>%s &middot; %zu faces &middot; best "
+        fprintf(f, "<div class=\"person\" id=\"%s\"><h2>%s &middot; %zu %s &middot; best "
                    "quality %.2f</h2><div class=\"faces\">\n",
-                pr->person_id, pr->person_id, pr->n_members, pr->best_quality_score);
+                pr->person_id, pr->person_id, pr->n_members, pr->n_members == 1 ? "face" : "faces",
+                pr->best_quality_score);
         for (int pass = 0; pass < 2; pass++)
             for (size_t m = 0; m < pr->n_members; m++) {
                 int owner = !strcmp(pr->members[m].face_id, pr->owner_face_id);
