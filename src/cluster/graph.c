@@ -4,7 +4,7 @@
  * then numbering and assembly (owner.c). Never builds an n x n matrix.
  *
  * Near-duplicates (the same photo stored twice, resized or re-encoded: cosine >=
- * DUP_COS) count once in the merge bar's group sizes: a second copy of a photo is no
+ * FC_CLUSTER_DUP_COS) count once in the merge bar's group sizes: a second copy of a photo is no
  * second piece of evidence, and counting it lowered the bar enough for a look-alike to
  * join (two copies of one actress's photo took in another actress at 0.552). */
 #include "cluster/internal.h"
@@ -15,10 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* Faces this similar are one photo stored twice (re-encoded, resized): on the labelled
- * sets, distinct photos of one person reach 0.95 only as crops of one frame. */
-static const float DUP_COS = 0.95f;
 
 static double now_s(void)
 {
@@ -288,14 +284,14 @@ out:
     return rc;
 }
 
-/* Marks (1) each face joined to an earlier face by a pair at DUP_COS or more: what is
+/* Marks (1) each face joined to an earlier face by a pair at FC_CLUSTER_DUP_COS or more: what is
  * left unmarked in a group counts each near-duplicate set once. NULL when out of
  * memory. */
 static uint8_t *near_duplicates(fc_uf *u, const fc_index_pair *pairs, int64_t n_pairs, int64_t n)
 {
     uint8_t *dup = calloc(n ? (size_t)n : 1, 1);
     for (int64_t i = 0; dup && i < n_pairs; i++)
-        if (pairs[i].score >= DUP_COS && fc_uf_find(u, pairs[i].a) == fc_uf_find(u, pairs[i].b))
+        if (pairs[i].score >= FC_CLUSTER_DUP_COS && fc_uf_find(u, pairs[i].a) == fc_uf_find(u, pairs[i].b))
             dup[pairs[i].a > pairs[i].b ? pairs[i].a : pairs[i].b] = 1;
     return dup;
 }

@@ -55,3 +55,21 @@ fc_status fc_groups_make(const fc_cluster_faces *f, fc_uf *u, const uint8_t *dup
         s->len[k] = fc_cluster_normalise(s->cen + (size_t)k * dim, f->dim);
     return FC_OK;
 }
+
+int64_t fc_cluster_distinct(const float *emb, int dim, const int64_t *idx, int64_t n)
+{
+    int64_t distinct = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const float *a = emb + (size_t)idx[i] * (size_t)dim;
+        int dup = 0;
+        for (int64_t j = 0; j < i && !dup; j++) {
+            const float *b = emb + (size_t)idx[j] * (size_t)dim;
+            float dot = 0;
+            for (int k = 0; k < dim; k++)
+                dot += a[k] * b[k];
+            dup = dot >= FC_CLUSTER_DUP_COS;
+        }
+        distinct += !dup;
+    }
+    return distinct;
+}

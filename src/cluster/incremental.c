@@ -1,6 +1,7 @@
 /* incremental.c - fc_cluster_extend: new faces join existing persons as the merge step
  * would join a single face to them (mean cosine with the person's faces over the
- * size-dependent bar; or centroid cosine >= extend_threshold when that is set),
+ * size-dependent bar, near-duplicates counted once; or centroid cosine >=
+ * extend_threshold when that is set),
  * strongest candidates first, cannot-link respected; the rest, with the old unassigned
  * faces, are clustered into new persons numbered after the existing ones. */
 #include "cluster/internal.h"
@@ -75,37 +76,44 @@ static fc_status combine(const fc_cluster_faces *a, const fc_cluster_faces *b, c
     return FC_OK;
 }
 
-/* Per person of prev: |sum of its faces| / its size, so that a face's mean cosine with
- * the person's faces is its cosine with the unit centroid times this. */
-static float *person_tightness(const fc_clustering *prev, const float *old_emb, fc_error *err)
+/* Per person of prev: tight = |sum of its faces| / its size, so that a face's mean
+ * cosine with the person's faces is its cosine with the unit centroid times this;
+ * distinct = its faces with near-duplicates counted once (the merge bar's size). */
+typedef struct {
+    float tight;
+    int64_t distinct;
+} person_stat;
+
+static person_stat *person_stats(const fc_clustering *prev, const float *old_emb, fc_error *err)
 {
-    float *t = malloc((size_t)(prev->n_persons ? prev->n_persons : 1) * sizeof *t);
+    person_stat *t = malloc((size_t)(prev->n_persons ? prev->n_persons : 1) * sizeof *t);
     float *scratch = malloc((size_t)prev->dim * sizeof *scratch);
     if (!t || !scratch) {
         free(t), free(scratch);
         fc_error_set(err, FC_ERR_NOMEM, "extend: %d persons", prev->n_persons);
         return NULL;
     }
-    for (int q = 0; q < prev->n_persons; q++)
-        t[q] = fc_cluster_centroid(old_emb, prev->dim, prev->members + prev->member_start[q],
-                                   prev->member_start[q + 1] - prev->member_start[q], scratch);
+    for (int q = 0; q < prev->n_persons; q++) {
+        const int64_t *m = prev->members + prev->member_start[q];
+        const int64_t k = prev->member_start[q + 1] - prev->member_start[q];
+        t[q].tight = fc_cluster_centroid(old_emb, prev->dim, m, k, scratch);
+        t[q].distinct = fc_cluster_distinct(old_emb, prev->dim, m, k);
+    }
     free(scratch);
     return t;
 }
 
 /* Whether a new face at centroid cosine sc may join person q. */
-static int may_join(const fc_clustering *prev, const float *tight, const fc_cluster_params *p,
-                    int32_t q, float sc)
+static int may_join(const person_stat *st, const fc_cluster_params *p, int32_t q, float sc)
 {
     if (p->extend_threshold > 0)
         return sc >= p->extend_threshold;
-    double size = (double)(prev->member_start[q + 1] - prev->member_start[q]);
-    return (double)sc * tight[q] >= fc_cluster_merge_bar(p, 1, size);
+    return (double)sc * st[q].tight >= fc_cluster_merge_bar(p, 1, (double)st[q].distinct);
 }
 
 /* Candidate (new face, existing person) pairs that may_join, by centroid cosine. */
 static fc_status join_candidates(const fc_clustering *prev, const fc_cluster_faces *nf,
-                                 const float *tight, const fc_cluster_params *p,
+                                 const person_stat *st, const fc_cluster_params *p,
                                  join_cand **out, int64_t *n_out, fc_error *err)
 {
     *out = NULL, *n_out = 0;
@@ -129,7 +137,7 @@ static fc_status join_candidates(const fc_clustering *prev, const fc_cluster_fac
         goto out;
     int64_t n = 0;
     for (size_t i = 0; i < cnt; i++)
-        if (ids[i] >= 0 && may_join(prev, tight, p, (int32_t)ids[i], sc[i]))
+        if (ids[i] >= 0 && may_join(st, p, (int32_t)ids[i], sc[i]))
             c[n++] = (join_cand){sc[i], (int32_t)(i / (size_t)k), (int32_t)ids[i]};
     qsort(c, (size_t)n, sizeof *c, by_score_desc);
     *out = c, *n_out = n;
@@ -204,7 +212,7 @@ fc_status fc_cluster_extend(const fc_cluster_faces *old_faces, const fc_clusteri
         return rc;
     fc_uf u = {0};
     join_cand *cand = NULL;
-    float *tight = NULL;
+    person_stat *st = NULL;
     int64_t n_cand = 0, n_rest = 0;
     int32_t *person_of = malloc((size_t)(n ? n : 1) * sizeof *person_of);
     int64_t *rest = malloc((size_t)(n ? n : 1) * sizeof *rest);
@@ -227,11 +235,11 @@ fc_status fc_cluster_extend(const fc_cluster_faces *old_faces, const fc_clusteri
     memcpy(person_of, prev->person_of, (size_t)n_old * sizeof *person_of);
     for (int64_t i = n_old; i < n; i++)
         person_of[i] = -1;
-    if (!(tight = person_tightness(prev, old_faces->emb, err))) {
+    if (!(st = person_stats(prev, old_faces->emb, err))) {
         rc = err ? err->code : FC_ERR_NOMEM;
         goto out;
     }
-    rc = join_candidates(prev, new_faces, tight, p, &cand, &n_cand, err);
+    rc = join_candidates(prev, new_faces, st, p, &cand, &n_cand, err);
     if (rc)
         goto out;
     for (int64_t c = 0; c < n_cand; c++) {
@@ -270,7 +278,7 @@ fc_status fc_cluster_extend(const fc_cluster_faces *old_faces, const fc_clusteri
             changes->faces_added[person_of[i]]++;
 out:
     fc_uf_free(&u);
-    free(cand), free(person_of), free(rest), free(tight);
+    free(cand), free(person_of), free(rest), free(st);
     combined_free(&all);
     return rc;
 }

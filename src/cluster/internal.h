@@ -39,6 +39,15 @@ int fc_cluster_number(fc_uf *u, int min_faces, int32_t *person_of);
 fc_status fc_cluster_assemble(const fc_cluster_faces *f, const int32_t *person_of,
                               int n_persons, fc_clustering **out, fc_error *err);
 
+/* Faces this similar are one photo stored twice (re-encoded, resized): they count once
+ * in the merge bar's group sizes (graph.c, incremental.c). On the labelled sets,
+ * distinct photos of one person reach it only as crops of one frame. */
+#define FC_CLUSTER_DUP_COS 0.95f
+
+/* How many of emb's rows idx[0..n) are not a near-duplicate (cosine >=
+ * FC_CLUSTER_DUP_COS) of an earlier one in the list: n (n - 1) / 2 dot products. */
+int64_t fc_cluster_distinct(const float *emb, int dim, const int64_t *idx, int64_t n);
+
 /* The groups of a union-find over f's faces (groups.c), numbered in face order. */
 typedef struct {
     int32_t g;       /* groups */

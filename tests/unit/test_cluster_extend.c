@@ -117,6 +117,39 @@ TEST(cluster_extend_joins_as_a_merge_would)
     return FC_TEST_PASS;
 }
 
+/* As in clustering, near-duplicates count once in the bar: person A is one photo
+ * stored twice (faces at cosine 0.99); a new face at 0.55 from it (under the edge 0.58)
+ * must not join on the strength of the copy (bar(1, 2) = 0.483 would let it). With two
+ * distinct photos (0.90) it joins (mean 0.523 >= 0.483). */
+TEST(cluster_extend_counts_near_duplicates_once)
+{
+    const double copies[2] = {0.99, 0.90};
+    for (int k = 0; k < 2; k++) {
+        float old_emb[2 * 32], new_emb[32];
+        lean_row(old_emb, 1, 1);
+        lean_row(old_emb + 32, copies[k], 2);
+        lean_row(new_emb, 0.55, 3);
+        int64_t old_img[2] = {0, 1}, new_img[1] = {2};
+        fc_cluster_faces of = {2, 32, old_emb, old_img, NULL, NULL};
+        fc_cluster_faces nf = {1, 32, new_emb, new_img, NULL, NULL};
+        fc_cluster_params p = fc_cluster_params_default();
+        p.index.n_threads = 1;
+        p.edge_threshold = 0.58f, p.merge_threshold = 0.25f;
+        fc_clustering *prev, *next;
+        fc_cluster_changes ch;
+        fc_error err = {0};
+        CHECK_OK(fc_cluster_run(&of, &p, &prev, &err), &err);
+        CHECK(prev->n_persons == 1);
+        CHECK_OK(fc_cluster_extend(&of, prev, &nf, &p, &next, &ch, &err), &err);
+        CHECK_MSG(ch.n_joined == (k == 0 ? 0 : 1), "copies at %.2f: joined %lld", copies[k],
+                  (long long)ch.n_joined);
+        fc_cluster_changes_free(&ch);
+        fc_clustering_free(next);
+        fc_clustering_free(prev);
+    }
+    return FC_TEST_PASS;
+}
+
 TEST(cluster_extend_rejects_empty_person)
 {
     /* prev as an incremental job builds it from stored rows: a stored person none of whose
