@@ -4,9 +4,9 @@
  * then numbering and assembly (owner.c). Never builds an n x n matrix.
  *
  * Near-duplicates (the same photo stored twice, resized or re-encoded: cosine >=
- * FC_CLUSTER_DUP_COS) count once in the merge bar's group sizes: a second copy of a photo is no
- * second piece of evidence, and counting it lowered the bar enough for a look-alike to
- * join (two copies of one actress's photo took in another actress at 0.552). */
+ * FC_CLUSTER_DUP_COS) count once in the merge bar's group sizes: a second copy of a
+ * photo is no second piece of evidence, and counting it lowered the bar enough for a
+ * look-alike to join (two copies of one actress's photo took in another at 0.552). */
 #include "cluster/internal.h"
 
 #include "index/pairs.h"
@@ -284,15 +284,17 @@ out:
     return rc;
 }
 
-/* Marks (1) each face joined to an earlier face by a pair at FC_CLUSTER_DUP_COS or more: what is
- * left unmarked in a group counts each near-duplicate set once. NULL when out of
- * memory. */
+/* Marks (1) each face joined to an earlier face of its group by a pair at
+ * FC_CLUSTER_DUP_COS or more: what is left unmarked counts each near-duplicate set
+ * once (a group's first face is never marked). NULL when out of memory. */
 static uint8_t *near_duplicates(fc_uf *u, const fc_index_pair *pairs, int64_t n_pairs, int64_t n)
 {
     uint8_t *dup = calloc(n ? (size_t)n : 1, 1);
-    for (int64_t i = 0; dup && i < n_pairs; i++)
-        if (pairs[i].score >= FC_CLUSTER_DUP_COS && fc_uf_find(u, pairs[i].a) == fc_uf_find(u, pairs[i].b))
-            dup[pairs[i].a > pairs[i].b ? pairs[i].a : pairs[i].b] = 1;
+    for (int64_t i = 0; dup && i < n_pairs; i++) {
+        const fc_index_pair *q = &pairs[i];
+        if (q->score >= FC_CLUSTER_DUP_COS && fc_uf_find(u, q->a) == fc_uf_find(u, q->b))
+            dup[q->a > q->b ? q->a : q->b] = 1;
+    }
     return dup;
 }
 

@@ -58,8 +58,8 @@ fc_status fc_groups_make(const fc_cluster_faces *f, fc_uf *u, const uint8_t *dup
 
 int64_t fc_cluster_distinct(const float *emb, int dim, const int64_t *idx, int64_t n)
 {
-    int64_t distinct = 0;
-    for (int64_t i = 0; i < n; i++) {
+    int64_t distinct = n > FC_CLUSTER_DISTINCT_SCAN ? n - FC_CLUSTER_DISTINCT_SCAN : 0;
+    for (int64_t i = 0; i < n && i < FC_CLUSTER_DISTINCT_SCAN; i++) {
         const float *a = emb + (size_t)idx[i] * (size_t)dim;
         int dup = 0;
         for (int64_t j = 0; j < i && !dup; j++) {

@@ -400,3 +400,24 @@ TEST(cluster_near_duplicates_count_once)
     }
     return FC_TEST_PASS;
 }
+
+/* fc_cluster_distinct: copies count once, distinct rows each count, and past
+ * FC_CLUSTER_DISTINCT_SCAN rows every row counts (the scan is bounded). */
+TEST(cluster_distinct_counts_copies_once)
+{
+    enum { N = FC_CLUSTER_DISTINCT_SCAN + 6 };
+    float *emb = malloc((size_t)N * D * sizeof *emb);
+    int64_t *idx = malloc((size_t)N * sizeof *idx);
+    CHECK(emb && idx);
+    for (int i = 0; i < N; i++) {
+        make_row(emb + (size_t)i * D, 1, (int[]){0}, (double[]){1}); /* all one photo */
+        idx[i] = i;
+    }
+    make_row(emb + D, 2, (int[]){0, 1}, (double[]){0.9, sqrt(1 - 0.81)}); /* row 1: 0.90 */
+    CHECK(fc_cluster_distinct(emb, D, idx, 1) == 1);
+    CHECK(fc_cluster_distinct(emb, D, idx, 3) == 2); /* 0 and 1; 2 copies 0 */
+    CHECK_MSG(fc_cluster_distinct(emb, D, idx, N) == 2 + 6, "%lld",
+              (long long)fc_cluster_distinct(emb, D, idx, N));
+    free(emb), free(idx);
+    return FC_TEST_PASS;
+}
