@@ -209,12 +209,11 @@ def main():
             checks["pass" if ok else "fail"] += 1
     tmp = tempfile.mkdtemp(prefix="fc-quality.")
     env = dict(os.environ, FC_DATA_DIR=os.path.join(tmp, "data"))
-    worst = {"bcubed_f": 1, "pair_p": 1}
+    worst = {"bcubed_f": 1, "pair_p": 1, "intruders": 0}
     try:
         extra = strangers() if a.strangers else []
         print("%-15s %-8s %6s %6s  %6s %6s %6s  %6s %6s%s" % ("set", "method", "images", "faces",
               "B3-P", "B3-R", "B3-F", "pairP", "pairR", "  strangers in a labelled person" if extra else ""))
-        worst["intruders"] = 0
         for name, ids in sets(a.per_id).items():
             files = [(l, p) for l, ps in ids.items() for p in ps] + extra
             populate(tmp, name, files)

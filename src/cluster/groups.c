@@ -4,6 +4,8 @@
  * compare groups by. */
 #include "cluster/internal.h"
 
+#include "index/dot.h"
+
 #include <stdlib.h>
 
 void fc_groups_free(fc_groups *s)
@@ -58,17 +60,13 @@ fc_status fc_groups_make(const fc_cluster_faces *f, fc_uf *u, const uint8_t *dup
 
 int64_t fc_cluster_distinct(const float *emb, int dim, const int64_t *idx, int64_t n)
 {
+    const fc_dot_fn dot = fc_dot_get(fc_simd_best());
     int64_t distinct = n > FC_CLUSTER_DISTINCT_SCAN ? n - FC_CLUSTER_DISTINCT_SCAN : 0;
     for (int64_t i = 0; i < n && i < FC_CLUSTER_DISTINCT_SCAN; i++) {
         const float *a = emb + (size_t)idx[i] * (size_t)dim;
         int dup = 0;
-        for (int64_t j = 0; j < i && !dup; j++) {
-            const float *b = emb + (size_t)idx[j] * (size_t)dim;
-            float dot = 0;
-            for (int k = 0; k < dim; k++)
-                dot += a[k] * b[k];
-            dup = dot >= FC_CLUSTER_DUP_COS;
-        }
+        for (int64_t j = 0; j < i && !dup; j++)
+            dup = dot(a, emb + (size_t)idx[j] * (size_t)dim, dim) >= FC_CLUSTER_DUP_COS;
         distinct += !dup;
     }
     return distinct;
