@@ -20,7 +20,7 @@ CFLAGS   += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(MODE_FLAGS) \
             -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -pthread \
             -Isrc -Itests -I$(BUILD)/gen $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += $(MODE_FLAGS) -pthread
-LDLIBS   += $(PKG_LIBS) -ldnnl -lgomp -lm
+LDLIBS   += $(PKG_LIBS) -ldnnl -lgomp -lstdc++ -lm
 
 GEN_C    := $(BUILD)/gen/onnx.pb-c.c
 GEN_H    := $(BUILD)/gen/onnx.pb-c.h

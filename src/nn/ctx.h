@@ -4,6 +4,7 @@
 #define FC_NN_CTX_H
 
 #include "nn/ir.h"
+#include "nn/newpool.h"
 
 #include <stdint.h>
 
@@ -48,6 +49,7 @@ struct fc_nn_ctx {
     int64_t max_tensor_bytes;
     int64_t batch;          /* > 1: inputs declared with batch 1 run with this batch */
     int64_t macs;           /* multiply-adds per run (macs.c) */
+    fc_newpool *newpool;    /* oneDNN's C++ allocations during a run (newpool.h) */
     double *step_s;         /* FC_NN_PROFILE=1: seconds per step over all runs */
     int profiled_runs;
 };

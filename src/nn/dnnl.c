@@ -810,7 +810,23 @@ void fc_fast_begin_run(const fc_nn_ctx *ctx)
      * every run (it keeps teams of two threads or more only). */
     if (ctx->n_threads > 1) {
 #pragma omp parallel num_threads(ctx->n_threads)
-        fc_denormals_off();
+        {
+            fc_denormals_off();
+            /* a worker's C++ allocations come from the run's pool too (newpool.h) */
+            if (omp_get_thread_num() != 0)
+                fc_newpool_enter(ctx->newpool);
+        }
+    }
+}
+
+void fc_fast_end_run(const fc_nn_ctx *ctx)
+{
+    /* libgomp runs a team of the same size from the same thread on the same workers,
+     * so these are the workers that entered the pool */
+    if (ctx->n_threads > 1 && ctx->newpool) {
+#pragma omp parallel num_threads(ctx->n_threads)
+        if (omp_get_thread_num() != 0)
+            fc_newpool_leave(NULL);
     }
 }
 

@@ -1,5 +1,5 @@
 /* exec.c - contexts and runs: create (infer + fold + plan), run (one loop over the
- * planned steps, no allocation), free. */
+ * planned steps, no allocation: oneDNN's own come from the context's newpool), free. */
 #include "nn/ctx.h"
 #include "nn/fast.h"
 
@@ -67,6 +67,14 @@ fc_nn_ctx *fc_nn_ctx_new_opts(const fc_nn_model *m, const fc_shape *input_shapes
         fc_nn_ctx_free(ctx);
         return NULL;
     }
+    /* FC_NN_NEWPOOL=0: oneDNN's allocations during runs from malloc (to measure or
+     * rule out the pool) */
+    int pooled = !reference && fc_newpool_enabled() && !fc_fast_switched_off("FC_NN_NEWPOOL");
+    if (pooled && !(ctx->newpool = fc_newpool_new())) {
+        fc_error_set(err, FC_ERR_NOMEM, "context: pool for oneDNN's allocations");
+        fc_nn_ctx_free(ctx);
+        return NULL;
+    }
     trace_steps(ctx);
     fc_profile_init(ctx);
     return ctx;
@@ -119,6 +127,7 @@ void fc_nn_ctx_free(fc_nn_ctx *ctx)
     free(ctx->known);
     free(ctx->nhwc);
     fc_aligned_free(ctx->arena);
+    fc_newpool_free(ctx->newpool);
     free(ctx);
 }
 
@@ -168,6 +177,7 @@ fc_status fc_nn_run(fc_nn_ctx *ctx, const fc_tensor *inputs, fc_tensor *outputs,
     unsigned fp_state = fc_denormals_off();
     fc_status rc = FC_OK;
     fc_fast_begin_run(ctx);
+    fc_newpool *outer_pool = fc_newpool_enter(ctx->newpool);
     double t = ctx->step_s ? fc_profile_now() : 0;
     for (int s = 0; s < ctx->n_steps; s++) {
         const fc_step *st = &ctx->steps[s];
@@ -201,6 +211,8 @@ fc_status fc_nn_run(fc_nn_ctx *ctx, const fc_tensor *inputs, fc_tensor *outputs,
         }
     }
     ctx->profiled_runs += ctx->step_s != NULL;
+    fc_newpool_leave(outer_pool);
+    fc_fast_end_run(ctx);
     fc_denormals_restore(fp_state);
     for (int i = 0; !rc && i < m->n_outputs; i++)
         outputs[i] = ctx->vals[m->outputs[i]];

@@ -105,8 +105,10 @@ fc_status fc_fast_create_convert(fc_nn_ctx *ctx, fc_step *s, fc_error *err);
 fc_status fc_fast_bind(fc_nn_ctx *ctx, fc_error *err);
 /* dnnl.c: runs a fast step. */
 fc_status fc_fast_run(const fc_step *s, fc_error *err);
-/* dnnl.c: thread count for the runs about to happen on this calling thread. */
+/* dnnl.c: thread count for the runs about to happen on this calling thread, and its
+ * workers' C++ allocations from ctx's pool until fc_fast_end_run (newpool.h). */
 void fc_fast_begin_run(const fc_nn_ctx *ctx);
+void fc_fast_end_run(const fc_nn_ctx *ctx);
 void fc_fast_free(fc_fast *f);
 /* dnnl.c: the oneDNN implementation a fast step runs ("brgconv:avx512_core"). */
 const char *fc_fast_impl(const fc_step *s);
