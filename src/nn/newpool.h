@@ -9,7 +9,8 @@
  * fc_newpool_enter/leave, a request of up to FC_NEWPOOL_BLOCK bytes takes a block of
  * that thread's pool, made with the context; anything else goes to malloc, as
  * libstdc++'s own operator new does. Built with AddressSanitizer, which serves
- * operator new itself, none of this is compiled: fc_newpool_new returns NULL. */
+ * operator new itself, none of this is compiled: fc_newpool_new returns NULL. Under
+ * valgrind, whose operator new replaces ours, contexts make no pool. */
 #ifndef FC_NN_NEWPOOL_H
 #define FC_NN_NEWPOOL_H
 
@@ -23,7 +24,8 @@ enum {
 
 typedef struct fc_newpool fc_newpool;
 
-/* 1 when operator new is ours; 0 in AddressSanitizer builds. */
+/* 1 when operator new is ours; 0 in AddressSanitizer builds and under valgrind,
+ * whose own operator new replaces ours. */
 int fc_newpool_enabled(void);
 
 /* A pool of FC_NEWPOOL_BLOCKS blocks; NULL when out of memory or not enabled. Free
