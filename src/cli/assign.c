@@ -5,6 +5,7 @@
  * user. */
 #include "cli/cli.h"
 
+#include "cli/cli_util.h"
 #include "cli/job_util.h"
 #include "jobs/assign_job.h"
 
@@ -54,8 +55,27 @@ static void summary(const char *json)
     json_decref(o);
 }
 
+static const char usage_text[] =
+    "usage: facecluster assign --run ID|latest [--strategy centroid|vote] [--threshold T]\n"
+    "                          [--margin M] [--one-to-one] [--dry-run] [--overwrite] [--quiet]\n"
+    "\n"
+    "Gives the persons of a finished run to enrolled users (facecluster enroll) and saves\n"
+    "the assignments. The API's JSON answer goes to stdout; a summary that says why each\n"
+    "person without a user has none goes to stderr.\n"
+    "  --strategy S    centroid (default): the person's mean face; vote: its faces' majority\n"
+    "  --threshold T   least cosine, 0 < T <= 1 (default: the embedder's, or ASSIGN_THRESHOLD)\n"
+    "  --margin M      the best user must beat the runner-up by M (default 0)\n"
+    "  --one-to-one    a user gets at most one person (the closest)\n"
+    "  --dry-run       compute, save nothing\n"
+    "  --overwrite     remove the run's saved assignments first\n"
+    "  --quiet         no summary on stderr\n";
+
 int fc_cli_assign(int argc, char **argv)
 {
+    if (fc_cli_wants_help(argc, argv)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
     const char *run = NULL;
     fc_assign_job_opts o = {0};
     int bad = 0, quiet = 0;
@@ -78,8 +98,7 @@ int fc_cli_assign(int argc, char **argv)
             bad = 1;
     }
     if (!run || bad || o.threshold < 0 || o.threshold > 1 || o.margin < 0) {
-        fprintf(stderr, "usage: facecluster assign --run ID|latest [--strategy centroid|vote] "
-                        "[--threshold T] [--margin M] [--one-to-one] [--dry-run] [--overwrite] [--quiet]\n");
+        fputs(usage_text, stderr);
         return 2;
     }
     fc_error err = {0};

@@ -167,7 +167,7 @@ static void print_summary(const fc_cluster_job_result *r, fc_store *s)
 int fc_cli_cluster(int argc, char **argv)
 {
     cluster_args a = {0};
-    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+    if (fc_cli_wants_help(argc, argv)) {
         fputs(usage_text, stdout);
         return 0;
     }

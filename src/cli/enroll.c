@@ -13,8 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char usage_text[] =
+    "usage: facecluster enroll USER IMG [--min-face-size N] [--min-confidence C]\n"
+    "                          [--blur-threshold B]\n"
+    "\n"
+    "Creates or replaces the profile of USER (letters, digits, . - _ @; at most 64) from\n"
+    "the single face of the photo IMG, through the quality gate of POST /detect-face.\n"
+    "Prints the API's JSON answer; exit status 0 when the profile was saved, 1 when not\n"
+    "(no face, several faces, quality check failed: the answer's reason says which).\n"
+    "  --min-face-size N   pixels (30)   --min-confidence C (0.4)   --blur-threshold B (50)\n";
+
 int fc_cli_enroll(int argc, char **argv)
 {
+    if (fc_cli_wants_help(argc, argv)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
     const char *user = NULL, *img = NULL;
     fc_enroll_opts o = fc_enroll_opts_default();
     for (int i = 0; i < argc; i++) {
@@ -36,8 +50,7 @@ int fc_cli_enroll(int argc, char **argv)
             user = NULL, i = argc;
     }
     if (!user || !img) {
-        fprintf(stderr, "usage: facecluster enroll USER IMG [--min-face-size N] "
-                        "[--min-confidence C] [--blur-threshold B]\n");
+        fputs(usage_text, stderr);
         return 2;
     }
     fc_error err = {0};

@@ -18,6 +18,21 @@ ko() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 sk() { echo "skip $1: $2"; skip=$((skip + 1)); }
 PY=/usr/bin/python3
 
+# --- 0. --help and wrong arguments ----------------------------------------------
+# every job command: --help (anywhere) prints its usage on stdout and exits 0; a wrong
+# argument prints it on stderr, nothing on stdout, and exits 2
+export FC_DATA_DIR=$tmp/d0
+for c in cluster runs persons enroll assign verify worker; do
+    "$FC" $c --json --help >"$tmp/h.out" 2>"$tmp/h.err"; h=$?
+    "$FC" $c --no-such-option >"$tmp/u.out" 2>"$tmp/u.err"; u=$?
+    if [ $h -eq 0 ] && grep -q "^usage: facecluster $c" "$tmp/h.out" && [ ! -s "$tmp/h.err" ] &&
+       [ $u -eq 2 ] && [ ! -s "$tmp/u.out" ] && grep -q "usage: facecluster $c" "$tmp/u.err"; then
+        ok "$c --help (exit 0, stdout), wrong argument (exit 2, stderr)"
+    else
+        ko "$c --help" "--help: exit $h, $(head -c 200 "$tmp/h.out" "$tmp/h.err"); wrong: exit $u"
+    fi
+done
+
 # --- 1. the samples end to end ------------------------------------------------
 export FC_DATA_DIR=$tmp/d1
 if "$FC" cluster samples --threads 2 --report "$tmp/r1/report.html" >"$tmp/c1.out" 2>"$tmp/c1.err" ||
