@@ -98,6 +98,29 @@ else
     sk "chromium" "chromium not installed (apt-get install chromium) or no report"
 fi
 
+# --- 2b. hostile names: photos named like markup, a report named with # ? % ' -------
+# the page escapes the photo names, and every thumbnail URL resolves to its file (a
+# raw '#' or '?' in the folder name made every <img> a broken fragment/query URL)
+export FC_DATA_DIR=$tmp/d1b
+mkdir -p "$tmp/hostile" "$tmp/r2"
+cp samples/sample1.jpg "$tmp/hostile/<script>alert(1)<:script>.jpg"
+cp samples/sample2.jpg "$tmp/hostile/q\"uote's & amp.jpg"
+rep2="$tmp/r2/party #1?100% o'k.html"
+if "$FC" cluster "$tmp/hostile" --quiet --report "$rep2" >/dev/null 2>"$tmp/h2.err" &&
+   $PY - "$rep2" <<'PYEOF'
+import os, re, sys, urllib.parse
+html = open(sys.argv[1]).read()
+assert "<script" not in html and "&lt;script&gt;" in html and "q&quot;uote&#39;s &amp; amp" in html
+srcs = re.findall(r'<img src="([^"]+)"', html)
+assert len(srcs) >= 4, srcs
+for s in srcs:
+    assert "#" not in s and "?" not in s and " " not in s, s
+    path = os.path.join(os.path.dirname(sys.argv[1]), urllib.parse.unquote(s))
+    assert os.path.getsize(path) > 100, path
+PYEOF
+then ok "report: hostile photo names escaped, thumbnail URLs resolve beside 'party #1?100% o'k.html'"
+else ko "report hostile names" "$(tail -3 "$tmp/h2.err")"; fi
+
 # --- 3. incremental -------------------------------------------------------------
 export FC_DATA_DIR=$tmp/d2
 mkdir -p "$tmp/inc"
