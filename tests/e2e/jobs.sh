@@ -148,6 +148,18 @@ else
     ko "bad files" "$(tail -3 "$tmp/b.err")"
 fi
 
+# a --report into a missing folder fails before the run (it failed after the whole
+# job, exit 1, with the run saved), and no run is made
+n_runs=$("$FC" runs --json | wc -l)
+"$FC" cluster "$tmp/bad" --quiet --report "$tmp/no/such/dir/r.html" >"$tmp/r.out" 2>"$tmp/r.err"
+rc=$?
+if [ $rc -eq 1 ] && [ ! -s "$tmp/r.out" ] && grep -q -- "--report .*No such file or directory" "$tmp/r.err" &&
+   [ "$("$FC" runs --json | wc -l)" = "$n_runs" ]; then
+    ok "--report into a missing folder: refused before the run"
+else
+    ko "--report missing folder" "exit $rc, runs $n_runs -> $("$FC" runs --json | wc -l): $(tail -2 "$tmp/r.err")"
+fi
+
 # attach (docs/clustering.md): off by default; --attach-threshold, else
 # PERSON_ATTACH_THRESHOLD, turns it on, and the run's stats say which
 attach_of() { $PY -c 'import json,sys; print(round(json.load(sys.stdin)["attach_threshold"], 3))'; }
