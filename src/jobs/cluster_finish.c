@@ -1,7 +1,7 @@
 /* cluster_finish.c - the last phase of the cluster job: read every stored face of the
  * run, group them into persons (fc_cluster_run, fc_cluster_original, or
- * fc_cluster_extend on top of the base run for incremental runs), commit the persons
- * with the run in one transaction, then give the vectors their person ids.
+ * fc_cluster_extend on top of the base run for incremental runs), give the vectors
+ * their person ids, then commit the persons with the run in one transaction.
  *
  * Face order: the faces are clustered sorted by image key (a face's rank within its
  * image kept), so a run's persons do not depend on which worker finished first or
@@ -412,13 +412,14 @@ fc_status fc_cj_finish(fc_cj_ctx *c, fc_error *err)
     free(run.image_overlap_stats), free(run.processing_stats);
     run.image_overlap_stats = run.processing_stats = NULL;
     rc = fc_cj_stats_json(c, &run.image_overlap_stats, &run.processing_stats);
+    /* the points get their person ids before the run becomes done: if that fails, the
+       run stays failed and resumable, never done with points that lack their persons */
+    if (!rc)
+        rc = update_vectors(c, &r, cl, err);
     if (!rc)
         rc = fc_store_run_finish(c->store, &run, persons, (size_t)cl->n_persons, err);
-    if (rc) {
+    if (rc)
         res->database_saved = 0;
-        goto out;
-    }
-    rc = update_vectors(c, &r, cl, err);
 out:
     free(persons);
     free(members);

@@ -228,6 +228,33 @@ for l in sys.stdin:
     fi
 fi
 
+# --- 5b. the vectors' person ids cannot be written ---------------------------------
+# (a full disk, Qdrant down; here a trigger refuses them): the run must not become
+# done (it did, and the command said it failed: a done run whose points had no
+# persons, that --resume could not fix); it stays failed, and --resume finishes it
+export FC_DATA_DIR=$tmp/d4b
+"$FC" runs >/dev/null 2>&1
+$PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("CREATE TRIGGER no_persons BEFORE UPDATE OF person_id ON vec_points WHEN NEW.person_id IS NOT NULL BEGIN SELECT RAISE(ABORT, '"'"'injected: person ids refused'"'"'); END"); c.commit()' "$FC_DATA_DIR/facecluster.db"
+"$FC" cluster samples --quiet >"$tmp/v.out" 2>"$tmp/v.err"
+rc=$?
+runs=$("$FC" runs)
+if [ $rc -eq 1 ] && grep -q "injected: person ids refused" "$tmp/v.err" &&
+   ! echo "$runs" | grep -q ' done ' && echo "$runs" | grep -q ' failed '; then
+    ok "vectors' person ids refused: exit 1, the run failed, not done"
+else
+    ko "vectors refused" "exit $rc: $(tail -1 "$tmp/v.err") / $runs"
+fi
+$PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DROP TRIGGER no_persons"); c.commit()' "$FC_DATA_DIR/facecluster.db"
+if "$FC" cluster samples --resume --quiet >/dev/null 2>"$tmp/v.err" && "$FC" verify latest >/dev/null &&
+   $PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1])
+n = c.execute("SELECT count(*) FROM vec_points WHERE person_id IS NULL").fetchone()[0]
+m = c.execute("SELECT count(*) FROM faces WHERE person_id IS NULL").fetchone()[0]
+assert n == m, (n, m)' "$FC_DATA_DIR/facecluster.db"; then
+    ok "--resume then finishes it, every point with its person"
+else
+    ko "resume after refused vectors" "$(tail -2 "$tmp/v.err")"
+fi
+
 # --- 6. enroll + assign ---------------------------------------------------------
 export FC_DATA_DIR=$tmp/d5
 FA=../shared/data/face-api.js/examples/images
