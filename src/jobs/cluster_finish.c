@@ -407,6 +407,9 @@ fc_status fc_cj_finish(fc_cj_ctx *c, fc_error *err)
         rc = fc_store_run_get(c->store, c->id, &run, &found, err);
     if (rc)
         goto out;
+    /* new since the base, however many of them a resume found stored already */
+    if (c->base_id[0])
+        res->new_images = res->total_images + res->failed_count - (int64_t)base_imgs.n;
     res->processing_time_seconds = fc_cj_now() - c->t0;
     res->database_saved = 1;
     free(run.image_overlap_stats), free(run.processing_stats);

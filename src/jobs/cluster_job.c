@@ -266,8 +266,6 @@ fc_status fc_cluster_job_run(const fc_cluster_job_opts *opts, fc_job_progress_fn
         rc = keys_to_do(&c, &keys, &todo, &n_todo, err);
     if (rc)
         goto fail;
-    if (c.base_id[0])
-        res->new_images = (int64_t)n_todo;
     c.images_t0 = fc_cj_now();
     fc_cj_report(&c, 1);
     rc = fc_cj_ingest(&c, todo, n_todo, err);

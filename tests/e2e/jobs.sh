@@ -134,6 +134,18 @@ if "$FC" cluster "$tmp/inc" --incremental --quiet >"$tmp/i2.out" 2>"$tmp/i2.err"
 else
     ko "incremental" "$(cat "$tmp/i2.err" "$tmp/i2.out" | tail -5)"
 fi
+# an incremental run that dies in its finish (every new image stored), then resumed:
+# the summary still counts the new images since the base (it said "0 new images")
+cp samples/sample1.jpg "$tmp/inc/extra1.jpg"
+cp samples/sample2.jpg "$tmp/inc/extra2.jpg"
+FC_STORE_CRASH_POINT=run_finish "$FC" cluster "$tmp/inc" --incremental --quiet >/dev/null 2>&1
+if "$FC" cluster "$tmp/inc" --resume --quiet >"$tmp/i3.out" 2>"$tmp/i3.err" &&
+   grep -q "images .*(0 run now, 8 stored before" "$tmp/i3.out" &&
+   grep -q "incremental .*extends .*: 2 new images" "$tmp/i3.out"; then
+    ok "incremental killed in its finish, resumed: '2 new images' since the base"
+else
+    ko "resumed incremental counts" "$(grep -e '^images' -e '^incremental' "$tmp/i3.out") $(tail -2 "$tmp/i3.err")"
+fi
 
 # --- 4. bad files ---------------------------------------------------------------
 export FC_DATA_DIR=$tmp/d3
