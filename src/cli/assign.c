@@ -64,7 +64,7 @@ static const char usage_text[] =
     "person without a user has none goes to stderr.\n"
     "  --strategy S    centroid (default): the person's mean face; vote: its faces' majority\n"
     "  --threshold T   least cosine, 0 < T <= 1 (default: the embedder's, or ASSIGN_THRESHOLD)\n"
-    "  --margin M      the best user must beat the runner-up by M (default 0)\n"
+    "  --margin M      the best user must beat the runner-up by M, 0..1 (default 0)\n"
     "  --one-to-one    a user gets at most one person (the closest)\n"
     "  --dry-run       compute, save nothing\n"
     "  --overwrite     remove the run's saved assignments first\n"
@@ -81,23 +81,26 @@ int fc_cli_assign(int argc, char **argv)
     int bad = 0, quiet = 0;
     for (int i = 0; i < argc && !bad; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
+        double x = 0;
         if (!strcmp(argv[i], "--run") && v) run = argv[++i];
         else if (!strcmp(argv[i], "--strategy") && v) {
             i++;
             o.strategy = !strcmp(v, "vote") ? FC_ASSIGN_VOTE : FC_ASSIGN_CENTROID;
             bad = strcmp(v, "vote") && strcmp(v, "centroid");
-        } else if (!strcmp(argv[i], "--threshold") && v) o.threshold = strtof(argv[++i], &end);
-        else if (!strcmp(argv[i], "--margin") && v) o.margin = strtof(argv[++i], &end);
-        else if (!strcmp(argv[i], "--one-to-one")) o.one_to_one = 1;
+        } else if (!strcmp(argv[i], "--threshold") && v) {
+            /* 0 would mean "the default" to the job: refused rather than ignored */
+            bad = fc_cli_parse_real(argv[++i], 0, 1, &x) || x == 0;
+            o.threshold = (float)x;
+        } else if (!strcmp(argv[i], "--margin") && v) {
+            bad = fc_cli_parse_real(argv[++i], 0, 1, &x);
+            o.margin = (float)x;
+        } else if (!strcmp(argv[i], "--one-to-one")) o.one_to_one = 1;
         else if (!strcmp(argv[i], "--dry-run")) o.dry_run = 1;
         else if (!strcmp(argv[i], "--overwrite")) o.overwrite = 1;
         else if (!strcmp(argv[i], "--quiet")) quiet = 1;
         else bad = 1;
-        if (end && *end)
-            bad = 1;
     }
-    if (!run || bad || o.threshold < 0 || o.threshold > 1 || o.margin < 0) {
+    if (!run || bad) {
         fputs(usage_text, stderr);
         return 2;
     }

@@ -300,6 +300,19 @@ assert all(("%s " % c) in err and ("closest %s at" % v["best_user_id"]) in err f
         ko "assign --quiet" "$(head -c 300 "$tmp/a.err")"
     out=$("$FC" enroll multi samples/sample1.jpg 2>/dev/null)
     echo "$out" | grep -q 'Multiple faces detected' && ok "enroll refuses a group photo" || ko "enroll group" "$out"
+    # an unknown option is not a user id (--bogus was enrolled as a user), and a
+    # threshold of nan or 0 is refused (nan and 0 silently meant the default)
+    "$FC" enroll --bogus "$FA/amy/amy2.png" >/dev/null 2>"$tmp/e.err"; e1=$?
+    "$FC" enroll amy "$FA/amy/amy2.png" --min-confidence nan >/dev/null 2>&1; e2=$?
+    "$FC" assign --run latest --dry-run --threshold nan >/dev/null 2>&1; a1=$?
+    "$FC" assign --run latest --dry-run --threshold 0 >/dev/null 2>&1; a2=$?
+    "$FC" assign --run latest --dry-run --margin -0.1 >/dev/null 2>&1; a3=$?
+    if [ "$e1 $e2 $a1 $a2 $a3" = "2 2 2 2 2" ] && grep -q "bad argument '--bogus'" "$tmp/e.err" &&
+       ! $PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); sys.exit(0 if c.execute("select count(*) from profiles where user_id like ?", ("-%",)).fetchone()[0] else 1)' "$FC_DATA_DIR/facecluster.db"; then
+        ok "enroll --bogus, --min-confidence nan, assign --threshold nan / 0, --margin -0.1: usage errors"
+    else
+        ko "enroll/assign bad values" "exits '$e1 $e2 $a1 $a2 $a3' (want all 2): $(head -1 "$tmp/e.err")"
+    fi
 else
     sk "enroll + assign" "../shared/data absent"
 fi
