@@ -146,6 +146,33 @@ if "$FC" cluster "$tmp/inc" --resume --quiet >"$tmp/i3.out" 2>"$tmp/i3.err" &&
 else
     ko "resumed incremental counts" "$(grep -e '^images' -e '^incremental' "$tmp/i3.out") $(tail -2 "$tmp/i3.err")"
 fi
+# photos removed from the folder leave the incremental run (they stayed in it: their
+# faces in persons, the report showing 'image unavailable'), persons numbered 0..n-1
+"$FC" persons latest --json >"$tmp/i4.before"
+rm "$tmp/inc/sample5.jpg" "$tmp/inc/extra2.jpg"
+if "$FC" cluster "$tmp/inc" --incremental --quiet --json >"$tmp/i4.json" 2>"$tmp/i4.err" &&
+   "$FC" persons latest --json >"$tmp/i4.after" && "$FC" verify latest >/dev/null &&
+   $PY - "$tmp/i4.json" "$tmp/i4.before" "$tmp/i4.after" <<'PYEOF'
+import json, sys
+st = json.load(open(sys.argv[1]))
+def faces(path):
+    out = []
+    for l in open(path):
+        o = json.loads(l)
+        out += o["faces"] if "faces" in o else o["unassigned"]
+    return out
+gone = ("sample5.jpg", "extra2.jpg")
+n_gone = sum(f["image_path"].endswith(gone) for f in faces(sys.argv[2]))
+after = faces(sys.argv[3])
+ids = [json.loads(l)["person_id"] for l in open(sys.argv[3]) if "person_id" in l]
+assert st["removed_images"] == 2 and st["removed_faces"] == n_gone > 0, st
+assert st["total_images"] == 6 and st["new_images"] == 0, st
+assert not [f for f in after if f["image_path"].endswith(gone)], "removed photos kept"
+assert len(after) == len(faces(sys.argv[2])) - n_gone == st["total_faces"]
+assert ids == ["person_%d" % i for i in range(len(ids))] and len(ids) == st["total_persons"], ids
+PYEOF
+then ok "incremental after removing 2 photos: their faces leave the run, counted as removed"
+else ko "incremental with removed photos" "$(head -c 400 "$tmp/i4.json") $(tail -2 "$tmp/i4.err")"; fi
 
 # --- 4. bad files ---------------------------------------------------------------
 export FC_DATA_DIR=$tmp/d3
