@@ -5,6 +5,7 @@
  * user. */
 #include "cli/cli.h"
 
+#include "cli/cli_util.h"
 #include "cli/job_util.h"
 #include "jobs/assign_job.h"
 
@@ -54,32 +55,53 @@ static void summary(const char *json)
     json_decref(o);
 }
 
+static const char usage_text[] =
+    "usage: facecluster assign --run ID|latest [--strategy centroid|vote] [--threshold T]\n"
+    "                          [--margin M] [--one-to-one] [--dry-run] [--overwrite] [--quiet]\n"
+    "\n"
+    "Gives the persons of a finished run to enrolled users (facecluster enroll) and saves\n"
+    "the assignments. The API's JSON answer goes to stdout; a summary that says why each\n"
+    "person without a user has none goes to stderr.\n"
+    "  --strategy S    centroid (default): the person's mean face; vote: its faces' majority\n"
+    "  --threshold T   least cosine, 0 < T <= 1 (default: the embedder's, or ASSIGN_THRESHOLD)\n"
+    "  --margin M      the best user must beat the runner-up by M, 0..1 (default 0)\n"
+    "  --one-to-one    a user gets at most one person (the closest)\n"
+    "  --dry-run       compute, save nothing\n"
+    "  --overwrite     remove the run's saved assignments first\n"
+    "  --quiet         no summary on stderr\n";
+
 int fc_cli_assign(int argc, char **argv)
 {
+    if (fc_cli_wants_help(argc, argv)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
     const char *run = NULL;
     fc_assign_job_opts o = {0};
     int bad = 0, quiet = 0;
     for (int i = 0; i < argc && !bad; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
+        double x = 0;
         if (!strcmp(argv[i], "--run") && v) run = argv[++i];
         else if (!strcmp(argv[i], "--strategy") && v) {
             i++;
             o.strategy = !strcmp(v, "vote") ? FC_ASSIGN_VOTE : FC_ASSIGN_CENTROID;
             bad = strcmp(v, "vote") && strcmp(v, "centroid");
-        } else if (!strcmp(argv[i], "--threshold") && v) o.threshold = strtof(argv[++i], &end);
-        else if (!strcmp(argv[i], "--margin") && v) o.margin = strtof(argv[++i], &end);
-        else if (!strcmp(argv[i], "--one-to-one")) o.one_to_one = 1;
+        } else if (!strcmp(argv[i], "--threshold") && v) {
+            /* 0 would mean "the default" to the job: refused rather than ignored */
+            bad = fc_cli_parse_real(argv[++i], 0, 1, &x) || x == 0;
+            o.threshold = (float)x;
+        } else if (!strcmp(argv[i], "--margin") && v) {
+            bad = fc_cli_parse_real(argv[++i], 0, 1, &x);
+            o.margin = (float)x;
+        } else if (!strcmp(argv[i], "--one-to-one")) o.one_to_one = 1;
         else if (!strcmp(argv[i], "--dry-run")) o.dry_run = 1;
         else if (!strcmp(argv[i], "--overwrite")) o.overwrite = 1;
         else if (!strcmp(argv[i], "--quiet")) quiet = 1;
         else bad = 1;
-        if (end && *end)
-            bad = 1;
     }
-    if (!run || bad || o.threshold < 0 || o.threshold > 1 || o.margin < 0) {
-        fprintf(stderr, "usage: facecluster assign --run ID|latest [--strategy centroid|vote] "
-                        "[--threshold T] [--margin M] [--one-to-one] [--dry-run] [--overwrite] [--quiet]\n");
+    if (!run || bad) {
+        fputs(usage_text, stderr);
         return 2;
     }
     fc_error err = {0};

@@ -63,6 +63,27 @@ int fc_cli_parse_int(const char *s, int lo, int hi)
     return (int)v;
 }
 
+int fc_cli_parse_real(const char *s, double lo, double hi, double *out)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int fc_cli_wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return 1;
+    return 0;
+}
+
 double fc_cli_now(void)
 {
     struct timespec ts;

@@ -15,6 +15,14 @@ fc_status fc_cli_read_file(const char *path, size_t max_bytes, uint8_t **data, s
 /* Parses a positive int in [lo, hi] with strtol and end checks; -1 when invalid. */
 int fc_cli_parse_int(const char *s, int lo, int hi);
 
+/* Parses a finite number in [lo, hi] with strtod and end checks into *out; -1 when
+ * invalid (nan, inf, trailing characters, out of range). */
+int fc_cli_parse_real(const char *s, double lo, double hi, double *out);
+
+/* 1 when argv holds --help or -h: the command then prints its usage on stdout and
+ * exits 0 (a usage error prints it on stderr and exits 2). */
+int fc_cli_wants_help(int argc, char **argv);
+
 /* Seconds on a monotonic clock. */
 double fc_cli_now(void);
 

@@ -36,7 +36,8 @@ static const char usage_text[] =
     "                  is set (docs/s3.md), else LOCAL_STORAGE_PATH\n"
     "  --threads N     images in flight (default FC_THREADS, else cores)\n"
     "  --batch N       images per stored batch, 1..50 (30)\n"
-    "  --report FILE   write the HTML contact sheet (thumbnails in FILE_files/)\n"
+    "  --report FILE   write the HTML contact sheet (thumbnails in FILE_files/); its\n"
+    "                  folder must exist (checked before the run)\n"
     "  --resume        continue the latest interrupted run of the bucket\n"
     "  --incremental   add the images the latest run lacks to a copy of it\n"
     "  --method M      graph (default) or original (the Python service's baseline)\n"
@@ -114,6 +115,27 @@ static int parse_args(int argc, char **argv, cluster_args *a)
     return 0;
 }
 
+/* 0 when the folder of the report file exists and is writable: checked before the
+ * job, so that a mistyped --report fails at once, not after the whole run. */
+static int report_dir_ok(const char *report)
+{
+    char dir[4096];
+    const char *slash = strrchr(report, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == report)
+        snprintf(dir, sizeof dir, "/");
+    else if ((size_t)(slash - report) >= sizeof dir)
+        return -1;
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - report), report);
+    if (access(dir, W_OK) != 0) {
+        fprintf(stderr, "facecluster cluster: --report %s: %s: %s\n", report, dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static void print_summary(const fc_cluster_job_result *r, fc_store *s)
 {
     printf("clustering_id   %s\n", r->clustering_id);
@@ -138,6 +160,10 @@ static void print_summary(const fc_cluster_job_result *r, fc_store *s)
                "existing persons, %d new persons\n",
                r->base_id, (long long)r->new_images, (long long)r->new_faces,
                (long long)r->joined_faces, r->n_new_persons);
+        if (r->removed_images)
+            printf("removed         %lld images no longer in the bucket: %lld faces, %d persons "
+                   "left without faces (the persons after them move up one number each)\n",
+                   (long long)r->removed_images, (long long)r->removed_faces, r->removed_persons);
         for (size_t i = 0; i < r->n_changes; i++)
             printf("  %-12s +%lld faces -> %lld%s\n", r->changes[i].person_id,
                    (long long)r->changes[i].faces_added, (long long)r->changes[i].size,
@@ -167,7 +193,7 @@ static void print_summary(const fc_cluster_job_result *r, fc_store *s)
 int fc_cli_cluster(int argc, char **argv)
 {
     cluster_args a = {0};
-    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+    if (fc_cli_wants_help(argc, argv)) {
         fputs(usage_text, stdout);
         return 0;
     }
@@ -175,6 +201,8 @@ int fc_cli_cluster(int argc, char **argv)
         fputs(usage_text, stderr);
         return 2;
     }
+    if (a.report && report_dir_ok(a.report))
+        return 1;
     fc_error err = {0};
     int status = 1;
     fc_config *cfg = fc_config_load(NULL, &err);

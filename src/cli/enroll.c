@@ -13,31 +13,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char usage_text[] =
+    "usage: facecluster enroll USER IMG [--min-face-size N] [--min-confidence C]\n"
+    "                          [--blur-threshold B]\n"
+    "\n"
+    "Creates or replaces the profile of USER (letters, digits, . - _ @; at most 64) from\n"
+    "the single face of the photo IMG, through the quality gate of POST /detect-face.\n"
+    "Prints the API's JSON answer; exit status 0 when the profile was saved, 1 when not\n"
+    "(no face, several faces, quality check failed: the answer's reason says which).\n"
+    "  --min-face-size N   pixels (30)   --min-confidence C, 0..1 (0.4)\n"
+    "  --blur-threshold B  (50)\n";
+
 int fc_cli_enroll(int argc, char **argv)
 {
+    if (fc_cli_wants_help(argc, argv)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
     const char *user = NULL, *img = NULL;
     fc_enroll_opts o = fc_enroll_opts_default();
-    for (int i = 0; i < argc; i++) {
-        char *end = NULL;
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(argv[i], "--min-face-size") && v)
-            o.min_face_size = fc_cli_parse_int(argv[++i], 1, 100000);
-        else if (!strcmp(argv[i], "--min-confidence") && v)
-            o.min_confidence = strtof(argv[++i], &end);
-        else if (!strcmp(argv[i], "--blur-threshold") && v)
-            o.blur_threshold = strtof(argv[++i], &end);
-        else if (!user)
-            user = argv[i];
-        else if (!img)
-            img = argv[i];
-        else
-            user = NULL;
-        if ((end && *end) || o.min_face_size < 0)
-            user = NULL, i = argc;
+    const char *bad = NULL;
+    for (int i = 0; i < argc && !bad; i++) {
+        const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double x = 0;
+        if (!strcmp(s, "--min-face-size") && v) {
+            if ((o.min_face_size = fc_cli_parse_int(argv[++i], 1, 100000)) < 0)
+                bad = s;
+        } else if (!strcmp(s, "--min-confidence") && v) {
+            if (fc_cli_parse_real(argv[++i], 0, 1, &x))
+                bad = s;
+            o.min_confidence = (float)x;
+        } else if (!strcmp(s, "--blur-threshold") && v) {
+            if (fc_cli_parse_real(argv[++i], 0, 1e9, &x))
+                bad = s;
+            o.blur_threshold = (float)x;
+        } else if (s[0] == '-' || (user && img)) {
+            bad = s; /* an unknown option is not a user id, a third name not ignored */
+        } else if (!user) {
+            user = s;
+        } else {
+            img = s;
+        }
     }
-    if (!user || !img) {
-        fprintf(stderr, "usage: facecluster enroll USER IMG [--min-face-size N] "
-                        "[--min-confidence C] [--blur-threshold B]\n");
+    if (bad || !user || !img) {
+        if (bad)
+            fprintf(stderr, "facecluster enroll: bad argument '%s'\n", bad);
+        fputs(usage_text, stderr);
         return 2;
     }
     fc_error err = {0};

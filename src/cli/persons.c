@@ -4,6 +4,7 @@
  * confidence, is_owner}]}, then one {"unassigned": [faces]} object. */
 #include "cli/cli.h"
 
+#include "cli/cli_util.h"
 #include "cli/job_util.h"
 #include "core/json.h"
 
@@ -30,8 +31,21 @@ static void print_json(json_t *o)
     json_decref(o);
 }
 
+static const char usage_text[] =
+    "usage: facecluster persons RUN|latest [--json]\n"
+    "\n"
+    "The persons of a finished run (RUN: its clustering_id, or latest) and their faces.\n"
+    "  --json   one JSON object per person and line: person_id, cluster_id,\n"
+    "           owner_face_id, size, avg_confidence, best_quality_score, faces: [{face_id,\n"
+    "           image_path, bbox [x,y,w,h], quality_score, confidence, cluster_confidence,\n"
+    "           is_owner}]; then one {clustering_id, unassigned: [faces]} object\n";
+
 int fc_cli_persons(int argc, char **argv)
 {
+    if (fc_cli_wants_help(argc, argv)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
     const char *run = NULL;
     int json = 0;
     for (int i = 0; i < argc; i++) {
@@ -43,7 +57,7 @@ int fc_cli_persons(int argc, char **argv)
             run = NULL, argc = -1;
     }
     if (!run) {
-        fprintf(stderr, "usage: facecluster persons RUN|latest [--json]\n");
+        fputs(usage_text, stderr);
         return 2;
     }
     fc_error err = {0};

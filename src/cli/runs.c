@@ -2,16 +2,29 @@
  * first, whatever its status (an interrupted run shows as failed, never as done). */
 #include "cli/cli.h"
 
+#include "cli/cli_util.h"
 #include "store/store.h"
 
 #include <stdio.h>
 #include <string.h>
 
+static const char usage_text[] =
+    "usage: facecluster runs [--json]\n"
+    "\n"
+    "Lists every clustering run of the store ($FC_DATA_DIR/facecluster.db), newest first:\n"
+    "done, failed (with the reason; --resume continues it) or running.\n"
+    "  --json   one JSON object per run and line: clustering_id, status, timestamp,\n"
+    "           bucket, sub, total_images, total_faces, total_persons\n";
+
 int fc_cli_runs(int argc, char **argv)
 {
+    if (fc_cli_wants_help(argc, argv)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
     int json = argc == 1 && !strcmp(argv[0], "--json");
     if (argc > 1 || (argc == 1 && !json)) {
-        fprintf(stderr, "usage: facecluster runs [--json]\n");
+        fputs(usage_text, stderr);
         return 2;
     }
     fc_error err = {0};

@@ -2,6 +2,7 @@
  * store agree on a run (RUN: a clustering id or "latest")? Exit status 0 when they do,
  * 1 when they do not or on error. */
 #include "cli/cli.h"
+#include "cli/cli_util.h"
 #include "cli/job_util.h"
 #include "core/json.h"
 #include "jobs/verify.h"
@@ -43,8 +44,17 @@ static void print_report(const char *id, const fc_verify_report *r, int json)
         printf("  vectors only:  %s\n", r->vectors_only[i]);
 }
 
+static const char usage_text[] =
+    "usage: facecluster verify RUN|latest [--json]\n"
+    "  checks that the metadata store and the vector store hold the same\n"
+    "  faces for the run; exit status 0 when they do\n";
+
 int fc_cli_verify(int argc, char **argv)
 {
+    if (fc_cli_wants_help(argc, argv)) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
     const char *run = NULL;
     int json = 0, bad = 0;
     for (int i = 0; i < argc; i++) {
@@ -56,9 +66,7 @@ int fc_cli_verify(int argc, char **argv)
             bad = 1;
     }
     if (!run || bad) {
-        fprintf(stderr, "usage: facecluster verify RUN|latest [--json]\n"
-                        "  checks that the metadata store and the vector store hold the same\n"
-                        "  faces for the run; exit status 0 when they do\n");
+        fputs(usage_text, stderr);
         return 2;
     }
     fc_error err = {0};

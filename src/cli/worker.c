@@ -105,7 +105,7 @@ static void print_summary(const fc_worker_result *r)
 int fc_cli_worker(int argc, char **argv)
 {
     worker_args a = {0};
-    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+    if (fc_cli_wants_help(argc, argv)) {
         fputs(usage_text, stdout);
         return 0;
     }

@@ -1,7 +1,7 @@
 /* cluster_finish.c - the last phase of the cluster job: read every stored face of the
  * run, group them into persons (fc_cluster_run, fc_cluster_original, or
- * fc_cluster_extend on top of the base run for incremental runs), commit the persons
- * with the run in one transaction, then give the vectors their person ids.
+ * fc_cluster_extend on top of the base run for incremental runs), give the vectors
+ * their person ids, then commit the persons with the run in one transaction.
  *
  * Face order: the faces are clustered sorted by image key (a face's rank within its
  * image kept), so a run's persons do not depend on which worker finished first or
@@ -130,13 +130,107 @@ static fc_cluster_faces faces_of(const face_rows *r, int64_t from, int64_t to)
                               .confidence = r->conf + from};
 }
 
-/* The base run's clustering, as fc_cluster_extend takes it: base faces are rows
- * 0..n_old of r, which are the base's faces in its insertion order. */
+/* Rows of the base faces: row[i] = the row of r that holds base face i, or -1 when its
+ * image left the bucket. r's rows 0..n_old are the base faces that were copied, in the
+ * base's order, and a removed image's path is in no row, so one pass matches them. */
+static fc_status base_rows(const fc_face_list *bf, const face_rows *r, int64_t *row,
+                           fc_error *err)
+{
+    int64_t k = 0;
+    for (size_t i = 0; i < bf->n; i++) {
+        row[i] = -1;
+        if (k < r->n_old &&
+            !strcmp(bf->items[i].image_path, r->list.items[r->ord[k]].image_path))
+            row[i] = k++;
+    }
+    if (k != r->n_old)
+        return fc_error_set(err, FC_ERR_INTERNAL, "the run copied %lld base faces, %lld match the base",
+                            (long long)r->n_old, (long long)k);
+    return FC_OK;
+}
+
+static const fc_face_list *sort_ids;
+static int cmp_face_id(const void *a, const void *b)
+{
+    return strcmp(sort_ids->items[*(const size_t *)a].face_id,
+                  sort_ids->items[*(const size_t *)b].face_id);
+}
+
+/* The base face with face_id (by_id: bf's indices sorted by face id), or -1. */
+static int64_t find_face(const fc_face_list *bf, const size_t *by_id, const char *face_id)
+{
+    size_t lo = 0, hi = bf->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(bf->items[by_id[mid]].face_id, face_id);
+        if (!c)
+            return (int64_t)by_id[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* Members (ascending rows), centroids and unassigned rows of p from p->person_of; for
+ * the persons marked in redo (they lost faces), owner and confidences again, by the
+ * rule of fc_cluster_run (0.6 quality + 0.4 confidence; cosine to the centroid). */
+static void base_members(const face_rows *r, fc_clustering *p, const char *redo)
+{
+    int64_t n = p->n_faces, d = r->dim;
+    for (int64_t i = 0; i < n; i++)
+        if (p->person_of[i] >= 0)
+            p->member_start[p->person_of[i] + 1]++;
+        else
+            p->unassigned[p->n_unassigned++] = i;
+    for (int q = 0; q < p->n_persons; q++)
+        p->member_start[q + 1] += p->member_start[q];
+    for (int64_t i = 0; i < n; i++) /* member_start[q] runs to the end of q */
+        if (p->person_of[i] >= 0)
+            p->members[p->member_start[p->person_of[i]]++] = i;
+    for (int q = p->n_persons; q > 0; q--)
+        p->member_start[q] = p->member_start[q - 1];
+    p->member_start[0] = 0;
+    for (int q = 0; q < p->n_persons; q++) {
+        float *cen = p->centroids + q * (size_t)d;
+        for (int64_t m = p->member_start[q]; m < p->member_start[q + 1]; m++)
+            for (int64_t j = 0; j < d; j++)
+                cen[j] += r->emb[p->members[m] * d + j];
+        double s = 0;
+        for (int64_t j = 0; j < d; j++)
+            s += (double)cen[j] * cen[j];
+        for (int64_t j = 0; s > 0 && j < d; j++)
+            cen[j] = (float)(cen[j] / sqrt(s));
+        if (!redo[q])
+            continue;
+        float best = -1;
+        for (int64_t m = p->member_start[q]; m < p->member_start[q + 1]; m++) {
+            int64_t i = p->members[m];
+            float score = 0.6f * r->quality[i] + 0.4f * r->conf[i];
+            if (score > best)
+                best = score, p->owner[q] = i;
+            const float *e = r->emb + i * d;
+            double dot = 0, sq = 0;
+            for (int64_t j = 0; j < d; j++)
+                dot += (double)e[j] * cen[j], sq += (double)e[j] * e[j];
+            p->face_confidence[i] = sq > 0 ? (float)(dot / sqrt(sq)) : 0;
+        }
+    }
+}
+
+/* The base run's clustering, as fc_cluster_extend takes it, over rows 0..n_old of r:
+ * the base's faces less those of images no longer in the bucket. A person left
+ * without faces is gone (the persons after it move up one number); one that lost
+ * faces gets its owner and confidences again. */
 static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering **out,
                                  fc_error *err)
 {
     fc_face_list bf = {0};
     fc_person_list bp = {0};
+    int64_t *row = NULL;
+    size_t *by_id = NULL;
+    char *redo = NULL;
     fc_clustering *p = calloc(1, sizeof *p);
     fc_status rc = p ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "base clustering");
     if (!rc)
@@ -145,70 +239,64 @@ static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering
         rc = fc_store_person_list(c->store, c->base_id, NULL, &bp, err);
     if (rc)
         goto out;
-    if ((int64_t)bf.n != r->n_old) {
-        rc = fc_error_set(err, FC_ERR_INTERNAL, "base run %s has %zu faces, the run copied %lld",
-                          c->base_id, bf.n, (long long)r->n_old);
-        goto out;
-    }
-    int64_t n = r->n_old, d = r->dim;
-    p->n_faces = n, p->dim = r->dim, p->n_persons = (int)bp.n;
-    p->person_of = malloc((size_t)(n ? n : 1) * sizeof *p->person_of);
-    p->face_confidence = calloc((size_t)(n ? n : 1), sizeof *p->face_confidence);
-    p->member_start = calloc(bp.n + 1, sizeof *p->member_start);
-    p->members = malloc((size_t)(n ? n : 1) * sizeof *p->members);
-    p->owner = calloc(bp.n ? bp.n : 1, sizeof *p->owner);
-    p->centroids = calloc((bp.n ? bp.n : 1) * (size_t)d, sizeof *p->centroids);
-    p->unassigned = malloc((size_t)(n ? n : 1) * sizeof *p->unassigned);
+    int64_t n = r->n_old;
+    size_t nn = n ? (size_t)n : 1, nb = bf.n ? bf.n : 1, np = bp.n ? bp.n : 1;
+    p->n_faces = n, p->dim = r->dim;
+    p->person_of = malloc(nn * sizeof *p->person_of);
+    p->face_confidence = calloc(nn, sizeof *p->face_confidence);
+    p->member_start = calloc(np + 1, sizeof *p->member_start);
+    p->members = malloc(nn * sizeof *p->members);
+    p->owner = calloc(np, sizeof *p->owner);
+    p->centroids = calloc(np * (size_t)r->dim, sizeof *p->centroids);
+    p->unassigned = malloc(nn * sizeof *p->unassigned);
+    row = malloc(nb * sizeof *row);
+    by_id = malloc(nb * sizeof *by_id);
+    redo = calloc(np, 1);
     if (!p->person_of || !p->face_confidence || !p->member_start || !p->members || !p->owner ||
-        !p->centroids || !p->unassigned) {
+        !p->centroids || !p->unassigned || !row || !by_id || !redo) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "base clustering");
         goto out;
     }
-    for (int64_t i = 0; i < n; i++) {
+    if ((rc = base_rows(&bf, r, row, err)))
+        goto out;
+    for (size_t i = 0; i < bf.n; i++)
+        by_id[i] = i;
+    sort_ids = &bf;
+    qsort(by_id, bf.n, sizeof *by_id, cmp_face_id);
+    for (int64_t i = 0; i < n; i++)
         p->person_of[i] = -1;
-        const char *want = bf.items[i].image_path;
-        const char *got = r->list.items[r->ord[i]].image_path;
-        if (strcmp(want, got)) {
-            rc = fc_error_set(err, FC_ERR_INTERNAL, "base face %lld: image %s, copy has %s",
-                              (long long)i, want, got);
-            goto out;
-        }
-    }
     for (size_t q = 0; q < bp.n; q++) {
         const fc_person_rec *pr = &bp.items[q];
-        for (size_t m = 0; m < pr->n_members; m++)
-            for (int64_t i = 0; i < n; i++)
-                if (!strcmp(bf.items[i].face_id, pr->members[m].face_id)) {
-                    p->person_of[i] = (int32_t)q;
-                    p->face_confidence[i] = pr->members[m].cluster_confidence;
-                    if (!strcmp(pr->owner_face_id, pr->members[m].face_id))
-                        p->owner[q] = i;
-                    break;
-                }
-    }
-    int64_t k = 0;
-    for (size_t q = 0; q < bp.n; q++) {
-        p->member_start[q] = k;
-        float *cen = p->centroids + q * (size_t)d;
-        for (int64_t i = 0; i < n; i++)
-            if (p->person_of[i] == (int32_t)q) {
-                p->members[k++] = i;
-                for (int64_t j = 0; j < d; j++)
-                    cen[j] += r->emb[i * d + j];
+        int nq = p->n_persons, kept = 0, owner_kept = 0;
+        for (size_t m = 0; m < pr->n_members; m++) {
+            int64_t b = find_face(&bf, by_id, pr->members[m].face_id);
+            if (b < 0) {
+                rc = fc_error_set(err, FC_ERR_INTERNAL, "base person %s: face %s is not in the run",
+                                  pr->person_id, pr->members[m].face_id);
+                goto out;
             }
-        double s = 0;
-        for (int64_t j = 0; j < d; j++)
-            s += (double)cen[j] * cen[j];
-        for (int64_t j = 0; s > 0 && j < d; j++)
-            cen[j] = (float)(cen[j] / sqrt(s));
+            if (row[b] < 0)
+                continue;
+            kept++;
+            p->person_of[row[b]] = nq;
+            p->face_confidence[row[b]] = pr->members[m].cluster_confidence;
+            if (!strcmp(pr->owner_face_id, pr->members[m].face_id))
+                p->owner[nq] = row[b], owner_kept = 1;
+        }
+        if (!kept)
+            continue;
+        redo[nq] = (size_t)kept < pr->n_members || !owner_kept;
+        p->n_persons++;
     }
-    p->member_start[bp.n] = k;
-    for (int64_t i = 0; i < n; i++)
-        if (p->person_of[i] < 0)
-            p->unassigned[p->n_unassigned++] = i;
+    c->res->removed_faces = (int64_t)bf.n - n;
+    c->res->removed_persons = (int)bp.n - p->n_persons;
+    base_members(r, p, redo);
 out:
     fc_face_list_free(&bf);
     fc_person_list_free(&bp);
+    free(row);
+    free(by_id);
+    free(redo);
     if (rc)
         fc_clustering_free(p), p = NULL;
     *out = p;
@@ -407,18 +495,23 @@ fc_status fc_cj_finish(fc_cj_ctx *c, fc_error *err)
         rc = fc_store_run_get(c->store, c->id, &run, &found, err);
     if (rc)
         goto out;
+    /* new since the base, however many of them a resume found stored already */
+    if (c->base_id[0])
+        res->new_images = res->total_images + res->failed_count -
+                          ((int64_t)base_imgs.n - res->removed_images);
     res->processing_time_seconds = fc_cj_now() - c->t0;
     res->database_saved = 1;
     free(run.image_overlap_stats), free(run.processing_stats);
     run.image_overlap_stats = run.processing_stats = NULL;
     rc = fc_cj_stats_json(c, &run.image_overlap_stats, &run.processing_stats);
+    /* the points get their person ids before the run becomes done: if that fails, the
+       run stays failed and resumable, never done with points that lack their persons */
+    if (!rc)
+        rc = update_vectors(c, &r, cl, err);
     if (!rc)
         rc = fc_store_run_finish(c->store, &run, persons, (size_t)cl->n_persons, err);
-    if (rc) {
+    if (rc)
         res->database_saved = 0;
-        goto out;
-    }
-    rc = update_vectors(c, &r, cl, err);
 out:
     free(persons);
     free(members);

@@ -319,7 +319,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-fc_status fc_cj_copy_base(fc_cj_ctx *c, fc_error *err)
+fc_status fc_cj_copy_base(fc_cj_ctx *c, const fc_key_list *listed, fc_error *err)
 {
     fc_image_list base_imgs = {0}, have = {0};
     fc_face_list faces = {0};
@@ -357,6 +357,10 @@ fc_status fc_cj_copy_base(fc_cj_ctx *c, fc_error *err)
         }
         for (size_t k = i; k < j; k++) {
             char *key = base_imgs.items[k].image_path;
+            if (!bsearch(&key, listed->keys, listed->n, sizeof *listed->keys, cmp_str)) {
+                c->res->removed_images++;
+                continue;
+            }
             if (bsearch(&key, have_keys, have.n, sizeof *have_keys, cmp_str))
                 continue;
             ib[ni++] = base_imgs.items[k];

@@ -55,11 +55,14 @@ int fc_cj_cancelled(const fc_cj_ctx *c);
 fc_status fc_cj_ingest(fc_cj_ctx *c, char *const *keys, size_t n, fc_error *err);
 
 /* Incremental: copies the base run's images and faces that this run does not have
- * yet into it (new face ids), in the base's order, in batches. */
-fc_status fc_cj_copy_base(fc_cj_ctx *c, fc_error *err);
+ * yet into it (new face ids), in the base's order, in batches; images no longer in
+ * listed (the bucket's keys, sorted) are removed from the bucket: not copied, counted
+ * in c->res->removed_images. */
+fc_status fc_cj_copy_base(fc_cj_ctx *c, const fc_key_list *listed, fc_error *err);
 
-/* Clusters every stored face of the run, commits persons and status "done", updates
- * the vectors with person ids, and fills c->res (stats, failed files, changes). */
+/* Clusters every stored face of the run, updates the vectors with person ids, then
+ * commits persons and status "done" (a failure before that commit leaves the run
+ * resumable), and fills c->res (stats, failed files, changes). */
 fc_status fc_cj_finish(fc_cj_ctx *c, fc_error *err);
 
 /* The run's image_overlap_stats and processing_stats (API.md `stats`, with

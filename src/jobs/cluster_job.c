@@ -242,13 +242,13 @@ fc_status fc_cluster_job_run(const fc_cluster_job_opts *opts, fc_job_progress_fn
         rc = fc_source_list(opts->source, prefix, &keys, err);
     if (rc)
         goto out;
-    if (opts->max_images > 0 && keys.n > (size_t)opts->max_images) {
-        for (size_t i = (size_t)opts->max_images; i < keys.n; i++)
-            free(keys.keys[i]);
-        keys.n = (size_t)opts->max_images;
-    }
-    res->original_file_count = (int64_t)keys.n;
-    if (!keys.n && !opts->resume) {
+    /* the images to run: the first max_images; an incremental run still keeps every
+       base image that is listed, beyond them too */
+    fc_key_list use = keys;
+    if (opts->max_images > 0 && use.n > (size_t)opts->max_images)
+        use.n = (size_t)opts->max_images;
+    res->original_file_count = (int64_t)use.n;
+    if (!use.n && !opts->resume) {
         rc = fc_error_set(err, FC_ERR_ARG, "No valid images found in %s", prefix);
         goto out;
     }
@@ -261,13 +261,11 @@ fc_status fc_cluster_job_run(const fc_cluster_job_opts *opts, fc_job_progress_fn
     res->attach_threshold = c.attach;
     c.prog.phase = FC_JOB_PHASE_IMAGES;
     if (c.base_id[0])
-        rc = fc_cj_copy_base(&c, err);
+        rc = fc_cj_copy_base(&c, &keys, err);
     if (!rc)
-        rc = keys_to_do(&c, &keys, &todo, &n_todo, err);
+        rc = keys_to_do(&c, &use, &todo, &n_todo, err);
     if (rc)
         goto fail;
-    if (c.base_id[0])
-        res->new_images = (int64_t)n_todo;
     c.images_t0 = fc_cj_now();
     fc_cj_report(&c, 1);
     rc = fc_cj_ingest(&c, todo, n_todo, err);

@@ -125,6 +125,10 @@ static json_t *stats_object(const fc_cj_ctx *c)
         bad |= json_object_set_new(o, "new_faces", json_integer(r->new_faces));
         bad |= json_object_set_new(o, "joined_faces", json_integer(r->joined_faces));
         bad |= json_object_set_new(o, "new_persons", json_integer(r->n_new_persons));
+        bad |= json_object_set_new(o, "new_images", json_integer(r->new_images));
+        bad |= json_object_set_new(o, "removed_images", json_integer(r->removed_images));
+        bad |= json_object_set_new(o, "removed_faces", json_integer(r->removed_faces));
+        bad |= json_object_set_new(o, "removed_persons", json_integer(r->removed_persons));
     }
     if (bad) {
         json_decref(o);

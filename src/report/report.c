@@ -45,6 +45,30 @@ void fc_report_escape(const char *s, char *out, size_t size)
     out[o] = 0;
 }
 
+/* Percent-encodes every byte of s but letters, digits and "-._~" into out (size bytes,
+ * always terminated; cut at a whole escape): a thumbnail folder named after a report
+ * "party #2?.html" stays one relative URL path, not a path plus fragment or query. */
+static void url_escape(const char *s, char *out, size_t size)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        int plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || (ch && strchr("-._~", ch));
+        if (o + (plain ? 1 : 3) >= size)
+            break;
+        if (plain) {
+            out[o++] = (char)ch;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[ch >> 4];
+            out[o++] = hex[ch & 15];
+        }
+    }
+    out[o] = 0;
+}
+
 /* The thumbnail of box [x,y,w,h] of img (full resolution) to path. */
 static fc_status write_thumb(const fc_image *img, const int *bbox, const fc_report_opts *o,
                              const char *path, fc_error *err)
@@ -121,15 +145,15 @@ static fc_status make_thumbs(fc_source *src, const fc_face_list *faces, const ch
     return FC_OK;
 }
 
-static void face_html(FILE *f, const char *files_rel, const fc_face_rec *face, int written,
+/* One face; files_url: the thumbnail folder as a relative URL (url_escape'd). */
+static void face_html(FILE *f, const char *files_url, const fc_face_rec *face, int written,
                       int is_owner)
 {
-    char path[2048], rel[1024];
+    char path[2048];
     fc_report_escape(face->image_path, path, sizeof path);
-    fc_report_escape(files_rel, rel, sizeof rel);
     fprintf(f, "<figure class=\"face%s\">", is_owner ? " owner" : "");
     if (written)
-        fprintf(f, "<img src=\"%s/%s.png\" alt=\"face %s\" title=\"%s\">", rel, face->face_id,
+        fprintf(f, "<img src=\"%s/%s.png\" alt=\"face %s\" title=\"%s\">", files_url, face->face_id,
                 face->face_id, path);
     else
         fprintf(f, "<div class=\"missing\" title=\"%s\">image unavailable</div>", path);
@@ -162,17 +186,14 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
     char *ok = NULL;
     FILE *f = NULL;
     int found = 0, n_ok = 0;
-    char dir[4096], tmp[4200];
-    const char *base = strrchr(html_path, '/');
-    base = base ? base + 1 : html_path;
+    char dir[4096], tmp[4200], files_url[1024];
     size_t stem = strlen(html_path);
     if (stem > 5 && !strcmp(html_path + stem - 5, ".html"))
         stem -= 5;
     if ((size_t)snprintf(dir, sizeof dir, "%.*s_files", (int)stem, html_path) >= sizeof dir ||
         (size_t)snprintf(tmp, sizeof tmp, "%s.tmp", html_path) >= sizeof tmp)
         return fc_error_set(err, FC_ERR_LIMIT, "report path too long");
-    const char *files_rel = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
-    (void)base;
+    url_escape(strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir, files_url, sizeof files_url);
     fc_status rc = fc_store_run_get(s, clustering_id, &run, &found, err);
     if (!rc && (!found || run.status != FC_RUN_DONE))
         rc = fc_error_set(err, FC_ERR_ARG, "run %s is not a finished run", clustering_id);
@@ -224,7 +245,7 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
                     continue;
                 for (size_t i = 0; i < faces.n; i++)
                     if (!strcmp(faces.items[i].face_id, pr->members[m].face_id)) {
-                        face_html(f, files_rel, &faces.items[i], ok[i], owner);
+                        face_html(f, files_url, &faces.items[i], ok[i], owner);
                         break;
                     }
             }
@@ -234,7 +255,7 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
                "%lld faces</h2><div class=\"faces\">\n", (long long)run.unassigned_faces);
     for (size_t i = 0; i < faces.n; i++)
         if (!faces.items[i].person_id[0])
-            face_html(f, files_rel, &faces.items[i], ok[i], 0);
+            face_html(f, files_url, &faces.items[i], ok[i], 0);
     fprintf(f, "</div></div>\n</body></html>\n");
     if (fclose(f) != 0) {
         f = NULL;

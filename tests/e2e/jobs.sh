@@ -18,6 +18,21 @@ ko() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 sk() { echo "skip $1: $2"; skip=$((skip + 1)); }
 PY=/usr/bin/python3
 
+# --- 0. --help and wrong arguments ----------------------------------------------
+# every job command: --help (anywhere) prints its usage on stdout and exits 0; a wrong
+# argument prints it on stderr, nothing on stdout, and exits 2
+export FC_DATA_DIR=$tmp/d0
+for c in cluster runs persons enroll assign verify worker; do
+    "$FC" $c --json --help >"$tmp/h.out" 2>"$tmp/h.err"; h=$?
+    "$FC" $c --no-such-option >"$tmp/u.out" 2>"$tmp/u.err"; u=$?
+    if [ $h -eq 0 ] && grep -q "^usage: facecluster $c" "$tmp/h.out" && [ ! -s "$tmp/h.err" ] &&
+       [ $u -eq 2 ] && [ ! -s "$tmp/u.out" ] && grep -q "usage: facecluster $c" "$tmp/u.err"; then
+        ok "$c --help (exit 0, stdout), wrong argument (exit 2, stderr)"
+    else
+        ko "$c --help" "--help: exit $h, $(head -c 200 "$tmp/h.out" "$tmp/h.err"); wrong: exit $u"
+    fi
+done
+
 # --- 1. the samples end to end ------------------------------------------------
 export FC_DATA_DIR=$tmp/d1
 if "$FC" cluster samples --threads 2 --report "$tmp/r1/report.html" >"$tmp/c1.out" 2>"$tmp/c1.err" ||
@@ -83,6 +98,29 @@ else
     sk "chromium" "chromium not installed (apt-get install chromium) or no report"
 fi
 
+# --- 2b. hostile names: photos named like markup, a report named with # ? % ' -------
+# the page escapes the photo names, and every thumbnail URL resolves to its file (a
+# raw '#' or '?' in the folder name made every <img> a broken fragment/query URL)
+export FC_DATA_DIR=$tmp/d1b
+mkdir -p "$tmp/hostile" "$tmp/r2"
+cp samples/sample1.jpg "$tmp/hostile/<script>alert(1)<:script>.jpg"
+cp samples/sample2.jpg "$tmp/hostile/q\"uote's & amp.jpg"
+rep2="$tmp/r2/party #1?100% o'k.html"
+if "$FC" cluster "$tmp/hostile" --quiet --report "$rep2" >/dev/null 2>"$tmp/h2.err" &&
+   $PY - "$rep2" <<'PYEOF'
+import os, re, sys, urllib.parse
+html = open(sys.argv[1]).read()
+assert "<script" not in html and "&lt;script&gt;" in html and "q&quot;uote&#39;s &amp; amp" in html
+srcs = re.findall(r'<img src="([^"]+)"', html)
+assert len(srcs) >= 4, srcs
+for s in srcs:
+    assert "#" not in s and "?" not in s and " " not in s, s
+    path = os.path.join(os.path.dirname(sys.argv[1]), urllib.parse.unquote(s))
+    assert os.path.getsize(path) > 100, path
+PYEOF
+then ok "report: hostile photo names escaped, thumbnail URLs resolve beside 'party #1?100% o'k.html'"
+else ko "report hostile names" "$(tail -3 "$tmp/h2.err")"; fi
+
 # --- 3. incremental -------------------------------------------------------------
 export FC_DATA_DIR=$tmp/d2
 mkdir -p "$tmp/inc"
@@ -96,6 +134,45 @@ if "$FC" cluster "$tmp/inc" --incremental --quiet >"$tmp/i2.out" 2>"$tmp/i2.err"
 else
     ko "incremental" "$(cat "$tmp/i2.err" "$tmp/i2.out" | tail -5)"
 fi
+# an incremental run that dies in its finish (every new image stored), then resumed:
+# the summary still counts the new images since the base (it said "0 new images")
+cp samples/sample1.jpg "$tmp/inc/extra1.jpg"
+cp samples/sample2.jpg "$tmp/inc/extra2.jpg"
+FC_STORE_CRASH_POINT=run_finish "$FC" cluster "$tmp/inc" --incremental --quiet >/dev/null 2>&1
+if "$FC" cluster "$tmp/inc" --resume --quiet >"$tmp/i3.out" 2>"$tmp/i3.err" &&
+   grep -q "images .*(0 run now, 8 stored before" "$tmp/i3.out" &&
+   grep -q "incremental .*extends .*: 2 new images" "$tmp/i3.out"; then
+    ok "incremental killed in its finish, resumed: '2 new images' since the base"
+else
+    ko "resumed incremental counts" "$(grep -e '^images' -e '^incremental' "$tmp/i3.out") $(tail -2 "$tmp/i3.err")"
+fi
+# photos removed from the folder leave the incremental run (they stayed in it: their
+# faces in persons, the report showing 'image unavailable'), persons numbered 0..n-1
+"$FC" persons latest --json >"$tmp/i4.before"
+rm "$tmp/inc/sample5.jpg" "$tmp/inc/extra2.jpg"
+if "$FC" cluster "$tmp/inc" --incremental --quiet --json >"$tmp/i4.json" 2>"$tmp/i4.err" &&
+   "$FC" persons latest --json >"$tmp/i4.after" && "$FC" verify latest >/dev/null &&
+   $PY - "$tmp/i4.json" "$tmp/i4.before" "$tmp/i4.after" <<'PYEOF'
+import json, sys
+st = json.load(open(sys.argv[1]))
+def faces(path):
+    out = []
+    for l in open(path):
+        o = json.loads(l)
+        out += o["faces"] if "faces" in o else o["unassigned"]
+    return out
+gone = ("sample5.jpg", "extra2.jpg")
+n_gone = sum(f["image_path"].endswith(gone) for f in faces(sys.argv[2]))
+after = faces(sys.argv[3])
+ids = [json.loads(l)["person_id"] for l in open(sys.argv[3]) if "person_id" in l]
+assert st["removed_images"] == 2 and st["removed_faces"] == n_gone > 0, st
+assert st["total_images"] == 6 and st["new_images"] == 0, st
+assert not [f for f in after if f["image_path"].endswith(gone)], "removed photos kept"
+assert len(after) == len(faces(sys.argv[2])) - n_gone == st["total_faces"]
+assert ids == ["person_%d" % i for i in range(len(ids))] and len(ids) == st["total_persons"], ids
+PYEOF
+then ok "incremental after removing 2 photos: their faces leave the run, counted as removed"
+else ko "incremental with removed photos" "$(head -c 400 "$tmp/i4.json") $(tail -2 "$tmp/i4.err")"; fi
 
 # --- 4. bad files ---------------------------------------------------------------
 export FC_DATA_DIR=$tmp/d3
@@ -108,6 +185,18 @@ if "$FC" cluster "$tmp/bad" --json --quiet >"$tmp/b.json" 2>"$tmp/b.err" &&
     ok "bad files counted as failed, run completes"
 else
     ko "bad files" "$(tail -3 "$tmp/b.err")"
+fi
+
+# a --report into a missing folder fails before the run (it failed after the whole
+# job, exit 1, with the run saved), and no run is made
+n_runs=$("$FC" runs --json | wc -l)
+"$FC" cluster "$tmp/bad" --quiet --report "$tmp/no/such/dir/r.html" >"$tmp/r.out" 2>"$tmp/r.err"
+rc=$?
+if [ $rc -eq 1 ] && [ ! -s "$tmp/r.out" ] && grep -q -- "--report .*No such file or directory" "$tmp/r.err" &&
+   [ "$("$FC" runs --json | wc -l)" = "$n_runs" ]; then
+    ok "--report into a missing folder: refused before the run"
+else
+    ko "--report missing folder" "exit $rc, runs $n_runs -> $("$FC" runs --json | wc -l): $(tail -2 "$tmp/r.err")"
 fi
 
 # attach (docs/clustering.md): off by default; --attach-threshold, else
@@ -178,6 +267,33 @@ for l in sys.stdin:
     fi
 fi
 
+# --- 5b. the vectors' person ids cannot be written ---------------------------------
+# (a full disk, Qdrant down; here a trigger refuses them): the run must not become
+# done (it did, and the command said it failed: a done run whose points had no
+# persons, that --resume could not fix); it stays failed, and --resume finishes it
+export FC_DATA_DIR=$tmp/d4b
+"$FC" runs >/dev/null 2>&1
+$PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("CREATE TRIGGER no_persons BEFORE UPDATE OF person_id ON vec_points WHEN NEW.person_id IS NOT NULL BEGIN SELECT RAISE(ABORT, '"'"'injected: person ids refused'"'"'); END"); c.commit()' "$FC_DATA_DIR/facecluster.db"
+"$FC" cluster samples --quiet >"$tmp/v.out" 2>"$tmp/v.err"
+rc=$?
+runs=$("$FC" runs)
+if [ $rc -eq 1 ] && grep -q "injected: person ids refused" "$tmp/v.err" &&
+   ! echo "$runs" | grep -q ' done ' && echo "$runs" | grep -q ' failed '; then
+    ok "vectors' person ids refused: exit 1, the run failed, not done"
+else
+    ko "vectors refused" "exit $rc: $(tail -1 "$tmp/v.err") / $runs"
+fi
+$PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DROP TRIGGER no_persons"); c.commit()' "$FC_DATA_DIR/facecluster.db"
+if "$FC" cluster samples --resume --quiet >/dev/null 2>"$tmp/v.err" && "$FC" verify latest >/dev/null &&
+   $PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1])
+n = c.execute("SELECT count(*) FROM vec_points WHERE person_id IS NULL").fetchone()[0]
+m = c.execute("SELECT count(*) FROM faces WHERE person_id IS NULL").fetchone()[0]
+assert n == m, (n, m)' "$FC_DATA_DIR/facecluster.db"; then
+    ok "--resume then finishes it, every point with its person"
+else
+    ko "resume after refused vectors" "$(tail -2 "$tmp/v.err")"
+fi
+
 # --- 6. enroll + assign ---------------------------------------------------------
 export FC_DATA_DIR=$tmp/d5
 FA=../shared/data/face-api.js/examples/images
@@ -211,6 +327,19 @@ assert all(("%s " % c) in err and ("closest %s at" % v["best_user_id"]) in err f
         ko "assign --quiet" "$(head -c 300 "$tmp/a.err")"
     out=$("$FC" enroll multi samples/sample1.jpg 2>/dev/null)
     echo "$out" | grep -q 'Multiple faces detected' && ok "enroll refuses a group photo" || ko "enroll group" "$out"
+    # an unknown option is not a user id (--bogus was enrolled as a user), and a
+    # threshold of nan or 0 is refused (nan and 0 silently meant the default)
+    "$FC" enroll --bogus "$FA/amy/amy2.png" >/dev/null 2>"$tmp/e.err"; e1=$?
+    "$FC" enroll amy "$FA/amy/amy2.png" --min-confidence nan >/dev/null 2>&1; e2=$?
+    "$FC" assign --run latest --dry-run --threshold nan >/dev/null 2>&1; a1=$?
+    "$FC" assign --run latest --dry-run --threshold 0 >/dev/null 2>&1; a2=$?
+    "$FC" assign --run latest --dry-run --margin -0.1 >/dev/null 2>&1; a3=$?
+    if [ "$e1 $e2 $a1 $a2 $a3" = "2 2 2 2 2" ] && grep -q "bad argument '--bogus'" "$tmp/e.err" &&
+       ! $PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); sys.exit(0 if c.execute("select count(*) from profiles where user_id like ?", ("-%",)).fetchone()[0] else 1)' "$FC_DATA_DIR/facecluster.db"; then
+        ok "enroll --bogus, --min-confidence nan, assign --threshold nan / 0, --margin -0.1: usage errors"
+    else
+        ko "enroll/assign bad values" "exits '$e1 $e2 $a1 $a2 $a3' (want all 2): $(head -1 "$tmp/e.err")"
+    fi
 else
     sk "enroll + assign" "../shared/data absent"
 fi
