@@ -149,28 +149,24 @@ static fc_status base_rows(const fc_face_list *bf, const face_rows *r, int64_t *
     return FC_OK;
 }
 
-static const fc_face_list *sort_ids;
-static int cmp_face_id(const void *a, const void *b)
+/* A base face's id and index, sorted by id so a person's members are found by
+ * bsearch (qsort gets no context: the id travels with the index). */
+typedef struct {
+    const char *face_id;
+    size_t i;
+} face_ref;
+
+static int cmp_face_ref(const void *a, const void *b)
 {
-    return strcmp(sort_ids->items[*(const size_t *)a].face_id,
-                  sort_ids->items[*(const size_t *)b].face_id);
+    return strcmp(((const face_ref *)a)->face_id, ((const face_ref *)b)->face_id);
 }
 
-/* The base face with face_id (by_id: bf's indices sorted by face id), or -1. */
-static int64_t find_face(const fc_face_list *bf, const size_t *by_id, const char *face_id)
+/* The base face with face_id (by_id: bf's faces sorted by id, n of them), or -1. */
+static int64_t find_face(const face_ref *by_id, size_t n, const char *face_id)
 {
-    size_t lo = 0, hi = bf->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(bf->items[by_id[mid]].face_id, face_id);
-        if (!c)
-            return (int64_t)by_id[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
+    face_ref key = {face_id, 0};
+    const face_ref *f = bsearch(&key, by_id, n, sizeof *by_id, cmp_face_ref);
+    return f ? (int64_t)f->i : -1;
 }
 
 /* Members (ascending rows), centroids and unassigned rows of p from p->person_of; for
@@ -229,7 +225,7 @@ static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering
     fc_face_list bf = {0};
     fc_person_list bp = {0};
     int64_t *row = NULL;
-    size_t *by_id = NULL;
+    face_ref *by_id = NULL;
     char *redo = NULL;
     fc_clustering *p = calloc(1, sizeof *p);
     fc_status rc = p ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "base clustering");
@@ -260,16 +256,15 @@ static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering
     if ((rc = base_rows(&bf, r, row, err)))
         goto out;
     for (size_t i = 0; i < bf.n; i++)
-        by_id[i] = i;
-    sort_ids = &bf;
-    qsort(by_id, bf.n, sizeof *by_id, cmp_face_id);
+        by_id[i] = (face_ref){bf.items[i].face_id, i};
+    qsort(by_id, bf.n, sizeof *by_id, cmp_face_ref);
     for (int64_t i = 0; i < n; i++)
         p->person_of[i] = -1;
     for (size_t q = 0; q < bp.n; q++) {
         const fc_person_rec *pr = &bp.items[q];
         int nq = p->n_persons, kept = 0, owner_kept = 0;
         for (size_t m = 0; m < pr->n_members; m++) {
-            int64_t b = find_face(&bf, by_id, pr->members[m].face_id);
+            int64_t b = find_face(by_id, bf.n, pr->members[m].face_id);
             if (b < 0) {
                 rc = fc_error_set(err, FC_ERR_INTERNAL, "base person %s: face %s is not in the run",
                                   pr->person_id, pr->members[m].face_id);
