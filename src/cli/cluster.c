@@ -36,7 +36,8 @@ static const char usage_text[] =
     "                  is set (docs/s3.md), else LOCAL_STORAGE_PATH\n"
     "  --threads N     images in flight (default FC_THREADS, else cores)\n"
     "  --batch N       images per stored batch, 1..50 (30)\n"
-    "  --report FILE   write the HTML contact sheet (thumbnails in FILE_files/)\n"
+    "  --report FILE   write the HTML contact sheet (thumbnails in FILE_files/); its\n"
+    "                  folder must exist (checked before the run)\n"
     "  --resume        continue the latest interrupted run of the bucket\n"
     "  --incremental   add the images the latest run lacks to a copy of it\n"
     "  --method M      graph (default) or original (the Python service's baseline)\n"
@@ -114,6 +115,38 @@ static int parse_args(int argc, char **argv, cluster_args *a)
     return 0;
 }
 
+/* 0 if the report can be written where --report says: its folder exists and is
+ * writable, and the path itself is not a folder. Checked before the run, so a long run
+ * does not end without its report; else prints why and returns -1. */
+static int check_report_path(const char *html_path)
+{
+    char dir[4096];
+    struct stat st;
+    const char *slash = strrchr(html_path, '/');
+    size_t n = slash ? (size_t)(slash - html_path) : 0;
+    snprintf(dir, sizeof dir, "%.*s", (int)n, html_path);
+    const char *folder = !slash ? "." : n == 0 ? "/" : dir;
+    const char *why = NULL;
+    if (stat(folder, &st) != 0)
+        why = strerror(errno);
+    else if (!S_ISDIR(st.st_mode))
+        why = "not a folder";
+    else if (access(folder, W_OK | X_OK) != 0)
+        why = strerror(errno);
+    if (why) {
+        fprintf(stderr, "facecluster cluster: --report '%s': folder '%s': %s\n", html_path, folder,
+                why);
+        return -1;
+    }
+    const char *name = slash ? slash + 1 : html_path;
+    if (!*name || (stat(html_path, &st) == 0 && S_ISDIR(st.st_mode))) {
+        fprintf(stderr, "facecluster cluster: --report '%s' is a folder; give a file such as "
+                        "%s%sreport.html\n", html_path, html_path, *name ? "/" : "");
+        return -1;
+    }
+    return 0;
+}
+
 static void print_summary(const fc_cluster_job_result *r, fc_store *s)
 {
     printf("clustering_id   %s\n", r->clustering_id);
@@ -175,6 +208,8 @@ int fc_cli_cluster(int argc, char **argv)
         fputs(usage_text, stderr);
         return 2;
     }
+    if (a.report && check_report_path(a.report))
+        return 2;
     fc_error err = {0};
     int status = 1;
     fc_config *cfg = fc_config_load(NULL, &err);

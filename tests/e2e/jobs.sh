@@ -50,6 +50,18 @@ else
     ko "cluster samples" "$(tail -3 "$tmp/c1.err")"
 fi
 
+# --- 1a. a report that cannot be written is refused before the run, not after it --
+FC_DATA_DIR=$tmp/d1a "$FC" cluster samples --quiet --report "$tmp/nodir/r.html" >/dev/null 2>"$tmp/c1a.err"
+rc1=$?
+FC_DATA_DIR=$tmp/d1a "$FC" cluster samples --quiet --report "$tmp" >/dev/null 2>"$tmp/c1b.err"
+rc2=$?
+if [ "$rc1 $rc2" = "2 2" ] && grep -q "$tmp/nodir" "$tmp/c1a.err" && grep -q "is a folder" "$tmp/c1b.err" &&
+   [ "$(FC_DATA_DIR=$tmp/d1a "$FC" runs | grep -c local)" = 0 ]; then
+    ok "--report into a missing folder or onto a folder: exit 2 before any run"
+else
+    ko "--report checked first" "exit $rc1 $rc2: $(cat "$tmp/c1a.err" "$tmp/c1b.err" | tail -3)"
+fi
+
 # --- 1b. verify: metadata and vectors agree; a lost vector is reported ------------
 if [ -f "$tmp/d1/facecluster.db" ] && "$FC" verify latest >"$tmp/v1.out" 2>&1 && grep -q "consistent" "$tmp/v1.out"; then
     $PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM vec_points WHERE id=(SELECT MAX(id) FROM vec_points)"); c.commit()' "$tmp/d1/facecluster.db"
