@@ -115,12 +115,21 @@ mkdir -p "$tmp/bad"
 cp samples/sample1.jpg samples/sample2.jpg "$tmp/bad/"
 head -c 3000 samples/sample3.jpg >"$tmp/bad/truncated.jpg"
 echo "not an image" >"$tmp/bad/text.jpg"
-if "$FC" cluster "$tmp/bad" --json --quiet >"$tmp/b.json" 2>"$tmp/b.err" &&
+if "$FC" cluster "$tmp/bad" --json --quiet --report "$tmp/bad.html" >"$tmp/b.json" 2>"$tmp/b.err" &&
    $PY -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["failed_files"]==2 and s["total_images"]==2 and len(s["failed"])==2, s' "$tmp/b.json"; then
     ok "bad files counted as failed, run completes"
 else
     ko "bad files" "$(tail -3 "$tmp/b.err")"
 fi
+# the report names them too: a reader of the sheet alone sees 2 of 4 photos otherwise
+if $PY - "$tmp/bad.html" <<'PYEOF'
+import re, sys
+html = open(sys.argv[1]).read()
+assert re.search(r'failed files</td><td[^>]*>2<', html), "no 'failed files 2' in the summary"
+block = html[html.index('id="failed"'):]
+assert "truncated.jpg" in block and "text.jpg" in block and "not a supported image format" in block
+PYEOF
+then ok "report lists the failed files with their reasons"; else ko "report failed files" "see above"; fi
 
 # attach (docs/clustering.md): off by default; --attach-threshold, else
 # PERSON_ATTACH_THRESHOLD, turns it on, and the run's stats say which
