@@ -102,7 +102,8 @@ static fc_status local_fetch(fc_source *src, const char *key, size_t max_bytes, 
     uint8_t *buf = NULL;
     if ((size_t)snprintf(path, sizeof path, "%s/%s", ls->root, key) >= sizeof path)
         return fc_error_set(err, FC_ERR_LIMIT, "path too long");
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a file replaced by a named pipe after the listing must not block */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
         if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))

@@ -424,3 +424,38 @@ TEST(face_input_cli_detect_crops_of_same_name)
     free(jpeg);
     return result;
 }
+
+/* A named pipe among the arguments (a FIFO matched by photos/[*]) is a
+ * failed file; opening it used to wait for a writer forever. */
+TEST(face_input_cli_detect_named_pipe_is_an_error)
+{
+    fc_pipeline_config cfg;
+    SKIP_WITHOUT_DEFAULTS(cfg);
+    const char *prog = program();
+    if (!prog)
+        SKIP("facecluster program not built beside the tests");
+    size_t jlen = 0;
+    uint8_t *jpeg = fc_face_test_sample(1, &jlen);
+    if (!jpeg)
+        SKIP("samples/ not present (scripts/setup fetches them)");
+    char dir[600], fifo[700], good[700], cmd[4096];
+    snprintf(dir, sizeof dir, "%s/face_cli_fifo", fc_test_tmpdir());
+    snprintf(fifo, sizeof fifo, "%s/pipe.jpg", dir);
+    snprintf(good, sizeof good, "%s/good.jpg", dir);
+    mkdir(dir, 0755);
+    unlink(fifo);
+    CHECK(mkfifo(fifo, 0644) == 0);
+    write_file(good, jpeg, jlen);
+    free(jpeg);
+    snprintf(cmd, sizeof cmd, "FC_MODELS_DIR='%s/models' timeout 60 '%s' detect --threads 1 '%s' '%s' 2>/dev/null",
+             fc_test_root(), prog, fifo, good);
+    char *lines[4] = {0};
+    int n_lines = 0, status = run_lines(cmd, lines, 4, &n_lines), result = FC_TEST_PASS;
+    if (status != 1 || n_lines != 2 || !strstr(lines[0], "\"error\"") ||
+        !strstr(lines[0], "not a regular file") || !strstr(lines[1], "\"faces\""))
+        result = fc_test_fail(__FILE__, __LINE__, "exit %d (124: hung), %d lines: %s", status,
+                              n_lines, n_lines ? lines[0] : "");
+    for (int i = 0; i < n_lines; i++)
+        free(lines[i]);
+    return result;
+}
