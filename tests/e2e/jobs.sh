@@ -109,6 +109,22 @@ else
     ko "incremental" "$(cat "$tmp/i2.err" "$tmp/i2.out" | tail -5)"
 fi
 
+# --- 3b. incremental tries the base's failed files again (one repaired since) --------
+export FC_DATA_DIR=$tmp/d2b
+mkdir -p "$tmp/inc2"
+cp samples/sample1.jpg "$tmp/inc2/"
+head -c 3000 samples/sample2.jpg >"$tmp/inc2/copying.jpg"   # a copy not finished yet
+echo "not an image" >"$tmp/inc2/notes.jpg"
+"$FC" cluster "$tmp/inc2" --quiet >/dev/null 2>&1
+cp samples/sample2.jpg "$tmp/inc2/copying.jpg"
+if "$FC" cluster "$tmp/inc2" --incremental --json --quiet >"$tmp/i3.json" 2>"$tmp/i3.err" &&
+   $PY -c 'import json,sys; s=json.load(open(sys.argv[1]))
+assert s["total_images"]==2 and s["failed_files"]==1 and s["failed"][0]["path"].endswith("/notes.jpg"), s' "$tmp/i3.json"; then
+    ok "incremental: a repaired file is read again, a still bad one stays failed"
+else
+    ko "incremental retry" "$(head -c 400 "$tmp/i3.json"; tail -2 "$tmp/i3.err")"
+fi
+
 # --- 4. bad files ---------------------------------------------------------------
 export FC_DATA_DIR=$tmp/d3
 mkdir -p "$tmp/bad"
