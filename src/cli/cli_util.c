@@ -2,12 +2,14 @@
 #include "cli/cli_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 fc_status fc_cli_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len,
                            fc_error *err)
@@ -16,8 +18,13 @@ fc_status fc_cli_read_file(const char *path, size_t max_bytes, uint8_t **data, s
     *len = 0;
     fc_status rc = FC_OK;
     uint8_t *buf = NULL;
-    FILE *f = fopen(path, "rb");
+    /* O_NONBLOCK: opening a named pipe must not wait for a writer (it is refused
+     * below); reads of a regular file do not care */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     struct stat st;
+    if (!f && fd >= 0)
+        close(fd);
     if (!f || fstat(fileno(f), &st) != 0) {
         rc = fc_error_set(err, FC_ERR_IO, "cannot open: %s", strerror(errno));
         goto out;

@@ -115,22 +115,33 @@ static int parse_args(int argc, char **argv, cluster_args *a)
     return 0;
 }
 
-/* 0 when the folder of the report file exists and is writable: checked before the
- * job, so that a mistyped --report fails at once, not after the whole run. */
-static int report_dir_ok(const char *report)
+/* 0 if the report can be written where --report says: its folder exists and is
+ * writable, and the path itself is not a folder. Checked before the run, so a long run
+ * does not end without its report; else prints why and returns -1. */
+static int check_report_path(const char *html_path)
 {
     char dir[4096];
-    const char *slash = strrchr(report, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == report)
-        snprintf(dir, sizeof dir, "/");
-    else if ((size_t)(slash - report) >= sizeof dir)
+    struct stat st;
+    const char *slash = strrchr(html_path, '/');
+    size_t n = slash ? (size_t)(slash - html_path) : 0;
+    snprintf(dir, sizeof dir, "%.*s", (int)n, html_path);
+    const char *folder = !slash ? "." : n == 0 ? "/" : dir;
+    const char *why = NULL;
+    if (stat(folder, &st) != 0)
+        why = strerror(errno);
+    else if (!S_ISDIR(st.st_mode))
+        why = "not a folder";
+    else if (access(folder, W_OK | X_OK) != 0)
+        why = strerror(errno);
+    if (why) {
+        fprintf(stderr, "facecluster cluster: --report '%s': folder '%s': %s\n", html_path, folder,
+                why);
         return -1;
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - report), report);
-    if (access(dir, W_OK) != 0) {
-        fprintf(stderr, "facecluster cluster: --report %s: %s: %s\n", report, dir, strerror(errno));
+    }
+    const char *name = slash ? slash + 1 : html_path;
+    if (!*name || (stat(html_path, &st) == 0 && S_ISDIR(st.st_mode))) {
+        fprintf(stderr, "facecluster cluster: --report '%s' is a folder; give a file such as "
+                        "%s%sreport.html\n", html_path, html_path, *name ? "/" : "");
         return -1;
     }
     return 0;
@@ -201,8 +212,8 @@ int fc_cli_cluster(int argc, char **argv)
         fputs(usage_text, stderr);
         return 2;
     }
-    if (a.report && report_dir_ok(a.report))
-        return 1;
+    if (a.report && check_report_path(a.report))
+        return 2;
     fc_error err = {0};
     int status = 1;
     fc_config *cfg = fc_config_load(NULL, &err);

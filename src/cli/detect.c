@@ -26,7 +26,8 @@ static const char usage_text[] =
     "\n"
     "  --embeddings   add each face's \"embedding\" (L2-normalised)\n"
     "  --crops DIR    write the aligned faces to DIR/<image name>_<i>.png (DIR is made\n"
-    "                 if missing)\n"
+    "                 if missing; each face's \"crop\" names its file). Images of one\n"
+    "                 name from several folders: the 2nd is <name>~2_<i>.png, ...\n"
     "  --threads T    images processed at once (default: cores)\n"
     "\n"
     "Models and thresholds come from the environment (DETECTOR, EMBEDDER,\n"
@@ -38,6 +39,7 @@ typedef struct {
     int n_images;
     int embeddings, threads;
     const char *crops_dir;
+    char **crop_stems; /* per image, with --crops: see crop_stems() */
 } detect_args;
 
 /* Shared by the worker threads; everything below mu is guarded by it. */
@@ -84,7 +86,7 @@ static json_t *point_json(fc_point p)
     return json_pack("[f,f]", (double)p.x, (double)p.y);
 }
 
-static json_t *face_json(const fc_face *f, int dim, int with_embedding)
+static json_t *face_json(const fc_face *f, int dim, int with_embedding, const char *crop)
 {
     json_t *lm = json_array();
     for (int j = 0; j < 5; j++)
@@ -101,22 +103,108 @@ static json_t *face_json(const fc_face *f, int dim, int with_embedding)
             json_array_append_new(e, json_real(f->embedding[k]));
         json_object_set_new(o, "embedding", e);
     }
+    if (o && crop)
+        json_object_set_new(o, "crop", json_string(crop));
     return o;
 }
 
-/* DIR/<name without folders and extension>_<i>.png */
-static fc_status write_crops(const char *dir, const char *image, const fc_faces *faces, fc_error *err)
+/* The file name of an image without folders and extension, malloc'd. */
+static char *name_stem(const char *image)
 {
     const char *base = strrchr(image, '/');
     base = base ? base + 1 : image;
     const char *dot = strrchr(base, '.');
-    int stem = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+    return strndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+}
+
+static char *const *sort_stems;
+static int cmp_stem_then_index(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    int c = strcmp(sort_stems[x], sort_stems[y]);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* 1 if some stems[order[i]] equals name (order sorts stems). */
+static int stem_taken(char *const *stems, const int *order, int n, const char *name)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        int c = strcmp(stems[order[mid]], name);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* The crop file stem of each image: its name without folders and extension, and for
+ * the 2nd, 3rd ... image of a name already given (in argument order) "<name>~2",
+ * "<name>~3" ..., skipping any an image is named, so no two images write the same
+ * crop file. Distinct stems give distinct files: "<stem>_<i>" ends in digits, and a
+ * generated "<name>~<k>" belongs to one name. NULL when out of memory. */
+static char **crop_stems(char **images, int n)
+{
+    char **stems = calloc((size_t)n, sizeof *stems);
+    int *order = malloc((size_t)n * sizeof *order);
+    int ok = stems && order;
+    for (int i = 0; ok && i < n; i++)
+        ok = (stems[i] = name_stem(images[i])) != NULL, order[i] = i;
+    if (ok) {
+        sort_stems = stems;
+        qsort(order, (size_t)n, sizeof *order, cmp_stem_then_index);
+    }
+    char **out = ok ? calloc((size_t)n, sizeof *out) : NULL;
+    ok = out != NULL;
+    for (int i = 0, k = 2; ok && i < n; i++) {
+        const char *stem = stems[order[i]];
+        if (i == 0 || strcmp(stem, stems[order[i - 1]]) != 0) {
+            out[order[i]] = strdup(stem);
+            k = 2;
+        } else {
+            char buf[4096];
+            do
+                snprintf(buf, sizeof buf, "%s~%d", stem, k++);
+            while (stem_taken(stems, order, n, buf));
+            out[order[i]] = strdup(buf);
+        }
+        ok = out[order[i]] != NULL;
+    }
+    for (int i = 0; stems && i < n; i++)
+        free(stems[i]);
+    free(stems);
+    free(order);
+    if (!ok && out) {
+        for (int i = 0; i < n; i++)
+            free(out[i]);
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+/* DIR/<stem>_<i>.png for face i */
+static fc_status crop_path(const char *dir, const char *stem, int i, char *path, size_t size,
+                           fc_error *err)
+{
+    int n = snprintf(path, size, "%s/%s_%d.png", dir, stem, i);
+    if (n < 0 || (size_t)n >= size)
+        return fc_error_set(err, FC_ERR_ARG, "crop path too long");
+    return FC_OK;
+}
+
+static fc_status write_crops(const char *dir, const char *stem, const fc_faces *faces,
+                             fc_error *err)
+{
     for (int i = 0; i < faces->n_faces; i++) {
         char path[4096];
-        int n = snprintf(path, sizeof path, "%s/%.*s_%d.png", dir, stem, base, i);
-        if (n < 0 || (size_t)n >= sizeof path)
-            return fc_error_set(err, FC_ERR_ARG, "crop path too long");
-        fc_status rc = fc_image_write_png(faces->crops[i], path, err);
+        fc_status rc = crop_path(dir, stem, i, path, sizeof path, err);
+        if (!rc)
+            rc = fc_image_write_png(faces->crops[i], path, err);
         if (rc)
             return rc;
     }
@@ -124,8 +212,11 @@ static fc_status write_crops(const char *dir, const char *image, const fc_faces 
 }
 
 /* The JSON line for one image (malloc'd); counts what it found into job. */
-static char *process_one(detect_job *job, const char *path, int *faces_found, int *failed)
+static char *process_one(detect_job *job, int index, int *faces_found, int *failed)
 {
+    const detect_args *a = job->args;
+    const char *path = a->images[index];
+    const char *stem = a->crops_dir ? a->crop_stems[index] : NULL;
     fc_error err = {0};
     uint8_t *data = NULL;
     size_t len = 0;
@@ -134,8 +225,8 @@ static char *process_one(detect_job *job, const char *path, int *faces_found, in
     fc_status rc = fc_cli_read_file(path, job->max_bytes, &data, &len, &err);
     if (!rc)
         rc = fc_pipeline_run(job->pipe, data, len, &faces, &err);
-    if (!rc && job->args->crops_dir)
-        rc = write_crops(job->args->crops_dir, path, faces, &err);
+    if (!rc && stem)
+        rc = write_crops(a->crops_dir, stem, faces, &err);
     if (rc) {
         json_object_set_new(o, "error", json_string(err.msg[0] ? err.msg : fc_strerror(rc)));
         *failed = 1;
@@ -143,8 +234,12 @@ static char *process_one(detect_job *job, const char *path, int *faces_found, in
         json_object_set_new(o, "width", json_integer(faces->width));
         json_object_set_new(o, "height", json_integer(faces->height));
         json_t *arr = json_array();
-        for (int i = 0; i < faces->n_faces; i++)
-            json_array_append_new(arr, face_json(&faces->faces[i], faces->dim, job->args->embeddings));
+        for (int i = 0; i < faces->n_faces; i++) {
+            char crop[4096];
+            int named = stem && crop_path(a->crops_dir, stem, i, crop, sizeof crop, NULL) == FC_OK;
+            json_array_append_new(arr, face_json(&faces->faces[i], faces->dim, a->embeddings,
+                                                 named ? crop : NULL));
+        }
         json_object_set_new(o, "faces", arr);
         if (faces->retried)
             json_object_set_new(o, "border_retry", json_true());
@@ -167,7 +262,7 @@ static void *worker_main(void *arg)
         if (i < 0)
             return NULL;
         int found = 0, failed = 0;
-        char *line = process_one(job, job->args->images[i], &found, &failed);
+        char *line = process_one(job, i, &found, &failed);
         pthread_mutex_lock(&job->mu);
         job->lines[i] = line ? line : strdup("{\"error\":\"out of memory\"}");
         job->n_failed += failed;
@@ -214,6 +309,10 @@ int fc_cli_detect(int argc, char **argv)
         fc_error_set(&err, FC_ERR_IO, "--crops %s: %s", a.crops_dir, strerror(errno));
         goto out;
     }
+    if (a.crops_dir && !(a.crop_stems = crop_stems(a.images, a.n_images))) {
+        fc_error_set(&err, FC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     if (fc_pipeline_config_from_env(&cfg, &err))
         goto out;
     cfg.embed = a.embeddings;
@@ -251,6 +350,9 @@ out:
     fc_pipeline_free(job.pipe);
     free(job.lines);
     free(tids);
+    for (int i = 0; a.crop_stems && i < a.n_images; i++)
+        free(a.crop_stems[i]);
+    free(a.crop_stems);
     free(a.images);
     return status;
 }

@@ -175,7 +175,7 @@ fc_image *fc_image_load(const char *path, const fc_decode_opts *opts, fc_error *
     fc_image *img = NULL;
     uint8_t *buf = NULL;
     struct stat st;
-    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    int fd = path ? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
     if (fd < 0) {
         fc_error_set(err, FC_ERR_IO, "%s: %s", path ? path : "(null)",
                      path ? strerror(errno) : "no path");

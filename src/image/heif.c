@@ -57,7 +57,12 @@ static fc_status heif_fail(struct heif_error e, const char *doing, fc_error *err
                              e.code == heif_error_Unsupported_feature
                          ? FC_ERR_UNSUPPORTED
                          : FC_ERR_FORMAT;
-    return fc_error_set(err, code, "heif: %s: %s", doing, e.message ? e.message : "error");
+    /* libheif ends some messages with a newline: keep the reason one line */
+    const char *msg = e.message ? e.message : "error";
+    size_t n = strlen(msg);
+    while (n > 0 && (unsigned char)msg[n - 1] <= ' ')
+        n--;
+    return fc_error_set(err, code, "heif: %s: %.*s", doing, (int)n, msg);
 }
 
 /* Parses the container and finds the primary image; *ctx must be freed. */

@@ -103,7 +103,8 @@ fc_status fc_image_probe(const uint8_t *data, size_t len, const fc_image_limits 
  *  - Limits are checked from the header before any pixel buffer exists.
  *  - A truncated or corrupt file is an error (FC_ERR_FORMAT), never a partly grey
  *    picture: libjpeg's "premature end" and corrupt-data warnings count as errors.
- *    The one tolerance: a sequential JPEG that lacks only its final EOI marker.
+ *    The one tolerance: a sequential Huffman-coded JPEG that lacks only its final EOI
+ *    marker.
  *  - "Alpha dropped" means the colour values are kept as stored; a GIF or animated
  *    WebP canvas starts black where the first frame leaves it transparent; TIFF with
  *    alpha comes premultiplied by libtiff (transparent = black).

@@ -7,10 +7,11 @@
  * turned into errors. Harmless ones (junk bytes before a marker, an unknown Adobe
  * transform or JFIF version, a bad ICC marker) are ignored. A missing EOI marker is
  * forgiven only where that cannot hide missing pixels: at the end of the one scan of
- * a sequential file holding every component (if data is missing there, libjpeg
- * meets the supplied EOI too early and says so). In a progressive or multi-scan file
- * a scan may end exactly where the file was cut, so there the end of the data
- * without EOI is an error. */
+ * a sequential Huffman-coded file holding every component (if data is missing there,
+ * libjpeg meets the supplied EOI too early and says so). In a progressive or
+ * multi-scan file a scan may end exactly where the file was cut, and arithmetic
+ * decoding takes a marker inside the data as legal (it decodes zeros from there on,
+ * without a warning), so there the end of the data without EOI is an error. */
 #include "image/codec.h"
 
 #include <setjmp.h>
@@ -47,7 +48,7 @@ static boolean src_fill(j_decompress_ptr c)
 {
     mem_source *s = (mem_source *)c->src;
     int in_only_scan = !c->progressive_mode && c->comps_in_scan == c->num_components;
-    if (s->ended++ || !in_only_scan)
+    if (s->ended++ || !in_only_scan || c->arith_code)
         WARNMS(c, JWRN_JPEG_EOF); /* fatal: see on_message */
     s->pub.next_input_byte = fake_eoi;
     s->pub.bytes_in_buffer = sizeof fake_eoi;

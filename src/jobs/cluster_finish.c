@@ -438,9 +438,12 @@ static fc_status update_vectors(fc_cj_ctx *c, const face_rows *r, const fc_clust
     return rc;
 }
 
-static fc_status base_keys_of(fc_cj_ctx *c, fc_image_list *imgs, char ***keys, fc_error *err)
+/* The sorted keys of the base run's images that were read (its failed ones are read
+ * again as new: fc_cj_copy_base), pointing into imgs; *n_keys of them. */
+static fc_status base_keys_of(fc_cj_ctx *c, fc_image_list *imgs, char ***keys, size_t *n_keys,
+                              fc_error *err)
 {
-    *keys = NULL;
+    *keys = NULL, *n_keys = 0;
     if (!c->base_id[0])
         return FC_OK;
     fc_status rc = fc_store_run_images(c->store, c->base_id, imgs, err);
@@ -450,8 +453,9 @@ static fc_status base_keys_of(fc_cj_ctx *c, fc_image_list *imgs, char ***keys, f
     if (!*keys)
         return fc_error_set(err, FC_ERR_NOMEM, "base keys");
     for (size_t i = 0; i < imgs->n; i++)
-        (*keys)[i] = imgs->items[i].image_path;
-    qsort(*keys, imgs->n, sizeof **keys, cmp_str);
+        if (imgs->items[i].ok)
+            (*keys)[(*n_keys)++] = imgs->items[i].image_path;
+    qsort(*keys, *n_keys, sizeof **keys, cmp_str);
     return FC_OK;
 }
 
@@ -467,9 +471,10 @@ fc_status fc_cj_finish(fc_cj_ctx *c, fc_error *err)
     fc_cluster_job_result *res = c->res;
     c->prog.phase = FC_JOB_PHASE_CLUSTER;
     fc_cj_report(c, 1);
-    fc_status rc = base_keys_of(c, &base_imgs, &base_keys, err);
+    size_t n_base_keys = 0;
+    fc_status rc = base_keys_of(c, &base_imgs, &base_keys, &n_base_keys, err);
     if (!rc)
-        rc = load_rows(c, base_keys, base_imgs.n, &r, err);
+        rc = load_rows(c, base_keys, n_base_keys, &r, err);
     if (!rc)
         rc = cluster_rows(c, &r, &cl, err);
     if (!rc)

@@ -312,7 +312,10 @@ out_free:
     return rc;
 }
 
-/* ---- incremental: the base run's faces into the new run ------------------------ */
+/* ---- incremental: the base run's faces into the new run ------------------------ *
+ * The base's failed images are not copied: still listed, they are read again with
+ * the new ones (a file repaired or finished copying since then counts); gone, they
+ * are no longer reported. */
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -361,7 +364,8 @@ fc_status fc_cj_copy_base(fc_cj_ctx *c, const fc_key_list *listed, fc_error *err
                 c->res->removed_images++;
                 continue;
             }
-            if (bsearch(&key, have_keys, have.n, sizeof *have_keys, cmp_str))
+            if (!base_imgs.items[k].ok ||
+                bsearch(&key, have_keys, have.n, sizeof *have_keys, cmp_str))
                 continue;
             ib[ni++] = base_imgs.items[k];
         }

@@ -161,6 +161,23 @@ static void face_html(FILE *f, const char *files_url, const fc_face_rec *face, i
             face->quality_score, face->confidence);
 }
 
+/* The failed files of the run (images stored as not ok), each with its reason. */
+static void failed_html(FILE *f, const fc_image_list *imgs, size_t n_failed)
+{
+    fprintf(f, "<div class=\"person failed\" id=\"failed\"><h2>failed files &middot; %zu</h2>"
+               "<ul>\n", n_failed);
+    for (size_t i = 0; i < imgs->n; i++) {
+        if (imgs->items[i].ok)
+            continue;
+        char path[2048], why[2048];
+        fc_report_escape(imgs->items[i].image_path, path, sizeof path);
+        fc_report_escape(imgs->items[i].reason ? imgs->items[i].reason : "failed", why,
+                         sizeof why);
+        fprintf(f, "<li><code>%s</code>: %s</li>\n", path, why);
+    }
+    fprintf(f, "</ul></div>\n");
+}
+
 static const char page_head[] =
     "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
     "<title>facecluster run %s</title>\n<style>\n"
@@ -173,7 +190,7 @@ static const char page_head[] =
     "figure.face img{display:block;height:96px;border:2px solid #ccc}\n"
     "figure.owner img{border-color:#2a7}\n"
     ".missing{width:96px;height:96px;background:#eee;line-height:96px}\n"
-    ".unassigned{border-style:dashed}\n</style></head><body>\n";
+    ".unassigned{border-style:dashed}\n.failed{border-color:#c44}\n</style></head><body>\n";
 
 fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id,
                           const char *html_path, const fc_report_opts *opts, int *n_thumbs,
@@ -183,6 +200,8 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
     fc_run_rec run = {0};
     fc_person_list persons = {0};
     fc_face_list faces = {0};
+    fc_image_list imgs = {0};
+    size_t n_failed = 0;
     char *ok = NULL;
     FILE *f = NULL;
     int found = 0, n_ok = 0;
@@ -201,8 +220,12 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
         rc = fc_store_person_list(s, clustering_id, NULL, &persons, err);
     if (!rc)
         rc = fc_store_face_list(s, clustering_id, NULL, 0, &faces, err);
+    if (!rc)
+        rc = fc_store_run_images(s, clustering_id, &imgs, err);
     if (rc)
         goto out;
+    for (size_t i = 0; i < imgs.n; i++)
+        n_failed += !imgs.items[i].ok;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         rc = fc_error_set(err, FC_ERR_IO, "%s: %s", dir, strerror(errno));
         goto out;
@@ -226,9 +249,12 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
             run.clustering_id, run.finished_at);
     fprintf(f, "<tr><td>images</td><td>%lld</td></tr><tr><td>faces</td><td>%lld</td></tr>\n",
             (long long)run.total_images, (long long)run.total_faces);
+    fprintf(f, "<tr><td>failed files</td><td id=\"n-failed\">%zu</td></tr>\n", n_failed);
     fprintf(f, "<tr><td>persons</td><td id=\"n-persons\">%lld</td></tr><tr><td>unassigned faces</td>"
                "<td>%lld</td></tr>\n</table>\n",
             (long long)run.total_persons, (long long)run.unassigned_faces);
+    if (n_failed)
+        fprintf(f, "<p><a href=\"#failed\">failed files</a> (not read or not an image)</p>\n");
     if (o.extra_html)
         fprintf(f, "%s\n", o.extra_html);
     /* face index by face_id: members come from person_list, thumbnails by face row */
@@ -256,7 +282,10 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
     for (size_t i = 0; i < faces.n; i++)
         if (!faces.items[i].person_id[0])
             face_html(f, files_url, &faces.items[i], ok[i], 0);
-    fprintf(f, "</div></div>\n</body></html>\n");
+    fprintf(f, "</div></div>\n");
+    if (n_failed)
+        failed_html(f, &imgs, n_failed);
+    fprintf(f, "</body></html>\n");
     if (fclose(f) != 0) {
         f = NULL;
         rc = fc_error_set(err, FC_ERR_IO, "%s: write failed", tmp);
@@ -276,5 +305,6 @@ out:
     fc_run_rec_clear(&run);
     fc_person_list_free(&persons);
     fc_face_list_free(&faces);
+    fc_image_list_free(&imgs);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* report.h - the HTML contact sheet of a clustering run: the run's numbers at the top,
  * then one row per person with a thumbnail of each face (the owner first), the
- * unassigned faces last. The page works offline: thumbnails are PNG files in a folder
+ * unassigned faces, and the files that failed (path and reason) last. The page works offline: thumbnails are PNG files in a folder
  * beside it ("report.html" -> "report_files/<face_id>.png"), no script, no CDN. */
 #ifndef FC_REPORT_REPORT_H
 #define FC_REPORT_REPORT_H

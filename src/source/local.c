@@ -1,6 +1,8 @@
 /* local.c - the local folder source: keys are '/'-separated paths under a root
  * directory (LOCAL_STORAGE_PATH). Symlinks are not followed out of the tree:
- * listing skips them, and fetching refuses anything that is not a regular file. */
+ * listing skips them, and fetching refuses anything that is not a regular file.
+ * A folder inside the tree that cannot be read is listed as a key of its own, whose
+ * fetch fails saying so: the run reports it among its failed files and goes on. */
 #include "source/source.h"
 
 #include <dirent.h>
@@ -22,7 +24,9 @@ static int key_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Adds the image files under root/rel (rel "" or ending in '/') to out. */
+/* Adds the image files under root/rel (rel "" or ending in '/') to out. A subfolder
+ * (depth > 0) that cannot be opened is added as a key (rel without its '/'); one gone
+ * meanwhile is skipped. */
 static fc_status walk(const char *root, const char *rel, fc_key_list *out, int depth, fc_error *err)
 {
     char path[4096];
@@ -31,6 +35,13 @@ static fc_status walk(const char *root, const char *rel, fc_key_list *out, int d
     if ((size_t)snprintf(path, sizeof path, "%s/%s", root, rel) >= sizeof path)
         return fc_error_set(err, FC_ERR_LIMIT, "path too long: %s/%s", root, rel);
     DIR *d = opendir(path);
+    if (!d && depth > 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return FC_OK;
+        char key[4096];
+        snprintf(key, sizeof key, "%.*s", (int)strlen(rel) - 1, rel);
+        return fc_key_list_add(out, key, err);
+    }
     if (!d)
         return fc_error_set(err, errno == ENOENT ? FC_ERR_ARG : FC_ERR_IO, "%s: %s", path,
                             strerror(errno));
@@ -91,9 +102,14 @@ static fc_status local_fetch(fc_source *src, const char *key, size_t max_bytes, 
     uint8_t *buf = NULL;
     if ((size_t)snprintf(path, sizeof path, "%s/%s", ls->root, key) >= sizeof path)
         return fc_error_set(err, FC_ERR_LIMIT, "path too long");
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return fc_error_set(err, FC_ERR_IO, "%s: %s", key, strerror(errno));
+    /* O_NONBLOCK: a file replaced by a named pipe after the listing must not block */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            return fc_error_set(err, FC_ERR_IO, "%s: folder cannot be read: %s", key, strerror(e));
+        return fc_error_set(err, FC_ERR_IO, "%s: %s", key, strerror(e));
+    }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         rc = fc_error_set(err, FC_ERR_IO, "%s: not a regular file", key);
         goto out;

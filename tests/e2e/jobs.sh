@@ -65,6 +65,18 @@ else
     ko "cluster samples" "$(tail -3 "$tmp/c1.err")"
 fi
 
+# --- 1a. a report that cannot be written is refused before the run, not after it --
+FC_DATA_DIR=$tmp/d1a "$FC" cluster samples --quiet --report "$tmp/nodir/r.html" >/dev/null 2>"$tmp/c1a.err"
+rc1=$?
+FC_DATA_DIR=$tmp/d1a "$FC" cluster samples --quiet --report "$tmp" >/dev/null 2>"$tmp/c1b.err"
+rc2=$?
+if [ "$rc1 $rc2" = "2 2" ] && grep -q "$tmp/nodir" "$tmp/c1a.err" && grep -q "is a folder" "$tmp/c1b.err" &&
+   [ "$(FC_DATA_DIR=$tmp/d1a "$FC" runs | grep -c local)" = 0 ]; then
+    ok "--report into a missing folder or onto a folder: exit 2 before any run"
+else
+    ko "--report checked first" "exit $rc1 $rc2: $(cat "$tmp/c1a.err" "$tmp/c1b.err" | tail -3)"
+fi
+
 # --- 1b. verify: metadata and vectors agree; a lost vector is reported ------------
 if [ -f "$tmp/d1/facecluster.db" ] && "$FC" verify latest >"$tmp/v1.out" 2>&1 && grep -q "consistent" "$tmp/v1.out"; then
     $PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM vec_points WHERE id=(SELECT MAX(id) FROM vec_points)"); c.commit()' "$tmp/d1/facecluster.db"
@@ -174,30 +186,43 @@ PYEOF
 then ok "incremental after removing 2 photos: their faces leave the run, counted as removed"
 else ko "incremental with removed photos" "$(head -c 400 "$tmp/i4.json") $(tail -2 "$tmp/i4.err")"; fi
 
+# --- 3b. incremental tries the base's failed files again (one repaired since) --------
+export FC_DATA_DIR=$tmp/d2b
+mkdir -p "$tmp/inc2"
+cp samples/sample1.jpg "$tmp/inc2/"
+head -c 3000 samples/sample2.jpg >"$tmp/inc2/copying.jpg"   # a copy not finished yet
+echo "not an image" >"$tmp/inc2/notes.jpg"
+"$FC" cluster "$tmp/inc2" --quiet >/dev/null 2>&1
+cp samples/sample2.jpg "$tmp/inc2/copying.jpg"
+if "$FC" cluster "$tmp/inc2" --incremental --json --quiet >"$tmp/i3.json" 2>"$tmp/i3.err" &&
+   $PY -c 'import json,sys; s=json.load(open(sys.argv[1]))
+assert s["total_images"]==2 and s["failed_files"]==1 and s["failed"][0]["path"].endswith("/notes.jpg"), s' "$tmp/i3.json"; then
+    ok "incremental: a repaired file is read again, a still bad one stays failed"
+else
+    ko "incremental retry" "$(head -c 400 "$tmp/i3.json"; tail -2 "$tmp/i3.err")"
+fi
+
 # --- 4. bad files ---------------------------------------------------------------
 export FC_DATA_DIR=$tmp/d3
 mkdir -p "$tmp/bad"
 cp samples/sample1.jpg samples/sample2.jpg "$tmp/bad/"
 head -c 3000 samples/sample3.jpg >"$tmp/bad/truncated.jpg"
 echo "not an image" >"$tmp/bad/text.jpg"
-if "$FC" cluster "$tmp/bad" --json --quiet >"$tmp/b.json" 2>"$tmp/b.err" &&
+if "$FC" cluster "$tmp/bad" --json --quiet --report "$tmp/bad.html" >"$tmp/b.json" 2>"$tmp/b.err" &&
    $PY -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["failed_files"]==2 and s["total_images"]==2 and len(s["failed"])==2, s' "$tmp/b.json"; then
     ok "bad files counted as failed, run completes"
 else
     ko "bad files" "$(tail -3 "$tmp/b.err")"
 fi
-
-# a --report into a missing folder fails before the run (it failed after the whole
-# job, exit 1, with the run saved), and no run is made
-n_runs=$("$FC" runs --json | wc -l)
-"$FC" cluster "$tmp/bad" --quiet --report "$tmp/no/such/dir/r.html" >"$tmp/r.out" 2>"$tmp/r.err"
-rc=$?
-if [ $rc -eq 1 ] && [ ! -s "$tmp/r.out" ] && grep -q -- "--report .*No such file or directory" "$tmp/r.err" &&
-   [ "$("$FC" runs --json | wc -l)" = "$n_runs" ]; then
-    ok "--report into a missing folder: refused before the run"
-else
-    ko "--report missing folder" "exit $rc, runs $n_runs -> $("$FC" runs --json | wc -l): $(tail -2 "$tmp/r.err")"
-fi
+# the report names them too: a reader of the sheet alone sees 2 of 4 photos otherwise
+if $PY - "$tmp/bad.html" <<'PYEOF'
+import re, sys
+html = open(sys.argv[1]).read()
+assert re.search(r'failed files</td><td[^>]*>2<', html), "no 'failed files 2' in the summary"
+block = html[html.index('id="failed"'):]
+assert "truncated.jpg" in block and "text.jpg" in block and "not a supported image format" in block
+PYEOF
+then ok "report lists the failed files with their reasons"; else ko "report failed files" "see above"; fi
 
 # attach (docs/clustering.md): off by default; --attach-threshold, else
 # PERSON_ATTACH_THRESHOLD, turns it on, and the run's stats say which

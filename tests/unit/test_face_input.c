@@ -357,3 +357,105 @@ TEST(face_input_cli_detect_and_compare)
     free(jpeg);
     return result;
 }
+
+/* Photos of one name in different folders (a phone's IMG_0001.jpg in two albums), one
+ * of them also as .png, and one literally named like a renamed copy: every face gets
+ * its own crop file, named in its "crop" field. */
+TEST(face_input_cli_detect_crops_of_same_name)
+{
+    fc_pipeline_config cfg;
+    SKIP_WITHOUT_DEFAULTS(cfg);
+    const char *prog = program();
+    if (!prog)
+        SKIP("facecluster program not built beside the tests");
+    size_t jlen = 0;
+    uint8_t *jpeg = fc_face_test_sample(1, &jlen);
+    if (!jpeg)
+        SKIP("samples/ not present (scripts/setup fetches them)");
+    static const char *const names[] = {"a/photo.jpg", "b/photo.jpg", "b/photo.JPEG",
+                                        "a/photo~2.jpg"};
+    enum { N = sizeof names / sizeof names[0] };
+    char dir[600], crops[700], cmd[8192], path[900];
+    snprintf(dir, sizeof dir, "%s/face_cli_crops", fc_test_tmpdir());
+    snprintf(crops, sizeof crops, "%s/crops", dir);
+    mkdir(dir, 0755);
+    int used = snprintf(cmd, sizeof cmd, "FC_MODELS_DIR='%s/models' '%s' detect --crops '%s'",
+                        fc_test_root(), prog, crops);
+    for (int i = 0; i < N; i++) {
+        snprintf(path, sizeof path, "%s/%c", dir, names[i][0]);
+        mkdir(path, 0755);
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        write_file(path, jpeg, jlen);
+        used += snprintf(cmd + used, sizeof cmd - (size_t)used, " '%s'", path);
+    }
+    snprintf(cmd + used, sizeof cmd - (size_t)used, " 2>/dev/null");
+    char *lines[N] = {0};
+    int n_lines = 0, status = run_lines(cmd, lines, N, &n_lines), result = FC_TEST_PASS;
+    if (status != 0 || n_lines != N)
+        result = fc_test_fail(__FILE__, __LINE__, "detect: exit %d, %d lines", status, n_lines);
+    char seen[N * 3][900];
+    int n_seen = 0;
+    for (int i = 0; i < n_lines && result == FC_TEST_PASS; i++) {
+        json_t *o = json_loads(lines[i], 0, NULL);
+        json_t *faces = json_object_get(o, "faces");
+        if (json_array_size(faces) != 3)
+            result = fc_test_fail(__FILE__, __LINE__, "%s: %.200s", names[i], lines[i]);
+        for (size_t k = 0; k < json_array_size(faces) && result == FC_TEST_PASS; k++) {
+            const char *crop = json_string_value(json_object_get(json_array_get(faces, k), "crop"));
+            struct stat st;
+            if (!crop || stat(crop, &st) != 0 || st.st_size < 1000) {
+                result = fc_test_fail(__FILE__, __LINE__, "%s face %zu: crop '%s' missing", names[i],
+                                      k, crop ? crop : "(no field)");
+                break;
+            }
+            for (int s = 0; s < n_seen; s++)
+                if (!strcmp(seen[s], crop))
+                    result = fc_test_fail(__FILE__, __LINE__, "crop %s written twice", crop);
+            snprintf(seen[n_seen++], sizeof seen[0], "%s", crop);
+        }
+        json_decref(o);
+    }
+    /* the first image of a name keeps the documented <name>_<i>.png */
+    snprintf(path, sizeof path, "%s/photo_0.png", crops);
+    if (result == FC_TEST_PASS && (n_seen != 3 * N || strcmp(seen[0], path)))
+        result = fc_test_fail(__FILE__, __LINE__, "%d crops, the first %s", n_seen, n_seen ? seen[0] : "");
+    for (int i = 0; i < n_lines; i++)
+        free(lines[i]);
+    free(jpeg);
+    return result;
+}
+
+/* A named pipe among the arguments (a FIFO matched by photos/[*]) is a
+ * failed file; opening it used to wait for a writer forever. */
+TEST(face_input_cli_detect_named_pipe_is_an_error)
+{
+    fc_pipeline_config cfg;
+    SKIP_WITHOUT_DEFAULTS(cfg);
+    const char *prog = program();
+    if (!prog)
+        SKIP("facecluster program not built beside the tests");
+    size_t jlen = 0;
+    uint8_t *jpeg = fc_face_test_sample(1, &jlen);
+    if (!jpeg)
+        SKIP("samples/ not present (scripts/setup fetches them)");
+    char dir[600], fifo[700], good[700], cmd[4096];
+    snprintf(dir, sizeof dir, "%s/face_cli_fifo", fc_test_tmpdir());
+    snprintf(fifo, sizeof fifo, "%s/pipe.jpg", dir);
+    snprintf(good, sizeof good, "%s/good.jpg", dir);
+    mkdir(dir, 0755);
+    unlink(fifo);
+    CHECK(mkfifo(fifo, 0644) == 0);
+    write_file(good, jpeg, jlen);
+    free(jpeg);
+    snprintf(cmd, sizeof cmd, "FC_MODELS_DIR='%s/models' timeout 60 '%s' detect --threads 1 '%s' '%s' 2>/dev/null",
+             fc_test_root(), prog, fifo, good);
+    char *lines[4] = {0};
+    int n_lines = 0, status = run_lines(cmd, lines, 4, &n_lines), result = FC_TEST_PASS;
+    if (status != 1 || n_lines != 2 || !strstr(lines[0], "\"error\"") ||
+        !strstr(lines[0], "not a regular file") || !strstr(lines[1], "\"faces\""))
+        result = fc_test_fail(__FILE__, __LINE__, "exit %d (124: hung), %d lines: %s", status,
+                              n_lines, n_lines ? lines[0] : "");
+    for (int i = 0; i < n_lines; i++)
+        free(lines[i]);
+    return result;
+}

@@ -162,6 +162,10 @@ TEST(image_heif_truncated_is_an_error)
         fc_image *img = decode(heic, cuts[i], 0, &err);
         CHECK_MSG(img == NULL, "cut at %zu of %zu decoded", cuts[i], len);
         CHECK(err.code != FC_OK && err.msg[0]);
+        /* one line: it goes into detect's JSON and cluster's table of failed files */
+        for (const char *c = err.msg; *c; c++)
+            CHECK_MSG((unsigned char)*c >= 0x20, "cut at %zu: control character in '%s'",
+                      cuts[i], err.msg);
     }
     free(heic);
     fc_image_free(pat);

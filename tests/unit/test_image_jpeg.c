@@ -338,6 +338,71 @@ TEST(image_jpeg_truncated_is_an_error)
     return FC_TEST_PASS;
 }
 
+/* An arithmetic-coded 4:4:4 JPEG of img (TurboJPEG 2.1 cannot write one), sequential
+ * or progressive. */
+static uint8_t *arith_jpeg(const fc_image *img, int progressive, size_t *len)
+{
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    unsigned char *out = NULL;
+    unsigned long n = 0;
+    c.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &out, &n);
+    c.image_width = (JDIMENSION)img->width;
+    c.image_height = (JDIMENSION)img->height;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 90, TRUE);
+    for (int i = 0; i < c.num_components; i++) /* 4:4:4 */
+        c.comp_info[i].h_samp_factor = c.comp_info[i].v_samp_factor = 1;
+    c.arith_code = TRUE;
+    if (progressive)
+        jpeg_simple_progression(&c);
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW row = (JSAMPROW)(img->rgb + (size_t)c.next_scanline * (size_t)img->stride);
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    uint8_t *copy = malloc(n);
+    if (copy)
+        memcpy(copy, out, n);
+    free(out);
+    *len = n;
+    return copy;
+}
+
+/* In arithmetic coding a marker inside the data is legal (the decoder feeds zeros
+ * from there on, without a warning), so the supplied EOI must not be: a cut file
+ * decoded with its lower part grey. */
+TEST(image_jpeg_truncated_arithmetic_is_an_error)
+{
+    fc_image *pat = tu_noise(64, 48, 7);
+    for (int progressive = 0; progressive <= 1; progressive++) {
+        size_t len;
+        uint8_t *jpeg = arith_jpeg(pat, progressive, &len);
+        CHECK(jpeg);
+        fc_error err = {0};
+        fc_image *whole = decode(jpeg, len, NULL, &err);
+        CHECK_MSG(whole, "progressive %d: %s", progressive, err.msg);
+        CHECK_MSG(tu_mean_diff(whole, pat) < 10, "mean diff %.1f", tu_mean_diff(whole, pat));
+        fc_image_free(whole);
+        size_t cuts[] = {len / 4, len / 2, 3 * len / 4, len - 40, len - 2};
+        for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+            fc_image *img = decode(jpeg, cuts[i], NULL, &err);
+            CHECK_MSG(img == NULL, "progressive %d: cut at %zu of %zu decoded", progressive,
+                      cuts[i], len);
+            CHECK(err.code == FC_ERR_FORMAT && strstr(err.msg, "jpeg:"));
+        }
+        free(jpeg);
+    }
+    fc_image_free(pat);
+    return FC_TEST_PASS;
+}
+
 TEST(image_jpeg_corrupt_data_is_an_error)
 {
     fc_image *pat = tu_noise(64, 48, 5);

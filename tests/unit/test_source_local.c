@@ -1,13 +1,16 @@
 /* test_source_local.c - the local folder source: listing (recursive, images only,
- * sorted, hidden files and symlinks skipped), fetching with the size limit, and
- * keys that would escape the root. */
+ * sorted, hidden files and symlinks skipped, unreadable folders kept as failing keys),
+ * fetching with the size limit, and keys that would escape the root. */
 #include "test.h"
 
 #include "source/source.h"
 
+#include <grp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int write_file(const char *path, const char *text)
@@ -100,5 +103,94 @@ TEST(source_keys_images_and_safety)
     CHECK(!fc_source_key_is_safe("a//b") && !fc_source_key_is_safe("./a"));
     CHECK(!fc_source_key_is_safe("a/../b") && !fc_source_key_is_safe("a\\b"));
     CHECK(!fc_source_key_is_safe("") && !fc_source_key_is_safe("a/\x01"));
+    return FC_TEST_PASS;
+}
+
+/* Runs fn(arg) in a child process as user nobody when this process is root (so
+ * permission bits apply), else as this user; its output comes back in out. Returns
+ * the child's exit status, or -1 if it could not run. */
+static int as_unprivileged(void (*fn)(const char *arg, FILE *out), const char *arg, char *out,
+                           size_t size)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(3);
+        FILE *f = fdopen(fds[1], "w");
+        fn(arg, f);
+        fclose(f);
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t got = 0;
+    ssize_t r;
+    while (pid > 0 && got + 1 < size && (r = read(fds[0], out + got, size - 1 - got)) > 0)
+        got += (size_t)r;
+    out[got] = '\0';
+    close(fds[0]);
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+        return -1;
+    return WEXITSTATUS(st);
+}
+
+/* Lists root's b/s/ and fetches each key: "key|status|message" lines. */
+static void list_and_fetch(const char *root, FILE *out)
+{
+    fc_error err = {0};
+    fc_source *src = fc_source_local_new(root, &err);
+    fc_key_list keys = {0};
+    if (!src || fc_source_list(src, "b/s/", &keys, &err)) {
+        fprintf(out, "list failed: %s\n", err.msg);
+        fc_source_free(src);
+        return;
+    }
+    for (size_t i = 0; i < keys.n; i++) {
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        fc_error e = {0};
+        fc_status rc = fc_source_fetch(src, keys.keys[i], 0, &bytes, &len, &e);
+        fprintf(out, "%s|%d|%s\n", keys.keys[i], (int)rc, e.msg);
+        free(bytes);
+    }
+    fc_key_list_free(&keys);
+    fc_source_free(src);
+}
+
+/* A folder the user cannot read (lost+found on a USB disk) must not end the listing
+ * of all the others: it becomes a key whose fetch fails naming it, so the run
+ * counts it among the failed files and goes on. */
+TEST(source_local_unreadable_folder_is_a_failed_key)
+{
+    char root[] = "/tmp/fc-source-perm-XXXXXX", p[600], out[4096];
+    CHECK(mkdtemp(root));
+    chmod(root, 0755);
+    snprintf(p, sizeof p, "mkdir -p '%s/b/s/locked' && chmod -R a+rX '%s'", root, root);
+    CHECK(system(p) == 0);
+    const char *files[] = {"b/s/a.jpg", "b/s/locked/x.jpg", "b/s/noread.jpg"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", root, files[i]);
+        CHECK(write_file(p, files[i]) == 0 && chmod(p, 0644) == 0);
+    }
+    snprintf(p, sizeof p, "%s/b/s/noread.jpg", root);
+    chmod(p, 0);
+    snprintf(p, sizeof p, "%s/b/s/locked", root);
+    chmod(p, 0);
+    int st = as_unprivileged(list_and_fetch, root, out, sizeof out);
+    snprintf(p, sizeof p, "chmod -R u+rwX '%s' && rm -rf '%s'", root, root);
+    if (system(p) != 0)
+        fprintf(stderr, "could not remove %s\n", root);
+    if (st == 3)
+        SKIP("cannot switch to user nobody");
+    CHECK_MSG(st == 0, "child exit %d", st);
+    CHECK_MSG(strncmp(out, "b/s/a.jpg|0|\n", 13) == 0, "%s", out);
+    CHECK_MSG(strstr(out, "\nb/s/locked|") && strstr(out, "locked: folder cannot be read: "
+                                                           "Permission denied"), "%s", out);
+    CHECK_MSG(strstr(out, "\nb/s/noread.jpg|") && strstr(out, "noread.jpg: Permission denied"),
+              "%s", out);
     return FC_TEST_PASS;
 }
