@@ -203,6 +203,17 @@ def enrol_errors(s):
                                                      ("file", b"GIF89a garbage", "x.gif", "image/gif")])
     eq(status, 400)
     check(doc["detail"].startswith("Invalid image file: "), doc)
+    # the decoder's reason, whole, once (it was "Invalid image file: Invalid image
+    # file: e format (..." : the prefix written over the reason it wrapped)
+    status, doc = upload(s, "POST", "/detect-face", [("user_id", "u", None, None),
+                                                     ("file", b"# notes\nnot an image", "a.jpg", "image/jpeg")])
+    eq((status, doc["detail"]), (400, 'Invalid image file: not a supported image format (20 bytes, first '
+                                      'bytes 23 20 6e 6f 74 65 73 0a 6e 6f 74 20 61 6e 20 69 "# notes.not an i")'))
+    with open(s.world.face, "rb") as f:
+        head = f.read(1000)
+    status, doc = upload(s, "POST", "/detect-face", [("user_id", "u", None, None), ("file", head, "cut.jpg", None)])
+    eq(status, 400)
+    check(doc["detail"].startswith("Invalid image file: jpeg: ") and doc["detail"].count("Invalid") == 1, doc)
     eq(upload(s, "POST", "/detect-face", [("user_id", "no spaces", None, None), photo(s.world.face)]),
        (400, {"detail": "Invalid user ID format. Use alphanumeric characters with .-_@ only"}))
     eq(upload(s, "PUT", "/update-face/bad%20id", [photo(s.world.face)])[0], 400)
