@@ -334,6 +334,23 @@ def job_cancel(s):
 
 
 @test
+def cancel_queued_job(s):
+    status, first = s.json("POST", "/cluster-bucket-persons/big/many?wait=false&max_concurrent=1")
+    eq(status, 202, first)
+    status, queued = s.json("POST", "/cluster-bucket-persons/my-bucket/my-sub?wait=false")
+    eq((status, queued["clustering_id"]), (202, None), queued)  # behind big/many
+    # a queued job ends when cancelled: it neither holds its bucket nor waits for
+    # big/many's run (it stayed "queued", and a new run of its bucket was 409, until then)
+    status, doc = s.json("DELETE", "/jobs/" + queued["job_id"])
+    eq((status, doc["status"], doc["error"]), (200, "cancelled", "Job cancelled before it started"), doc)
+    status, again = s.json("POST", "/cluster-bucket-persons/my-bucket/my-sub?wait=false")
+    eq(status, 202, again)
+    for job in (first["job_id"], again["job_id"]):
+        s.json("DELETE", "/jobs/" + job)
+        check(poll(s, job)["status"] in ("cancelled", "done"))
+
+
+@test
 def cluster_status_views(s):
     eq(s.json("GET", "/person-cluster-status/empty/none"),
        (404, {"detail": "No person clustering results found for empty/none in collection person_clustering_empty_none"}))
