@@ -323,6 +323,13 @@ def job_cancel(s):
     status, doc = s.json("POST", "/cluster-bucket-persons/big/many?wait=false&max_concurrent=1")
     eq(status, 202, doc)
     poll(s, doc["job_id"], until=("running",))
+    # a running run's data is not cleaned up (its vectors were deleted, the rest refused:
+    # 200 with overall_success false)
+    q = "/cleanup-person-data/big/many?clustering_id=" + doc["clustering_id"]
+    eq(s.json("DELETE", q), (409, {"detail": "Clustering %s is still running: cancel it first"
+                                             % doc["clustering_id"]}))
+    status, dry = s.json("DELETE", q + "&dry_run=true")
+    eq((status, dry["cleanup_steps"]["qdrant"]["deleted"]), (200, 0), dry)
     status, _ = s.json("DELETE", "/jobs/" + doc["job_id"])
     eq(status, 200)
     end = poll(s, doc["job_id"])
