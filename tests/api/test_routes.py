@@ -358,6 +358,39 @@ def cancel_queued_job(s):
 
 
 @test
+def job_keeps_its_run_beside_a_cli_run(s):
+    # a `facecluster cluster` of the same bucket on the same store, started while the
+    # job runs: /jobs/{id} kept reporting the newest running run of the bucket, the CLI's
+    s.world.put("cli/beside", [SAMPLES[i % 6] for i in range(120)], rename=True)
+    status, doc = s.json("POST", "/cluster-bucket-persons/cli/beside?wait=false&max_concurrent=1&batch_size=4")
+    eq(status, 202, doc)
+    job, cid = doc["job_id"], doc["clustering_id"]
+    env = dict(s.env, FC_THREADS="1")
+    cli = subprocess.Popen([BINARY, "cluster", "--bucket", "cli", "--sub", "beside", "--threads", "1"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        seen, cli_running = set(), None
+        while True:
+            mid = s.json("GET", "/jobs/" + job)[1]
+            if mid["status"] != "running":
+                break
+            seen.add(mid["clustering_id"])
+            if cli_running is None:
+                others = [i for i, st in runs_of(s.env["FC_DATA_DIR"]).items() if st == "running" and i != cid]
+                cli_running = time.monotonic() if others else None
+            elif time.monotonic() - cli_running > 0.5:  # progress comes every ~100 ms
+                break
+        if cli_running is None:
+            raise Skip("the job ended before the CLI's run began")
+        eq(seen, {cid})
+    finally:
+        s.json("DELETE", "/jobs/" + job)
+        poll(s, job)
+        cli.terminate()
+        cli.wait(60)
+
+
+@test
 def cluster_status_views(s):
     eq(s.json("GET", "/person-cluster-status/empty/none"),
        (404, {"detail": "No person clustering results found for empty/none in collection person_clustering_empty_none"}))
