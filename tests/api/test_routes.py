@@ -220,6 +220,22 @@ def enrol_errors(s):
 
 
 @test
+def unicode_user_ids(s):
+    # API.md's ^[\w\-\.@]{1,64}$ is Python's: \w takes Unicode letters (the CLI did,
+    # the HTTP routes answered 400 to any non-ASCII id)
+    status, doc = upload(s, "POST", "/detect-face", [("user_id", "jos\u00e9@example.com", None, None),
+                                                     photo(s.world.face)])
+    eq((status, doc["user_id"], doc["has_face"]), (200, "jos\u00e9@example.com", True), doc)
+    status, doc = upload(s, "PUT", "/update-face/%E5%BC%A0%E4%BC%9F", [photo(s.world.face)])
+    eq((status, doc["user_id"], doc["message"]), (200, "\u5f20\u4f1f", "Profile updated successfully"), doc)
+    eq(s.json("GET", "/debug-profile/jos%C3%A9%40example.com")[1]["exists"], True)
+    eq(upload(s, "PUT", "/update-face/a%E2%80%94b", [photo(s.world.face)]),  # an em dash is no \w
+       (400, {"detail": "Invalid user ID format. Use alphanumeric characters with .-_@ only"}))
+    for uid in ("jos%C3%A9%40example.com", "%E5%BC%A0%E4%BC%9F"):
+        eq(s.json("DELETE", "/debug-profile/" + uid)[0], 200)
+
+
+@test
 def profiles_debug_update_delete(s):
     status, doc = upload(s, "PUT", "/update-face/carol", [photo(s.world.face)])
     eq((status, doc["message"], doc["has_face"]), (200, "Profile updated successfully", True))
