@@ -193,6 +193,12 @@ def enrol_soft_failures(s):
     eq(checks[1], "Confidence OK: %.3f >= 0.4" % m["confidence"])
     eq(checks[2], "Too blurry: %.2f < 100000.0" % m["blur_score"])
     eq(s.json("GET", "/debug-profile/blurry")[0], 404)
+    # a minimum beyond 32 bits is not cut to its low bits (2**32 + 30 was a minimum of 30)
+    status, doc = upload(s, "POST", "/detect-face", [("user_id", "huge_min", None, None), photo(s.world.face),
+                                                     ("min_face_size", str(2**32 + 30), None, None)])
+    eq((status, doc["has_face"]), (200, False), doc)
+    check(doc["reason"].startswith("Quality check failed: Size too small: "), doc)
+    eq(s.json("GET", "/debug-profile/huge_min")[0], 404)
 
 
 @test
