@@ -181,9 +181,10 @@ void fc_api_cluster_bucket(const fc_api_request *req, fc_api_response *res)
     fc_error err = {0};
     fc_key_list keys = {0};
     snprintf(prefix, sizeof prefix, "%s/%s/", b, s);
-    if (fc_source_list(app->source, prefix, &keys, &err)) {
+    fc_status rc = fc_source_list(app->source, prefix, &keys, &err);
+    if (rc) {
         fc_key_list_free(&keys);
-        if (strstr(err.msg, "No such file")) /* no such prefix */
+        if (rc == FC_ERR_ARG) /* no such folder */
             return fc_api_res_detail(res, 404, "No valid images found in %s", prefix);
         return fc_api_res_detail(res, 500, "Error listing %s: %s", prefix, err.msg);
     }

@@ -31,9 +31,9 @@ static fc_status walk(const char *root, const char *rel, fc_key_list *out, int d
     if ((size_t)snprintf(path, sizeof path, "%s/%s", root, rel) >= sizeof path)
         return fc_error_set(err, FC_ERR_LIMIT, "path too long: %s/%s", root, rel);
     DIR *d = opendir(path);
-    if (!d)
-        return fc_error_set(err, errno == ENOENT ? FC_ERR_ARG : FC_ERR_IO, "%s: %s", path,
-                            strerror(errno));
+    if (!d) /* FC_ERR_ARG: no such folder (missing, or a file) */
+        return fc_error_set(err, errno == ENOENT || errno == ENOTDIR ? FC_ERR_ARG : FC_ERR_IO,
+                            "%s: %s", path, strerror(errno));
     fc_status rc = FC_OK;
     struct dirent *e;
     while (!rc && (e = readdir(d))) {

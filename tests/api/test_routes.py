@@ -291,6 +291,13 @@ def cluster_errors_and_alias(s):
     eq(s.json("POST", "/cluster-bucket-persons/no-such/bucket"),
        (404, {"detail": "No valid images found in no-such/bucket/"}))
     eq(s.json("POST", "/cluster-bucket-persons/no-such/bucket?wait=false")[0], 404)
+    # a file where the bucket or sub-bucket folder would be: no images there (it was
+    # 500 "Error listing ...: <server path>: Not a directory")
+    with open(os.path.join(s.world.buckets, "plainfile"), "w") as f:
+        f.write("not a folder")
+    eq(s.json("POST", "/cluster-bucket-persons/plainfile/s"), (404, {"detail": "No valid images found in plainfile/s/"}))
+    eq(s.json("POST", "/cluster-bucket-persons/usersAvatars/sample1.jpg"),
+       (404, {"detail": "No valid images found in usersAvatars/sample1.jpg/"}))
     doc = cluster(s, "my-bucket/my-sub", "?max_images=2&batch_size=1&max_concurrent=1").get("stats")
     eq((doc["original_file_count"], doc["batch_size_used"], doc["max_concurrent_used"]), (2, 1, 1))
     status, doc = s.json("POST", "/cluster-bucket-with-db/my-bucket/my-sub?max_images=3")
