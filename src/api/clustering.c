@@ -41,19 +41,14 @@ int fc_api_coll_norm(const fc_api_request *req, char norm[FC_NORM_MAX], char *co
     return 0;
 }
 
-/* The progress of the cluster job into the API job; the run's id, once the run
- * exists, read from the store (the bucket's lock makes it the bucket's one
- * running run). */
+/* The progress of the cluster job into the API job, with the run's id once the run
+ * exists (the job's own: a CLI run of the same bucket may be running beside it). */
 static void on_progress(const fc_job_progress *p, void *user)
 {
     cluster_arg *a = user;
     fc_api_job_progress(a->job, p->done, p->total, p->faces, p->eta_s);
-    if (p->phase == FC_JOB_PHASE_IMAGES && a->job) {
-        fc_run_list l = {0};
-        if (!fc_store_run_list(a->app->store, a->norm, 1u << FC_RUN_RUNNING, &l, NULL) && l.n)
-            fc_api_job_set_clustering_id(a->job, l.items[0].clustering_id);
-        fc_run_list_free(&l);
-    }
+    if (p->clustering_id && a->job)
+        fc_api_job_set_clustering_id(a->job, p->clustering_id);
 }
 
 static int cmp_appearances(const void *x, const void *y)
@@ -186,9 +181,10 @@ void fc_api_cluster_bucket(const fc_api_request *req, fc_api_response *res)
     fc_error err = {0};
     fc_key_list keys = {0};
     snprintf(prefix, sizeof prefix, "%s/%s/", b, s);
-    if (fc_source_list(app->source, prefix, &keys, &err)) {
+    fc_status rc = fc_source_list(app->source, prefix, &keys, &err);
+    if (rc) {
         fc_key_list_free(&keys);
-        if (strstr(err.msg, "No such file")) /* no such prefix */
+        if (rc == FC_ERR_ARG) /* no such folder */
             return fc_api_res_detail(res, 404, "No valid images found in %s", prefix);
         return fc_api_res_detail(res, 500, "Error listing %s: %s", prefix, err.msg);
     }

@@ -3,15 +3,13 @@
 #include "api/app.h"
 #include "api/handlers.h"
 
-#include <string.h>
-
 void fc_api_list_avatars(const fc_api_request *req, fc_api_response *res)
 {
     fc_app *app = fc_api_req_app(req);
     fc_error err = {0};
     fc_key_list keys = {0};
-    if (fc_source_list(app->source, "usersAvatars/", &keys, &err) &&
-        !strstr(err.msg, "No such file")) { /* no usersAvatars/ folder: no avatars */
+    fc_status rc = fc_source_list(app->source, "usersAvatars/", &keys, &err);
+    if (rc && rc != FC_ERR_ARG) { /* FC_ERR_ARG: no usersAvatars/ folder, no avatars */
         fc_key_list_free(&keys);
         return fc_api_res_detail(res, 500, "Error listing avatars: %s", err.msg);
     }

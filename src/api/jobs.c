@@ -339,12 +339,36 @@ void fc_api_jobs_wait_clustering_id(fc_api_jobs *m, const char *id, int timeout_
     pthread_mutex_unlock(&m->mu);
 }
 
+/* Takes queued job j out of the queue (locked). */
+static void unqueue(fc_api_jobs *m, fc_api_job *j)
+{
+    fc_api_job *prev = NULL;
+    for (fc_api_job *q = m->queue_head; q; prev = q, q = q->next_queued) {
+        if (q != j)
+            continue;
+        if (prev)
+            prev->next_queued = j->next_queued;
+        else
+            m->queue_head = j->next_queued;
+        if (m->queue_tail == j)
+            m->queue_tail = prev;
+        j->next_queued = NULL;
+        return;
+    }
+}
+
 int fc_api_jobs_cancel(fc_api_jobs *m, const char *id)
 {
     pthread_mutex_lock(&m->mu);
     fc_api_job *j = find(m, id);
     if (j && is_active(j))
         j->cancel = 1;
+    /* A queued job ends now: waiting behind another bucket's run, it would hold its
+     * own bucket (409 to a new run) and its waiting request until that run ended. */
+    if (j && j->status == FC_API_JOB_QUEUED) {
+        unqueue(m, j);
+        finish(m, j, 503, json_pack("{s:s}", "detail", "Job cancelled before it started"));
+    }
     pthread_mutex_unlock(&m->mu);
     return j ? 0 : -1;
 }

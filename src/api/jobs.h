@@ -74,7 +74,8 @@ json_t *fc_api_jobs_describe(fc_api_jobs *m, const char *id);
  * busy job threads). */
 void fc_api_jobs_wait_clustering_id(fc_api_jobs *m, const char *id, int timeout_ms,
                                     char out[FC_OBJECTID_LEN + 1]);
-/* Asks job id to stop. 0, or -1 when there is no such job. */
+/* Asks job id to stop; a queued job ends at once (cancelled). 0, or -1 when there is
+ * no such job. */
 int fc_api_jobs_cancel(fc_api_jobs *m, const char *id);
 
 /* ---- for the job function, on its thread ----------------------------------- */

@@ -3,6 +3,7 @@
 #include "api/routes.h"
 
 #include "api/multipart.h"
+#include "core/ids.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -186,12 +187,8 @@ bool fc_api_valid_object_id(const char *id, size_t len)
     return true;
 }
 
+/* The rule of the jobs and the CLI (core/ids.h): Python's \w, Unicode letters too. */
 bool fc_api_valid_user_id(const char *id, size_t len)
 {
-    if (len < 1 || len > 64 || strlen(id) != len)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!isalnum((unsigned char)id[i]) && !strchr("_.@-", id[i]))
-            return false;
-    return true;
+    return strlen(id) == len && fc_user_id_valid(id);
 }

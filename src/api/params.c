@@ -93,18 +93,28 @@ static int parse_int(const char *s, long long *out)
     return errno ? -1 : 0;
 }
 
-/* Python's float(str): decimal or exponent forms, inf/infinity/nan, whitespace;
- * not C's hex floats. */
+/* Python's float(str): decimal or exponent forms with single underscores between
+ * digits, inf/infinity/nan, whitespace; not C's hex floats. */
 static int parse_float(const char *s, double *out)
 {
+    char text[128];
+    size_t n = 0;
     while (is_space(*s))
         s++;
-    if (!*s || strpbrk(s, "xX(") || (s[0] == '0' && s[1] == 'x'))
+    if (!*s || strpbrk(s, "xX("))
         return -1;
+    for (const char *p = s; *p; p++) {
+        if (*p == '_' && p > s && isdigit((unsigned char)p[-1]) && isdigit((unsigned char)p[1]))
+            continue;
+        if (*p == '_' || n + 1 >= sizeof text)
+            return -1;
+        text[n++] = *p;
+    }
+    text[n] = '\0';
     char *end;
     errno = 0;
-    *out = strtod(s, &end);
-    if (end == s)
+    *out = strtod(text, &end);
+    if (end == text)
         return -1;
     while (is_space(*end))
         end++;

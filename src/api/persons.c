@@ -255,10 +255,14 @@ void fc_api_cleanup_person_data(const fc_api_request *req, fc_api_response *res)
     fc_objectid_canon(fc_api_req_str(req, "clustering_id"), cid);
     if (fc_store_run_get(app->store, cid, &run, &found, &err))
         return fc_api_res_detail(res, 503, "Database error: %s", err.msg);
-    int mine = found && !strcmp(run.norm, norm);
+    int mine = found && !strcmp(run.norm, norm), running = run.status == FC_RUN_RUNNING;
     fc_run_rec_clear(&run);
     if (!mine)
         return fc_api_res_detail(res, 404, "Clustering %s not found in %s", cid, coll);
+    /* Refused before any step: the store keeps a running run's faces and document, and
+     * deleting only its vectors and assignments would answer half a cleanup. */
+    if (running && !dry)
+        return fc_api_res_detail(res, 409, "Clustering %s is still running: cancel it first", cid);
 
     json_t *steps = json_object(), *errors = json_array();
     int n_steps = 0, n_ok = 0;

@@ -4,6 +4,7 @@
 #include "api/enroll.h"
 #include "api/handlers.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,10 +35,12 @@ void fc_api_debug_quality_settings(const fc_api_request *req, fc_api_response *r
 
 static void enroll(const fc_api_request *req, fc_api_response *res, int update)
 {
+    /* Clamped, not cut to 32 bits: 4294967326 would have been a minimum of 30. */
+    long long min_size = fc_api_req_int(req, "min_face_size");
     fc_api_enroll_opts o = {
         .user_id = fc_api_req_str(req, "user_id"),
         .file = fc_api_req_file(req, "file"),
-        .min_face_size = (int)fc_api_req_int(req, "min_face_size"),
+        .min_face_size = (int)(min_size > INT_MAX ? INT_MAX : min_size < INT_MIN ? INT_MIN : min_size),
         .min_confidence = fc_api_req_float(req, "min_confidence"),
         .blur_threshold = fc_api_req_float(req, "blur_threshold"),
         .update = update,

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *const status_names[] = {
     [FC_OK] = "ok",
@@ -30,10 +31,14 @@ fc_status fc_error_set(fc_error *err, fc_status code, const char *fmt, ...)
 {
     if (!err)
         return code;
-    err->code = code;
+    /* Formatted aside first: an argument may point into err->msg itself (a reason
+     * wrapped in a prefix), and vsnprintf must not read the buffer it writes. */
+    char msg[sizeof err->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    err->code = code;
+    memcpy(err->msg, msg, sizeof msg);
     return code;
 }

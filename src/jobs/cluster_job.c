@@ -260,6 +260,7 @@ fc_status fc_cluster_job_run(const fc_cluster_job_opts *opts, fc_job_progress_fn
     res->method = c.method, res->edge_threshold = c.edge, res->merge_threshold = c.merge;
     res->attach_threshold = c.attach;
     c.prog.phase = FC_JOB_PHASE_IMAGES;
+    c.prog.clustering_id = c.id;
     if (c.base_id[0])
         rc = fc_cj_copy_base(&c, &keys, err);
     if (!rc)

@@ -28,6 +28,8 @@ typedef struct {
     double elapsed_s;  /* since the job started */
     double images_per_s; /* images through the pipeline in this process per second */
     double eta_s;      /* estimated seconds left for the images; < 0 unknown */
+    const char *clustering_id; /* the run, from the images phase on (a clustering job);
+                                * else NULL */
 } fc_job_progress;
 
 /* Called from the job's thread (never concurrently) at each phase change and as

@@ -293,6 +293,7 @@ fc_status fc_worker_run(const fc_worker_opts *opts, fc_worker_log_fn log, void *
         goto out;
     }
     c.prog.phase = FC_JOB_PHASE_IMAGES;
+    c.prog.clustering_id = c.id;
     c.images_t0 = fc_cj_now();
     rc = work(&c, opts, log, user, out, err);
 out:

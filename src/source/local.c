@@ -42,9 +42,9 @@ static fc_status walk(const char *root, const char *rel, fc_key_list *out, int d
         snprintf(key, sizeof key, "%.*s", (int)strlen(rel) - 1, rel);
         return fc_key_list_add(out, key, err);
     }
-    if (!d)
-        return fc_error_set(err, errno == ENOENT ? FC_ERR_ARG : FC_ERR_IO, "%s: %s", path,
-                            strerror(errno));
+    if (!d) /* FC_ERR_ARG: no such folder (missing, or a file) */
+        return fc_error_set(err, errno == ENOENT || errno == ENOTDIR ? FC_ERR_ARG : FC_ERR_IO,
+                            "%s: %s", path, strerror(errno));
     fc_status rc = FC_OK;
     struct dirent *e;
     while (!rc && (e = readdir(d))) {

@@ -57,6 +57,8 @@ fc_source *fc_source_local_new(const char *root, fc_error *err);
  * NULL + err on failure; free with fc_source_free. */
 fc_source *fc_source_open(const fc_config *cfg, fc_error *err);
 
+/* The image keys under prefix, sorted. A local prefix that names no folder (none, or a
+ * file) is FC_ERR_ARG. */
 fc_status fc_source_list(fc_source *src, const char *prefix, fc_key_list *out, fc_error *err);
 fc_status fc_source_fetch(fc_source *src, const char *key, size_t max_bytes, uint8_t **bytes,
                           size_t *len, fc_error *err);

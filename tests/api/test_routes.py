@@ -193,6 +193,12 @@ def enrol_soft_failures(s):
     eq(checks[1], "Confidence OK: %.3f >= 0.4" % m["confidence"])
     eq(checks[2], "Too blurry: %.2f < 100000.0" % m["blur_score"])
     eq(s.json("GET", "/debug-profile/blurry")[0], 404)
+    # a minimum beyond 32 bits is not cut to its low bits (2**32 + 30 was a minimum of 30)
+    status, doc = upload(s, "POST", "/detect-face", [("user_id", "huge_min", None, None), photo(s.world.face),
+                                                     ("min_face_size", str(2**32 + 30), None, None)])
+    eq((status, doc["has_face"]), (200, False), doc)
+    check(doc["reason"].startswith("Quality check failed: Size too small: "), doc)
+    eq(s.json("GET", "/debug-profile/huge_min")[0], 404)
 
 
 @test
@@ -203,9 +209,36 @@ def enrol_errors(s):
                                                      ("file", b"GIF89a garbage", "x.gif", "image/gif")])
     eq(status, 400)
     check(doc["detail"].startswith("Invalid image file: "), doc)
+    # the decoder's reason, whole, once (it was "Invalid image file: Invalid image
+    # file: e format (..." : the prefix written over the reason it wrapped)
+    status, doc = upload(s, "POST", "/detect-face", [("user_id", "u", None, None),
+                                                     ("file", b"# notes\nnot an image", "a.jpg", "image/jpeg")])
+    eq((status, doc["detail"]), (400, 'Invalid image file: not a supported image format (20 bytes, first '
+                                      'bytes 23 20 6e 6f 74 65 73 0a 6e 6f 74 20 61 6e 20 69 "# notes.not an i")'))
+    with open(s.world.face, "rb") as f:
+        head = f.read(1000)
+    status, doc = upload(s, "POST", "/detect-face", [("user_id", "u", None, None), ("file", head, "cut.jpg", None)])
+    eq(status, 400)
+    check(doc["detail"].startswith("Invalid image file: jpeg: ") and doc["detail"].count("Invalid") == 1, doc)
     eq(upload(s, "POST", "/detect-face", [("user_id", "no spaces", None, None), photo(s.world.face)]),
        (400, {"detail": "Invalid user ID format. Use alphanumeric characters with .-_@ only"}))
     eq(upload(s, "PUT", "/update-face/bad%20id", [photo(s.world.face)])[0], 400)
+
+
+@test
+def unicode_user_ids(s):
+    # API.md's ^[\w\-\.@]{1,64}$ is Python's: \w takes Unicode letters (the CLI did,
+    # the HTTP routes answered 400 to any non-ASCII id)
+    status, doc = upload(s, "POST", "/detect-face", [("user_id", "jos\u00e9@example.com", None, None),
+                                                     photo(s.world.face)])
+    eq((status, doc["user_id"], doc["has_face"]), (200, "jos\u00e9@example.com", True), doc)
+    status, doc = upload(s, "PUT", "/update-face/%E5%BC%A0%E4%BC%9F", [photo(s.world.face)])
+    eq((status, doc["user_id"], doc["message"]), (200, "\u5f20\u4f1f", "Profile updated successfully"), doc)
+    eq(s.json("GET", "/debug-profile/jos%C3%A9%40example.com")[1]["exists"], True)
+    eq(upload(s, "PUT", "/update-face/a%E2%80%94b", [photo(s.world.face)]),  # an em dash is no \w
+       (400, {"detail": "Invalid user ID format. Use alphanumeric characters with .-_@ only"}))
+    for uid in ("jos%C3%A9%40example.com", "%E5%BC%A0%E4%BC%9F"):
+        eq(s.json("DELETE", "/debug-profile/" + uid)[0], 200)
 
 
 @test
@@ -258,6 +291,13 @@ def cluster_errors_and_alias(s):
     eq(s.json("POST", "/cluster-bucket-persons/no-such/bucket"),
        (404, {"detail": "No valid images found in no-such/bucket/"}))
     eq(s.json("POST", "/cluster-bucket-persons/no-such/bucket?wait=false")[0], 404)
+    # a file where the bucket or sub-bucket folder would be: no images there (it was
+    # 500 "Error listing ...: <server path>: Not a directory")
+    with open(os.path.join(s.world.buckets, "plainfile"), "w") as f:
+        f.write("not a folder")
+    eq(s.json("POST", "/cluster-bucket-persons/plainfile/s"), (404, {"detail": "No valid images found in plainfile/s/"}))
+    eq(s.json("POST", "/cluster-bucket-persons/usersAvatars/sample1.jpg"),
+       (404, {"detail": "No valid images found in usersAvatars/sample1.jpg/"}))
     doc = cluster(s, "my-bucket/my-sub", "?max_images=2&batch_size=1&max_concurrent=1").get("stats")
     eq((doc["original_file_count"], doc["batch_size_used"], doc["max_concurrent_used"]), (2, 1, 1))
     status, doc = s.json("POST", "/cluster-bucket-with-db/my-bucket/my-sub?max_images=3")
@@ -312,6 +352,13 @@ def job_cancel(s):
     status, doc = s.json("POST", "/cluster-bucket-persons/big/many?wait=false&max_concurrent=1")
     eq(status, 202, doc)
     poll(s, doc["job_id"], until=("running",))
+    # a running run's data is not cleaned up (its vectors were deleted, the rest refused:
+    # 200 with overall_success false)
+    q = "/cleanup-person-data/big/many?clustering_id=" + doc["clustering_id"]
+    eq(s.json("DELETE", q), (409, {"detail": "Clustering %s is still running: cancel it first"
+                                             % doc["clustering_id"]}))
+    status, dry = s.json("DELETE", q + "&dry_run=true")
+    eq((status, dry["cleanup_steps"]["qdrant"]["deleted"]), (200, 0), dry)
     status, _ = s.json("DELETE", "/jobs/" + doc["job_id"])
     eq(status, 200)
     end = poll(s, doc["job_id"])
@@ -320,6 +367,56 @@ def job_cancel(s):
     # a cancelled run is no result
     eq(s.json("GET", "/person-cluster-status/big/many?clustering_id=" + doc["clustering_id"]),
        (404, {"detail": "Clustering %s not found in person_clustering_big_many" % doc["clustering_id"]}))
+
+
+@test
+def cancel_queued_job(s):
+    status, first = s.json("POST", "/cluster-bucket-persons/big/many?wait=false&max_concurrent=1")
+    eq(status, 202, first)
+    status, queued = s.json("POST", "/cluster-bucket-persons/my-bucket/my-sub?wait=false")
+    eq((status, queued["clustering_id"]), (202, None), queued)  # behind big/many
+    # a queued job ends when cancelled: it neither holds its bucket nor waits for
+    # big/many's run (it stayed "queued", and a new run of its bucket was 409, until then)
+    status, doc = s.json("DELETE", "/jobs/" + queued["job_id"])
+    eq((status, doc["status"], doc["error"]), (200, "cancelled", "Job cancelled before it started"), doc)
+    status, again = s.json("POST", "/cluster-bucket-persons/my-bucket/my-sub?wait=false")
+    eq(status, 202, again)
+    for job in (first["job_id"], again["job_id"]):
+        s.json("DELETE", "/jobs/" + job)
+        check(poll(s, job)["status"] in ("cancelled", "done"))
+
+
+@test
+def job_keeps_its_run_beside_a_cli_run(s):
+    # a `facecluster cluster` of the same bucket on the same store, started while the
+    # job runs: /jobs/{id} kept reporting the newest running run of the bucket, the CLI's
+    s.world.put("cli/beside", [SAMPLES[i % 6] for i in range(120)], rename=True)
+    status, doc = s.json("POST", "/cluster-bucket-persons/cli/beside?wait=false&max_concurrent=1&batch_size=4")
+    eq(status, 202, doc)
+    job, cid = doc["job_id"], doc["clustering_id"]
+    env = dict(s.env, FC_THREADS="1")
+    cli = subprocess.Popen([BINARY, "cluster", "--bucket", "cli", "--sub", "beside", "--threads", "1"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        seen, cli_running = set(), None
+        while True:
+            mid = s.json("GET", "/jobs/" + job)[1]
+            if mid["status"] != "running":
+                break
+            seen.add(mid["clustering_id"])
+            if cli_running is None:
+                others = [i for i, st in runs_of(s.env["FC_DATA_DIR"]).items() if st == "running" and i != cid]
+                cli_running = time.monotonic() if others else None
+            elif time.monotonic() - cli_running > 0.5:  # progress comes every ~100 ms
+                break
+        if cli_running is None:
+            raise Skip("the job ended before the CLI's run began")
+        eq(seen, {cid})
+    finally:
+        s.json("DELETE", "/jobs/" + job)
+        poll(s, job)
+        cli.terminate()
+        cli.wait(60)
 
 
 @test

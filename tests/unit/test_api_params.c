@@ -102,9 +102,10 @@ TEST(api_params_defaults_and_given_values)
         snprintf(q, sizeof q, "max_images=%s", bad_ints[i]);
         CHECK_MSG(run("POST", CLUSTER, q, NULL, body, sizeof body, NULL) == 422, "%s", q);
     }
-    static const char *const good_floats[] = {"1", "0.5", " .5 ", "5e-1", "1E0", "0"};
-    static const char *const bad_floats[] = {"", "0x1p-1", "nan(1)", "1,5", "abc", "nan"};
-    for (size_t i = 0; i < 6; i++) {
+    /* Python's float() takes underscores between digits: 0.2_5 is 0.25 */
+    static const char *const good_floats[] = {"1", "0.5", " .5 ", "5e-1", "1E0", "0", "0.2_5"};
+    static const char *const bad_floats[] = {"", "0x1p-1", "nan(1)", "1,5", "abc", "nan", "0._5"};
+    for (size_t i = 0; i < sizeof good_floats / sizeof good_floats[0]; i++) {
         char q[96];
         snprintf(q, sizeof q, "clustering_id=64f0c0ffee0123456789abcd&threshold=%s", good_floats[i]);
         CHECK_MSG(run("POST", "/assignments/b/s", q, NULL, body, sizeof body, NULL) == 0, "%s", q);

@@ -166,5 +166,7 @@ TEST(api_routes_name_rules)
     CHECK(fc_api_valid_user_id("a.b-c_d@e", 9));
     CHECK(!fc_api_valid_user_id("a b", 3));
     CHECK(!fc_api_valid_user_id("", 0));
+    CHECK(fc_api_valid_user_id("jos\xc3\xa9", 5)); /* as fc_user_id_valid: Python's \w */
+    CHECK(!fc_api_valid_user_id("a\xe2\x80\x94" "b", 5));
     return FC_TEST_PASS;
 }
