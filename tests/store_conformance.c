@@ -63,13 +63,21 @@ int fc_conformance_runs(fc_store *s, const char *tag)
     fc_norm_collection(run.bucket, run.sub, norm, sizeof norm);
     CHECK(!strcmp(run.norm, norm));
     CHECK(!fx_batch_make(&b, "img", 0, 3, 2, DIM));
+    /* fingerprints: stored with the image, replaced with it, none stays none */
+    b.images[0].fingerprint = strdup("size=1 mtime=1.000000001");
+    b.images[2].fingerprint = strdup("size=3 etag=\"c\"");
+    CHECK(b.images[0].fingerprint && b.images[2].fingerprint);
     CHECK_OK(fc_store_run_add_batch(s, run.clustering_id, b.faces, 4, b.images, 2, &err), &err);
+    b.images[0].fingerprint[5] = '2';
     CHECK_OK(fc_store_run_add_batch(s, run.clustering_id, b.faces, 4, b.images, 2, &err), &err);
     CHECK_OK(fc_store_run_add_batch(s, run.clustering_id, b.faces + 4, 2, b.images + 2, 1, &err), &err);
     fc_image_list imgs = {0};
     CHECK_OK(fc_store_run_images(s, run.clustering_id, &imgs, &err), &err);
     CHECK(imgs.n == 3 && imgs.items[0].n_faces == 2 &&
           strcmp(imgs.items[0].image_path, imgs.items[1].image_path) < 0);
+    CHECK(imgs.items[0].fingerprint && !strcmp(imgs.items[0].fingerprint, "size=2 mtime=1.000000001"));
+    CHECK(!imgs.items[1].fingerprint);
+    CHECK(imgs.items[2].fingerprint && !strcmp(imgs.items[2].fingerprint, "size=3 etag=\"c\""));
     fc_image_list_free(&imgs);
     int64_t n = 0;
     CHECK_OK(fc_store_face_count(s, run.clustering_id, &n, &err), &err);

@@ -171,10 +171,15 @@ static void print_summary(const fc_cluster_job_result *r, fc_store *s)
                "existing persons, %d new persons\n",
                r->base_id, (long long)r->new_images, (long long)r->new_faces,
                (long long)r->joined_faces, r->n_new_persons);
-        if (r->removed_images)
-            printf("removed         %lld images no longer in the bucket: %lld faces, %d persons "
+        if (r->changed_images)
+            printf("changed         %lld images replaced under the same name since the base: "
+                   "read again as new\n", (long long)r->changed_images);
+        if (r->removed_images || r->changed_images)
+            printf("removed         %lld images no longer in the bucket%s: %lld faces, %d persons "
                    "left without faces (the persons after them move up one number each)\n",
-                   (long long)r->removed_images, (long long)r->removed_faces, r->removed_persons);
+                   (long long)r->removed_images,
+                   r->changed_images ? ", and the old faces of the changed ones" : "",
+                   (long long)r->removed_faces, r->removed_persons);
         for (size_t i = 0; i < r->n_changes; i++)
             printf("  %-12s +%lld faces -> %lld%s\n", r->changes[i].person_id,
                    (long long)r->changes[i].faces_added, (long long)r->changes[i].size,

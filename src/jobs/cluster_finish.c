@@ -131,8 +131,9 @@ static fc_cluster_faces faces_of(const face_rows *r, int64_t from, int64_t to)
 }
 
 /* Rows of the base faces: row[i] = the row of r that holds base face i, or -1 when its
- * image left the bucket. r's rows 0..n_old are the base faces that were copied, in the
- * base's order, and a removed image's path is in no row, so one pass matches them. */
+ * image left the bucket or changed. r's rows 0..n_old are the base faces that were
+ * copied, in the base's order, and a removed or changed image's path is in none of
+ * them, so one pass matches them. */
 static fc_status base_rows(const fc_face_list *bf, const face_rows *r, int64_t *row,
                            fc_error *err)
 {
@@ -216,7 +217,7 @@ static void base_members(const face_rows *r, fc_clustering *p, const char *redo)
 }
 
 /* The base run's clustering, as fc_cluster_extend takes it, over rows 0..n_old of r:
- * the base's faces less those of images no longer in the bucket. A person left
+ * the base's faces less those of images no longer in the bucket or changed since. A person left
  * without faces is gone (the persons after it move up one number); one that lost
  * faces gets its owner and confidences again. */
 static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering **out,
@@ -438,25 +439,48 @@ static fc_status update_vectors(fc_cj_ctx *c, const face_rows *r, const fc_clust
     return rc;
 }
 
-/* The sorted keys of the base run's images that were read (its failed ones are read
- * again as new: fc_cj_copy_base), pointing into imgs; *n_keys of them. */
+static int cmp_image(const void *a, const void *b)
+{
+    return strcmp(((const fc_image_rec *)a)->image_path, ((const fc_image_rec *)b)->image_path);
+}
+
+/* The sorted keys of the base run's images that were read and are unchanged, pointing
+ * into imgs; *n_keys of them. Its failed ones are read again as new (fc_cj_copy_base),
+ * and so are the changed ones: this run's record of the image has another
+ * fingerprint than the base's (counted in c->res->changed_images; from the stored
+ * records, so a resumed run counts the same). */
 static fc_status base_keys_of(fc_cj_ctx *c, fc_image_list *imgs, char ***keys, size_t *n_keys,
                               fc_error *err)
 {
+    fc_image_list now = {0};
     *keys = NULL, *n_keys = 0;
     if (!c->base_id[0])
         return FC_OK;
     fc_status rc = fc_store_run_images(c->store, c->base_id, imgs, err);
+    if (!rc)
+        rc = fc_store_run_images(c->store, c->id, &now, err);
     if (rc)
-        return rc;
+        goto out;
     *keys = malloc((imgs->n ? imgs->n : 1) * sizeof **keys);
-    if (!*keys)
-        return fc_error_set(err, FC_ERR_NOMEM, "base keys");
-    for (size_t i = 0; i < imgs->n; i++)
-        if (imgs->items[i].ok)
-            (*keys)[(*n_keys)++] = imgs->items[i].image_path;
+    if (!*keys) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "base keys");
+        goto out;
+    }
+    qsort(now.items, now.n, sizeof *now.items, cmp_image);
+    c->res->changed_images = 0;
+    for (size_t i = 0; i < imgs->n; i++) {
+        const fc_image_rec *b = &imgs->items[i];
+        const fc_image_rec *r = now.n ? bsearch(b, now.items, now.n, sizeof *now.items, cmp_image)
+                                      : NULL;
+        if (b->ok && r && fc_cj_base_changed(b, r->fingerprint))
+            c->res->changed_images++;
+        else if (b->ok)
+            (*keys)[(*n_keys)++] = b->image_path;
+    }
     qsort(*keys, *n_keys, sizeof **keys, cmp_str);
-    return FC_OK;
+out:
+    fc_image_list_free(&now);
+    return rc;
 }
 
 fc_status fc_cj_finish(fc_cj_ctx *c, fc_error *err)

@@ -22,6 +22,7 @@ typedef struct {
 typedef struct {
     fc_cj_ctx *c;
     char *const *keys;
+    char *const *fprints; /* NULL: none */
     size_t n;
     img_result *results;
     pthread_mutex_t mu;
@@ -208,7 +209,8 @@ static fc_status store_ready(ingest *in, size_t *idx, size_t n_idx, fc_error *er
     size_t nf = 0;
     for (size_t k = 0; k < n_idx; k++) {
         img_result *r = &in->results[idx[k]];
-        imgs[k] = (fc_image_rec){in->keys[idx[k]], r->ok, r->n_faces, r->ok ? NULL : r->reason};
+        imgs[k] = (fc_image_rec){in->keys[idx[k]], r->ok, r->n_faces, r->ok ? NULL : r->reason,
+                                 in->fprints ? in->fprints[idx[k]] : NULL};
         for (int j = 0; j < r->n_faces; j++) {
             faces[nf] = r->faces[j];
             faces[nf++].image_path = in->keys[idx[k]];
@@ -235,13 +237,14 @@ out:
     return rc;
 }
 
-fc_status fc_cj_ingest(fc_cj_ctx *c, char *const *keys, size_t n, fc_error *err)
+fc_status fc_cj_ingest(fc_cj_ctx *c, char *const *keys, char *const *fprints, size_t n,
+                       fc_error *err)
 {
     if (!n)
         return FC_OK;
     int n_threads = c->o->threads > 0 ? c->o->threads : 1;
     size_t batch = (size_t)(c->o->batch_size > 0 ? c->o->batch_size : 30);
-    ingest in = {.c = c, .keys = keys, .n = n};
+    ingest in = {.c = c, .keys = keys, .fprints = fprints, .n = n};
     in.max_bytes = c->o->cfg ? (size_t)c->o->cfg->max_image_size_bytes : 0;
     in.results = calloc(n, sizeof *in.results);
     in.ready = calloc(n, sizeof *in.ready);
@@ -315,11 +318,17 @@ out_free:
 /* ---- incremental: the base run's faces into the new run ------------------------ *
  * The base's failed images are not copied: still listed, they are read again with
  * the new ones (a file repaired or finished copying since then counts); gone, they
- * are no longer reported. */
+ * are no longer reported. Changed images (another fingerprint) are not copied
+ * either: their old faces leave the run and they are read again. */
 
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int fc_cj_base_changed(const fc_image_rec *b, const char *fprint)
+{
+    return b->fingerprint && fprint && strcmp(b->fingerprint, fprint) != 0;
 }
 
 fc_status fc_cj_copy_base(fc_cj_ctx *c, const fc_key_list *listed, fc_error *err)
@@ -364,10 +373,14 @@ fc_status fc_cj_copy_base(fc_cj_ctx *c, const fc_key_list *listed, fc_error *err
                 c->res->removed_images++;
                 continue;
             }
-            if (!base_imgs.items[k].ok ||
+            char *fprint = fc_key_list_fprint(listed, key);
+            if (!base_imgs.items[k].ok || fc_cj_base_changed(&base_imgs.items[k], fprint) ||
                 bsearch(&key, have_keys, have.n, sizeof *have_keys, cmp_str))
                 continue;
-            ib[ni++] = base_imgs.items[k];
+            ib[ni] = base_imgs.items[k];
+            if (fprint) /* a base image without one gets the listing's: the same image */
+                ib[ni].fingerprint = fprint;
+            ni++;
         }
         for (size_t f = 0; f < faces.n && ni; f++) {
             char *key = faces.items[f].image_path;

@@ -50,15 +50,24 @@ void fc_cj_report(fc_cj_ctx *c, int force);
 int fc_cj_cancelled(const fc_cj_ctx *c);
 
 /* Runs keys[0..n) through the pipeline on opts->threads threads, storing every
- * batch_size finished images (faces + vectors) in one batch. Failed images are
- * stored as failed (with the reason). Stops taking images when cancelled. */
-fc_status fc_cj_ingest(fc_cj_ctx *c, char *const *keys, size_t n, fc_error *err);
+ * batch_size finished images (faces + vectors) in one batch, each image with its
+ * listed fingerprint fprints[i] (fprints NULL, or an entry NULL: none). Failed
+ * images are stored as failed (with the reason). Stops taking images when cancelled. */
+fc_status fc_cj_ingest(fc_cj_ctx *c, char *const *keys, char *const *fprints, size_t n,
+                       fc_error *err);
 
 /* Incremental: copies the base run's images and faces that this run does not have
  * yet into it (new face ids), in the base's order, in batches; images no longer in
  * listed (the bucket's keys, sorted) are removed from the bucket: not copied, counted
- * in c->res->removed_images. */
+ * in c->res->removed_images. Images whose listed fingerprint differs from the one
+ * stored with the base (fc_cj_base_changed) are not copied either: they are read
+ * again as new ones. */
 fc_status fc_cj_copy_base(fc_cj_ctx *c, const fc_key_list *listed, fc_error *err);
+
+/* 1 when the base run's image b was replaced since: both it and the listing (or this
+ * run's record of it, fprint) have a fingerprint and they differ. An image without
+ * one (stored before schema 4, or a source that gives none) counts as unchanged. */
+int fc_cj_base_changed(const fc_image_rec *b, const char *fprint);
 
 /* Clusters every stored face of the run, updates the vectors with person ids, then
  * commits persons and status "done" (a failure before that commit leaves the run

@@ -133,9 +133,10 @@ out:
     return rc;
 }
 
-/* Keys of the listing not stored in the run yet: *todo (pointers into keys). */
-static fc_status keys_to_do(fc_cj_ctx *c, const fc_key_list *keys, char ***todo, size_t *n_todo,
-                            fc_error *err)
+/* Keys of the listing not stored in the run yet: *todo, with their fingerprints in
+ * *todo_fp (pointers into keys). */
+static fc_status keys_to_do(fc_cj_ctx *c, const fc_key_list *keys, char ***todo,
+                            char ***todo_fp, size_t *n_todo, fc_error *err)
 {
     fc_image_list done = {0};
     fc_status rc = fc_store_run_images(c->store, c->id, &done, err);
@@ -143,8 +144,9 @@ static fc_status keys_to_do(fc_cj_ctx *c, const fc_key_list *keys, char ***todo,
         return rc;
     char **have = malloc((done.n ? done.n : 1) * sizeof *have);
     *todo = malloc((keys->n ? keys->n : 1) * sizeof **todo);
+    *todo_fp = malloc((keys->n ? keys->n : 1) * sizeof **todo_fp);
     *n_todo = 0;
-    if (!have || !*todo) {
+    if (!have || !*todo || !*todo_fp) {
         free(have);
         fc_image_list_free(&done);
         return fc_error_set(err, FC_ERR_NOMEM, "key lists");
@@ -154,8 +156,10 @@ static fc_status keys_to_do(fc_cj_ctx *c, const fc_key_list *keys, char ***todo,
         have[i] = done.items[i].image_path, faces += done.items[i].n_faces;
     qsort(have, done.n, sizeof *have, cmp_str);
     for (size_t i = 0; i < keys->n; i++)
-        if (!bsearch(&keys->keys[i], have, done.n, sizeof *have, cmp_str))
-            (*todo)[(*n_todo)++] = keys->keys[i];
+        if (!bsearch(&keys->keys[i], have, done.n, sizeof *have, cmp_str)) {
+            (*todo)[*n_todo] = keys->keys[i];
+            (*todo_fp)[(*n_todo)++] = keys->fprints[i];
+        }
     c->prog.done = c->prog.skipped = (int64_t)done.n;
     c->prog.faces = faces;
     c->prog.total = (int64_t)(done.n + *n_todo);
@@ -210,7 +214,7 @@ fc_status fc_cluster_job_run(const fc_cluster_job_opts *opts, fc_job_progress_fn
         return rc;
     fc_cj_ctx c = {.progress_fn = progress, .user = user, .cancel = cancel};
     fc_key_list keys = {0};
-    char **todo = NULL;
+    char **todo = NULL, **todo_fp = NULL;
     size_t n_todo = 0;
     char norm[FC_NORM_MAX], prefix[2 * FC_NAME_MAX + 4];
     fc_cj_init_ctx(&c, opts);
@@ -264,12 +268,12 @@ fc_status fc_cluster_job_run(const fc_cluster_job_opts *opts, fc_job_progress_fn
     if (c.base_id[0])
         rc = fc_cj_copy_base(&c, &keys, err);
     if (!rc)
-        rc = keys_to_do(&c, &use, &todo, &n_todo, err);
+        rc = keys_to_do(&c, &use, &todo, &todo_fp, &n_todo, err);
     if (rc)
         goto fail;
     c.images_t0 = fc_cj_now();
     fc_cj_report(&c, 1);
-    rc = fc_cj_ingest(&c, todo, n_todo, err);
+    rc = fc_cj_ingest(&c, todo, todo_fp, n_todo, err);
     if (rc)
         goto fail;
     if (fc_cj_cancelled(&c)) {
@@ -292,6 +296,7 @@ fail:
         fc_store_run_fail(c.store, c.id, err && err->msg[0] ? err->msg : fc_strerror(rc), NULL);
 out:
     free(todo);
+    free(todo_fp);
     fc_key_list_free(&keys);
     fc_vectors_close(c.vec);
     fc_store_close(c.store);

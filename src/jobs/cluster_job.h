@@ -106,7 +106,9 @@ typedef struct {
     /* incremental */
     char base_id[FC_OBJECTID_LEN + 1]; /* "" unless incremental */
     int64_t new_images, new_faces, joined_faces;
-    int64_t removed_images, removed_faces; /* base images gone from the bucket, their faces */
+    int64_t removed_images, removed_faces; /* base images gone from the bucket, their
+                                              faces (and those of changed images) */
+    int64_t changed_images; /* base images replaced since (another fingerprint): read again */
     int removed_persons;   /* base persons left without faces: gone, later ids move up */
     int n_persons_before, n_new_persons;
     fc_person_change *changes;

@@ -129,6 +129,7 @@ static json_t *stats_object(const fc_cj_ctx *c)
         bad |= json_object_set_new(o, "removed_images", json_integer(r->removed_images));
         bad |= json_object_set_new(o, "removed_faces", json_integer(r->removed_faces));
         bad |= json_object_set_new(o, "removed_persons", json_integer(r->removed_persons));
+        bad |= json_object_set_new(o, "changed_images", json_integer(r->changed_images));
     }
     if (bad) {
         json_decref(o);

@@ -118,9 +118,10 @@ static fc_status open_shared(fc_cj_ctx *c, const fc_key_list *keys, fc_worker_re
     return rc;
 }
 
-/* Processes one lease: its images through the pipeline, committed as one batch. */
-static fc_status do_lease(fc_cj_ctx *c, const fc_lease *l, fc_worker_log_fn log, void *user,
-                          fc_worker_result *out, fc_error *err)
+/* Processes one lease: its images through the pipeline, committed as one batch, each
+ * with the fingerprint of this worker's listing (keys). */
+static fc_status do_lease(fc_cj_ctx *c, const fc_lease *l, const fc_key_list *keys,
+                          fc_worker_log_fn log, void *user, fc_worker_result *out, fc_error *err)
 {
     char names[1024];
     size_t used = 0;
@@ -134,7 +135,13 @@ static fc_status do_lease(fc_cj_ctx *c, const fc_lease *l, fc_worker_log_fn log,
     out->taken_over += (int64_t)l->n_taken_over;
     int64_t done0 = c->prog.done - c->prog.skipped, faces0 = c->prog.faces;
     int64_t refused0 = c->lease_refused;
-    fc_status rc = fc_cj_ingest(c, l->image_paths, l->n, err);
+    char **fprints = calloc(l->n ? l->n : 1, sizeof *fprints);
+    if (!fprints)
+        return fc_error_set(err, FC_ERR_NOMEM, "lease of %zu images", l->n);
+    for (size_t i = 0; i < l->n; i++)
+        fprints[i] = fc_key_list_fprint(keys, l->image_paths[i]);
+    fc_status rc = fc_cj_ingest(c, l->image_paths, fprints, l->n, err);
+    free(fprints);
     if (rc)
         return rc;
     int64_t images = c->prog.done - c->prog.skipped - done0, faces = c->prog.faces - faces0;
@@ -171,8 +178,8 @@ static fc_status finish(fc_cj_ctx *c, fc_worker_log_fn log, void *user, fc_worke
 }
 
 /* The lease loop: until the run is not running any more (or cancel). */
-static fc_status work(fc_cj_ctx *c, const fc_worker_opts *o, fc_worker_log_fn log, void *user,
-                      fc_worker_result *out, fc_error *err)
+static fc_status work(fc_cj_ctx *c, const fc_worker_opts *o, const fc_key_list *keys,
+                      fc_worker_log_fn log, void *user, fc_worker_result *out, fc_error *err)
 {
     int64_t lease_ms = (int64_t)(o->lease_seconds * 1000);
     int64_t poll_ms = lease_ms / 4 < 500 ? lease_ms / 4 : 500;
@@ -193,7 +200,7 @@ static fc_status work(fc_cj_ctx *c, const fc_worker_opts *o, fc_worker_log_fn lo
         }
         if (l.n) {
             waiting = 0;
-            rc = do_lease(c, &l, log, user, out, err);
+            rc = do_lease(c, &l, keys, log, user, out, err);
             fc_lease_clear(&l);
             if (rc)
                 return rc;
@@ -268,11 +275,8 @@ fc_status fc_worker_run(const fc_worker_opts *opts, fc_worker_log_fn log, void *
     if ((rc = fc_vectors_ensure(c.vec, fc_pipeline_dim(job.pipeline), err)) ||
         (rc = fc_source_list(job.source, prefix, &keys, err)))
         goto out;
-    if (job.max_images > 0 && keys.n > (size_t)job.max_images) {
-        for (size_t i = (size_t)job.max_images; i < keys.n; i++)
-            free(keys.keys[i]);
-        keys.n = (size_t)job.max_images;
-    }
+    if (job.max_images > 0 && keys.n > (size_t)job.max_images)
+        fc_key_list_truncate(&keys, (size_t)job.max_images);
     if (!keys.n) {
         rc = fc_error_set(err, FC_ERR_ARG, "No valid images found in %s", prefix);
         goto out;
@@ -295,7 +299,7 @@ fc_status fc_worker_run(const fc_worker_opts *opts, fc_worker_log_fn log, void *
     c.prog.phase = FC_JOB_PHASE_IMAGES;
     c.prog.clustering_id = c.id;
     c.images_t0 = fc_cj_now();
-    rc = work(&c, opts, log, user, out, err);
+    rc = work(&c, opts, &keys, log, user, out, err);
 out:
     if (hb_started) {
         pthread_mutex_lock(&hb.mu);

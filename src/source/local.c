@@ -2,7 +2,8 @@
  * directory (LOCAL_STORAGE_PATH). Symlinks are not followed out of the tree:
  * listing skips them, and fetching refuses anything that is not a regular file.
  * A folder inside the tree that cannot be read is listed as a key of its own, whose
- * fetch fails saying so: the run reports it among its failed files and goes on. */
+ * fetch fails saying so: the run reports it among its failed files and goes on.
+ * A file's fingerprint is its size and mtime (ns), from the listing's lstat. */
 #include "source/source.h"
 
 #include <dirent.h>
@@ -18,11 +19,6 @@ typedef struct {
     struct fc_source base;
     char *root;
 } local_source;
-
-static int key_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* Adds the image files under root/rel (rel "" or ending in '/') to out. A subfolder
  * (depth > 0) that cannot be opened is added as a key (rel without its '/'); one gone
@@ -64,7 +60,10 @@ static fc_status walk(const char *root, const char *rel, fc_key_list *out, int d
                 rc = walk(root, key, out, depth + 1, err);
             }
         } else if (S_ISREG(st.st_mode) && fc_source_is_image_key(key)) {
-            rc = fc_key_list_add(out, key, err);
+            char fprint[64]; /* replacing or rewriting the file changes one of them */
+            snprintf(fprint, sizeof fprint, "size=%lld mtime=%lld.%09ld", (long long)st.st_size,
+                     (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+            rc = fc_key_list_add_fp(out, key, fprint, err);
         }
     }
     closedir(d);
@@ -87,9 +86,7 @@ static fc_status local_list(fc_source *src, const char *prefix, fc_key_list *out
     if (n > 0)
         rel[n] = '/', rel[n + 1] = '\0';
     fc_status rc = walk(ls->root, rel, out, 0, err);
-    if (!rc && out->n > 1)
-        qsort(out->keys, out->n, sizeof *out->keys, key_cmp);
-    return rc;
+    return rc ? rc : fc_key_list_sort(out, err);
 }
 
 static fc_status local_fetch(fc_source *src, const char *key, size_t max_bytes, uint8_t **bytes,

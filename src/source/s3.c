@@ -258,11 +258,6 @@ static fc_status s3_get(s3_source *s, const char *url, const char *what, size_t 
     return rc;
 }
 
-static int key_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* One listing page of prefix after token (NULL: the first) into page. */
 static fc_status list_page(s3_source *s, const char *prefix, const char *token, int max_keys,
                            fc_s3_list_page *page, fc_error *err)
@@ -314,7 +309,7 @@ static fc_status s3_list(fc_source *src, const char *prefix, fc_key_list *out, f
         for (size_t i = 0; i < page.keys.n && !rc; i++) {
             const char *k = page.keys.keys[i];
             if (fc_source_is_image_key(k) && fc_source_key_is_safe(k))
-                rc = fc_key_list_add(out, k, err);
+                rc = fc_key_list_add_fp(out, k, page.keys.fprints[i], err);
         }
         if (!rc && page.truncated && token && strcmp(token, page.next_token) == 0)
             rc = fc_error_set(err, FC_ERR_FORMAT, "S3 listing: the server repeated a "
@@ -331,9 +326,7 @@ static fc_status s3_list(fc_source *src, const char *prefix, fc_key_list *out, f
             break;
     }
     free(token);
-    if (!rc && out->n > 1)
-        qsort(out->keys, out->n, sizeof *out->keys, key_cmp);
-    return rc;
+    return rc ? rc : fc_key_list_sort(out, err);
 }
 
 static fc_status s3_fetch(fc_source *src, const char *key, size_t max_bytes, uint8_t **bytes,

@@ -94,7 +94,8 @@ long fc_s3_backoff_ms(int retry, long base_ms, long cap_ms, double u);
 
 /* One ListObjectsV2 page. */
 typedef struct {
-    fc_key_list keys; /* every <Contents><Key> in the page, in document order */
+    fc_key_list keys; /* every <Contents><Key> in the page, in document order, with
+                         its <Size> and <ETag> as the fingerprint */
     int truncated;    /* <IsTruncated>true */
     char *next_token; /* <NextContinuationToken>, NULL when absent; malloc'd */
 } fc_s3_list_page;

@@ -122,6 +122,22 @@ void fc_s3_list_page_free(fc_s3_list_page *p)
     p->truncated = 0;
 }
 
+/* The fingerprint of a <Contents>: "size=<Size> etag=<ETag>" (the ETag changes with
+ * the bytes), "" when the page has neither. FC_ERR_NOMEM when out of memory. */
+static fc_status contents_fprint(xmlNodePtr contents, char *out, size_t cap)
+{
+    xmlNodePtr sn = child(contents, "Size"), en = child(contents, "ETag");
+    xmlChar *size = sn ? text_of(sn) : NULL, *etag = en ? text_of(en) : NULL;
+    fc_status rc = (sn && !size) || (en && !etag) ? FC_ERR_NOMEM : FC_OK;
+    out[0] = '\0';
+    if (!rc && (size || etag))
+        snprintf(out, cap, "size=%s etag=%s", size ? (const char *)size : "",
+                 etag ? (const char *)etag : "");
+    xmlFree(size);
+    xmlFree(etag);
+    return rc;
+}
+
 static fc_status no_memory(fc_error *err)
 {
     return fc_error_set(err, FC_ERR_NOMEM, "S3 listing: out of memory reading the page");
@@ -149,7 +165,12 @@ fc_status fc_s3_parse_list(const char *xml, size_t len, fc_s3_list_page *out, fc
                 break;
             }
             xmlChar *key = text_of(k);
-            rc = key ? fc_key_list_add(&out->keys, (const char *)key, err) : no_memory(err);
+            char fprint[256];
+            if (!key || contents_fprint(c, fprint, sizeof fprint))
+                rc = no_memory(err);
+            else
+                rc = fc_key_list_add_fp(&out->keys, (const char *)key, fprint[0] ? fprint : NULL,
+                                        err);
             xmlFree(key);
         } else if (named(c, "IsTruncated")) {
             xmlChar *v = text_of(c);

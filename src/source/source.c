@@ -10,25 +10,84 @@
 
 void fc_key_list_free(fc_key_list *l)
 {
-    for (size_t i = 0; i < l->n; i++)
-        free(l->keys[i]);
+    fc_key_list_truncate(l, 0);
     free(l->keys);
+    free(l->fprints);
     memset(l, 0, sizeof *l);
+}
+
+void fc_key_list_truncate(fc_key_list *l, size_t n)
+{
+    for (size_t i = n; i < l->n; i++) {
+        free(l->keys[i]);
+        free(l->fprints[i]);
+    }
+    if (n < l->n)
+        l->n = n;
 }
 
 fc_status fc_key_list_add(fc_key_list *l, const char *key, fc_error *err)
 {
+    return fc_key_list_add_fp(l, key, NULL, err);
+}
+
+fc_status fc_key_list_add_fp(fc_key_list *l, const char *key, const char *fprint, fc_error *err)
+{
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
         char **k = realloc(l->keys, cap * sizeof *k);
-        if (!k)
+        if (k)
+            l->keys = k;
+        char **f = k ? realloc(l->fprints, cap * sizeof *f) : NULL;
+        if (!f)
             return fc_error_set(err, FC_ERR_NOMEM, "key list of %zu", cap);
-        l->keys = k, l->cap = cap;
+        l->fprints = f, l->cap = cap;
     }
-    if (!(l->keys[l->n] = strdup(key)))
+    char *k = strdup(key), *f = fprint ? strdup(fprint) : NULL;
+    if (!k || (fprint && !f)) {
+        free(k), free(f);
         return fc_error_set(err, FC_ERR_NOMEM, "key");
+    }
+    l->keys[l->n] = k, l->fprints[l->n] = f;
     l->n++;
     return FC_OK;
+}
+
+/* A key with its fingerprint, for sorting them together. */
+typedef struct {
+    char *key, *fprint;
+} key_fp;
+
+static int cmp_key_fp(const void *a, const void *b)
+{
+    return strcmp(((const key_fp *)a)->key, ((const key_fp *)b)->key);
+}
+
+fc_status fc_key_list_sort(fc_key_list *l, fc_error *err)
+{
+    if (l->n < 2)
+        return FC_OK;
+    key_fp *pairs = malloc(l->n * sizeof *pairs);
+    if (!pairs)
+        return fc_error_set(err, FC_ERR_NOMEM, "sorting %zu keys", l->n);
+    for (size_t i = 0; i < l->n; i++)
+        pairs[i] = (key_fp){l->keys[i], l->fprints[i]};
+    qsort(pairs, l->n, sizeof *pairs, cmp_key_fp);
+    for (size_t i = 0; i < l->n; i++)
+        l->keys[i] = pairs[i].key, l->fprints[i] = pairs[i].fprint;
+    free(pairs);
+    return FC_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *fc_key_list_fprint(const fc_key_list *l, const char *key)
+{
+    char *const *hit = l->n ? bsearch(&key, l->keys, l->n, sizeof *l->keys, cmp_str) : NULL;
+    return hit ? l->fprints[hit - l->keys] : NULL;
 }
 
 fc_status fc_source_list(fc_source *src, const char *prefix, fc_key_list *out, fc_error *err)

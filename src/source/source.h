@@ -20,15 +20,29 @@
 
 typedef struct fc_source fc_source;
 
-/* Keys (paths relative to the source root, '/'-separated), owned by the list. */
+/* Keys (paths relative to the source root, '/'-separated), owned by the list, each
+ * with the fingerprint the listing gave for its object (fprints[i], NULL when none):
+ * a short text that changes when the object is replaced, compared for equality only
+ * (local: size and mtime in ns; S3: size and ETag). fprints is NULL while the list is
+ * empty. */
 typedef struct {
     char **keys;
+    char **fprints;
     size_t n, cap;
 } fc_key_list;
 
 void fc_key_list_free(fc_key_list *l);
-/* Appends a copy of key; FC_ERR_NOMEM on failure. */
+/* Appends a copy of key with no fingerprint; FC_ERR_NOMEM on failure. */
 fc_status fc_key_list_add(fc_key_list *l, const char *key, fc_error *err);
+/* Appends copies of key and fprint (NULL: none); FC_ERR_NOMEM on failure. */
+fc_status fc_key_list_add_fp(fc_key_list *l, const char *key, const char *fprint, fc_error *err);
+/* Sorts the keys bytewise, each fingerprint staying with its key. */
+fc_status fc_key_list_sort(fc_key_list *l, fc_error *err);
+/* Keeps the first n keys (n <= l->n), freeing the rest. */
+void fc_key_list_truncate(fc_key_list *l, size_t n);
+/* The fingerprint listed for key (the list's own string), NULL when key is not in l
+ * (sorted) or has none. */
+char *fc_key_list_fprint(const fc_key_list *l, const char *key);
 
 struct fc_source_ops {
     const char *name; /* "local", "s3" */

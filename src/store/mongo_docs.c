@@ -433,6 +433,8 @@ void fc_mongo_image_append(bson_t *array, const char *key, const fc_image_rec *i
     BSON_APPEND_BOOL(&d, "ok", img->ok != 0);
     BSON_APPEND_INT32(&d, "n_faces", img->n_faces);
     append_str_or_null(&d, "reason", img->ok ? NULL : img->reason);
+    if (img->fingerprint) /* absent: unknown, as in documents written before it */
+        BSON_APPEND_UTF8(&d, "fingerprint", img->fingerprint);
     bson_append_document_end(array, &d);
 }
 
@@ -441,7 +443,8 @@ fc_status fc_mongo_image_parse(const bson_t *doc, fc_image_rec *img, fc_error *e
     bson_iter_t it;
     img->ok = bson_iter_init_find(&it, doc, "ok") && bson_iter_as_bool(&it);
     img->n_faces = (int)get_int(doc, "n_faces", INT_MIN, INT_MAX);
-    if (get_dup(doc, "image_path", &img->image_path) || get_dup(doc, "reason", &img->reason))
+    if (get_dup(doc, "image_path", &img->image_path) || get_dup(doc, "reason", &img->reason) ||
+        get_dup(doc, "fingerprint", &img->fingerprint))
         return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
     if (!img->image_path)
         return fc_error_set(err, FC_ERR_FORMAT, "a run's image without image_path");

@@ -56,6 +56,7 @@ void fc_image_rec_clear(fc_image_rec *r)
         return;
     free(r->image_path);
     free(r->reason);
+    free(r->fingerprint);
     memset(r, 0, sizeof *r);
 }
 

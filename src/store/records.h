@@ -54,12 +54,15 @@ typedef struct {
 } fc_face_rec;
 
 /* One image of a run that has been processed: its faces are stored, so a resumed
- * run skips it. ok = 0 for an image that failed (reason says why). */
+ * run skips it. ok = 0 for an image that failed (reason says why). fingerprint: the
+ * source's fingerprint of the object read (fc_key_list), by which an incremental run
+ * sees that it was replaced; NULL when unknown (rows from before schema 4). */
 typedef struct {
     char *image_path;
     int ok;
     int n_faces;
-    char *reason; /* NULL when ok */
+    char *reason;      /* NULL when ok */
+    char *fingerprint; /* NULL when unknown */
 } fc_image_rec;
 
 /* A member of a person: written, only face_id and cluster_confidence are read (the

@@ -174,15 +174,17 @@ static fc_status insert_image(fc_sqlite *c, int64_t run, const fc_image_rec *img
     if (b)
         return fc_sqlite_bind_failed(c, b, err);
     if ((rc = fc_sqlite_run(c, q, err)) ||
-        (rc = fc_sqlite_prepare(c, "INSERT INTO run_images (run, image_path, ok, n_faces, reason) "
-                                   "VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT (run, image_path) DO "
-                                   "UPDATE SET ok = excluded.ok, reason = excluded.reason",
+        (rc = fc_sqlite_prepare(c, "INSERT INTO run_images (run, image_path, ok, n_faces, reason, "
+                                   "fingerprint) VALUES (?1, ?2, ?3, 0, ?4, ?5) "
+                                   "ON CONFLICT (run, image_path) DO UPDATE SET ok = excluded.ok, "
+                                   "reason = excluded.reason, fingerprint = excluded.fingerprint",
                                 &q, err)))
         return rc;
     b = sqlite3_bind_int64(q, 1, run);
     b |= sqlite3_bind_text(q, 2, img->image_path, -1, SQLITE_TRANSIENT);
     b |= sqlite3_bind_int(q, 3, img->ok != 0);
     b |= fc_sqlite_bind_text(q, 4, img->ok ? NULL : img->reason);
+    b |= fc_sqlite_bind_text(q, 5, img->fingerprint);
     return b ? fc_sqlite_bind_failed(c, b, err) : fc_sqlite_run(c, q, err);
 }
 
@@ -520,7 +522,8 @@ fc_status fc_sqlite_run_images(fc_store *st, const char *clustering_id, fc_image
     sqlite3_stmt *q;
     int row;
     fc_sqlite_lock(c);
-    fc_status rc = fc_sqlite_prepare(c, "SELECT i.image_path, i.ok, i.n_faces, i.reason FROM run_images i "
+    fc_status rc = fc_sqlite_prepare(c, "SELECT i.image_path, i.ok, i.n_faces, i.reason, "
+                                        "i.fingerprint FROM run_images i "
                                         "JOIN runs r ON i.run = r.id WHERE r.clustering_id = ?1 "
                                         "ORDER BY i.image_path",
                                      &q, err);
@@ -532,7 +535,7 @@ fc_status fc_sqlite_run_images(fc_store *st, const char *clustering_id, fc_image
     while (!rc && !(rc = fc_sqlite_step(c, q, &row, err)) && row) {
         fc_image_rec *img = fc_rec_append((void **)&out->items, &out->n, sizeof *img);
         if (!img || fc_sqlite_column_dup(q, 0, &img->image_path) ||
-            fc_sqlite_column_dup(q, 3, &img->reason))
+            fc_sqlite_column_dup(q, 3, &img->reason) || fc_sqlite_column_dup(q, 4, &img->fingerprint))
             rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory");
         else {
             img->ok = sqlite3_column_int(q, 1);

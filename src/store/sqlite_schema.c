@@ -160,6 +160,11 @@ const char *const fc_sqlite_migrations[] = {
     "  attempts INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (run, image_path)) WITHOUT ROWID;"
     "CREATE INDEX run_work_todo ON run_work (run, done, image_path);",
+
+    /* 4: the source's fingerprint of each image read (size + mtime, or size + ETag):
+       an incremental run reads an image again when it changed; NULL (rows written
+       before) counts as unchanged */
+    "ALTER TABLE run_images ADD COLUMN fingerprint TEXT;",
 };
 
 const int fc_sqlite_n_migrations = sizeof fc_sqlite_migrations / sizeof fc_sqlite_migrations[0];

@@ -202,6 +202,93 @@ else
     ko "incremental retry" "$(head -c 400 "$tmp/i3.json"; tail -2 "$tmp/i3.err")"
 fi
 
+# --- 3c. incremental sees a photo replaced under the same name --------------------
+# it kept the faces of the photo it replaced (images were known by their key only);
+# now the listing's fingerprint (size + mtime) tells, and the photo is read again
+export FC_DATA_DIR=$tmp/d2c
+FA=../shared/data/face-api.js/examples/images
+persons_of() { "$FC" persons latest --json | $PY -c 'import json,sys
+for l in sys.stdin:
+    o=json.loads(l)
+    if "person_id" in o: print(o["person_id"], sorted((f["image_path"].split("/")[-1], tuple(f["bbox"])) for f in o["faces"]))
+    else: print("unassigned", len(o["unassigned"]))'; }
+if [ -d "$FA" ]; then
+    mkdir -p "$tmp/inc3"
+    for i in 1 2 3; do cp "$FA/amy/amy$i.png" "$FA/leonard/leonard$i.png" "$tmp/inc3/"; done
+    cp "$FA/penny/penny1.png" "$tmp/inc3/photo.png"
+    "$FC" cluster "$tmp/inc3" --quiet >/dev/null 2>&1
+    persons_of >"$tmp/c0.txt"
+    # nothing changed: no image counts as changed, the persons are the same
+    if "$FC" cluster "$tmp/inc3" --incremental --json --quiet >"$tmp/c1.json" 2>"$tmp/c1.err" &&
+       persons_of >"$tmp/c1.txt" && cmp -s "$tmp/c0.txt" "$tmp/c1.txt" &&
+       $PY -c 'import json,sys; s=json.load(open(sys.argv[1]))
+assert s["changed_images"]==0 and s["removed_faces"]==0 and s["new_faces"]==0 and s["total_faces"]==7, s' "$tmp/c1.json"; then
+        ok "incremental over an unchanged folder: nothing changed, the same persons"
+    else
+        ko "incremental unchanged" "$(head -c 300 "$tmp/c1.json") $(diff "$tmp/c0.txt" "$tmp/c1.txt" | head -5)"
+    fi
+    # penny's photo replaced by one of leonard's under the same name: penny's face and
+    # person are gone, the photo's face is leonard's now
+    cp "$FA/leonard/leonard4.png" "$tmp/inc3/photo.png"
+    if "$FC" cluster "$tmp/inc3" --incremental --json --quiet >"$tmp/c2.json" 2>"$tmp/c2.err" &&
+       "$FC" cluster "$tmp/inc3" --incremental --quiet >"$tmp/c2.out" 2>&1 &&
+       "$FC" verify latest >/dev/null && persons_of >"$tmp/c2.txt" &&
+       $PY - "$tmp/c2.json" "$tmp/c0.txt" "$tmp/c2.txt" <<'PYEOF'
+import json, sys
+st = json.load(open(sys.argv[1]))
+assert st["changed_images"] == 1 and st["removed_images"] == 0 and st["new_images"] == 0, st
+assert st["removed_faces"] == 1 and st["removed_persons"] == 1 and st["new_faces"] == 1, st
+assert st["total_images"] == 7 and st["total_faces"] == 7 and st["total_persons"] == 2, st
+before = [l for l in open(sys.argv[2]) if "photo.png" in l]
+assert len(before) == 1 and "leonard" not in before[0], before   # penny alone before
+after = [l for l in open(sys.argv[3]) if "photo.png" in l]
+assert len(after) == 1 and after[0].count("leonard") == 3, after  # with leonard now
+assert after[0].split()[0] == "person_1" and "person_2" not in open(sys.argv[3]).read()
+PYEOF
+    then
+        if grep -q "^changed .* 1 images replaced" "$tmp/c2.out"; then
+            ko "incremental replaced photo" "the run after it still saw a change: $(grep changed "$tmp/c2.out")"
+        else
+            ok "incremental: a photo replaced under the same name leaves its old person, joins the new"
+        fi
+    else
+        ko "incremental replaced photo" "$(head -c 400 "$tmp/c2.json") $(cat "$tmp/c2.txt") $(tail -2 "$tmp/c2.err")"
+    fi
+    # touched (mtime only): documented as changed, read again; the same persons
+    persons_of >"$tmp/c3.before"
+    touch -m -d '2001-02-03 04:05:06' "$tmp/inc3/amy2.png"
+    if "$FC" cluster "$tmp/inc3" --incremental --json --quiet >"$tmp/c3.json" 2>"$tmp/c3.err" &&
+       persons_of >"$tmp/c3.after" &&
+       $PY - "$tmp/c3.json" "$tmp/c3.before" "$tmp/c3.after" <<'PYEOF'
+import json, sys
+st = json.load(open(sys.argv[1]))
+assert st["changed_images"] == 1 and st["removed_faces"] == 1 and st["new_faces"] == 1, st
+assert st["removed_persons"] == 0 and st["total_faces"] == 7, st
+assert open(sys.argv[2]).read() == open(sys.argv[3]).read()
+PYEOF
+    then ok "incremental: a touched photo counts as changed, is read again, persons unchanged"
+    else ko "incremental touched photo" "$(head -c 400 "$tmp/c3.json") $(diff "$tmp/c3.before" "$tmp/c3.after" | head -5)"; fi
+    # replaced, the incremental run killed in its finish, then resumed: counted the same
+    persons_of >"$tmp/c4.before"
+    cp "$FA/penny/penny2.png" "$tmp/inc3/leonard3.png"
+    FC_STORE_CRASH_POINT=run_finish "$FC" cluster "$tmp/inc3" --incremental --quiet >/dev/null 2>&1
+    if "$FC" cluster "$tmp/inc3" --resume --json --quiet >"$tmp/c4.json" 2>"$tmp/c4.err" &&
+       persons_of >"$tmp/c4.after" &&
+       $PY - "$tmp/c4.json" "$tmp/c4.after" <<'PYEOF'
+import json, sys
+st = json.load(open(sys.argv[1]))
+assert st["resumed"] and st["changed_images"] == 1 and st["removed_faces"] == 1, st
+assert st["new_faces"] == 1 and st["total_faces"] == 7 and st["total_persons"] == 3, st
+lines = open(sys.argv[2]).read().splitlines()
+l3 = [l for l in lines if "leonard3.png" in l]
+assert len(l3) == 1 and "leonard1" not in l3[0] and "amy" not in l3[0], lines
+PYEOF
+    then ok "incremental with a replaced photo, killed in its finish and resumed: counted the same"
+    else ko "resumed incremental replaced photo" "$(head -c 400 "$tmp/c4.json") $(cat "$tmp/c4.after") $(tail -2 "$tmp/c4.err")"; fi
+else
+    sk "incremental replaced photos" "../shared/data absent"
+fi
+
 # --- 4. bad files ---------------------------------------------------------------
 export FC_DATA_DIR=$tmp/d3
 mkdir -p "$tmp/bad"

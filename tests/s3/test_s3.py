@@ -273,6 +273,43 @@ def cluster_over_s3(build, tmp, port, n_samples):
                                                       "total_faces", "total_persons")})
 
 
+def incremental_over_s3(build, tmp, port, direct_port):
+    """After cluster_over_s3: `cluster --incremental` sees no change in the bucket (the
+    ETags stay), then sample1.jpg replaced by sample2.jpg's bytes under the same key is
+    one changed image, read again (it kept the old photo's faces). Returns (ok, detail)."""
+    env = dict(os.environ, FC_DATA_DIR=os.path.join(tmp, "fcdata"),
+               WASABI_ENDPOINT=f"http://127.0.0.1:{port}", WASABI_ACCESS_KEY=ACCESS_KEY,
+               WASABI_SECRET_KEY=SECRET_KEY, WASABI_BUCKET_NAME=BUCKET, WASABI_REGION="us-east-1")
+    fc = os.path.join(ROOT, build, "facecluster")
+
+    def incremental():
+        p = subprocess.run([fc, "cluster", "--bucket", "event", "--sub", "day1", "--incremental",
+                            "--json", "--quiet"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=300)
+        if p.returncode != 0:
+            raise RuntimeError(f"exit {p.returncode}: {p.stderr.strip()[-300:]}")
+        return json.loads(p.stdout)
+
+    try:
+        same = incremental()
+        body = open(os.path.join(ROOT, "samples", "sample2.jpg"), "rb").read()
+        conn = http.client.HTTPConnection("127.0.0.1", direct_port, timeout=30)
+        conn.request("PUT", f"/{BUCKET}/event/day1/sample1.jpg", body=body,
+                     headers={"Content-Length": str(len(body))})
+        r = conn.getresponse()
+        r.read()
+        conn.close()
+        changed = incremental()
+    except (RuntimeError, ValueError, OSError) as e:
+        return False, str(e)
+    keys = ("changed_images", "new_images", "removed_faces", "new_faces", "total_images")
+    ok = (same.get("changed_images") == 0 and same.get("new_faces") == 0 and
+          changed.get("changed_images") == 1 and changed.get("new_images") == 0 and
+          changed.get("removed_faces", 0) >= 1 and changed.get("new_faces", 0) >= 1 and
+          changed.get("total_images") == same.get("total_images"))
+    return ok, json.dumps([{k: d.get(k) for k in keys} for d in (same, changed)])
+
+
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == "--start":  # used by the C tests to restart
         start_s3rver(sys.argv[2], int(sys.argv[3]), sys.argv[4])
@@ -340,6 +377,10 @@ def main():
         ok, detail = cluster_over_s3(build, tmp, pport, n_samples)
         print(("PASS " if ok else "FAIL ") + "cluster command over S3 (event/day1, SigV4 proxy)" +
               ("" if ok else ": " + detail))
+        passed, failed = passed + ok, failed + (not ok)
+        ok, detail = incremental_over_s3(build, tmp, pport, port)
+        print(("PASS " if ok else "FAIL ") + "cluster --incremental over S3: unchanged bucket, "
+              "then an object replaced under its key (ETag)" + ("" if ok else ": " + detail))
         passed, failed = passed + ok, failed + (not ok)
     finally:
         if proxy:

@@ -5,6 +5,7 @@
 
 #include "source/source.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,37 @@ static const char *make_tree(void)
     if (symlink("/etc/passwd", p) != 0)
         return NULL;
     return root;
+}
+
+/* The fingerprint an incremental run compares (size + mtime in ns): the same while
+ * the file is left alone, another when it is rewritten, even within one second. */
+TEST(source_local_fingerprints_change_with_the_file)
+{
+    fc_error err = {0};
+    const char *root = make_tree();
+    CHECK(root);
+    fc_source *src = fc_source_local_new(root, &err);
+    CHECK_MSG(src, "%s", err.msg);
+    fc_key_list a = {0}, b = {0}, c = {0};
+    CHECK_OK(fc_source_list(src, "b/s/", &a, &err), &err);
+    CHECK_OK(fc_source_list(src, "b/s/", &b, &err), &err);
+    CHECK(a.n == 3 && b.n == 3);
+    for (size_t i = 0; i < a.n; i++)
+        CHECK(a.fprints[i] && strstr(a.fprints[i], "size=") && !strcmp(a.fprints[i], b.fprints[i]));
+    char p[600];
+    snprintf(p, sizeof p, "%s/b/s/a.jpg", root);
+    struct timespec later[2] = {{0, UTIME_OMIT}, {1000000000, 123456789}};
+    CHECK(utimensat(AT_FDCWD, p, later, 0) == 0);
+    CHECK_OK(fc_source_list(src, "b/s/", &c, &err), &err);
+    CHECK(!strcmp(c.keys[1], "b/s/a.jpg") && strcmp(c.fprints[1], a.fprints[1]) != 0);
+    CHECK_MSG(strstr(c.fprints[1], "mtime=1000000000.123456789"), "%s", c.fprints[1]);
+    CHECK(!strcmp(c.fprints[0], a.fprints[0]) && !strcmp(c.fprints[2], a.fprints[2]));
+    CHECK(fc_key_list_fprint(&c, "b/s/a.jpg") == c.fprints[1] && !fc_key_list_fprint(&c, "x.jpg"));
+    fc_key_list_free(&a);
+    fc_key_list_free(&b);
+    fc_key_list_free(&c);
+    fc_source_free(src);
+    return FC_TEST_PASS;
 }
 
 TEST(source_local_lists_images_recursively_sorted)

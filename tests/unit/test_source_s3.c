@@ -153,6 +153,10 @@ TEST(source_s3_parse_list_pages)
     CHECK(p.keys.n == 2 && !p.truncated && !p.next_token);
     CHECK(strcmp(p.keys.keys[0], "my-image.jpg") == 0);
     CHECK(strcmp(p.keys.keys[1], "photos/a & b.jpg") == 0);
+    /* the fingerprint an incremental run compares: <Size> and <ETag> */
+    CHECK_MSG(!strcmp(p.keys.fprints[0], "size=434234 etag=\"fba9dede5f27731c9771645a39863328\""),
+              "%s", p.keys.fprints[0]);
+    CHECK(!strcmp(p.keys.fprints[1], "size=9 etag="));
     fc_s3_list_page_free(&p);
     CHECK_OK(fc_s3_parse_list(aws_list_truncated, strlen(aws_list_truncated), &p, &err), &err);
     CHECK(p.keys.n == 3 && p.truncated && p.next_token);

@@ -303,6 +303,31 @@ TEST(mongo_face_image_and_assignment_documents)
     CHECK(bson_is(&arr, "{\"0\":{\"image_path\":\"b.jpg\",\"ok\":false,\"n_faces\":" I(0)
                         ",\"reason\":\"cannot decode\"}}"));
     bson_destroy(&arr);
+    /* a fingerprint is written when known and read back; a document without one (as
+       written before it existed, or for an image without one) reads as NULL */
+    fc_image_rec fimg = {.image_path = "c.jpg", .ok = 1, .n_faces = 2,
+                         .fingerprint = "size=9 etag=\"e\""};
+    bson_init(&arr);
+    fc_mongo_image_append(&arr, "0", &fimg);
+    CHECK(bson_is(&arr, "{\"0\":{\"image_path\":\"c.jpg\",\"ok\":true,\"n_faces\":" I(2)
+                        ",\"reason\":null,\"fingerprint\":\"size=9 etag=\\\"e\\\"\"}}"));
+    bson_iter_t fit;
+    uint32_t flen;
+    const uint8_t *fdata;
+    bson_t fsub;
+    CHECK(bson_iter_init_find(&fit, &arr, "0") && BSON_ITER_HOLDS_DOCUMENT(&fit));
+    bson_iter_document(&fit, &flen, &fdata);
+    CHECK(bson_init_static(&fsub, fdata, flen));
+    fc_image_rec fback = {0};
+    CHECK_OK(fc_mongo_image_parse(&fsub, &fback, &err), &err);
+    CHECK(fback.ok && fback.n_faces == 2 && !strcmp(fback.fingerprint, fimg.fingerprint));
+    fc_image_rec_clear(&fback);
+    bson_destroy(&arr);
+    bson_t *old_doc = BCON_NEW("image_path", BCON_UTF8("d.jpg"), "ok", BCON_BOOL(true));
+    CHECK_OK(fc_mongo_image_parse(old_doc, &fback, &err), &err);
+    CHECK(!fback.fingerprint);
+    fc_image_rec_clear(&fback);
+    bson_destroy(old_doc);
 
     char *paths[1] = {"a.jpg"}, *ids[1] = {FACE1};
     fc_assignment_rec a = {.similarity = 0.5f, .face_count = 1, .image_paths = paths,

@@ -109,6 +109,49 @@ TEST(store_schema_migrates_a_v1_file)
     return FC_TEST_PASS;
 }
 
+TEST(store_schema_migrates_a_v3_file_images_without_fingerprints)
+{
+    char path[512];
+    fx_db_path("schema_v3", path, sizeof path);
+    /* a version-3 file (before the images' fingerprints) with a done run's image */
+    for (int i = 0; i < 3; i++)
+        CHECK(raw_exec(path, fc_sqlite_migrations[i]) == SQLITE_OK);
+    CHECK(raw_exec(path,
+                   "INSERT INTO schema_version VALUES (1, '2025-01-01T00:00:00.000000'),"
+                   " (2, '2025-01-01T00:00:00.000000'), (3, '2025-01-01T00:00:00.000000');"
+                   "INSERT INTO runs (id, clustering_id, norm, bucket, sub, status, timestamp, "
+                   "total_images) VALUES (1, '66d3e1f4a1b2c3d4e5000003', 'b_s', 'b', 's', 'done', "
+                   "'2025-01-01T00:00:00.000000', 1);"
+                   "INSERT INTO run_images (run, image_path, ok, n_faces) "
+                   "VALUES (1, 'b/s/a.jpg', 1, 0);") == SQLITE_OK);
+    CHECK(raw_int(path, "SELECT count(*) FROM pragma_table_info('run_images') "
+                        "WHERE name = 'fingerprint'") == 0);
+
+    fc_store *s = fx_open(path);
+    CHECK(s);
+    CHECK(fc_sqlite_schema_version() >= 4);
+    CHECK(raw_int(path, "SELECT max(version) FROM schema_version") == fc_sqlite_schema_version());
+    fc_error err = {0};
+    fc_image_list imgs = {0};
+    CHECK_OK(fc_store_run_images(s, "66d3e1f4a1b2c3d4e5000003", &imgs, &err), &err);
+    CHECK(imgs.n == 1 && imgs.items[0].ok && !imgs.items[0].fingerprint); /* unknown */
+    fc_image_list_free(&imgs);
+    /* a new run of the migrated file stores and reads fingerprints */
+    fc_run_rec run = {0};
+    snprintf(run.bucket, sizeof run.bucket, "b");
+    snprintf(run.sub, sizeof run.sub, "s");
+    CHECK_OK(fc_store_run_create(s, &run, &err), &err);
+    fc_image_rec img = {.image_path = "b/s/a.jpg", .ok = 1, .fingerprint = "size=5 mtime=7.000000008"};
+    CHECK_OK(fc_store_run_add_batch(s, run.clustering_id, NULL, 0, &img, 1, &err), &err);
+    CHECK_OK(fc_store_run_images(s, run.clustering_id, &imgs, &err), &err);
+    CHECK(imgs.n == 1 && imgs.items[0].fingerprint &&
+          !strcmp(imgs.items[0].fingerprint, img.fingerprint));
+    fc_image_list_free(&imgs);
+    fc_run_rec_clear(&run);
+    fc_store_close(s);
+    return FC_TEST_PASS;
+}
+
 TEST(store_schema_newer_file_refused)
 {
     char path[512];
