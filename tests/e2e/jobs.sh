@@ -319,6 +319,63 @@ else
     ko "resume after refused vectors" "$(tail -2 "$tmp/v.err")"
 fi
 
+# --- 5c. a database that cannot be written ----------------------------------------
+# runs and persons read a database whose file and folder are read-only for their user,
+# on a read-only mount, or on a full disk; they failed at open, which always wrote
+# (marking failed a run whose process died: "attempt to write a readonly database",
+# "database or disk is full"); now that run stays 'running' with a warning, and a
+# command that writes fails naming the file (the database, or the data folder it could
+# not create: that said "cannot link ...: No such file or directory"). Setup: the
+# samples' database of 1 with a run of a dead process (pid 999999999), closed (no -wal).
+dead_run() {
+    $PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO runs (clustering_id, norm, bucket, sub, status, owner, timestamp) VALUES ('"'aaaaaaaaaaaaaaaaaaaaaaaa', 'local_x', 'local', 'x', 'running', 'x:999999999:1:h1', '2026-01-01T00:00:00.000000'"')"); c.commit()' "$1"
+}
+# $1 = label, $2 = data dir, $3 = reason, then the command prefix (user)
+read_only_db() {
+    local label=$1 dir=$2 why=$3
+    shift 3
+    FC_DATA_DIR=$dir "$@" "$FC" runs >"$tmp/w1.out" 2>"$tmp/w1.err"; local r1=$?
+    FC_DATA_DIR=$dir "$@" "$FC" persons latest --json >"$tmp/w2.out" 2>"$tmp/w2.err"; local r2=$?
+    FC_DATA_DIR=$dir "$@" "$FC" cluster "$PWD/samples" --quiet >/dev/null 2>"$tmp/w3.err"; local r3=$?
+    if [ "$r1 $r2 $r3" = "0 0 1" ] && grep -q ' done ' "$tmp/w1.out" &&
+       grep -q '^aaaaaaaaaaaaaaaaaaaaaaaa running' "$tmp/w1.out" && grep -qi "stay 'running'.*$why" "$tmp/w1.err" &&
+       grep -q '"person_id"' "$tmp/w2.out" && grep -qi "$dir/.*$why" "$tmp/w3.err"; then
+        ok "$label: runs and persons read it, cluster fails naming the file"
+    else
+        ko "$label" "exit $r1 $r2 $r3: $(cat "$tmp/w1.err" "$tmp/w2.err" "$tmp/w3.err" | tail -3)"
+    fi
+}
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    cp -a "$tmp/d1" "$tmp/ro" && dead_run "$tmp/ro/facecluster.db"
+    chmod 711 "$tmp" && chmod 444 "$tmp/ro/facecluster.db" && chmod 555 "$tmp/ro"
+    read_only_db "read-only file and folder (user nobody)" "$tmp/ro" 'read-\?only' \
+        setpriv --reuid=nobody --regid=nogroup --clear-groups
+    chmod 700 "$tmp"
+else
+    sk "read-only file and folder" "needs root to run as user nobody"
+fi
+mkdir -p "$tmp/rw" "$tmp/mnt" && cp "$tmp/d1/facecluster.db" "$tmp/rw/" && dead_run "$tmp/rw/facecluster.db"
+if mount --bind "$tmp/rw" "$tmp/mnt" 2>/dev/null; then
+    if mount -o remount,bind,ro "$tmp/mnt" 2>/dev/null; then
+        read_only_db "read-only mount" "$tmp/mnt" 'read-\?only'
+    else
+        sk "read-only mount" "cannot remount read-only here"
+    fi
+    umount "$tmp/mnt"
+else
+    sk "read-only mount" "cannot mount here (not root?)"
+fi
+if mount -t tmpfs -o size=2m tmpfs "$tmp/mnt" 2>/dev/null; then
+    # a process that died writing it leaves its -wal and -shm; then the disk fills up
+    cp "$tmp/rw/facecluster.db" "$tmp/mnt/" &&
+        $PY -c 'import sqlite3,sys,os; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE profiles SET dim = dim"); c.commit(); os._exit(0)' "$tmp/mnt/facecluster.db"
+    dd if=/dev/zero of="$tmp/mnt/fill" bs=4k 2>/dev/null
+    read_only_db "full disk" "$tmp/mnt" "database or disk is full"
+    umount "$tmp/mnt"
+else
+    sk "full disk" "cannot mount a tmpfs here (not root?)"
+fi
+
 # --- 6. enroll + assign ---------------------------------------------------------
 export FC_DATA_DIR=$tmp/d5
 FA=../shared/data/face-api.js/examples/images
