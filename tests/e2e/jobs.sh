@@ -390,7 +390,9 @@ if [ -d "$FA" ]; then
         "$FC" assign --run latest --strategy $strat --one-to-one --margin 0.05 --overwrite >"$tmp/a.json" 2>"$tmp/a.err"
         if $PY -c 'import json,sys; a=json.load(open(sys.argv[1]))
 good=[v for v in a["assignments"].values() if all(p.split("/")[-1].startswith(v["user_id"]) for p in v["image_paths"])]
-assert a["saved_to_db"] and a["assigned_clusters"]>=3 and len(good)==a["assigned_clusters"], a' "$tmp/a.json"
+assert a["saved_to_db"] and a["assigned_clusters"]>=3 and len(good)==a["assigned_clusters"], a
+# the run'"'"'s collection, as the API answers (it was "")
+assert a["collection_name"] == "person_clustering_" + a["bucket_path"].replace("/", "_").replace("-", "_").lower(), a["collection_name"]' "$tmp/a.json"
         then ok "assign $strat one_to_one margin"; else ko "assign $strat" "$(head -c 300 "$tmp/a.json" "$tmp/a.err")"; fi
     done
     "$FC" assign --run latest --dry-run --threshold 0.99 >"$tmp/a.json" 2>"$tmp/a.err"
