@@ -112,6 +112,11 @@ static int parse_args(int argc, char **argv, cluster_args *a)
         fprintf(stderr, "facecluster cluster: --method takes graph or original\n");
         return -1;
     }
+    if (a->resume && a->incremental) {
+        fprintf(stderr, "facecluster cluster: --resume and --incremental exclude each other "
+                        "(a resumed incremental run stays incremental)\n");
+        return -1;
+    }
     return 0;
 }
 

@@ -77,6 +77,16 @@ else
     ko "--report checked first" "exit $rc1 $rc2: $(cat "$tmp/c1a.err" "$tmp/c1b.err" | tail -3)"
 fi
 
+# --- 1a'. --resume with --incremental is a usage error (exit 2, it was 1), no run ----
+FC_DATA_DIR=$tmp/d1c "$FC" cluster samples --quiet --resume --incremental >/dev/null 2>"$tmp/c1c.err"
+rc=$?
+if [ $rc = 2 ] && grep -q "exclude each other" "$tmp/c1c.err" && grep -q "^usage: facecluster cluster" "$tmp/c1c.err" &&
+   [ "$(FC_DATA_DIR=$tmp/d1c "$FC" runs | grep -c local)" = 0 ]; then
+    ok "--resume --incremental: usage error, exit 2 before any run"
+else
+    ko "--resume --incremental" "exit $rc: $(head -2 "$tmp/c1c.err")"
+fi
+
 # --- 1b. verify: metadata and vectors agree; a lost vector is reported ------------
 if [ -f "$tmp/d1/facecluster.db" ] && "$FC" verify latest >"$tmp/v1.out" 2>&1 && grep -q "consistent" "$tmp/v1.out"; then
     $PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM vec_points WHERE id=(SELECT MAX(id) FROM vec_points)"); c.commit()' "$tmp/d1/facecluster.db"
