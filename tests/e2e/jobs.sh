@@ -234,6 +234,28 @@ assert "truncated.jpg" in block and "text.jpg" in block and "not a supported ima
 PYEOF
 then ok "report lists the failed files with their reasons"; else ko "report failed files" "see above"; fi
 
+# --- 4b. the summary's failed table and its counts ----------------------------------
+# a name with a newline stays on its failed line (escaped; it was printed raw), a
+# fetch error names the path once (it said "path: path: 302445 bytes > ..."), and one
+# image is "1 image" (it said "1 images"); --json keeps the name (JSON escapes it)
+export FC_DATA_DIR=$tmp/d3b
+mkdir -p "$tmp/bad2"
+cp samples/sample1.jpg samples/sample6.jpg "$tmp/bad2/"
+echo "not an image" >"$tmp/bad2/new
+line.jpg"
+MAX_IMAGE_SIZE_BYTES=200000 "$FC" cluster "$tmp/bad2" --quiet >"$tmp/b2.out" 2>"$tmp/b2.err"
+rc=$?
+MAX_IMAGE_SIZE_BYTES=200000 "$FC" cluster "$tmp/bad2" --quiet --json >"$tmp/b2.json" 2>/dev/null
+if [ $rc = 0 ] && [ "$(grep -c '^failed ' "$tmp/b2.out")" = 2 ] &&
+   grep -q '^failed .*/new\\nline\.jpg: ' "$tmp/b2.out" && ! grep -q '^line\.jpg' "$tmp/b2.out" &&
+   grep -q '^failed .*/sample6\.jpg: 302445 bytes > MAX_IMAGE_SIZE_BYTES' "$tmp/b2.out" &&
+   grep -q '^multi-person    1 image (at most [0-9]* persons in one)' "$tmp/b2.out" &&
+   $PY -c 'import json,sys; s=json.load(open(sys.argv[1])); assert any(f["path"].endswith("/new\nline.jpg") for f in s["failed"]), s["failed"]' "$tmp/b2.json"; then
+    ok "summary: escaped names, the path once, '1 image'"
+else
+    ko "summary of failed files" "exit $rc: $(grep -A1 -e '^failed' -e '^multi' "$tmp/b2.out" | head -5)"
+fi
+
 # attach (docs/clustering.md): off by default; --attach-threshold, else
 # PERSON_ATTACH_THRESHOLD, turns it on, and the run's stats say which
 attach_of() { $PY -c 'import json,sys; print(round(json.load(sys.stdin)["attach_threshold"], 3))'; }
