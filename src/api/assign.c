@@ -31,9 +31,6 @@ fc_status fc_api_assign_one(fc_app *app, const fc_run_rec *run, const fc_api_ass
     fc_assign_job_result_free(r);
     if (!body)
         return fc_error_set(err, FC_ERR_INTERNAL, "assign job gave no result");
-    char coll[FC_NORM_MAX + 32];
-    snprintf(coll, sizeof coll, "person_clustering_%s", run->norm);
-    json_object_set_new(body, "collection_name", json_string(coll));
     json_object_set_new(body, "threshold", json_real(o->threshold));
     *out = body;
     return FC_OK;

@@ -39,9 +39,10 @@ static void summary(const char *json)
     json_t *o = json ? json_loads(json, 0, NULL) : NULL;
     if (!o)
         return;
-    fprintf(stderr, "assigned %lld of %lld persons (%s, threshold %.2f)%s\n",
-            (long long)json_integer_value(json_object_get(o, "assigned_clusters")),
-            (long long)json_integer_value(json_object_get(o, "total_clusters")),
+    long long total = (long long)json_integer_value(json_object_get(o, "total_clusters"));
+    fprintf(stderr, "assigned %lld of %lld person%s (%s, threshold %.2f)%s\n",
+            (long long)json_integer_value(json_object_get(o, "assigned_clusters")), total,
+            fc_cli_s(total),
             json_string_value(json_object_get(o, "strategy")),
             json_number_value(json_object_get(o, "threshold")),
             json_is_true(json_object_get(o, "saved_to_db")) ? "" : "; dry run, nothing saved");

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Reads a whole file into a malloc'd buffer (*data, *len; caller frees *data).
  * max_bytes > 0 refuses a larger file before reading it (FC_ERR_LIMIT). */
@@ -22,6 +23,14 @@ int fc_cli_parse_real(const char *s, double lo, double hi, double *out);
 /* 1 when argv holds --help or -h: the command then prints its usage on stdout and
  * exits 0 (a usage error prints it on stderr and exits 2). */
 int fc_cli_wants_help(int argc, char **argv);
+
+/* "s" unless n is 1, for counts in sentences: printf("%lld face%s", n, fc_cli_s(n)). */
+const char *fc_cli_s(long long n);
+
+/* Writes s (a file name, a key, an error naming one) to f with control characters
+ * escaped as \n, \r, \t or \xHH and a backslash as \\, so that a table row or a
+ * summary line stays one line whatever the names hold. */
+void fc_cli_put_escaped(FILE *f, const char *s);
 
 /* Seconds on a monotonic clock. */
 double fc_cli_now(void);

@@ -112,6 +112,11 @@ static int parse_args(int argc, char **argv, cluster_args *a)
         fprintf(stderr, "facecluster cluster: --method takes graph or original\n");
         return -1;
     }
+    if (a->resume && a->incremental) {
+        fprintf(stderr, "facecluster cluster: --resume and --incremental exclude each other "
+                        "(a resumed incremental run stays incremental)\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -160,33 +165,43 @@ static void print_summary(const fc_cluster_job_result *r, fc_store *s)
            (long long)r->total_images, (long long)r->images_run, (long long)r->images_skipped,
            (long long)r->failed_count);
     printf("faces           %lld\n", (long long)r->total_faces);
-    printf("persons         %lld (%lld unassigned faces, %.2f faces per person)\n",
-           (long long)r->total_persons, (long long)r->unassigned_faces, r->avg_faces_per_person);
-    printf("multi-person    %lld images (at most %lld persons in one)\n",
-           (long long)r->multi_person_images, (long long)r->max_persons_per_image);
+    printf("persons         %lld (%lld unassigned face%s, %.2f faces per person)\n",
+           (long long)r->total_persons, (long long)r->unassigned_faces, fc_cli_s(r->unassigned_faces),
+           r->avg_faces_per_person);
+    printf("multi-person    %lld image%s (at most %lld person%s in one)\n",
+           (long long)r->multi_person_images, fc_cli_s(r->multi_person_images),
+           (long long)r->max_persons_per_image, fc_cli_s(r->max_persons_per_image));
     printf("time            %.2f s (%.2f images/s)\n", r->processing_time_seconds,
            r->processing_time_seconds > 0 ? (double)r->images_run / r->processing_time_seconds : 0);
     if (r->base_id[0]) {
-        printf("incremental     extends %s: %lld new images, %lld new faces, %lld joined "
-               "existing persons, %d new persons\n",
-               r->base_id, (long long)r->new_images, (long long)r->new_faces,
-               (long long)r->joined_faces, r->n_new_persons);
+        printf("incremental     extends %s: %lld new image%s, %lld new face%s, %lld joined "
+               "existing persons, %d new person%s\n",
+               r->base_id, (long long)r->new_images, fc_cli_s(r->new_images), (long long)r->new_faces,
+               fc_cli_s(r->new_faces), (long long)r->joined_faces, r->n_new_persons,
+               fc_cli_s(r->n_new_persons));
         if (r->changed_images)
-            printf("changed         %lld images replaced under the same name since the base: "
-                   "read again as new\n", (long long)r->changed_images);
+            printf("changed         %lld image%s replaced under the same name since the base: "
+                   "read again as new\n", (long long)r->changed_images, fc_cli_s(r->changed_images));
         if (r->removed_images || r->changed_images)
-            printf("removed         %lld images no longer in the bucket%s: %lld faces, %d persons "
+            printf("removed         %lld image%s no longer in the bucket%s: %lld face%s, %d person%s "
                    "left without faces (the persons after them move up one number each)\n",
-                   (long long)r->removed_images,
+                   (long long)r->removed_images, fc_cli_s(r->removed_images),
                    r->changed_images ? ", and the old faces of the changed ones" : "",
-                   (long long)r->removed_faces, r->removed_persons);
+                   (long long)r->removed_faces, fc_cli_s(r->removed_faces), r->removed_persons,
+                   fc_cli_s(r->removed_persons));
         for (size_t i = 0; i < r->n_changes; i++)
-            printf("  %-12s +%lld faces -> %lld%s\n", r->changes[i].person_id,
-                   (long long)r->changes[i].faces_added, (long long)r->changes[i].size,
-                   r->changes[i].is_new ? " (new person)" : "");
+            printf("  %-12s +%lld face%s -> %lld%s\n", r->changes[i].person_id,
+                   (long long)r->changes[i].faces_added, fc_cli_s(r->changes[i].faces_added),
+                   (long long)r->changes[i].size, r->changes[i].is_new ? " (new person)" : "");
     }
-    for (size_t i = 0; i < r->n_failed; i++)
-        printf("failed          %s: %s\n", r->failed[i].path, r->failed[i].reason);
+    /* the names are the folder's: a newline in one must not break the line */
+    for (size_t i = 0; i < r->n_failed; i++) {
+        fputs("failed          ", stdout);
+        fc_cli_put_escaped(stdout, r->failed[i].path);
+        fputs(": ", stdout);
+        fc_cli_put_escaped(stdout, r->failed[i].reason);
+        putchar('\n');
+    }
     fc_person_list pl = {0};
     fc_error err = {0};
     if (fc_store_person_list(s, r->clustering_id, NULL, &pl, &err) == FC_OK && pl.n) {
@@ -197,11 +212,14 @@ static void print_summary(const fc_cluster_job_result *r, fc_store *s)
             for (size_t m = 0; m < p->n_members; m++)
                 if (!strcmp(p->members[m].face_id, p->owner_face_id))
                     owner = p->members[m].image_path;
-            printf("%-12s %6zu %8.3f %8.3f  %s\n", p->person_id, p->n_members, p->avg_confidence,
-                   p->best_quality_score, owner);
+            printf("%-12s %6zu %8.3f %8.3f  ", p->person_id, p->n_members, p->avg_confidence,
+                   p->best_quality_score);
+            fc_cli_put_escaped(stdout, owner);
+            putchar('\n');
         }
         if (pl.n > 30)
-            printf("... %zu more persons (facecluster persons %s)\n", pl.n - 30, r->clustering_id);
+            printf("... %zu more person%s (facecluster persons %s)\n", pl.n - 30,
+                   fc_cli_s((long long)(pl.n - 30)), r->clustering_id);
     }
     fc_person_list_free(&pl);
 }
@@ -281,7 +299,8 @@ int fc_cli_cluster(int argc, char **argv)
         int n_thumbs = 0;
         if (fc_report_write(store, src, res->clustering_id, a.report, &ro, &n_thumbs, &err))
             goto fail;
-        fprintf(a.json ? stderr : stdout, "\nreport: %s (%d face thumbnails)\n", a.report, n_thumbs);
+        fprintf(a.json ? stderr : stdout, "\nreport: %s (%d face thumbnail%s)\n", a.report, n_thumbs,
+                fc_cli_s(n_thumbs));
     }
     status = 0;
     goto out;

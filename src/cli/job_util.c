@@ -67,9 +67,13 @@ int fc_cli_link_folder(const char *cmd, const fc_config *cfg, const char *path, 
         fprintf(stderr, "facecluster %s: FC_DATA_DIR path too long\n", cmd);
         return -1;
     }
-    mkdir(cfg->data_dir, 0777);
-    mkdir(root, 0777);
-    mkdir(link_dir, 0777);
+    const char *dirs[] = {cfg->data_dir, root, link_dir};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        if (mkdir(dirs[i], 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "facecluster %s: cannot create %s: %s\n", cmd, dirs[i], strerror(errno));
+            return -1;
+        }
+    }
     ssize_t len = readlink(link, have, sizeof have - 1);
     if (len > 0 && (have[len] = '\0', !strcmp(have, real)))
         return 0;

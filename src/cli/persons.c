@@ -78,8 +78,10 @@ int fc_cli_persons(int argc, char **argv)
                 printf("%-12s %6s %8s %8s  %s\n", "person", "faces", "avg_conf", "best_q", "images");
             printf("%-12s %6zu %8.3f %8.3f ", pr->person_id, pr->n_members, pr->avg_confidence,
                    pr->best_quality_score);
-            for (size_t m = 0; m < pr->n_members && m < 4; m++)
-                printf(" %s", pr->members[m].image_path);
+            for (size_t m = 0; m < pr->n_members && m < 4; m++) {
+                putchar(' ');
+                fc_cli_put_escaped(stdout, pr->members[m].image_path);
+            }
             printf("%s\n", pr->n_members > 4 ? " ..." : "");
             continue;
         }
@@ -105,7 +107,8 @@ int fc_cli_persons(int argc, char **argv)
     if (json)
         print_json(json_pack("{s:s, s:o}", "clustering_id", id, "unassigned", un));
     else
-        printf("%zu persons, %zu unassigned faces (run %s)\n", persons.n, n_un, id);
+        printf("%zu person%s, %zu unassigned face%s (run %s)\n", persons.n,
+               fc_cli_s((long long)persons.n), n_un, fc_cli_s((long long)n_un), id);
     status = 0;
 out:
     if (status)

@@ -100,7 +100,7 @@ static json_t *result_json(const fc_assign_job_result *r, const fc_assign_job_op
     }
     /* "s:o*": unassigned_details only with explain (why is NULL otherwise) */
     return json_pack("{s:s, s:s, s:s, s:f, s:s, s:b, s:i, s:i, s:i, s:o, s:o, s:b, s:s, s:o*}",
-                     "clustering_id", r->clustering_id, "collection_name", "", "bucket_path",
+                     "clustering_id", r->clustering_id, "collection_name", r->collection_name, "bucket_path",
                      r->bucket_path, "threshold", (double)r->threshold, "strategy",
                      o->strategy == FC_ASSIGN_VOTE ? "vote" : "centroid", "dry_run", o->dry_run,
                      "total_clusters", r->total_clusters, "assigned_clusters",
@@ -142,6 +142,7 @@ fc_status fc_assign_job_run(fc_store *s, const fc_assign_job_opts *o, fc_assign_
         goto out;
     snprintf(r->clustering_id, sizeof r->clustering_id, "%s", run.clustering_id);
     fc_bucket_path(run.bucket, run.sub, r->bucket_path, sizeof r->bucket_path);
+    snprintf(r->collection_name, sizeof r->collection_name, "person_clustering_%s", run.norm);
     int dim = users.items[0].dim;
     r->threshold = o->threshold > 0 ? o->threshold
                    : fc_thresholds_for(fc_embedder_kind_parse(users.items[0].embedding_model) < 0

@@ -23,6 +23,7 @@ typedef struct {
 typedef struct {
     char clustering_id[FC_OBJECTID_LEN + 1];
     char bucket_path[2 * FC_NAME_MAX + 2];
+    char collection_name[FC_NORM_MAX + 32]; /* "person_clustering_{norm}", the run's */
     float threshold;
     int total_clusters, assigned_clusters, unassigned_clusters;
     fc_assignment_rec *items;  /* assigned clusters (as saved) */

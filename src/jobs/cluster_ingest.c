@@ -124,7 +124,13 @@ static void process_one(ingest *in, size_t i)
         free(r->faces), free(r->emb);
         r->faces = NULL, r->emb = NULL, r->n_faces = 0;
         r->ok = 0;
-        r->reason = strdup(err.msg[0] ? err.msg : fc_strerror(rc));
+        /* the record is the key's: without the "{key}: " a source's error starts with
+           (the summary printed "path: path: Permission denied") */
+        const char *why = err.msg[0] ? err.msg : fc_strerror(rc);
+        size_t n = strlen(in->keys[i]);
+        if (!strncmp(why, in->keys[i], n) && !strncmp(why + n, ": ", 2))
+            why += n + 2;
+        r->reason = strdup(why);
     } else {
         r->ok = 1;
     }

@@ -27,7 +27,7 @@ static fc_store *sq_open(const char *location, fc_error *err)
     if (!(s->c = fc_sqlite_open(location, err)))
         goto fail;
     fc_sqlite_lock(s->c);
-    fc_status rc = fc_sqlite_runs_reap(s, 0, err);
+    fc_status rc = fc_sqlite_runs_reap_read(s, err);
     fc_sqlite_unlock(s->c);
     if (rc)
         goto fail;

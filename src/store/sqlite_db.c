@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define FC_BIG_ENDIAN 1
@@ -40,6 +41,9 @@ fc_status fc_sqlite_fail(fc_sqlite *c, int rc, const char *what, fc_error *err)
     default: code = FC_ERR_IO; break; /* BUSY, LOCKED, IOERR, FULL, CANTOPEN, ... */
     }
     const char *msg = c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+    if ((rc & 0xFF) == SQLITE_READONLY)
+        return fc_error_set(err, code, "%s: cannot write: the file or its folder is read-only for this user (%s: %s)",
+                            c ? c->path : "?", what, msg);
     if ((rc & 0xFF) == SQLITE_NOTADB || (rc & 0xFF) == SQLITE_CORRUPT)
         return fc_error_set(err, code, "%s: %s: the file is not a facecluster database or is corrupt (%s)",
                             c ? c->path : "?", what, msg);
@@ -315,6 +319,13 @@ static fc_status migrate(fc_sqlite *c, fc_error *err)
                           c->path, version, fc_sqlite_n_migrations);
         goto out;
     }
+    if (version < fc_sqlite_n_migrations && sqlite3_db_readonly(c->db, "main") == 1) {
+        rc = fc_error_set(err, FC_ERR_IO,
+                          "%s: schema version %d is older than this build's %d, and the file is read-only for "
+                          "this user: open it once with write access to upgrade it",
+                          c->path, version, fc_sqlite_n_migrations);
+        goto out;
+    }
     for (int v = version + 1; v <= fc_sqlite_n_migrations; v++) {
         char ts[FC_TIMESTAMP_LEN + 1], sql[128];
         fc_timestamp_now(ts);
@@ -360,18 +371,75 @@ static int set_wal(fc_sqlite *c, int *wal)
 }
 
 /* Sets the pragmas; also the first read of the file, where a file that is not a
- * database shows itself. */
-static fc_status configure(fc_sqlite *c, fc_error *err)
+ * database shows itself. *sql_rc = SQLite's code when switching to WAL failed. */
+static fc_status configure(fc_sqlite *c, int *sql_rc, fc_error *err)
 {
     sqlite3_busy_timeout(c->db, FC_SQLITE_BUSY_MS);
     sqlite3_extended_result_codes(c->db, 1);
     int wal;
-    int rc = set_wal(c, &wal);
-    if (rc != SQLITE_ROW)
-        return fc_sqlite_fail(c, rc, "open", err);
+    *sql_rc = set_wal(c, &wal);
+    if (*sql_rc != SQLITE_ROW)
+        return fc_sqlite_fail(c, *sql_rc, "open", err);
     if (!wal)
         return fc_error_set(err, FC_ERR_IO, "%s: cannot use the WAL journal", c->path);
     return fc_sqlite_exec(c, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", err);
+}
+
+/* Whether nothing can be writing the database at path now or later: it has no -wal
+ * file (every commit is in the file itself) and its folder is on a read-only file
+ * system or has no write permission for anyone, so no writer can create the -wal.
+ * Only then may it be read as immutable (SQLite's "Read-Only Databases" of WAL mode:
+ * a read-only WAL database whose -shm and -wal cannot be created opens only so). */
+static int nothing_can_write(const char *path)
+{
+    char dir[4096];
+    struct stat st;
+    struct statvfs vfs;
+    int n = snprintf(dir, sizeof dir, "%s-wal", path);
+    if (n < 0 || (size_t)n >= sizeof dir || stat(dir, &st) == 0 || errno != ENOENT)
+        return 0;
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        slash[slash == dir] = '\0'; /* "/x" -> "/" */
+    if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+        return 1;
+    return stat(dir, &st) == 0 && !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH));
+}
+
+/* Reopens c read-only and immutable (no locks, no -shm; see nothing_can_write), by
+ * the URI "file:{path}?immutable=1" with path's '%', '?' and '#' escaped. */
+static fc_status open_immutable(fc_sqlite *c, fc_error *err)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = strlen(c->path);
+    char *uri = malloc(3 * len + 32);
+    if (!uri)
+        return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+    /* an absolute path gets an empty authority, so that "//x" stays a path */
+    char *o = uri + sprintf(uri, "%s", c->path[0] == '/' ? "file://" : "file:");
+    for (const char *p = c->path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#') {
+            *o++ = '%';
+            *o++ = hex[(unsigned char)*p >> 4];
+            *o++ = hex[*p & 0xF];
+        } else {
+            *o++ = *p;
+        }
+    }
+    strcpy(o, "?immutable=1");
+    sqlite3_close(c->db);
+    c->db = NULL;
+    int rc = sqlite3_open_v2(uri, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    free(uri);
+    if (rc != SQLITE_OK)
+        return fc_sqlite_fail(c, rc, "open read-only", err);
+    sqlite3_busy_timeout(c->db, FC_SQLITE_BUSY_MS);
+    sqlite3_extended_result_codes(c->db, 1);
+    return fc_sqlite_exec(c, "PRAGMA foreign_keys = ON", err);
 }
 
 fc_sqlite *fc_sqlite_open(const char *path, fc_error *err)
@@ -391,7 +459,17 @@ fc_sqlite *fc_sqlite_open(const char *path, fc_error *err)
         fc_sqlite_fail(c, rc, "open", err);
         goto fail;
     }
-    if (configure(c, err) || migrate(c, err))
+    fc_status st = configure(c, &rc, err);
+    /* a WAL file in a folder this user cannot write: its -shm cannot be made */
+    if (st && ((rc & 0xFF) == SQLITE_READONLY || (rc & 0xFF) == SQLITE_CANTOPEN)) {
+        if (nothing_can_write(path))
+            st = open_immutable(c, err);
+        else if ((rc & 0xFF) == SQLITE_READONLY)
+            fc_error_set(err, st, "%s: cannot open: this user cannot create the -wal and -shm files that "
+                                  "reading needs in its folder, which others may write (%s)",
+                         path, sqlite3_errstr(rc));
+    }
+    if (st || migrate(c, err))
         goto fail;
     return c;
 fail:

@@ -12,6 +12,7 @@ typedef struct {
     fc_store base; /* first: the wrappers' part */
     fc_sqlite *c;
     char owner[FC_OWNER_MAX + 16]; /* fc_owner_self + ":h{n}", this handle */
+    int reap_warned;               /* fc_sqlite_runs_reap_read said it could not write */
 } sqlite_store;
 
 static inline sqlite_store *as_sqlite(fc_store *s)
@@ -22,6 +23,10 @@ static inline sqlite_store *as_sqlite(fc_store *s)
 /* With the connection locked: marks "failed" every running run whose process is
  * gone (a crash), and, at close (mine = 1), every run this handle left running. */
 fc_status fc_sqlite_runs_reap(sqlite_store *s, int mine, fc_error *err);
+/* The same before a read (opening, getting or listing runs): when the file cannot
+ * be written now (read-only, or its disk full), the runs stay as they are, with a
+ * warning on stderr (once per handle), so that reading still works. */
+fc_status fc_sqlite_runs_reap_read(sqlite_store *s, fc_error *err);
 
 /* Inside a transaction: images[0..n_images) of run (a row id) as processed, with
  * their faces (sqlite_runs.c; run_add_batch and lease_complete). */

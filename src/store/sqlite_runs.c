@@ -103,6 +103,24 @@ fc_status fc_sqlite_runs_reap(sqlite_store *s, int mine, fc_error *err)
     return rc;
 }
 
+fc_status fc_sqlite_runs_reap_read(sqlite_store *s, fc_error *err)
+{
+    fc_error e = {0};
+    fc_status rc = fc_sqlite_runs_reap(s, 0, &e);
+    int why = sqlite3_errcode(s->c->db) & 0xFF;
+    if (rc == FC_ERR_IO && (why == SQLITE_READONLY || why == SQLITE_FULL)) {
+        if (!s->reap_warned)
+            fprintf(stderr, "facecluster: warning: %s: the runs of processes that ended stay "
+                            "'running': marking them failed needs a write (%s)\n",
+                    s->c->path, sqlite3_errstr(why));
+        s->reap_warned = 1;
+        return FC_OK;
+    }
+    if (rc && err)
+        *err = e;
+    return rc;
+}
+
 fc_status fc_sqlite_run_create(fc_store *st, fc_run_rec *run, fc_error *err)
 {
     sqlite_store *s = as_sqlite(st);
@@ -433,7 +451,7 @@ fc_status fc_sqlite_run_get(fc_store *st, const char *clustering_id, fc_run_rec 
     sqlite_store *s = as_sqlite(st);
     sqlite3_stmt *q;
     fc_sqlite_lock(s->c);
-    fc_status rc = fc_sqlite_runs_reap(s, 0, err);
+    fc_status rc = fc_sqlite_runs_reap_read(s, err);
     if (!rc && !(rc = fc_sqlite_prepare(s->c, "SELECT " RUN_COLUMNS " FROM runs WHERE clustering_id = ?1",
                                         &q, err))) {
         int b = sqlite3_bind_text(q, 1, clustering_id, -1, SQLITE_TRANSIENT);
@@ -465,7 +483,7 @@ fc_status fc_sqlite_run_list(fc_store *st, const char *norm, unsigned status_mas
     sqlite3_stmt *q;
     int row;
     fc_sqlite_lock(s->c);
-    fc_status rc = fc_sqlite_runs_reap(s, 0, err);
+    fc_status rc = fc_sqlite_runs_reap_read(s, err);
     if (!rc && !(rc = fc_sqlite_prepare(s->c, sql, &q, err)) && norm) {
         int b = sqlite3_bind_text(q, 1, norm, -1, SQLITE_TRANSIENT);
         if (b)

@@ -77,6 +77,16 @@ else
     ko "--report checked first" "exit $rc1 $rc2: $(cat "$tmp/c1a.err" "$tmp/c1b.err" | tail -3)"
 fi
 
+# --- 1a'. --resume with --incremental is a usage error (exit 2, it was 1), no run ----
+FC_DATA_DIR=$tmp/d1c "$FC" cluster samples --quiet --resume --incremental >/dev/null 2>"$tmp/c1c.err"
+rc=$?
+if [ $rc = 2 ] && grep -q "exclude each other" "$tmp/c1c.err" && grep -q "^usage: facecluster cluster" "$tmp/c1c.err" &&
+   [ "$(FC_DATA_DIR=$tmp/d1c "$FC" runs | grep -c local)" = 0 ]; then
+    ok "--resume --incremental: usage error, exit 2 before any run"
+else
+    ko "--resume --incremental" "exit $rc: $(head -2 "$tmp/c1c.err")"
+fi
+
 # --- 1b. verify: metadata and vectors agree; a lost vector is reported ------------
 if [ -f "$tmp/d1/facecluster.db" ] && "$FC" verify latest >"$tmp/v1.out" 2>&1 && grep -q "consistent" "$tmp/v1.out"; then
     $PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("DELETE FROM vec_points WHERE id=(SELECT MAX(id) FROM vec_points)"); c.commit()' "$tmp/d1/facecluster.db"
@@ -311,6 +321,28 @@ assert "truncated.jpg" in block and "text.jpg" in block and "not a supported ima
 PYEOF
 then ok "report lists the failed files with their reasons"; else ko "report failed files" "see above"; fi
 
+# --- 4b. the summary's failed table and its counts ----------------------------------
+# a name with a newline stays on its failed line (escaped; it was printed raw), a
+# fetch error names the path once (it said "path: path: 302445 bytes > ..."), and one
+# image is "1 image" (it said "1 images"); --json keeps the name (JSON escapes it)
+export FC_DATA_DIR=$tmp/d3b
+mkdir -p "$tmp/bad2"
+cp samples/sample1.jpg samples/sample6.jpg "$tmp/bad2/"
+echo "not an image" >"$tmp/bad2/new
+line.jpg"
+MAX_IMAGE_SIZE_BYTES=200000 "$FC" cluster "$tmp/bad2" --quiet >"$tmp/b2.out" 2>"$tmp/b2.err"
+rc=$?
+MAX_IMAGE_SIZE_BYTES=200000 "$FC" cluster "$tmp/bad2" --quiet --json >"$tmp/b2.json" 2>/dev/null
+if [ $rc = 0 ] && [ "$(grep -c '^failed ' "$tmp/b2.out")" = 2 ] &&
+   grep -q '^failed .*/new\\nline\.jpg: ' "$tmp/b2.out" && ! grep -q '^line\.jpg' "$tmp/b2.out" &&
+   grep -q '^failed .*/sample6\.jpg: 302445 bytes > MAX_IMAGE_SIZE_BYTES' "$tmp/b2.out" &&
+   grep -q '^multi-person    1 image (at most [0-9]* persons in one)' "$tmp/b2.out" &&
+   $PY -c 'import json,sys; s=json.load(open(sys.argv[1])); assert any(f["path"].endswith("/new\nline.jpg") for f in s["failed"]), s["failed"]' "$tmp/b2.json"; then
+    ok "summary: escaped names, the path once, '1 image'"
+else
+    ko "summary of failed files" "exit $rc: $(grep -A1 -e '^failed' -e '^multi' "$tmp/b2.out" | head -5)"
+fi
+
 # attach (docs/clustering.md): off by default; --attach-threshold, else
 # PERSON_ATTACH_THRESHOLD, turns it on, and the run's stats say which
 attach_of() { $PY -c 'import json,sys; print(round(json.load(sys.stdin)["attach_threshold"], 3))'; }
@@ -406,6 +438,63 @@ else
     ko "resume after refused vectors" "$(tail -2 "$tmp/v.err")"
 fi
 
+# --- 5c. a database that cannot be written ----------------------------------------
+# runs and persons read a database whose file and folder are read-only for their user,
+# on a read-only mount, or on a full disk; they failed at open, which always wrote
+# (marking failed a run whose process died: "attempt to write a readonly database",
+# "database or disk is full"); now that run stays 'running' with a warning, and a
+# command that writes fails naming the file (the database, or the data folder it could
+# not create: that said "cannot link ...: No such file or directory"). Setup: the
+# samples' database of 1 with a run of a dead process (pid 999999999), closed (no -wal).
+dead_run() {
+    $PY -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO runs (clustering_id, norm, bucket, sub, status, owner, timestamp) VALUES ('"'aaaaaaaaaaaaaaaaaaaaaaaa', 'local_x', 'local', 'x', 'running', 'x:999999999:1:h1', '2026-01-01T00:00:00.000000'"')"); c.commit()' "$1"
+}
+# $1 = label, $2 = data dir, $3 = reason, then the command prefix (user)
+read_only_db() {
+    local label=$1 dir=$2 why=$3
+    shift 3
+    FC_DATA_DIR=$dir "$@" "$FC" runs >"$tmp/w1.out" 2>"$tmp/w1.err"; local r1=$?
+    FC_DATA_DIR=$dir "$@" "$FC" persons latest --json >"$tmp/w2.out" 2>"$tmp/w2.err"; local r2=$?
+    FC_DATA_DIR=$dir "$@" "$FC" cluster "$PWD/samples" --quiet >/dev/null 2>"$tmp/w3.err"; local r3=$?
+    if [ "$r1 $r2 $r3" = "0 0 1" ] && grep -q ' done ' "$tmp/w1.out" &&
+       grep -q '^aaaaaaaaaaaaaaaaaaaaaaaa running' "$tmp/w1.out" && grep -qi "stay 'running'.*$why" "$tmp/w1.err" &&
+       grep -q '"person_id"' "$tmp/w2.out" && grep -qi "$dir/.*$why" "$tmp/w3.err"; then
+        ok "$label: runs and persons read it, cluster fails naming the file"
+    else
+        ko "$label" "exit $r1 $r2 $r3: $(cat "$tmp/w1.err" "$tmp/w2.err" "$tmp/w3.err" | tail -3)"
+    fi
+}
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    cp -a "$tmp/d1" "$tmp/ro" && dead_run "$tmp/ro/facecluster.db"
+    chmod 711 "$tmp" && chmod 444 "$tmp/ro/facecluster.db" && chmod 555 "$tmp/ro"
+    read_only_db "read-only file and folder (user nobody)" "$tmp/ro" 'read-\?only' \
+        setpriv --reuid=nobody --regid=nogroup --clear-groups
+    chmod 700 "$tmp"
+else
+    sk "read-only file and folder" "needs root to run as user nobody"
+fi
+mkdir -p "$tmp/rw" "$tmp/mnt" && cp "$tmp/d1/facecluster.db" "$tmp/rw/" && dead_run "$tmp/rw/facecluster.db"
+if mount --bind "$tmp/rw" "$tmp/mnt" 2>/dev/null; then
+    if mount -o remount,bind,ro "$tmp/mnt" 2>/dev/null; then
+        read_only_db "read-only mount" "$tmp/mnt" 'read-\?only'
+    else
+        sk "read-only mount" "cannot remount read-only here"
+    fi
+    umount "$tmp/mnt"
+else
+    sk "read-only mount" "cannot mount here (not root?)"
+fi
+if mount -t tmpfs -o size=2m tmpfs "$tmp/mnt" 2>/dev/null; then
+    # a process that died writing it leaves its -wal and -shm; then the disk fills up
+    cp "$tmp/rw/facecluster.db" "$tmp/mnt/" &&
+        $PY -c 'import sqlite3,sys,os; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE profiles SET dim = dim"); c.commit(); os._exit(0)' "$tmp/mnt/facecluster.db"
+    dd if=/dev/zero of="$tmp/mnt/fill" bs=4k 2>/dev/null
+    read_only_db "full disk" "$tmp/mnt" "database or disk is full"
+    umount "$tmp/mnt"
+else
+    sk "full disk" "cannot mount a tmpfs here (not root?)"
+fi
+
 # --- 6. enroll + assign ---------------------------------------------------------
 export FC_DATA_DIR=$tmp/d5
 FA=../shared/data/face-api.js/examples/images
@@ -420,7 +509,9 @@ if [ -d "$FA" ]; then
         "$FC" assign --run latest --strategy $strat --one-to-one --margin 0.05 --overwrite >"$tmp/a.json" 2>"$tmp/a.err"
         if $PY -c 'import json,sys; a=json.load(open(sys.argv[1]))
 good=[v for v in a["assignments"].values() if all(p.split("/")[-1].startswith(v["user_id"]) for p in v["image_paths"])]
-assert a["saved_to_db"] and a["assigned_clusters"]>=3 and len(good)==a["assigned_clusters"], a' "$tmp/a.json"
+assert a["saved_to_db"] and a["assigned_clusters"]>=3 and len(good)==a["assigned_clusters"], a
+# the run'"'"'s collection, as the API answers (it was "")
+assert a["collection_name"] == "person_clustering_" + a["bucket_path"].replace("/", "_").replace("-", "_").lower(), a["collection_name"]' "$tmp/a.json"
         then ok "assign $strat one_to_one margin"; else ko "assign $strat" "$(head -c 300 "$tmp/a.json" "$tmp/a.err")"; fi
     done
     "$FC" assign --run latest --dry-run --threshold 0.99 >"$tmp/a.json" 2>"$tmp/a.err"

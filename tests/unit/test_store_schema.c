@@ -12,7 +12,9 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Runs sql on the file with the plain SQLite API, as an older build or another
@@ -263,5 +265,77 @@ TEST(store_schema_corrupt_pages_are_an_error)
         CHECK(strstr(err.msg, "corrupt"));
         printf("  refused on reading: %s\n", err.msg);
     }
+    return FC_TEST_PASS;
+}
+
+/* In a child running as user nobody: opens the store at path, lists its runs (the
+ * one run, left 'running' by a dead process, cannot be marked failed and stays so)
+ * and tries to create a run. Exit status: 0 as expected, else the step that failed. */
+static void read_only_child(const char *path)
+{
+    fc_error err = {0};
+    if (setgid(65534) || setuid(65534))
+        _exit(10);
+    fc_store *s = fc_store_open_with(&fc_store_sqlite, path, &err);
+    if (!s) {
+        printf("  as nobody: %s\n", err.msg);
+        _exit(11);
+    }
+    fc_run_list runs = {0};
+    if (fc_store_run_list(s, NULL, FC_RUNS_ALL, &runs, &err) || runs.n != 1 ||
+        runs.items[0].status != FC_RUN_RUNNING)
+        _exit(12);
+    fc_run_list_free(&runs);
+    fc_run_rec run = {0};
+    snprintf(run.bucket, sizeof run.bucket, "b");
+    snprintf(run.sub, sizeof run.sub, "s");
+    fc_status rc = fc_store_run_create(s, &run, &err);
+    printf("  writing as nobody: %s\n", err.msg);
+    fc_store_close(s);
+    _exit(rc == FC_ERR_IO && strstr(err.msg, path) && strstr(err.msg, "read-only") ? 0 : 13);
+}
+
+static int run_as_nobody(const char *path)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0)
+        read_only_child(path);
+    int status = -1;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+/* A database its user cannot write (here a read-only file in a read-only folder; a
+ * read-only mount and a full disk in tests/e2e/jobs.sh) still opens for reading: a
+ * run left 'running' by a dead process stays so (marking it failed needs a write; the
+ * open failed on that write, and on the WAL's -shm it cannot create), and a write
+ * fails naming the file and why. */
+TEST(store_schema_read_only_database_reads)
+{
+    if (geteuid() != 0)
+        SKIP("needs root to run a child as user nobody");
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s/ro_db", fc_test_tmpdir());
+    snprintf(path, sizeof path, "%s/facecluster.db", dir);
+    fc_error err = {0};
+    fc_store *s = fx_open(path);
+    CHECK(s);
+    fc_run_rec run = {0};
+    snprintf(run.bucket, sizeof run.bucket, "b");
+    snprintf(run.sub, sizeof run.sub, "s");
+    CHECK_OK(fc_store_run_create(s, &run, &err), &err);
+    fc_store_close(s);
+    /* as if its process had died: running, owned by a process that does not exist */
+    CHECK(raw_exec(path, "UPDATE runs SET status = 'running', owner = 'x:999999999:1:h1'") == SQLITE_OK);
+    CHECK(chmod(fc_test_tmpdir(), 0711) == 0 && chmod(path, 0444) == 0 && chmod(dir, 0555) == 0);
+    int rc = run_as_nobody(path);
+    /* a folder that its owner may write: no immutable read, a clear refusal */
+    CHECK(chmod(dir, 0755) == 0);
+    int rc_writable_dir = run_as_nobody(path);
+    CHECK_MSG(rc == 0, "read-only folder: child step %d", rc);
+    CHECK_MSG(rc_writable_dir == 11, "folder writable by its owner: child step %d", rc_writable_dir);
+    CHECK(raw_int(path, "SELECT count(*) FROM runs WHERE status = 'running'") == 1);
     return FC_TEST_PASS;
 }
