@@ -93,6 +93,11 @@ void fc_detector_input_size(const fc_detector *d, int *width, int *height)
     d->head->input(d->model, d->long_side, 4000, 3000, width, height, &norm);
 }
 
+float fc_detector_nms_iou(const fc_detector *d)
+{
+    return d->nms_iou;
+}
+
 fc_detector_ctx *fc_detector_ctx_new(const fc_detector *d, fc_error *err)
 {
     fc_detector_ctx *c = calloc(1, sizeof *c);

@@ -38,6 +38,8 @@ fc_detector_kind fc_detector_kind_of(const fc_detector *d);
 int fc_detector_has_landmarks(const fc_detector *d);
 /* The input size the model sees (for choosing a decode resolution). */
 void fc_detector_input_size(const fc_detector *d, int *width, int *height);
+/* The NMS IoU threshold in use (for merging detections of several runs). */
+float fc_detector_nms_iou(const fc_detector *d);
 
 /* A context for one thread at a time. Free with fc_detector_ctx_free. */
 fc_detector_ctx *fc_detector_ctx_new(const fc_detector *d, fc_error *err);

@@ -6,11 +6,19 @@
 #include "face/align.h"
 #include "face/nms.h"
 #include "face/quality.h"
+#include "face/tile.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define BLUR_SIZE 112 /* blur is measured on a 112x112 aligned crop whatever the embedder */
+
+/* Tiles: a photo stretched more than this on its way into the detector's input is
+ * searched on tiles too; and so is one with a face smaller than SMALL_AT_INPUT px at
+ * the input's scale (docs/pipeline.md "Tiles"). */
+#define TILE_STRETCH 1.8f
+#define SMALL_AT_INPUT 16.0f
 
 fc_status fc_face_models_load(fc_face_models *m, const fc_pipeline_config *cfg, int nn_threads,
                               fc_error *err)
@@ -36,13 +44,11 @@ fc_status fc_face_models_load(fc_face_models *m, const fc_pipeline_config *cfg, 
     m->emb = fc_embedder_new(&eopts, err);
     if (!m->emb)
         return err ? err->code : FC_ERR_INTERNAL;
-    if (cfg->decode_long_side > 0) {
+    fc_detector_input_size(m->det, &m->in_w, &m->in_h);
+    if (cfg->decode_long_side > 0)
         m->decode_long_side = cfg->decode_long_side;
-    } else if (cfg->decode_long_side == 0) {
-        int w, h;
-        fc_detector_input_size(m->det, &w, &h);
-        m->decode_long_side = 2 * (w > h ? w : h);
-    }
+    else if (cfg->decode_long_side == 0)
+        m->decode_long_side = 2 * (m->in_w > m->in_h ? m->in_w : m->in_h);
     return FC_OK;
 }
 
@@ -64,7 +70,8 @@ fc_face_worker *fc_face_worker_new(const fc_face_models *m, fc_error *err)
     w->models = m;
     w->dets = malloc(FC_FACE_MAX_FACES * sizeof *w->dets);
     w->first = malloc(FC_FACE_MAX_FACES * sizeof *w->first);
-    if (!w->dets || !w->first) {
+    w->cut = malloc(FC_FACE_MAX_FACES);
+    if (!w->dets || !w->first || !w->cut) {
         fc_error_set(err, FC_ERR_NOMEM, "pipeline: out of memory");
         goto out;
     }
@@ -88,6 +95,7 @@ void fc_face_worker_free(fc_face_worker *w)
     fc_image_free(w->blur_crop);
     free(w->dets);
     free(w->first);
+    free(w->cut);
     free(w);
 }
 
@@ -117,10 +125,10 @@ static float largest_fill(const fc_detection *d, int n, const fc_image *img)
 }
 
 static fc_status detect_with_border(fc_face_worker *w, const fc_image *img, float border,
-                                    fc_detection *out, int *n, fc_error *err)
+                                    fc_detection *out, int cap, int *n, fc_error *err)
 {
     const fc_pipeline_config *cfg = w->models->cfg;
-    fc_status rc = fc_detector_run(w->det, img, border, out, FC_FACE_MAX_FACES, n, err);
+    fc_status rc = fc_detector_run(w->det, img, border, out, cap, n, err);
     if (!rc)
         *n = drop_small(out, *n, img->scale, cfg->min_face_size);
     return rc;
@@ -141,6 +149,65 @@ static int add_uncovered(fc_detection *dets, int n, const fc_detection *first, i
     return n;
 }
 
+/* Whether some face of d[0..n) is so small at the detector's input size that the
+ * detector likely missed others like it. The scale is the image's short side's (the
+ * scale one row of tiles would see it at, for a stretched image). */
+static int has_small(const fc_face_models *m, const fc_image *img, const fc_detection *d, int n)
+{
+    const float sx = (float)m->in_w / (float)img->width, sy = (float)m->in_h / (float)img->height;
+    const float s = sx > sy ? sx : sy;
+    for (int i = 0; i < n; i++) {
+        float side = d[i].box.x2 - d[i].box.x1;
+        if (d[i].box.y2 - d[i].box.y1 < side)
+            side = d[i].box.y2 - d[i].box.y1;
+        if (side * s < SMALL_AT_INPUT)
+            return 1;
+    }
+    return 0;
+}
+
+/* The second search on tiles (face/tile.h), when the detector saw img badly: stretched
+ * past TILE_STRETCH on the way into its input (one row or column of tiles), or with
+ * faces too small at its input (two tiles across the short side). The tiles' faces
+ * join w->first[0..*n), merged with the whole-image ones. */
+static fc_status detect_tiles(fc_face_worker *w, const fc_image *img, int *n, fc_error *err)
+{
+    const fc_face_models *m = w->models;
+    if (m->cfg->detect_tiles <= 0)
+        return FC_OK;
+    const int small = has_small(m, img, w->first, *n);
+    if (!small && fc_tile_stretch(img->width, img->height, m->in_w, m->in_h) < TILE_STRETCH)
+        return FC_OK;
+    fc_tile t[FC_TILE_MAX];
+    const int n_tiles = fc_tile_plan(img->width, img->height, m->in_w, m->in_h, small ? 2 : 1,
+                                     m->cfg->detect_tiles, t);
+    int total = *n;
+    memset(w->cut, 0, (size_t)total);
+    for (int i = 0; i < n_tiles && total < FC_FACE_MAX_FACES; i++) {
+        fc_image view = *img; /* the tile's pixels, in place */
+        view.width = t[i].w;
+        view.height = t[i].h;
+        view.rgb = img->rgb + (size_t)t[i].y * (size_t)img->stride + (size_t)t[i].x * 3;
+        int got = 0;
+        fc_status rc = detect_with_border(w, &view, 0, w->first + total, FC_FACE_MAX_FACES - total,
+                                          &got, err);
+        if (rc)
+            return rc;
+        for (int k = total; k < total + got; k++) {
+            fc_detection *d = &w->first[k];
+            d->box = (fc_rect){d->box.x1 + (float)t[i].x, d->box.y1 + (float)t[i].y,
+                               d->box.x2 + (float)t[i].x, d->box.y2 + (float)t[i].y};
+            for (int j = 0; d->has_landmarks && j < 5; j++)
+                d->landmarks[j] = (fc_point){d->landmarks[j].x + (float)t[i].x,
+                                             d->landmarks[j].y + (float)t[i].y};
+            w->cut[k] = (unsigned char)fc_tile_cut(&t[i], &d->box, img->width, img->height);
+        }
+        total += got;
+    }
+    *n = fc_tile_merge(w->first, w->cut, total, fc_detector_nms_iou(m->det));
+    return FC_OK;
+}
+
 /* Detects on img, then once more with a border when nothing is found or when a face
  * covers crop_fill of the frame or more (a crop: the bordered search boxes and aligns
  * it better, and finds the whole face where the first search saw a part of it). The
@@ -150,7 +217,9 @@ static fc_status detect(fc_face_worker *w, const fc_image *img, int *n, int *ret
     const fc_pipeline_config *cfg = w->models->cfg;
     *retried = 0;
     int n_first = 0;
-    fc_status rc = detect_with_border(w, img, 0, w->first, &n_first, err);
+    fc_status rc = detect_with_border(w, img, 0, w->first, FC_FACE_MAX_FACES, &n_first, err);
+    if (!rc)
+        rc = detect_tiles(w, img, &n_first, err);
     if (rc)
         return rc;
     const int crop = n_first > 0 && cfg->crop_fill > 0 &&
@@ -160,7 +229,7 @@ static fc_status detect(fc_face_worker *w, const fc_image *img, int *n, int *ret
         *n = n_first;
         return FC_OK;
     }
-    if ((rc = detect_with_border(w, img, cfg->retry_border, w->dets, n, err)))
+    if ((rc = detect_with_border(w, img, cfg->retry_border, w->dets, FC_FACE_MAX_FACES, n, err)))
         return rc;
     *retried = *n > 0;
     *n = add_uncovered(w->dets, *n, w->first, n_first);
@@ -247,6 +316,24 @@ static fc_status one_face(fc_face_worker *w, const fc_image *img, const fc_image
     return FC_OK;
 }
 
+/* The decode's long side: the models' (enough for the whole-image search), or more
+ * for a photo that will be searched on tiles, so that a tile's short side keeps twice
+ * the detector input's short side. */
+static int decode_long_side(const fc_face_models *m, const uint8_t *bytes, size_t len)
+{
+    const int base = m->decode_long_side;
+    fc_image_info info;
+    if (base <= 0 || m->cfg->detect_tiles <= 0 || fc_image_probe(bytes, len, NULL, &info, NULL) ||
+        info.display_width <= 0 || info.display_height <= 0 ||
+        fc_tile_stretch(info.display_width, info.display_height, m->in_w, m->in_h) < TILE_STRETCH)
+        return base;
+    const int lng = info.display_width > info.display_height ? info.display_width : info.display_height;
+    const int sht = info.display_width > info.display_height ? info.display_height : info.display_width;
+    const int in_short = m->in_w < m->in_h ? m->in_w : m->in_h;
+    const double need = ceil(2.0 * in_short * (double)lng / (double)sht);
+    return need > base ? (need < lng ? (int)need : lng) : base;
+}
+
 fc_status fc_face_worker_run(fc_face_worker *w, const uint8_t *bytes, size_t len,
                              const fc_image *img, fc_faces **out, fc_error *err)
 {
@@ -259,7 +346,7 @@ fc_status fc_face_worker_run(fc_face_worker *w, const uint8_t *bytes, size_t len
     fc_decode_opts dopts = fc_decode_opts_default();
     dopts.limits = cfg->limits;
     if (!img) {
-        dopts.min_long_side = m->decode_long_side;
+        dopts.min_long_side = decode_long_side(m, bytes, len);
         if (!(decoded = fc_image_decode(bytes, len, &dopts, err))) {
             rc = err && err->code ? err->code : FC_ERR_FORMAT;
             goto out;

@@ -58,6 +58,9 @@ typedef struct {
     float crop_fill;                     /* a face box covering at least this fraction of
                                           * the image makes it a tight crop, searched
                                           * again with the border; 0: never */
+    int detect_tiles;                    /* tiles per image at most for a second search
+                                          * of panoramas, tall stacks and crowds of small
+                                          * faces (face/tile.h); 0: never */
     int embed;                           /* 1: compute embeddings */
     int keep_crops;                      /* 1: return the aligned crops */
     int workers;                         /* worker states (concurrent runs); 0: cores */
@@ -77,7 +80,7 @@ void fc_pipeline_config_default(fc_pipeline_config *cfg);
  * EMBEDDER=arcface112|facenet160, DETECT_MODEL_PATH (YOLO_MODEL_PATH for yolo, and
  * it alone selects yolo), LANDMARK_MODEL_PATH, EMBED_MODEL_PATH, EMBED_CHANNELS=rgb|bgr,
  * MIN_FACE_SIZE, DETECT_SCORE_THRESHOLD, EMBED_BATCH (1, 2, 4, 8), DECODE_LONG_SIDE
- * (-1: full resolution). FC_ERR_ARG naming the variable for a bad value. */
+ * (-1: full resolution), CROP_FILL, EMBED_FLIP, DETECT_TILES (0..16, 0: off). FC_ERR_ARG naming the variable for a bad value. */
 fc_status fc_pipeline_config_from_env(fc_pipeline_config *cfg, fc_error *err);
 
 /* What one image gave. Free with fc_faces_free. */

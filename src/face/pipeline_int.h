@@ -18,6 +18,7 @@ typedef struct {
     fc_landmarker *lmk; /* NULL when the detector always gives landmarks */
     fc_embedder *emb;
     int decode_long_side; /* resolved: 0 = full resolution */
+    int in_w, in_h;       /* the detector's input size (fc_detector_input_size) */
 } fc_face_models;
 
 fc_status fc_face_models_load(fc_face_models *m, const fc_pipeline_config *cfg, int nn_threads,
@@ -32,6 +33,7 @@ typedef struct fc_face_worker {
     fc_embedder_ctx *emb;
     fc_detection *dets; /* FC_FACE_MAX_FACES */
     fc_detection *first; /* FC_FACE_MAX_FACES: the unbordered search, during a retry */
+    unsigned char *cut;  /* FC_FACE_MAX_FACES: which of first were cut by a tile edge */
     fc_image *blur_crop; /* 112x112, for embedders of another size; made on first use */
     struct fc_face_worker *next; /* the pool's free list */
 } fc_face_worker;

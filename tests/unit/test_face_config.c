@@ -14,7 +14,7 @@
 static const char *const vars[] = {"DETECTOR", "EMBEDDER", "DETECT_MODEL_PATH", "YOLO_MODEL_PATH",
                                    "EMBED_MODEL_PATH", "LANDMARK_MODEL_PATH", "EMBED_CHANNELS",
                                    "MIN_FACE_SIZE", "DETECT_SCORE_THRESHOLD", "EMBED_BATCH",
-                                   "DECODE_LONG_SIDE", "FC_MODELS_DIR", "EMBED_FLIP"};
+                                   "DECODE_LONG_SIDE", "FC_MODELS_DIR", "EMBED_FLIP", "DETECT_TILES"};
 #define N_VARS (int)(sizeof vars / sizeof vars[0])
 
 /* Saves and clears the variables; restore puts them back. */
@@ -78,6 +78,18 @@ static int check_env(void)
     CHECK(cfg.embed_flip == 1);
     setenv("EMBED_FLIP", "0.5", 1);
     CHECK(fc_pipeline_config_from_env(&cfg, &err) == FC_ERR_ARG && strstr(err.msg, "EMBED_FLIP"));
+    unsetenv("EMBED_FLIP");
+    CHECK_OK(fc_pipeline_config_from_env(&cfg, &err), &err);
+    CHECK(cfg.detect_tiles == 0); /* off by default (docs/pipeline.md, "Tiles") */
+    setenv("DETECT_TILES", "8", 1);
+    CHECK_OK(fc_pipeline_config_from_env(&cfg, &err), &err);
+    CHECK(cfg.detect_tiles == 8);
+    const char *bad[] = {"17", "-1", "2.5", "many"};
+    for (int i = 0; i < 4; i++) {
+        setenv("DETECT_TILES", bad[i], 1);
+        CHECK_MSG(fc_pipeline_config_from_env(&cfg, &err) == FC_ERR_ARG && strstr(err.msg, "DETECT_TILES"),
+                  "DETECT_TILES=%s accepted", bad[i]);
+    }
     return FC_TEST_PASS;
 }
 
