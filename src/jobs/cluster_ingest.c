@@ -375,11 +375,12 @@ fc_status fc_cj_copy_base(fc_cj_ctx *c, const fc_key_list *listed, fc_error *err
         }
         for (size_t k = i; k < j; k++) {
             char *key = base_imgs.items[k].image_path;
-            if (!bsearch(&key, listed->keys, listed->n, sizeof *listed->keys, cmp_str)) {
+            ptrdiff_t at = fc_key_list_find(listed, key);
+            if (at < 0) {
                 c->res->removed_images++;
                 continue;
             }
-            char *fprint = fc_key_list_fprint(listed, key);
+            char *fprint = listed->fprints[at];
             if (!base_imgs.items[k].ok || fc_cj_base_changed(&base_imgs.items[k], fprint) ||
                 bsearch(&key, have_keys, have.n, sizeof *have_keys, cmp_str))
                 continue;

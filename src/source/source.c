@@ -84,10 +84,16 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-char *fc_key_list_fprint(const fc_key_list *l, const char *key)
+ptrdiff_t fc_key_list_find(const fc_key_list *l, const char *key)
 {
     char *const *hit = l->n ? bsearch(&key, l->keys, l->n, sizeof *l->keys, cmp_str) : NULL;
-    return hit ? l->fprints[hit - l->keys] : NULL;
+    return hit ? hit - l->keys : -1;
+}
+
+char *fc_key_list_fprint(const fc_key_list *l, const char *key)
+{
+    ptrdiff_t at = fc_key_list_find(l, key);
+    return at >= 0 ? l->fprints[at] : NULL;
 }
 
 fc_status fc_source_list(fc_source *src, const char *prefix, fc_key_list *out, fc_error *err)

@@ -40,6 +40,8 @@ fc_status fc_key_list_add_fp(fc_key_list *l, const char *key, const char *fprint
 fc_status fc_key_list_sort(fc_key_list *l, fc_error *err);
 /* Keeps the first n keys (n <= l->n), freeing the rest. */
 void fc_key_list_truncate(fc_key_list *l, size_t n);
+/* The index of key in l (sorted), or -1 when it is not there. */
+ptrdiff_t fc_key_list_find(const fc_key_list *l, const char *key);
 /* The fingerprint listed for key (the list's own string), NULL when key is not in l
  * (sorted) or has none. */
 char *fc_key_list_fprint(const fc_key_list *l, const char *key);
