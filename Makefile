@@ -29,7 +29,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/gen/onnx.pb-c.o
 TEST_SRC := $(shell find tests -maxdepth 2 -name '*.c' ! -path 'tests/heap/*' | sort)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 # build/heap_tests: tests that replace malloc (tests/heap/hook.h), in a binary of their own
-HEAP_SRC := $(sort $(wildcard tests/heap/*.c)) tests/test_main.c tests/op_util.c tests/image_util.c tests/face_util.c \
+HEAP_SRC := $(sort $(wildcard tests/heap/*.c)) tests/test_main.c tests/op_util.c tests/model_util.c tests/image_util.c tests/face_util.c \
             tests/synth.c tests/unit/test_store_fixtures.c
 HEAP_OBJ := $(HEAP_SRC:%.c=$(BUILD)/obj/%.o)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)

@@ -5,11 +5,11 @@
  * come from the context's pool during a run (src/nn/newpool.h). */
 #include "face_util.h"
 #include "heap/hook.h"
+#include "model_util.h"
 #include "nn/nn.h"
 #include "op_util.h"
 #include "test.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,15 +33,11 @@ static int count_run_allocs(const char *path, int reference, int threads, run_al
     if (!m)
         return fc_test_fail(__FILE__, __LINE__, "%s: %s", path, err->msg);
     enum { MAX_IN = 4, MAX_OUT = 32 };
-    int n_in = fc_nn_n_inputs(m);
     fc_shape shapes[MAX_IN];
     fc_tensor in[MAX_IN] = {0}, outs[MAX_OUT];
-    int ok = n_in <= MAX_IN && fc_nn_n_outputs(m) <= MAX_OUT;
+    int n_in = fc_test_input_shapes(m, SIDE, shapes, MAX_IN);
+    int ok = n_in >= 0 && fc_nn_n_outputs(m) <= MAX_OUT;
     for (int i = 0; ok && i < n_in; i++) {
-        shapes[i] = fc_nn_input_info(m, i)->shape;
-        for (int k = 0; k < shapes[i].ndim; k++)
-            if (shapes[i].d[k] < 0)
-                shapes[i].d[k] = k == 0 ? 1 : SIDE;
         in[i] = (fc_tensor){FC_DT_FLOAT, shapes[i], malloc((size_t)fc_shape_numel(&shapes[i]) * 4)};
         ok = in[i].data != NULL && fc_nn_input_info(m, i)->dtype == FC_DT_FLOAT;
         if (in[i].data)
@@ -59,8 +55,8 @@ static int count_run_allocs(const char *path, int reference, int threads, run_al
     out->all = fc_heap_allocs() - before;
     fc_heap_attribute(0);
     out->outside_onednn = fc_heap_allocs_outside_onednn();
-    int too_many = n_in > MAX_IN || fc_nn_n_outputs(m) > MAX_OUT;
-    for (int i = 0; i < n_in && i < MAX_IN; i++)
+    int too_many = n_in < 0 || fc_nn_n_outputs(m) > MAX_OUT;
+    for (int i = 0; i < n_in; i++)
         free(in[i].data);
     fc_nn_ctx_free(ctx);
     fc_nn_free(m);
@@ -124,6 +120,13 @@ TEST(heap_fast_run_allocates_nothing)
     return check_default_models(0);
 }
 
+/* check_model on the fast path (fc_test_model_fn). */
+static int check_fast(const char *path, const char *name, void *arg)
+{
+    (void)name, (void)arg;
+    return check_model(path, 0);
+}
+
 /* The extra face models of ../shared/models, on the fast path. */
 TEST(heap_fast_run_of_shared_models_allocates_nothing)
 {
@@ -133,22 +136,9 @@ TEST(heap_fast_run_of_shared_models_allocates_nothing)
         SKIP("../shared/data not present");
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/models", shared);
-    DIR *d = opendir(dir);
-    if (!d)
-        SKIP("../shared/models not present");
-    struct dirent *e;
-    int rc = FC_TEST_PASS, n = 0;
-    while (rc == FC_TEST_PASS && (e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 5, ".onnx") != 0)
-            continue;
-        char path[8400];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        rc = check_model(path, 0);
-        n++;
-    }
-    closedir(d);
-    if (rc == FC_TEST_PASS)
-        CHECK_MSG(n > 0, "no .onnx file in %s", dir);
+    int n = 0;
+    int rc = fc_test_each_model(dir, check_fast, NULL, &n);
+    if (rc == FC_TEST_PASS && n == 0)
+        SKIP("no .onnx file in %s", dir);
     return rc;
 }

@@ -10,9 +10,9 @@
  * Contexts here use one thread, so that no idle worker's spinning is counted. */
 #include "test.h"
 
+#include "model_util.h"
 #include "nn/nn.h"
 
-#include <dirent.h>
 #include <valgrind/valgrind.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,50 +47,30 @@ static double load_and_plan(const char *path, int64_t side, fc_error *err)
     if (!m)
         return -1;
     fc_shape shapes[8];
-    int n = fc_nn_n_inputs(m);
-    for (int i = 0; i < n && i < 8; i++) {
-        shapes[i] = fc_nn_input_info(m, i)->shape;
-        for (int k = 0; k < shapes[i].ndim; k++)
-            if (shapes[i].d[k] < 0)
-                shapes[i].d[k] = k == 0 ? 1 : side;
-    }
+    int n = fc_test_input_shapes(m, side, shapes, 8);
     fc_nn_ctx_opts opts = {.threads = 1}; /* so that CPU time is this thread's work */
-    fc_nn_ctx *ctx = n <= 8 ? fc_nn_ctx_new_opts(m, shapes, &opts, err) : NULL;
+    fc_nn_ctx *ctx = n >= 0 ? fc_nn_ctx_new_opts(m, shapes, &opts, err) : NULL;
     double ms = now_ms() - t0;
     fc_nn_ctx_free(ctx);
     fc_nn_free(m);
     return ctx ? ms : -1;
 }
 
-/* Checks every .onnx file in dir; *n_checked counts them. */
-static int check_dir(const char *dir, int *n_checked)
+/* Checks that the model at path loads and plans in time (fc_test_model_fn). */
+static int check_model(const char *path, const char *name, void *arg)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return FC_TEST_PASS;
-    struct dirent *e;
-    int rc = FC_TEST_PASS;
-    while (rc == FC_TEST_PASS && (e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 5, ".onnx") != 0)
-            continue;
-        char path[2048];
-        fc_error err = {0};
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        double ms = load_and_plan(path, 640, &err);
-        if (ms < 0 && strstr(e->d_name, "320")) /* a 320 x 320 export with dynamic dims */
-            ms = load_and_plan(path, 320, &err);
-        if (ms < 0)
-            rc = fc_test_fail(__FILE__, __LINE__, "%s: %s", e->d_name, err.msg);
-        else if (ms > LOAD_LIMIT_MS * LIMIT_SCALE)
-            rc = fc_test_fail(__FILE__, __LINE__, "%s: load + first context took %.0f ms of CPU > %.0f ms",
-                              e->d_name, ms, LOAD_LIMIT_MS * LIMIT_SCALE);
-        else
-            printf("  %-52s %6.1f ms\n", e->d_name, ms);
-        (*n_checked)++;
-    }
-    closedir(d);
-    return rc;
+    (void)arg;
+    fc_error err = {0};
+    double ms = load_and_plan(path, 640, &err);
+    if (ms < 0 && strstr(name, "320")) /* a 320 x 320 export with dynamic dims */
+        ms = load_and_plan(path, 320, &err);
+    if (ms < 0)
+        return fc_test_fail(__FILE__, __LINE__, "%s: %s", name, err.msg);
+    if (ms > LOAD_LIMIT_MS * LIMIT_SCALE)
+        return fc_test_fail(__FILE__, __LINE__, "%s: load + first context took %.0f ms of CPU > %.0f ms",
+                            name, ms, LOAD_LIMIT_MS * LIMIT_SCALE);
+    printf("  %-52s %6.1f ms\n", name, ms);
+    return FC_TEST_PASS;
 }
 
 TEST(nn_models_load_under_300ms)
@@ -100,11 +80,11 @@ TEST(nn_models_load_under_300ms)
     char dir[1024];
     int n = 0, rc;
     snprintf(dir, sizeof dir, "%s/models", fc_test_root());
-    if ((rc = check_dir(dir, &n)) != FC_TEST_PASS)
+    if ((rc = fc_test_each_model(dir, check_model, NULL, &n)) != FC_TEST_PASS)
         return rc;
     if (fc_test_shared()) {
         snprintf(dir, sizeof dir, "%s/models", fc_test_shared());
-        if ((rc = check_dir(dir, &n)) != FC_TEST_PASS)
+        if ((rc = fc_test_each_model(dir, check_model, NULL, &n)) != FC_TEST_PASS)
             return rc;
     }
     if (n == 0)
