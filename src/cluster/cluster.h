@@ -95,6 +95,13 @@ typedef struct {
 
 void fc_clustering_free(fc_clustering *c);
 
+/* The fc_clustering of faces grouped as person_of says (ids 0..n_persons-1 or -1;
+ * person_of is copied): members, owners, centroids, confidences, unassigned, by the
+ * rules above. fc_cluster_run ends with it; an incremental run's base is rebuilt
+ * with it once faces have left. */
+fc_status fc_cluster_assemble(const fc_cluster_faces *f, const int32_t *person_of,
+                              int n_persons, fc_clustering **out, fc_error *err);
+
 /* Runs steps 1-7 of PIPELINE.md's Cluster section on faces; *out is the caller's
  * (fc_clustering_free). Deterministic for the same input and parameters, whatever
  * index.n_threads is.

@@ -34,11 +34,6 @@ int fc_uf_union(fc_uf *u, int32_t a, int32_t b);
  * number of persons, or -1 when out of memory. */
 int fc_cluster_number(fc_uf *u, int min_faces, int32_t *person_of);
 
-/* Fills an fc_clustering from person_of (ids 0..n_persons-1 or -1; person_of is copied):
- * members, owners, centroids, confidences, unassigned. */
-fc_status fc_cluster_assemble(const fc_cluster_faces *f, const int32_t *person_of,
-                              int n_persons, fc_clustering **out, fc_error *err);
-
 /* Faces this similar are one photo stored twice (re-encoded, resized): they count once
  * in the merge bar's group sizes (graph.c, incremental.c). On the labelled sets,
  * distinct photos of one person reach it only as crops of one frame. */

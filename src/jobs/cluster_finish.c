@@ -10,7 +10,6 @@
 
 #include "cluster/cluster.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,50 +169,27 @@ static int64_t find_face(const face_ref *by_id, size_t n, const char *face_id)
     return f ? (int64_t)f->i : -1;
 }
 
-/* Members (ascending rows), centroids and unassigned rows of p from p->person_of; for
- * the persons marked in redo (they lost faces), owner and confidences again, by the
- * rule of fc_cluster_run (0.6 quality + 0.4 confidence; cosine to the centroid). */
-static void base_members(const face_rows *r, fc_clustering *p, const char *redo)
+/* The clustering of rows 0..n_old of r as person_of groups them (fc_cluster_assemble),
+ * with the stored owner and confidences of each person that lost no faces (keep[q]:
+ * owner[q] and conf are the stored ones); a person that lost faces gets them again by
+ * the rule of fc_cluster_run. */
+static fc_status base_assemble(const face_rows *r, const int32_t *person_of, int n_persons,
+                               const char *keep, const int64_t *owner, const float *conf,
+                               fc_clustering **out, fc_error *err)
 {
-    int64_t n = p->n_faces, d = r->dim;
-    for (int64_t i = 0; i < n; i++)
-        if (p->person_of[i] >= 0)
-            p->member_start[p->person_of[i] + 1]++;
-        else
-            p->unassigned[p->n_unassigned++] = i;
-    for (int q = 0; q < p->n_persons; q++)
-        p->member_start[q + 1] += p->member_start[q];
-    for (int64_t i = 0; i < n; i++) /* member_start[q] runs to the end of q */
-        if (p->person_of[i] >= 0)
-            p->members[p->member_start[p->person_of[i]]++] = i;
-    for (int q = p->n_persons; q > 0; q--)
-        p->member_start[q] = p->member_start[q - 1];
-    p->member_start[0] = 0;
-    for (int q = 0; q < p->n_persons; q++) {
-        float *cen = p->centroids + q * (size_t)d;
-        for (int64_t m = p->member_start[q]; m < p->member_start[q + 1]; m++)
-            for (int64_t j = 0; j < d; j++)
-                cen[j] += r->emb[p->members[m] * d + j];
-        double s = 0;
-        for (int64_t j = 0; j < d; j++)
-            s += (double)cen[j] * cen[j];
-        for (int64_t j = 0; s > 0 && j < d; j++)
-            cen[j] = (float)(cen[j] / sqrt(s));
-        if (!redo[q])
+    fc_cluster_faces f = faces_of(r, 0, r->n_old);
+    fc_status rc = fc_cluster_assemble(&f, person_of, n_persons, out, err);
+    if (rc)
+        return rc;
+    fc_clustering *p = *out;
+    for (int q = 0; q < n_persons; q++) {
+        if (!keep[q])
             continue;
-        float best = -1;
-        for (int64_t m = p->member_start[q]; m < p->member_start[q + 1]; m++) {
-            int64_t i = p->members[m];
-            float score = 0.6f * r->quality[i] + 0.4f * r->conf[i];
-            if (score > best)
-                best = score, p->owner[q] = i;
-            const float *e = r->emb + i * d;
-            double dot = 0, sq = 0;
-            for (int64_t j = 0; j < d; j++)
-                dot += (double)e[j] * cen[j], sq += (double)e[j] * e[j];
-            p->face_confidence[i] = sq > 0 ? (float)(dot / sqrt(sq)) : 0;
-        }
+        p->owner[q] = owner[q];
+        for (int64_t m = p->member_start[q]; m < p->member_start[q + 1]; m++)
+            p->face_confidence[p->members[m]] = conf[p->members[m]];
     }
+    return FC_OK;
 }
 
 /* The base run's clustering, as fc_cluster_extend takes it, over rows 0..n_old of r:
@@ -225,32 +201,26 @@ static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering
 {
     fc_face_list bf = {0};
     fc_person_list bp = {0};
-    int64_t *row = NULL;
+    int64_t *row = NULL, *owner = NULL;
     face_ref *by_id = NULL;
-    char *redo = NULL;
-    fc_clustering *p = calloc(1, sizeof *p);
-    fc_status rc = p ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "base clustering");
-    if (!rc)
-        rc = fc_store_face_list(c->store, c->base_id, NULL, 0, &bf, err);
+    int32_t *person_of = NULL;
+    float *conf = NULL;
+    char *keep = NULL;
+    *out = NULL;
+    fc_status rc = fc_store_face_list(c->store, c->base_id, NULL, 0, &bf, err);
     if (!rc)
         rc = fc_store_person_list(c->store, c->base_id, NULL, &bp, err);
     if (rc)
         goto out;
     int64_t n = r->n_old;
     size_t nn = n ? (size_t)n : 1, nb = bf.n ? bf.n : 1, np = bp.n ? bp.n : 1;
-    p->n_faces = n, p->dim = r->dim;
-    p->person_of = malloc(nn * sizeof *p->person_of);
-    p->face_confidence = calloc(nn, sizeof *p->face_confidence);
-    p->member_start = calloc(np + 1, sizeof *p->member_start);
-    p->members = malloc(nn * sizeof *p->members);
-    p->owner = calloc(np, sizeof *p->owner);
-    p->centroids = calloc(np * (size_t)r->dim, sizeof *p->centroids);
-    p->unassigned = malloc(nn * sizeof *p->unassigned);
+    person_of = malloc(nn * sizeof *person_of);
+    conf = malloc(nn * sizeof *conf);
+    owner = malloc(np * sizeof *owner);
+    keep = malloc(np);
     row = malloc(nb * sizeof *row);
     by_id = malloc(nb * sizeof *by_id);
-    redo = calloc(np, 1);
-    if (!p->person_of || !p->face_confidence || !p->member_start || !p->members || !p->owner ||
-        !p->centroids || !p->unassigned || !row || !by_id || !redo) {
+    if (!person_of || !conf || !owner || !keep || !row || !by_id) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "base clustering");
         goto out;
     }
@@ -260,10 +230,11 @@ static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering
         by_id[i] = (face_ref){bf.items[i].face_id, i};
     qsort(by_id, bf.n, sizeof *by_id, cmp_face_ref);
     for (int64_t i = 0; i < n; i++)
-        p->person_of[i] = -1;
+        person_of[i] = -1;
+    int n_persons = 0;
     for (size_t q = 0; q < bp.n; q++) {
         const fc_person_rec *pr = &bp.items[q];
-        int nq = p->n_persons, kept = 0, owner_kept = 0;
+        int kept = 0, owner_kept = 0;
         for (size_t m = 0; m < pr->n_members; m++) {
             int64_t b = find_face(by_id, bf.n, pr->members[m].face_id);
             if (b < 0) {
@@ -274,28 +245,28 @@ static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering
             if (row[b] < 0)
                 continue;
             kept++;
-            p->person_of[row[b]] = nq;
-            p->face_confidence[row[b]] = pr->members[m].cluster_confidence;
+            person_of[row[b]] = n_persons;
+            conf[row[b]] = pr->members[m].cluster_confidence;
             if (!strcmp(pr->owner_face_id, pr->members[m].face_id))
-                p->owner[nq] = row[b], owner_kept = 1;
+                owner[n_persons] = row[b], owner_kept = 1;
         }
         if (!kept)
             continue;
-        redo[nq] = (size_t)kept < pr->n_members || !owner_kept;
-        p->n_persons++;
+        keep[n_persons] = (size_t)kept == pr->n_members && owner_kept;
+        n_persons++;
     }
     c->res->removed_faces = (int64_t)bf.n - n;
-    c->res->removed_persons = (int)bp.n - p->n_persons;
-    base_members(r, p, redo);
+    c->res->removed_persons = (int)bp.n - n_persons;
+    rc = base_assemble(r, person_of, n_persons, keep, owner, conf, out, err);
 out:
     fc_face_list_free(&bf);
     fc_person_list_free(&bp);
     free(row);
     free(by_id);
-    free(redo);
-    if (rc)
-        fc_clustering_free(p), p = NULL;
-    *out = p;
+    free(person_of);
+    free(conf);
+    free(owner);
+    free(keep);
     return rc;
 }
 
