@@ -31,7 +31,7 @@ void fc_pipeline_config_default(fc_pipeline_config *cfg)
     cfg->realign_below = 75;
     cfg->retry_border = 0.5f;
     cfg->crop_fill = 0.1f;
-    cfg->detect_tiles = 0;
+    cfg->detect_tiles = 8;
     cfg->embed = 1;
     cfg->limits = fc_decode_opts_default().limits;
 }
@@ -105,18 +105,23 @@ fc_status fc_pipeline_config_from_env(fc_pipeline_config *cfg, fc_error *err)
         else
             return fc_error_set(err, FC_ERR_ARG, "EMBED_CHANNELS=%s: expected rgb or bgr", v);
     }
-    float batch = 0, long_side = 0, flip = 0, tiles = (float)cfg->detect_tiles;
+    float batch = 0, long_side = 0, flip = 0, tiles = (float)cfg->detect_tiles,
+          aspect = (float)cfg->detect_tile_aspect;
     if ((rc = env_float("MIN_FACE_SIZE", 0, 100000, &cfg->min_face_size, err)) ||
         (rc = env_float("DETECT_SCORE_THRESHOLD", 0, 1, &cfg->score_threshold, err)) ||
         (rc = env_float("EMBED_BATCH", 0, 8, &batch, err)) ||
         (rc = env_float("DECODE_LONG_SIDE", -1, 100000, &long_side, err)) ||
         (rc = env_float("CROP_FILL", 0, 1, &cfg->crop_fill, err)) ||
         (rc = env_float("EMBED_FLIP", 0, 1, &flip, err)) ||
-        (rc = env_float("DETECT_TILES", 0, FC_TILE_MAX, &tiles, err)))
+        (rc = env_float("DETECT_TILES", 0, FC_TILE_MAX, &tiles, err)) ||
+        (rc = env_float("DETECT_TILE_ASPECT", 0, 1, &aspect, err)))
         return rc;
     if (tiles != (float)(int)tiles)
         return fc_error_set(err, FC_ERR_ARG, "DETECT_TILES=%g: expected a whole number", tiles);
     cfg->detect_tiles = (int)tiles;
+    if (aspect != 0 && aspect != 1)
+        return fc_error_set(err, FC_ERR_ARG, "DETECT_TILE_ASPECT=%g: expected 0 or 1", aspect);
+    cfg->detect_tile_aspect = (int)aspect;
     if (flip != 0 && flip != 1)
         return fc_error_set(err, FC_ERR_ARG, "EMBED_FLIP=%g: expected 0 or 1", flip);
     cfg->embed_flip = (int)flip;

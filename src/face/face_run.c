@@ -14,9 +14,9 @@
 
 #define BLUR_SIZE 112 /* blur is measured on a 112x112 aligned crop whatever the embedder */
 
-/* Tiles: a photo stretched more than this on its way into the detector's input is
- * searched on tiles too; and so is one with a face smaller than SMALL_AT_INPUT px at
- * the input's scale (docs/pipeline.md "Tiles"). */
+/* Tiles: a photo with a face smaller than SMALL_AT_INPUT px at the input's scale is
+ * searched on tiles too; and, with DETECT_TILE_ASPECT=1, one stretched more than
+ * TILE_STRETCH on its way into the detector's input (docs/pipeline.md "Tiles"). */
 #define TILE_STRETCH 1.8f
 #define SMALL_AT_INPUT 16.0f
 
@@ -166,17 +166,25 @@ static int has_small(const fc_face_models *m, const fc_image *img, const fc_dete
     return 0;
 }
 
-/* The second search on tiles (face/tile.h), when the detector saw img badly: stretched
- * past TILE_STRETCH on the way into its input (one row or column of tiles), or with
- * faces too small at its input (two tiles across the short side). The tiles' faces
- * join w->first[0..*n), merged with the whole-image ones. */
+/* Whether img is a photo the detector sees stretched, to be searched on tiles for it
+ * (DETECT_TILE_ASPECT). */
+static int tile_for_aspect(const fc_face_models *m, int width, int height)
+{
+    return m->cfg->detect_tile_aspect &&
+           fc_tile_stretch(width, height, m->in_w, m->in_h) >= TILE_STRETCH;
+}
+
+/* The second search on tiles (face/tile.h), when the detector saw img badly: with
+ * faces too small at its input (two tiles across the short side), or stretched past
+ * TILE_STRETCH on the way into its input (one row or column of tiles). The tiles'
+ * faces join w->first[0..*n), merged with the whole-image ones. */
 static fc_status detect_tiles(fc_face_worker *w, const fc_image *img, int *n, fc_error *err)
 {
     const fc_face_models *m = w->models;
     if (m->cfg->detect_tiles <= 0)
         return FC_OK;
     const int small = has_small(m, img, w->first, *n);
-    if (!small && fc_tile_stretch(img->width, img->height, m->in_w, m->in_h) < TILE_STRETCH)
+    if (!small && !tile_for_aspect(m, img->width, img->height))
         return FC_OK;
     fc_tile t[FC_TILE_MAX];
     const int n_tiles = fc_tile_plan(img->width, img->height, m->in_w, m->in_h, small ? 2 : 1,
@@ -325,7 +333,7 @@ static int decode_long_side(const fc_face_models *m, const uint8_t *bytes, size_
     fc_image_info info;
     if (base <= 0 || m->cfg->detect_tiles <= 0 || fc_image_probe(bytes, len, NULL, &info, NULL) ||
         info.display_width <= 0 || info.display_height <= 0 ||
-        fc_tile_stretch(info.display_width, info.display_height, m->in_w, m->in_h) < TILE_STRETCH)
+        !tile_for_aspect(m, info.display_width, info.display_height))
         return base;
     const int lng = info.display_width > info.display_height ? info.display_width : info.display_height;
     const int sht = info.display_width > info.display_height ? info.display_height : info.display_width;

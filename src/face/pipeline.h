@@ -59,8 +59,11 @@ typedef struct {
                                           * the image makes it a tight crop, searched
                                           * again with the border; 0: never */
     int detect_tiles;                    /* tiles per image at most for a second search
-                                          * of panoramas, tall stacks and crowds of small
-                                          * faces (face/tile.h); 0: never */
+                                          * of photos with small faces (face/tile.h);
+                                          * 0: never */
+    int detect_tile_aspect;              /* 1: also search on tiles the photos stretched
+                                          * past TILE_STRETCH into the detector's input
+                                          * (panoramas, tall stacks) */
     int embed;                           /* 1: compute embeddings */
     int keep_crops;                      /* 1: return the aligned crops */
     int workers;                         /* worker states (concurrent runs); 0: cores */
@@ -80,7 +83,7 @@ void fc_pipeline_config_default(fc_pipeline_config *cfg);
  * EMBEDDER=arcface112|facenet160, DETECT_MODEL_PATH (YOLO_MODEL_PATH for yolo, and
  * it alone selects yolo), LANDMARK_MODEL_PATH, EMBED_MODEL_PATH, EMBED_CHANNELS=rgb|bgr,
  * MIN_FACE_SIZE, DETECT_SCORE_THRESHOLD, EMBED_BATCH (1, 2, 4, 8), DECODE_LONG_SIDE
- * (-1: full resolution), CROP_FILL, EMBED_FLIP, DETECT_TILES (0..16, 0: off). FC_ERR_ARG naming the variable for a bad value. */
+ * (-1: full resolution), CROP_FILL, EMBED_FLIP, DETECT_TILES (0..16, 0: off), DETECT_TILE_ASPECT (0 or 1). FC_ERR_ARG naming the variable for a bad value. */
 fc_status fc_pipeline_config_from_env(fc_pipeline_config *cfg, fc_error *err);
 
 /* What one image gave. Free with fc_faces_free. */

@@ -14,7 +14,8 @@
 static const char *const vars[] = {"DETECTOR", "EMBEDDER", "DETECT_MODEL_PATH", "YOLO_MODEL_PATH",
                                    "EMBED_MODEL_PATH", "LANDMARK_MODEL_PATH", "EMBED_CHANNELS",
                                    "MIN_FACE_SIZE", "DETECT_SCORE_THRESHOLD", "EMBED_BATCH",
-                                   "DECODE_LONG_SIDE", "FC_MODELS_DIR", "EMBED_FLIP", "DETECT_TILES"};
+                                   "DECODE_LONG_SIDE", "FC_MODELS_DIR", "EMBED_FLIP", "DETECT_TILES",
+                                   "DETECT_TILE_ASPECT"};
 #define N_VARS (int)(sizeof vars / sizeof vars[0])
 
 /* Saves and clears the variables; restore puts them back. */
@@ -80,7 +81,15 @@ static int check_env(void)
     CHECK(fc_pipeline_config_from_env(&cfg, &err) == FC_ERR_ARG && strstr(err.msg, "EMBED_FLIP"));
     unsetenv("EMBED_FLIP");
     CHECK_OK(fc_pipeline_config_from_env(&cfg, &err), &err);
-    CHECK(cfg.detect_tiles == 0); /* off by default (docs/pipeline.md, "Tiles") */
+    /* small faces are searched on tiles by default, stretched photos only when asked
+     * (docs/pipeline.md, "Tiles") */
+    CHECK(cfg.detect_tiles == 8 && cfg.detect_tile_aspect == 0);
+    setenv("DETECT_TILE_ASPECT", "1", 1);
+    CHECK_OK(fc_pipeline_config_from_env(&cfg, &err), &err);
+    CHECK(cfg.detect_tile_aspect == 1);
+    setenv("DETECT_TILE_ASPECT", "2", 1);
+    CHECK(fc_pipeline_config_from_env(&cfg, &err) == FC_ERR_ARG && strstr(err.msg, "DETECT_TILE_ASPECT"));
+    unsetenv("DETECT_TILE_ASPECT");
     setenv("DETECT_TILES", "8", 1);
     CHECK_OK(fc_pipeline_config_from_env(&cfg, &err), &err);
     CHECK(cfg.detect_tiles == 8);

@@ -1,7 +1,8 @@
 /* test_face_tile.c - the second search on tiles (face/tile.h): the tile geometry
  * (coverage, overlap, aspect, the tile cap), which boxes count as cut by a tile edge,
  * the merge (a cut box gives way to the face held whole elsewhere), and the pipeline
- * on a wide composite of sample4 copies, where the whole-image search loses faces. */
+ * on composites of sample4 copies where the whole-image search loses faces: a crowd
+ * of small faces (tiled by default) and a panorama (tiled with DETECT_TILE_ASPECT). */
 #include "test.h"
 
 #include "face/pipeline.h"
@@ -9,6 +10,7 @@
 #include "face_util.h"
 #include "image_util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
@@ -138,35 +140,42 @@ TEST(face_tile_merge_cut_and_duplicates)
     return FC_TEST_PASS;
 }
 
-/* A JPEG of `copies` copies of sample4 side by side (at half size); NULL if the sample
- * is missing. */
-static uint8_t *wide_composite(int copies, size_t *len)
+/* A JPEG of cols x rows copies of sample4, each resized to cw x ch; NULL if the
+ * sample is missing. */
+static uint8_t *composite(int cols, int rows, int cw, int ch, size_t *len)
 {
     size_t n = 0;
     uint8_t *data = fc_face_test_sample(4, &n);
     fc_decode_opts o = fc_decode_opts_default();
-    o.min_long_side = 960; /* 1920 x 1448 decoded at 1/2 */
+    o.min_long_side = cw > ch ? cw : ch;
     fc_image *one = data ? fc_image_decode(data, n, &o, NULL) : NULL;
-    fc_image *wide = one ? fc_image_new(one->width * copies, one->height, NULL) : NULL;
+    fc_image *copy = one ? fc_image_new(cw, ch, NULL) : NULL;
+    fc_image *all = copy ? fc_image_new(cw * cols, ch * rows, NULL) : NULL;
     uint8_t *jpeg = NULL;
-    for (int c = 0; wide && c < copies; c++)
-        for (int y = 0; y < one->height; y++)
-            memcpy(wide->rgb + (size_t)y * (size_t)wide->stride + (size_t)c * (size_t)one->width * 3,
-                   one->rgb + (size_t)y * (size_t)one->stride, (size_t)one->width * 3);
-    if (wide)
-        jpeg = tu_jpeg(wide, 92, TJSAMP_420, 0, len);
-    fc_image_free(wide);
+    if (all)
+        fc_image_resize(one, copy);
+    for (int c = 0; all && c < cols * rows; c++)
+        for (int y = 0; y < ch; y++)
+            memcpy(all->rgb + (size_t)(c / cols * ch + y) * (size_t)all->stride +
+                       (size_t)(c % cols) * (size_t)cw * 3,
+                   copy->rgb + (size_t)y * (size_t)copy->stride, (size_t)cw * 3);
+    if (all)
+        jpeg = tu_jpeg(all, 92, TJSAMP_420, 0, len);
+    fc_image_free(all);
+    fc_image_free(copy);
     fc_image_free(one);
     free(data);
     return jpeg;
 }
 
-/* Faces found in bytes with tiles at most (0: off); -1 on failure. */
-static int count_faces(const fc_pipeline_config *base, int tiles, const uint8_t *bytes, size_t len,
-                       fc_error *err)
+/* Faces found in bytes with tiles at most (0: off), for aspect too or not; -1 on
+ * failure. */
+static int count_faces(const fc_pipeline_config *base, int tiles, int aspect,
+                       const uint8_t *bytes, size_t len, fc_error *err)
 {
     fc_pipeline_config cfg = *base;
     cfg.detect_tiles = tiles;
+    cfg.detect_tile_aspect = aspect;
     cfg.embed = 0;
     cfg.workers = 1;
     fc_pipeline *p = fc_pipeline_new(&cfg, err);
@@ -179,21 +188,45 @@ static int count_faces(const fc_pipeline_config *base, int tiles, const uint8_t 
     return n;
 }
 
+/* A panorama: tiled for its aspect only with DETECT_TILE_ASPECT=1. */
 TEST(face_tile_wide_composite)
 {
     fc_pipeline_config cfg;
     SKIP_WITHOUT_DEFAULTS(cfg);
     size_t len = 0;
-    uint8_t *jpeg = wide_composite(4, &len); /* 3840 x 724, 16 faces */
+    uint8_t *jpeg = composite(4, 1, 960, 724, &len); /* 3840 x 724, 16 faces */
     if (!jpeg)
         SKIP("samples/sample4.jpg not present (scripts/setup fetches them)");
     fc_error err = {0};
-    int off = count_faces(&cfg, 0, jpeg, len, &err);
-    int on = off >= 0 ? count_faces(&cfg, 8, jpeg, len, &err) : -1;
+    int off = count_faces(&cfg, 0, 0, jpeg, len, &err);
+    int dflt = off >= 0 ? count_faces(&cfg, 8, 0, jpeg, len, &err) : -1;
+    int on = dflt >= 0 ? count_faces(&cfg, 8, 1, jpeg, len, &err) : -1;
     free(jpeg);
-    CHECK_MSG(off >= 0 && on >= 0, "%s", err.msg);
+    CHECK_MSG(off >= 0 && dflt >= 0 && on >= 0, "%s", err.msg);
     /* the whole-image search squashes the faces 5x sideways and loses them */
     CHECK_MSG(off < 16, "without tiles %d of 16 (the problem this guards is gone?)", off);
+    CHECK_MSG(dflt == off, "tiles for small faces only: %d faces, %d without tiles", dflt, off);
     CHECK_MSG(on == 16, "with tiles %d of 16 faces (without: %d)", on, off);
+    return FC_TEST_PASS;
+}
+
+/* A crowd of small faces: tiled by default. */
+TEST(face_tile_crowd_composite)
+{
+    fc_pipeline_config cfg;
+    SKIP_WITHOUT_DEFAULTS(cfg);
+    CHECK(cfg.detect_tiles == 8 && cfg.detect_tile_aspect == 0);
+    size_t len = 0;
+    uint8_t *jpeg = composite(4, 4, 640, 483, &len); /* 2560 x 1932, 64 faces of ~58 px */
+    if (!jpeg)
+        SKIP("samples/sample4.jpg not present (scripts/setup fetches them)");
+    fc_error err = {0};
+    int off = count_faces(&cfg, 0, 0, jpeg, len, &err);
+    int on = off >= 0 ? count_faces(&cfg, cfg.detect_tiles, 0, jpeg, len, &err) : -1;
+    free(jpeg);
+    CHECK_MSG(off >= 0 && on >= 0, "%s", err.msg);
+    printf("  4x4 grid: %d of 64 faces without tiles, %d with\n", off, on);
+    CHECK_MSG(off < 48, "without tiles %d of 64 (the problem this guards is gone?)", off);
+    CHECK_MSG(on >= 56 && on <= 64, "with tiles %d of 64 faces (without: %d)", on, off);
     return FC_TEST_PASS;
 }
