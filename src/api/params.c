@@ -243,6 +243,9 @@ static void convert(error_list *errors, const fc_api_param *p, fc_api_value *v)
     case FC_API_FLOAT:
         if (parse_float(v->text, &v->f))
             add_error(errors, p, "value is not a valid float", "type_error.float", NULL);
+        else if (!isfinite(v->f)) /* nan, inf, 1e400: no threshold, and no JSON number */
+            add_error(errors, p, "ensure this value is a finite number",
+                      "value_error.number.not_finite_number", NULL);
         else if (v->present)
             check_bounds(errors, p, v->f);
         break;

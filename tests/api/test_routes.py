@@ -220,6 +220,15 @@ def enrol_errors(s):
     status, doc = upload(s, "POST", "/detect-face", [("user_id", "u", None, None), ("file", head, "cut.jpg", None)])
     eq(status, 400)
     check(doc["detail"].startswith("Invalid image file: jpeg: ") and doc["detail"].count("Invalid") == 1, doc)
+    # a threshold that is no finite number is a 422 (it was a 200 without debug_info for
+    # nan, inf and -inf: jansson makes no JSON number of them; "Too blurry: 300.20 < nan")
+    for bad in ("nan", "inf", "-inf", "1e400"):
+        status, doc = upload(s, "POST", "/detect-face", [("user_id", "u", None, None), photo(s.world.face),
+                                                         ("blur_threshold", bad, None, None),
+                                                         ("min_face_size", "5000", None, None)])
+        eq((status, doc), (422, {"detail": [{"loc": ["body", "blur_threshold"],
+                                             "msg": "ensure this value is a finite number",
+                                             "type": "value_error.number.not_finite_number"}]}))
     eq(upload(s, "POST", "/detect-face", [("user_id", "no spaces", None, None), photo(s.world.face)]),
        (400, {"detail": "Invalid user ID format. Use alphanumeric characters with .-_@ only"}))
     eq(upload(s, "PUT", "/update-face/bad%20id", [photo(s.world.face)])[0], 400)
