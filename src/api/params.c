@@ -224,6 +224,22 @@ static void check_string(error_list *errors, const fc_api_param *p, const fc_api
     }
 }
 
+/* pydantic v1's error for a value that is not of the parameter's type. */
+static const struct {
+    const char *msg, *type;
+} type_errors[] = {
+    [FC_API_STRING] = {"str type expected", "type_error.str"},
+    [FC_API_INT] = {"value is not a valid integer", "type_error.integer"},
+    [FC_API_FLOAT] = {"value is not a valid float", "type_error.float"},
+    [FC_API_BOOL] = {"value could not be parsed to a boolean", "type_error.bool"},
+    [FC_API_FILE] = {"Expected UploadFile, received: <class 'str'>", "value_error"},
+};
+
+static void add_type_error(error_list *errors, const fc_api_param *p)
+{
+    add_error(errors, p, type_errors[p->type].msg, type_errors[p->type].type, NULL);
+}
+
 /* Converts text (given or default) to the parameter's type; adds an error when
  * it does not convert (a default always converts). */
 static void convert(error_list *errors, const fc_api_param *p, fc_api_value *v)
@@ -235,20 +251,23 @@ static void convert(error_list *errors, const fc_api_param *p, fc_api_value *v)
         break;
     case FC_API_INT:
         if (parse_int(v->text, &v->i))
-            add_error(errors, p, "value is not a valid integer", "type_error.integer", NULL);
+            add_type_error(errors, p);
         else if (v->present)
             check_bounds(errors, p, (double)v->i);
         v->f = (double)v->i;
         break;
     case FC_API_FLOAT:
         if (parse_float(v->text, &v->f))
-            add_error(errors, p, "value is not a valid float", "type_error.float", NULL);
+            add_type_error(errors, p);
+        else if (!isfinite(v->f)) /* nan, inf, 1e400: no threshold, and no JSON number */
+            add_error(errors, p, "ensure this value is a finite number",
+                      "value_error.number.not_finite_number", NULL);
         else if (v->present)
             check_bounds(errors, p, v->f);
         break;
     case FC_API_BOOL:
         if (parse_bool(v->text, &v->b))
-            add_error(errors, p, "value could not be parsed to a boolean", "type_error.bool", NULL);
+            add_type_error(errors, p);
         break;
     case FC_API_FILE:
         break;
@@ -316,11 +335,13 @@ static void validate_one(const fc_api_request *req, const fc_api_param *p, fc_ap
         return;
     }
     v->present = true;
+    /* a plain value sent as a file part (one with a filename) is an UploadFile to
+       pydantic, which no str, int, float or bool validator takes; and the reverse */
+    if ((p->type == FC_API_FILE) != (part && part->filename)) {
+        add_type_error(errors, p);
+        return;
+    }
     if (p->type == FC_API_FILE) {
-        if (!part || !part->filename) {
-            add_error(errors, p, "Expected UploadFile, received: <class 'str'>", "value_error", NULL);
-            return;
-        }
         v->upload = (fc_api_upload){part->data, part->size, part->filename,
                                     part->content_type ? part->content_type : ""};
         return;

@@ -63,7 +63,7 @@ int fc_cli_persons(int argc, char **argv)
     fc_error err = {0};
     char id[FC_OBJECTID_LEN + 1];
     fc_config *cfg = fc_config_load(NULL, &err);
-    fc_store *s = cfg ? fc_store_open(cfg, &err) : NULL;
+    fc_store *s = cfg ? fc_store_open_reader(cfg, &err) : NULL;
     fc_face_list faces = {0};
     fc_person_list persons = {0};
     int status = 1;

@@ -29,7 +29,7 @@ int fc_cli_runs(int argc, char **argv)
     }
     fc_error err = {0};
     fc_config *cfg = fc_config_load(NULL, &err);
-    fc_store *s = cfg ? fc_store_open(cfg, &err) : NULL;
+    fc_store *s = cfg ? fc_store_open_reader(cfg, &err) : NULL;
     fc_run_list l = {0};
     int status = 1;
     if (!s || fc_store_run_list(s, NULL, FC_RUNS_ALL, &l, &err))

@@ -13,7 +13,8 @@
 
 /* ---- handles ---------------------------------------------------------------- */
 
-static fc_store *sq_open(const char *location, fc_error *err)
+/* sq_open and sq_open_reader. */
+static fc_store *open_store(const char *location, int reader, fc_error *err)
 {
     static atomic_uint handles;
     sqlite_store *s = calloc(1, sizeof *s);
@@ -24,7 +25,7 @@ static fc_store *sq_open(const char *location, fc_error *err)
     char self[FC_OWNER_MAX];
     fc_owner_self(self, sizeof self);
     snprintf(s->owner, sizeof s->owner, "%s:h%u", self, atomic_fetch_add(&handles, 1) + 1);
-    if (!(s->c = fc_sqlite_open(location, err)))
+    if (!(s->c = reader ? fc_sqlite_open_reader(location, err) : fc_sqlite_open(location, err)))
         goto fail;
     fc_sqlite_lock(s->c);
     fc_status rc = fc_sqlite_runs_reap_read(s, err);
@@ -36,6 +37,16 @@ fail:
     fc_sqlite_close(s->c);
     free(s);
     return NULL;
+}
+
+static fc_store *sq_open(const char *location, fc_error *err)
+{
+    return open_store(location, 0, err);
+}
+
+static fc_store *sq_open_reader(const char *location, fc_error *err)
+{
+    return open_store(location, 1, err);
 }
 
 static void sq_close(fc_store *st)
@@ -363,6 +374,7 @@ static fc_status sq_collection_list(fc_store *st, fc_collection_list *out, fc_er
 const struct fc_store_ops fc_store_sqlite = {
     .name = "sqlite",
     .open = sq_open,
+    .open_reader = sq_open_reader,
     .close = sq_close,
     .health = sq_health,
     .profile_upsert = sq_profile_upsert,

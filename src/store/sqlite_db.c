@@ -47,6 +47,9 @@ fc_status fc_sqlite_fail(fc_sqlite *c, int rc, const char *what, fc_error *err)
     if ((rc & 0xFF) == SQLITE_NOTADB || (rc & 0xFF) == SQLITE_CORRUPT)
         return fc_error_set(err, code, "%s: %s: the file is not a facecluster database or is corrupt (%s)",
                             c ? c->path : "?", what, msg);
+    /* SQLite says only "disk I/O error" when the -shm file cannot grow */
+    if ((rc & 0xFF) == SQLITE_IOERR && c && c->db && sqlite3_system_errno(c->db) == ENOSPC)
+        return fc_error_set(err, code, "%s: %s: the disk is full (%s)", what, msg, c->path);
     return fc_error_set(err, code, "%s: %s (%s)", what, msg, c ? c->path : "?");
 }
 
@@ -442,7 +445,36 @@ static fc_status open_immutable(fc_sqlite *c, fc_error *err)
     return fc_sqlite_exec(c, "PRAGMA foreign_keys = ON", err);
 }
 
-fc_sqlite *fc_sqlite_open(const char *path, fc_error *err)
+/* Whether rc, SQLite's answer on c, says that the disk is full. */
+static int disk_full(fc_sqlite *c, int rc)
+{
+    return (rc & 0xFF) == SQLITE_FULL ||
+           ((rc & 0xFF) == SQLITE_IOERR && sqlite3_system_errno(c->db) == ENOSPC);
+}
+
+/* Reopens c with SQLite's exclusive locking mode set before the first read, for a
+ * reader on a full disk: SQLite then keeps the WAL index in its own memory and needs
+ * no -shm file, which there is no room to make (SQLite's "WAL" page, "Use of WAL
+ * without shared-memory"); the -wal is read as usual. The lock is held until c is
+ * closed: other processes wait for it (their busy timeout), and one that has the file
+ * open makes this open wait and fail. */
+static fc_status open_exclusive(fc_sqlite *c, fc_error *err)
+{
+    sqlite3_close(c->db);
+    c->db = NULL;
+    int rc = sqlite3_open_v2(c->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        return fc_sqlite_fail(c, rc, "open", err);
+    fc_status st = fc_sqlite_exec(c, "PRAGMA locking_mode = EXCLUSIVE", err);
+    if (!st && (st = configure(c, &rc, err)) && (rc & 0xFF) == SQLITE_BUSY)
+        fc_error_set(err, st, "%s: cannot open: its disk is full, so reading needs the file to itself "
+                              "(no room for a -shm file), and another process has it open (%s)",
+                     c->path, sqlite3_errstr(rc));
+    return st;
+}
+
+/* fc_sqlite_open and fc_sqlite_open_reader. */
+static fc_sqlite *open_db(const char *path, int reader, fc_error *err)
 {
     fc_sqlite *c = calloc(1, sizeof *c);
     if (!c || !(c->path = strdup(path))) {
@@ -460,8 +492,10 @@ fc_sqlite *fc_sqlite_open(const char *path, fc_error *err)
         goto fail;
     }
     fc_status st = configure(c, &rc, err);
-    /* a WAL file in a folder this user cannot write: its -shm cannot be made */
-    if (st && ((rc & 0xFF) == SQLITE_READONLY || (rc & 0xFF) == SQLITE_CANTOPEN)) {
+    if (st && reader && disk_full(c, rc)) {
+        st = open_exclusive(c, err);
+    } else if (st && ((rc & 0xFF) == SQLITE_READONLY || (rc & 0xFF) == SQLITE_CANTOPEN)) {
+        /* a WAL file in a folder this user cannot write: its -shm cannot be made */
         if (nothing_can_write(path))
             st = open_immutable(c, err);
         else if ((rc & 0xFF) == SQLITE_READONLY)
@@ -475,6 +509,16 @@ fc_sqlite *fc_sqlite_open(const char *path, fc_error *err)
 fail:
     fc_sqlite_close(c);
     return NULL;
+}
+
+fc_sqlite *fc_sqlite_open(const char *path, fc_error *err)
+{
+    return open_db(path, 0, err);
+}
+
+fc_sqlite *fc_sqlite_open_reader(const char *path, fc_error *err)
+{
+    return open_db(path, 1, err);
 }
 
 void fc_sqlite_close(fc_sqlite *c)

@@ -38,6 +38,10 @@ int fc_sqlite_schema_version(void);
  * FC_ERR_FORMAT, a file that is not an SQLite database, is corrupt, belongs to
  * another program, or has a newer schema. Close with fc_sqlite_close. */
 fc_sqlite *fc_sqlite_open(const char *path, fc_error *err);
+/* The same for a short command that mostly reads: when the disk is too full for the
+ * -shm file that reading a WAL file needs, the file is opened holding it exclusively
+ * until fc_sqlite_close (other processes wait; docs/store.md). */
+fc_sqlite *fc_sqlite_open_reader(const char *path, fc_error *err);
 void fc_sqlite_close(fc_sqlite *c);
 
 void fc_sqlite_lock(fc_sqlite *c);

@@ -87,18 +87,31 @@ static fc_status check_run_id(const char *id, char out[FC_OBJECTID_LEN + 1], fc_
 
 /* ---- opening -------------------------------------------------------------- */
 
-fc_store *fc_store_open_with(const struct fc_store_ops *ops, const char *location, fc_error *err)
+/* fc_store_open_with and fc_store_open_reader_with. */
+static fc_store *open_with(const struct fc_store_ops *ops, const char *location, int reader,
+                           fc_error *err)
 {
     if (!ops || !location || !*location) {
         fc_error_set(err, FC_ERR_ARG, "store: no backend or location");
         return NULL;
     }
-    fc_store *s = ops->open(location, err);
+    fc_store *s = reader && ops->open_reader ? ops->open_reader(location, err) : ops->open(location, err);
     if (!s)
         return NULL;
     s->ops = ops;
     fc_hooks_init(&s->hooks);
     return s;
+}
+
+fc_store *fc_store_open_with(const struct fc_store_ops *ops, const char *location, fc_error *err)
+{
+    return open_with(ops, location, 0, err);
+}
+
+fc_store *fc_store_open_reader_with(const struct fc_store_ops *ops, const char *location,
+                                    fc_error *err)
+{
+    return open_with(ops, location, 1, err);
 }
 
 fc_store *fc_store_open(const fc_config *cfg, fc_error *err)
@@ -107,6 +120,13 @@ fc_store *fc_store_open(const fc_config *cfg, fc_error *err)
     if (cfg->mongo_url)
         return fc_mongo_open(cfg->mongo_url, cfg->mongo_db, err);
     return fc_store_open_with(&fc_store_sqlite, cfg->db_path, err);
+}
+
+fc_store *fc_store_open_reader(const fc_config *cfg, fc_error *err)
+{
+    if (cfg->mongo_url)
+        return fc_mongo_open(cfg->mongo_url, cfg->mongo_db, err);
+    return fc_store_open_reader_with(&fc_store_sqlite, cfg->db_path, err);
 }
 
 void fc_store_close(fc_store *s)

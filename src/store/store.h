@@ -57,6 +57,9 @@ struct fc_store_ops {
     /* location: a file path (sqlite) or a URL (mongodb). The backend allocates its
        handle, a struct whose first member is struct fc_store. */
     fc_store *(*open)(const char *location, fc_error *err);
+    /* Optional (NULL: open): a handle for a short command that mostly reads, which
+       may read where open cannot (SQLite on a full disk: fc_store_open_reader). */
+    fc_store *(*open_reader)(const char *location, fc_error *err);
     void (*close)(fc_store *s);
     fc_status (*health)(fc_store *s, fc_error *err);
 
@@ -133,8 +136,15 @@ extern const struct fc_store_ops fc_store_sqlite;
  * built yet: FC_ERR_UNSUPPORTED, never a silent fallback), else SQLite at
  * cfg->db_path. Close with fc_store_close. */
 fc_store *fc_store_open(const fc_config *cfg, fc_error *err);
-/* A given backend at a given location (tests, tools). */
+/* The same for a short command that mostly reads (runs, persons): on a disk too full
+ * for the -shm file that SQLite needs to read a WAL file, the SQLite file is read
+ * holding it exclusively until fc_store_close, so other processes wait for it
+ * (docs/store.md, "A file that cannot be written"). Not for a long-lived process. */
+fc_store *fc_store_open_reader(const fc_config *cfg, fc_error *err);
+/* A given backend at a given location (tests, tools); reader as fc_store_open_reader. */
 fc_store *fc_store_open_with(const struct fc_store_ops *ops, const char *location, fc_error *err);
+fc_store *fc_store_open_reader_with(const struct fc_store_ops *ops, const char *location,
+                                    fc_error *err);
 /* Closes the handle; runs it created and left running become "failed". NULL: no-op. */
 void fc_store_close(fc_store *s);
 const char *fc_store_backend_name(const fc_store *s);

@@ -533,6 +533,21 @@ def megabyte_of_headers(s):
 
 
 @test
+def conflicting_content_lengths(s):
+    # libmicrohttpd read the body by the first Content-Length and served the bytes
+    # after it as a second request ("abcde" then GET /health: two answers); a proxy
+    # taking the other length sees one request: request smuggling. Now one 400, closed.
+    answer = raw_exchange(s, b"POST /detect-face HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                             b"Content-Length: 50\r\n\r\nabcdeGET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    eq((status_of(answer), answer.count(b"HTTP/1.1 ")), (400, 1), answer)
+    check(answer.endswith(b'{"detail":"Conflicting Content-Length headers"}'), answer)
+    # the same length twice is one length (RFC 9112 6.3)
+    answer = raw_exchange(s, b"POST /detect-face HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                             b"content-length: 5\r\nConnection: close\r\n\r\nabcde")
+    eq(status_of(answer), 422, answer)
+
+
+@test
 def body_that_stops_half_way(s):
     with Server({"FC_HTTP_IDLE_TIMEOUT": "2"}) as t:
         body, ctype = multipart([("user_id", "u", None, None), ("file", b"z" * 4000, "f.jpg", None)])

@@ -220,6 +220,23 @@ def enrol_errors(s):
     status, doc = upload(s, "POST", "/detect-face", [("user_id", "u", None, None), ("file", head, "cut.jpg", None)])
     eq(status, 400)
     check(doc["detail"].startswith("Invalid image file: jpeg: ") and doc["detail"].count("Invalid") == 1, doc)
+    # a threshold that is no finite number is a 422 (it was a 200 without debug_info for
+    # nan, inf and -inf: jansson makes no JSON number of them; "Too blurry: 300.20 < nan")
+    for bad in ("nan", "inf", "-inf", "1e400"):
+        status, doc = upload(s, "POST", "/detect-face", [("user_id", "u", None, None), photo(s.world.face),
+                                                         ("blur_threshold", bad, None, None),
+                                                         ("min_face_size", "5000", None, None)])
+        eq((status, doc), (422, {"detail": [{"loc": ["body", "blur_threshold"],
+                                             "msg": "ensure this value is a finite number",
+                                             "type": "value_error.number.not_finite_number"}]}))
+    # a plain field sent as a file part (with a filename) is refused as FastAPI's Form()
+    # refuses an UploadFile (user_id was taken from the file's bytes)
+    eq(upload(s, "POST", "/detect-face", [("user_id", b"mallory", "id.txt", "text/plain"), photo(s.world.face),
+                                          ("min_face_size", b"30", "", None)]),
+       (422, {"detail": [{"loc": ["body", "user_id"], "msg": "str type expected", "type": "type_error.str"},
+                         {"loc": ["body", "min_face_size"], "msg": "value is not a valid integer",
+                          "type": "type_error.integer"}]}))
+    eq(s.json("GET", "/debug-profile/mallory")[0], 404)
     eq(upload(s, "POST", "/detect-face", [("user_id", "no spaces", None, None), photo(s.world.face)]),
        (400, {"detail": "Invalid user ID format. Use alphanumeric characters with .-_@ only"}))
     eq(upload(s, "PUT", "/update-face/bad%20id", [photo(s.world.face)])[0], 400)

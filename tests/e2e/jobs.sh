@@ -458,7 +458,7 @@ read_only_db() {
     FC_DATA_DIR=$dir "$@" "$FC" cluster "$PWD/samples" --quiet >/dev/null 2>"$tmp/w3.err"; local r3=$?
     if [ "$r1 $r2 $r3" = "0 0 1" ] && grep -q ' done ' "$tmp/w1.out" &&
        grep -q '^aaaaaaaaaaaaaaaaaaaaaaaa running' "$tmp/w1.out" && grep -qi "stay 'running'.*$why" "$tmp/w1.err" &&
-       grep -q '"person_id"' "$tmp/w2.out" && grep -qi "$dir/.*$why" "$tmp/w3.err"; then
+       grep -q '"person_id"' "$tmp/w2.out" && grep -qi "$dir/.*$why\|$why.*$dir/" "$tmp/w3.err"; then
         ok "$label: runs and persons read it, cluster fails naming the file"
     else
         ko "$label" "exit $r1 $r2 $r3: $(cat "$tmp/w1.err" "$tmp/w2.err" "$tmp/w3.err" | tail -3)"
@@ -490,6 +490,23 @@ if mount -t tmpfs -o size=2m tmpfs "$tmp/mnt" 2>/dev/null; then
         $PY -c 'import sqlite3,sys,os; c=sqlite3.connect(sys.argv[1]); c.execute("UPDATE profiles SET dim = dim"); c.commit(); os._exit(0)' "$tmp/mnt/facecluster.db"
     dd if=/dev/zero of="$tmp/mnt/fill" bs=4k 2>/dev/null
     read_only_db "full disk" "$tmp/mnt" "database or disk is full"
+    # with no -shm (closed cleanly; or a -wal whose -shm is gone, as a copy with its
+    # -wal has), reading needs one that there is no room for: runs and persons failed
+    # with "open: disk I/O error"; they read it holding it alone (no -shm), the dead run
+    # in the -wal included, and cluster says the disk is full
+    full='\(database or disk is full\|the disk is full\)'
+    rm -rf "$tmp/mnt/"*
+    cp "$tmp/rw/facecluster.db" "$tmp/mnt/" && dd if=/dev/zero of="$tmp/mnt/fill" bs=4k 2>/dev/null
+    read_only_db "full disk, no -shm" "$tmp/mnt" "$full"
+    rm -rf "$tmp/mnt/"*
+    cp "$tmp/d1/facecluster.db" "$tmp/mnt/" &&
+        $PY -c 'import sqlite3,sys,os; c=sqlite3.connect(sys.argv[1]); c.execute("INSERT INTO runs (clustering_id, norm, bucket, sub, status, owner, timestamp) VALUES ('"'aaaaaaaaaaaaaaaaaaaaaaaa', 'local_x', 'local', 'x', 'running', 'x:999999999:1:h1', '2026-01-01T00:00:00.000000'"')"); c.commit(); os._exit(0)' "$tmp/mnt/facecluster.db"
+    rm -f "$tmp/mnt/facecluster.db-shm" && dd if=/dev/zero of="$tmp/mnt/fill" bs=4k 2>/dev/null
+    if [ -s "$tmp/mnt/facecluster.db-wal" ]; then
+        read_only_db "full disk, a -wal without -shm" "$tmp/mnt" "$full"
+    else
+        ko "full disk, a -wal without -shm" "the setup left no -wal"
+    fi
     umount "$tmp/mnt"
 else
     sk "full disk" "cannot mount a tmpfs here (not root?)"
