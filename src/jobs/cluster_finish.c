@@ -238,7 +238,7 @@ static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering
         goto out;
     int64_t n = r->n_old;
     size_t nn = n ? (size_t)n : 1, nb = bf.n ? bf.n : 1, np = bp.n ? bp.n : 1;
-    p->n_faces = n, p->dim = r->dim;
+    p->n_faces = n, p->dim = faces_of(r, 0, n).dim; /* 1 when no face is left at all */
     p->person_of = malloc(nn * sizeof *p->person_of);
     p->face_confidence = calloc(nn, sizeof *p->face_confidence);
     p->member_start = calloc(np + 1, sizeof *p->member_start);

@@ -320,6 +320,22 @@ else
     ko "incremental copy order" "$(tail -2 "$tmp/o2.err") $(diff "$tmp/o1.txt" "$tmp/o2.txt" | head -5)"
 fi
 
+# --- 3e. incremental when no face is left: the only photo replaced by a faceless one --
+# it failed with "extend: 0/1 old faces vs clustering 0/0"
+export FC_DATA_DIR=$tmp/d2e
+mkdir -p "$tmp/inc5"
+cp samples/sample1.jpg "$tmp/inc5/a.jpg"
+"$FC" cluster "$tmp/inc5" --quiet >/dev/null 2>&1
+$PY -c 'import sys; from PIL import Image; Image.new("RGB", (200, 200), (90, 120, 200)).save(sys.argv[1])' "$tmp/inc5/a.jpg"
+if "$FC" cluster "$tmp/inc5" --incremental --json --quiet >"$tmp/z.json" 2>"$tmp/z.err" &&
+   $PY -c 'import json,sys; s=json.load(open(sys.argv[1]))
+assert s["changed_images"]==1 and s["removed_faces"]==s["removed_persons"]==3, s
+assert s["total_faces"]==0 and s["total_persons"]==0 and s["total_images"]==1, s' "$tmp/z.json"; then
+    ok "incremental with no face left (the photo replaced by a faceless one): a run of 0 persons"
+else
+    ko "incremental with no face left" "$(tail -2 "$tmp/z.err") $(head -c 300 "$tmp/z.json")"
+fi
+
 # --- 4. bad files ---------------------------------------------------------------
 export FC_DATA_DIR=$tmp/d3
 mkdir -p "$tmp/bad"
