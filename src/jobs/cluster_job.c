@@ -162,11 +162,12 @@ static fc_status open_run(fc_cj_ctx *c, const char *norm, const fc_key_list *key
         fc_cj_params_load(c, prev.params); /* the base's method and thresholds */
         snprintf(c->base_id, sizeof c->base_id, "%s", prev.clustering_id);
         int same = 0;
-        rc = base_unchanged(c, keys, &same, err);
-        if (rc || same) {
+        if ((rc = base_unchanged(c, keys, &same, err)))
+            goto out;
+        if (same) {
             snprintf(c->id, sizeof c->id, "%s", prev.clustering_id);
-            c->res->unchanged = same;
-            rc = rc ? rc : unchanged_result(c, &prev, err);
+            c->res->unchanged = 1;
+            rc = unchanged_result(c, &prev, err);
             goto out;
         }
     }
