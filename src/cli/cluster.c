@@ -39,7 +39,8 @@ static const char usage_text[] =
     "  --report FILE   write the HTML contact sheet (thumbnails in FILE_files/); its\n"
     "                  folder must exist (checked before the run)\n"
     "  --resume        continue the latest interrupted run of the bucket\n"
-    "  --incremental   add the images the latest run lacks to a copy of it\n"
+    "  --incremental   add the images the latest run lacks to a copy of it (none made\n"
+    "                  when nothing is new, changed or removed: the latest run stands)\n"
     "  --method M      graph (default) or original (the Python service's baseline)\n"
     "  --threshold T   edge threshold (default: the embedder's, or PERSON_SIMILARITY_THRESHOLD)\n"
     "  --merge-threshold T  floor of the merge bar (default: the embedder's, or\n"
@@ -173,7 +174,10 @@ static void print_summary(const fc_cluster_job_result *r, fc_store *s)
            (long long)r->max_persons_per_image, fc_cli_s(r->max_persons_per_image));
     printf("time            %.2f s (%.2f images/s)\n", r->processing_time_seconds,
            r->processing_time_seconds > 0 ? (double)r->images_run / r->processing_time_seconds : 0);
-    if (r->base_id[0]) {
+    if (r->unchanged) {
+        printf("incremental     nothing new, changed or removed in the bucket since this run: no "
+               "new run made\n");
+    } else if (r->base_id[0]) {
         printf("incremental     extends %s: %lld new image%s, %lld new face%s, %lld joined "
                "existing persons, %d new person%s\n",
                r->base_id, (long long)r->new_images, fc_cli_s(r->new_images), (long long)r->new_faces,

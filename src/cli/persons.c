@@ -7,6 +7,7 @@
 #include "cli/cli_util.h"
 #include "cli/job_util.h"
 #include "core/json.h"
+#include "core/strmap.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -66,11 +67,17 @@ int fc_cli_persons(int argc, char **argv)
     fc_store *s = cfg ? fc_store_open_reader(cfg, &err) : NULL;
     fc_face_list faces = {0};
     fc_person_list persons = {0};
+    fc_strmap by_id = {0}; /* face_id -> row of faces, for the members' full rows */
     int status = 1;
     if (!s || fc_cli_run_id(s, run, id, &err) ||
         fc_store_person_list(s, id, NULL, &persons, &err) ||
         fc_store_face_list(s, id, NULL, 0, &faces, &err))
         goto out;
+    for (size_t i = 0; json && i < faces.n; i++)
+        if (fc_strmap_put(&by_id, faces.items[i].face_id, (int)i)) {
+            fc_error_set(&err, FC_ERR_NOMEM, "out of memory");
+            goto out;
+        }
     for (size_t p = 0; p < persons.n; p++) {
         const fc_person_rec *pr = &persons.items[p];
         if (!json) {
@@ -86,10 +93,11 @@ int fc_cli_persons(int argc, char **argv)
             continue;
         }
         json_t *arr = json_array();
-        for (size_t m = 0; m < pr->n_members; m++)
-            for (size_t i = 0; i < faces.n; i++)
-                if (!strcmp(faces.items[i].face_id, pr->members[m].face_id))
-                    json_array_append_new(arr, face_json(&faces.items[i]));
+        for (size_t m = 0; m < pr->n_members; m++) {
+            int i = fc_strmap_get(&by_id, pr->members[m].face_id);
+            if (i >= 0)
+                json_array_append_new(arr, face_json(&faces.items[i]));
+        }
         print_json(json_pack("{s:s, s:s, s:s, s:i, s:f, s:f, s:o}", "person_id", pr->person_id,
                              "cluster_id", pr->cluster_id, "owner_face_id", pr->owner_face_id,
                              "size", (int)pr->n_members, "avg_confidence",
@@ -113,6 +121,7 @@ int fc_cli_persons(int argc, char **argv)
 out:
     if (status)
         fprintf(stderr, "facecluster persons: %s\n", err.msg);
+    fc_strmap_free(&by_id);
     fc_face_list_free(&faces);
     fc_person_list_free(&persons);
     fc_store_close(s);

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -337,11 +338,94 @@ int fc_cj_base_changed(const fc_image_rec *b, const char *fprint)
     return b->fingerprint && fprint && strcmp(b->fingerprint, fprint) != 0;
 }
 
+static int cmp_image_path(const void *key, const void *img)
+{
+    return strcmp((const char *)key, ((const fc_image_rec *)img)->image_path);
+}
+
+/* What the copy takes from the base, in its order: the images to copy (img, n_img of
+ * them) in the order of their first face in the base, those without faces last, and
+ * their faces (base face indices) image by image, image p's at face[face_start[p] ..
+ * face_start[p + 1]), each image's in the base's order. As every writer stores an
+ * image's faces together, the copied faces come in the base's order, which
+ * fc_cj_finish relies on (it pairs base and copied faces in one pass). */
+typedef struct {
+    size_t *img, n_img;
+    size_t *face_start, *face;
+    char **fprint; /* base image -> its fingerprint in the listing, or NULL */
+} copy_plan;
+
+static void plan_free(copy_plan *p)
+{
+    free(p->img), free(p->face_start), free(p->face), free(p->fprint);
+}
+
+/* The plan: base images still listed, read fine, unchanged (fingerprint) and not
+ * stored in this run yet (have_keys, sorted; a resume); the others not listed are
+ * counted in c->res->removed_images. One pass over the faces, a binary search each. */
+static fc_status plan_copy(fc_cj_ctx *c, const fc_key_list *listed, const fc_image_list *base,
+                           const fc_face_list *faces, char **have_keys, size_t n_have,
+                           copy_plan *p, fc_error *err)
+{
+    size_t ni = base->n, nf = faces->n;
+    size_t *pos = malloc((ni ? ni : 1) * sizeof *pos);   /* image -> place in img, or SIZE_MAX */
+    size_t *of = malloc((nf ? nf : 1) * sizeof *of);     /* face -> image, or SIZE_MAX */
+    char *keep = calloc(ni ? ni : 1, 1);
+    p->img = malloc((ni ? ni : 1) * sizeof *p->img);
+    p->face_start = calloc(ni + 1, sizeof *p->face_start);
+    p->face = malloc((nf ? nf : 1) * sizeof *p->face);
+    p->fprint = calloc(ni ? ni : 1, sizeof *p->fprint);
+    fc_status rc = FC_OK;
+    if (!pos || !of || !keep || !p->img || !p->face_start || !p->face || !p->fprint) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "incremental copy of %zu faces", nf);
+        goto out;
+    }
+    for (size_t k = 0; k < ni; k++) {
+        const fc_image_rec *b = &base->items[k];
+        ptrdiff_t at = fc_key_list_find(listed, b->image_path);
+        pos[k] = SIZE_MAX;
+        if (at < 0) {
+            c->res->removed_images++;
+            continue;
+        }
+        p->fprint[k] = listed->fprints[at];
+        keep[k] = b->ok && !fc_cj_base_changed(b, listed->fprints[at]) &&
+                  !bsearch(&b->image_path, have_keys, n_have, sizeof *have_keys, cmp_str);
+    }
+    for (size_t f = 0; f < nf; f++) { /* images by their first face */
+        const fc_image_rec *b = bsearch(faces->items[f].image_path, base->items, ni,
+                                        sizeof *base->items, cmp_image_path);
+        size_t k = b ? (size_t)(b - base->items) : SIZE_MAX;
+        of[f] = k != SIZE_MAX && keep[k] ? k : SIZE_MAX;
+        if (of[f] != SIZE_MAX && pos[k] == SIZE_MAX)
+            pos[k] = p->n_img, p->img[p->n_img++] = k;
+        if (of[f] != SIZE_MAX)
+            p->face_start[pos[k] + 1]++;
+    }
+    for (size_t k = 0; k < ni; k++)
+        if (keep[k] && pos[k] == SIZE_MAX)
+            pos[k] = p->n_img, p->img[p->n_img++] = k;
+    for (size_t q = 0; q < p->n_img; q++)
+        p->face_start[q + 1] += p->face_start[q];
+    for (size_t f = 0; f < nf; f++) /* face_start[q] runs to the end of q's faces */
+        if (of[f] != SIZE_MAX)
+            p->face[p->face_start[pos[of[f]]]++] = f;
+    for (size_t q = p->n_img; q > 0; q--)
+        p->face_start[q] = p->face_start[q - 1];
+    p->face_start[0] = 0;
+out:
+    free(pos), free(of), free(keep);
+    return rc;
+}
+
 fc_status fc_cj_copy_base(fc_cj_ctx *c, const fc_key_list *listed, fc_error *err)
 {
     fc_image_list base_imgs = {0}, have = {0};
     fc_face_list faces = {0};
     char **have_keys = NULL;
+    copy_plan plan = {0};
+    fc_face_rec *fb = NULL;
+    fc_image_rec *ib = NULL;
     fc_status rc = fc_store_run_images(c->store, c->base_id, &base_imgs, err);
     if (!rc)
         rc = fc_store_run_images(c->store, c->id, &have, err);
@@ -357,68 +441,50 @@ fc_status fc_cj_copy_base(fc_cj_ctx *c, const fc_key_list *listed, fc_error *err
     for (size_t i = 0; i < have.n; i++)
         have_keys[i] = have.items[i].image_path;
     qsort(have_keys, have.n, sizeof *have_keys, cmp_str);
-    /* Faces of each base image, in the base's insertion order, image by image. */
+    if ((rc = plan_copy(c, listed, &base_imgs, &faces, have_keys, have.n, &plan, err)))
+        goto out;
     size_t batch = (size_t)(c->o->batch_size > 0 ? c->o->batch_size : 30) * 4;
-    size_t i = 0;
-    while (i < base_imgs.n && !rc) {
-        size_t j = i, nf = 0;
-        fc_face_rec *fb = NULL;
-        j = i + batch < base_imgs.n ? i + batch : base_imgs.n;
-        /* collect faces whose image is in base_imgs[i..j) and not stored yet */
-        fb = calloc(faces.n ? faces.n : 1, sizeof *fb);
-        fc_image_rec *ib = calloc(j - i, sizeof *ib);
-        size_t ni = 0;
-        if (!fb || !ib) {
-            free(fb), free(ib);
-            rc = fc_error_set(err, FC_ERR_NOMEM, "incremental copy");
-            break;
+    size_t max_faces = 0;
+    for (size_t q = 0; q < plan.n_img; q += batch) {
+        size_t e = q + batch < plan.n_img ? q + batch : plan.n_img;
+        size_t n = plan.face_start[e] - plan.face_start[q];
+        max_faces = n > max_faces ? n : max_faces;
+    }
+    fb = calloc(max_faces ? max_faces : 1, sizeof *fb);
+    ib = calloc(batch, sizeof *ib);
+    if (!fb || !ib) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "incremental copy");
+        goto out;
+    }
+    for (size_t q = 0; q < plan.n_img && !rc; q += batch) {
+        size_t e = q + batch < plan.n_img ? q + batch : plan.n_img, nf = 0;
+        for (size_t k = q; k < e; k++) {
+            ib[k - q] = base_imgs.items[plan.img[k]];
+            if (plan.fprint[plan.img[k]]) /* a base image without one gets the listing's */
+                ib[k - q].fingerprint = plan.fprint[plan.img[k]];
         }
-        for (size_t k = i; k < j; k++) {
-            char *key = base_imgs.items[k].image_path;
-            ptrdiff_t at = fc_key_list_find(listed, key);
-            if (at < 0) {
-                c->res->removed_images++;
-                continue;
-            }
-            char *fprint = listed->fprints[at];
-            if (!base_imgs.items[k].ok || fc_cj_base_changed(&base_imgs.items[k], fprint) ||
-                bsearch(&key, have_keys, have.n, sizeof *have_keys, cmp_str))
-                continue;
-            ib[ni] = base_imgs.items[k];
-            if (fprint) /* a base image without one gets the listing's: the same image */
-                ib[ni].fingerprint = fprint;
-            ni++;
-        }
-        for (size_t f = 0; f < faces.n && ni; f++) {
-            char *key = faces.items[f].image_path;
-            int in_batch = 0;
-            for (size_t k = 0; k < ni && !in_batch; k++)
-                in_batch = !strcmp(ib[k].image_path, key);
-            if (!in_batch)
-                continue;
-            fb[nf] = faces.items[f];
+        for (size_t m = plan.face_start[q]; m < plan.face_start[e] && !rc; m++, nf++) {
+            fb[nf] = faces.items[plan.face[m]];
             fb[nf].person_id[0] = 0;
             fb[nf].is_owner_face = 0;
             fb[nf].cluster_confidence = 0;
             fb[nf].timestamp[0] = 0;
             fb[nf].clustering_id[0] = 0;
             rc = fc_uuid4_new(fb[nf].face_id, err);
-            nf++;
-            if (rc)
-                break;
         }
-        if (!rc && ni) {
-            rc = fc_cj_store_batch(c, fb, nf, ib, ni, err);
-            c->prog.done += (int64_t)ni;
-            c->prog.skipped += (int64_t)ni;
-            c->prog.faces += (int64_t)nf;
-            fc_cj_report(c, 0);
-        }
-        free(fb);
-        free(ib);
-        i = j;
+        if (!rc)
+            rc = fc_cj_store_batch(c, fb, nf, ib, e - q, err);
+        if (rc)
+            break;
+        c->prog.done += (int64_t)(e - q);
+        c->prog.skipped += (int64_t)(e - q);
+        c->prog.faces += (int64_t)nf;
+        fc_cj_report(c, 0);
     }
 out:
+    free(fb);
+    free(ib);
+    plan_free(&plan);
     free(have_keys);
     fc_image_list_free(&base_imgs);
     fc_image_list_free(&have);

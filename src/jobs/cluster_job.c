@@ -79,8 +79,53 @@ static fc_status newest_run(fc_cj_ctx *c, const char *norm, fc_run_status st, fc
     return rc;
 }
 
-/* Creates, resumes or extends the run: c->id set, and the run is ours. */
-static fc_status open_run(fc_cj_ctx *c, const char *norm, fc_error *err)
+/* *same = 1 when the listing (keys) holds exactly the images of the base run, each
+ * read fine and unchanged: the same fingerprint, recorded (a base image without one
+ * gets the listing's from a new run). An incremental run would then copy the base as
+ * it is, and none is made. */
+static fc_status base_unchanged(fc_cj_ctx *c, const fc_key_list *keys, int *same, fc_error *err)
+{
+    fc_image_list imgs = {0};
+    fc_status rc = fc_store_run_images(c->store, c->base_id, &imgs, err);
+    *same = !rc && imgs.n == keys->n;
+    for (size_t i = 0; *same && i < imgs.n; i++) {
+        const fc_image_rec *b = &imgs.items[i];
+        ptrdiff_t at = fc_key_list_find(keys, b->image_path);
+        const char *fp = at >= 0 ? keys->fprints[at] : NULL;
+        *same = at >= 0 && b->ok && (b->fingerprint ? !fp || !strcmp(b->fingerprint, fp) : !fp);
+    }
+    fc_image_list_free(&imgs);
+    return rc;
+}
+
+/* The numbers of an incremental run with nothing to do: the base run's (c->id). */
+static fc_status unchanged_result(fc_cj_ctx *c, const fc_run_rec *base, fc_error *err)
+{
+    fc_cluster_job_result *res = c->res;
+    json_t *ov = base->image_overlap_stats ? json_loads(base->image_overlap_stats, 0, NULL) : NULL;
+    res->single_person_images = json_integer_value(json_object_get(ov, "single_person_images"));
+    res->multi_person_images = json_integer_value(json_object_get(ov, "multi_person_images"));
+    res->max_persons_per_image = json_integer_value(json_object_get(ov, "max_persons_per_image"));
+    json_decref(ov);
+    res->total_faces = base->total_faces;
+    res->total_persons = base->total_persons;
+    res->unassigned_faces = base->unassigned_faces;
+    res->avg_faces_per_person =
+        base->total_persons
+            ? (double)(base->total_faces - base->unassigned_faces) / (double)base->total_persons
+            : 0;
+    fc_status rc = fc_cj_load_images(c, err);
+    if (rc)
+        return rc;
+    res->images_skipped = res->total_images;
+    res->database_saved = 1;
+    return FC_OK;
+}
+
+/* Creates, resumes or extends the run: c->id set, and the run is ours. An incremental
+ * run with nothing new in keys (the bucket's listing) makes none: c->res->unchanged,
+ * c->id is the base run and its numbers are the result. */
+static fc_status open_run(fc_cj_ctx *c, const char *norm, const fc_key_list *keys, fc_error *err)
 {
     const fc_cluster_job_opts *o = c->o;
     fc_run_rec prev = {0}, run = {0};
@@ -116,6 +161,15 @@ static fc_status open_run(fc_cj_ctx *c, const char *norm, fc_error *err)
         snprintf(c->base_id, sizeof c->base_id, "%s", prev.clustering_id);
         fc_cj_params_load(c, prev.params); /* the base's method and thresholds */
         snprintf(c->base_id, sizeof c->base_id, "%s", prev.clustering_id);
+        int same = 0;
+        if ((rc = base_unchanged(c, keys, &same, err)))
+            goto out;
+        if (same) {
+            snprintf(c->id, sizeof c->id, "%s", prev.clustering_id);
+            c->res->unchanged = 1;
+            rc = unchanged_result(c, &prev, err);
+            goto out;
+        }
     }
     snprintf(run.bucket, sizeof run.bucket, "%s", o->bucket);
     snprintf(run.sub, sizeof run.sub, "%s", o->sub);
@@ -256,13 +310,22 @@ fc_status fc_cluster_job_run(const fc_cluster_job_opts *opts, fc_job_progress_fn
         rc = fc_error_set(err, FC_ERR_ARG, "No valid images found in %s", prefix);
         goto out;
     }
-    rc = open_run(&c, norm, err);
+    rc = open_run(&c, norm, &keys, err);
     if (rc)
         goto out;
     snprintf(res->clustering_id, sizeof res->clustering_id, "%s", c.id);
     snprintf(res->base_id, sizeof res->base_id, "%s", c.base_id);
     res->method = c.method, res->edge_threshold = c.edge, res->merge_threshold = c.merge;
     res->attach_threshold = c.attach;
+    if (res->unchanged) { /* the base run is the result: nothing written, nothing to fail */
+        char *ov = NULL;
+        res->processing_time_seconds = fc_cj_now() - c.t0;
+        if (fc_cj_stats_json(&c, &ov, &res->stats_json) == FC_OK)
+            free(ov);
+        c.prog.phase = FC_JOB_PHASE_DONE;
+        fc_cj_report(&c, 1);
+        goto out;
+    }
     c.prog.phase = FC_JOB_PHASE_IMAGES;
     c.prog.clustering_id = c.id;
     if (c.base_id[0])

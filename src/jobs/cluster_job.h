@@ -105,6 +105,9 @@ typedef struct {
     size_t n_failed;
     /* incremental */
     char base_id[FC_OBJECTID_LEN + 1]; /* "" unless incremental */
+    int unchanged;          /* incremental, nothing new, changed or removed since the base
+                               (and no failed file to retry): no run made, clustering_id
+                               and the numbers are the base run's */
     int64_t new_images, new_faces, joined_faces;
     int64_t removed_images, removed_faces; /* base images gone from the bucket, their
                                               faces (and those of changed images) */

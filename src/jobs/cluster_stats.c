@@ -120,8 +120,10 @@ static json_t *stats_object(const fc_cj_ctx *c)
     bad |= json_object_set_new(o, "images_run", json_integer(r->images_run));
     bad |= json_object_set_new(o, "images_skipped", json_integer(r->images_skipped));
     bad |= json_object_set_new(o, "resumed", json_boolean(r->resumed));
-    if (r->base_id[0]) {
-        bad |= json_object_set_new(o, "extends", json_string(r->base_id));
+    if (r->base_id[0]) { /* no "extends" without a new run: the base is no run's base */
+        if (!r->unchanged)
+            bad |= json_object_set_new(o, "extends", json_string(r->base_id));
+        bad |= json_object_set_new(o, "unchanged", json_boolean(r->unchanged));
         bad |= json_object_set_new(o, "new_faces", json_integer(r->new_faces));
         bad |= json_object_set_new(o, "joined_faces", json_integer(r->joined_faces));
         bad |= json_object_set_new(o, "new_persons", json_integer(r->n_new_persons));

@@ -3,6 +3,7 @@
  * page. */
 #include "report/report.h"
 
+#include "core/strmap.h"
 #include "image/image.h"
 
 #include <errno.h>
@@ -203,6 +204,7 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
     fc_image_list imgs = {0};
     size_t n_failed = 0;
     char *ok = NULL;
+    fc_strmap by_id = {0}; /* face_id -> row of faces: members come from person_list */
     FILE *f = NULL;
     int found = 0, n_ok = 0;
     char dir[4096], tmp[4200], files_url[1024];
@@ -230,6 +232,11 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
         rc = fc_error_set(err, FC_ERR_IO, "%s: %s", dir, strerror(errno));
         goto out;
     }
+    for (size_t i = 0; i < faces.n; i++)
+        if (fc_strmap_put(&by_id, faces.items[i].face_id, (int)i)) {
+            rc = fc_error_set(err, FC_ERR_NOMEM, "face index");
+            goto out;
+        }
     ok = calloc(faces.n ? faces.n : 1, 1);
     if (!ok || make_thumbs(src, &faces, dir, &o, ok, &n_ok)) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "thumbnails");
@@ -257,7 +264,6 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
         fprintf(f, "<p><a href=\"#failed\">failed files</a> (not read or not an image)</p>\n");
     if (o.extra_html)
         fprintf(f, "%s\n", o.extra_html);
-    /* face index by face_id: members come from person_list, thumbnails by face row */
     for (size_t p = 0; p < persons.n; p++) {
         const fc_person_rec *pr = &persons.items[p];
         fprintf(f, "<div class=\"person\" id=\"%s\"><h2>%s &middot; %zu %s &middot; best "
@@ -269,11 +275,9 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
                 int owner = !strcmp(pr->members[m].face_id, pr->owner_face_id);
                 if (owner != (pass == 0))
                     continue;
-                for (size_t i = 0; i < faces.n; i++)
-                    if (!strcmp(faces.items[i].face_id, pr->members[m].face_id)) {
-                        face_html(f, files_url, &faces.items[i], ok[i], owner);
-                        break;
-                    }
+                int i = fc_strmap_get(&by_id, pr->members[m].face_id);
+                if (i >= 0)
+                    face_html(f, files_url, &faces.items[i], ok[i], owner);
             }
         fprintf(f, "</div></div>\n");
     }
@@ -302,6 +306,7 @@ out:
     if (n_thumbs)
         *n_thumbs = n_ok;
     free(ok);
+    fc_strmap_free(&by_id);
     fc_run_rec_clear(&run);
     fc_person_list_free(&persons);
     fc_face_list_free(&faces);
