@@ -1,6 +1,7 @@
-/* tiff.c - TIFF through libtiff, read from memory (TIFFClientOpenExt): the first
- * page, any layout libtiff's RGBA interface handles (strips or tiles, palette, grey,
- * RGB, CMYK, YCbCr, 1..16 bits, LZW/Deflate/JPEG/PackBits/...). Rows come back in
+/* tiff.c - TIFF through libtiff in a child process (isolate.c), read from memory
+ * (TIFFClientOpenExt): the first page, any layout libtiff's RGBA interface handles
+ * (strips or tiles, palette, grey, RGB, CMYK, YCbCr, 1..16 bits,
+ * LZW/Deflate/JPEG/PackBits/...). The probe reads the first directory without libtiff. Rows come back in
  * stored order and the Orientation tag, which has the EXIF meaning, is applied by
  * decode.c like EXIF. With alpha, libtiff's RGBA interface premultiplies, so
  * transparent areas come out black. Error messages are caught per file (no global
@@ -111,23 +112,21 @@ static TIFF *open_mem(tiff_src *src, tmsize_t max_alloc, fc_error *err)
     return t;
 }
 
+/* The size and orientation from the first directory, read here without libtiff
+ * (whose crashes are kept in the decoding child); libtiff checks the rest. */
 static fc_status tiff_probe(const uint8_t *d, size_t n, fc_image_info *out, fc_error *err)
 {
-    tiff_src src = {.data = d, .len = n};
-    TIFF *t = open_mem(&src, 0, err);
-    if (!t)
-        return err ? err->code : FC_ERR_FORMAT;
-    uint32_t w = 0, h = 0;
-    uint16_t orientation = ORIENTATION_TOPLEFT;
-    TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
-    TIFFGetField(t, TIFFTAG_IMAGELENGTH, &h);
-    TIFFGetFieldDefaulted(t, TIFFTAG_ORIENTATION, &orientation);
-    TIFFClose(t);
+    uint64_t w = 0, h = 0, orientation = ORIENTATION_TOPLEFT;
+    if (!fc_tiff_tag(d, n, TIFFTAG_IMAGEWIDTH, &w) || !fc_tiff_tag(d, n, TIFFTAG_IMAGELENGTH, &h))
+        return fc_error_set(err, FC_ERR_FORMAT,
+                            "tiff: no image width and height in the first directory");
+    fc_tiff_tag(d, n, TIFFTAG_ORIENTATION, &orientation);
     if (w == 0 || h == 0 || w > INT32_MAX || h > INT32_MAX)
-        return fc_error_set(err, FC_ERR_FORMAT, "tiff: bad image size %ux%u", w, h);
+        return fc_error_set(err, FC_ERR_FORMAT, "tiff: bad image size %llux%llu",
+                            (unsigned long long)w, (unsigned long long)h);
     out->width = (int)w;
     out->height = (int)h;
-    out->orientation = orientation;
+    out->orientation = orientation <= 8 ? (int)orientation : 1;
     return FC_OK;
 }
 
@@ -140,6 +139,7 @@ static tmsize_t alloc_cap(const fc_image_limits *limits)
     return (tmsize_t)(limits->max_pixels * 8 + ((uint64_t)16 << 20));
 }
 
+/* Runs in the decoding child (tiff_decode_isolated). */
 static fc_image *tiff_decode(const uint8_t *d, size_t n, const fc_decode_opts *opts,
                              fc_error *err)
 {
@@ -197,10 +197,19 @@ out:
     return img;
 }
 
+/* libtiff 4.5 reads through NULL when one of its allocations fails in _TIFFMergeFields
+ * (which LZW, Deflate and any unknown tag reach), and has had memory-safety bugs on
+ * hostile files: it runs only in a child process (isolate.c). */
+static fc_image *tiff_decode_isolated(const uint8_t *d, size_t n, const fc_decode_opts *opts,
+                                      fc_error *err)
+{
+    return fc_decode_isolated(&fc_codec_tiff, tiff_decode, d, n, opts, err);
+}
+
 const fc_image_codec fc_codec_tiff = {
     .format = FC_IMAGE_TIFF,
     .name = "tiff",
     .sniff = tiff_sniff,
     .probe = tiff_probe,
-    .decode = tiff_decode,
+    .decode = tiff_decode_isolated,
 };

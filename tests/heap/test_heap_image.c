@@ -3,10 +3,12 @@
  * what the face pipeline does with a decoded image: resize, tensorize, the aligned
  * crop. Each run that succeeds must give the pixels of a run without a failure.
  *
- * HEIF is left out: fc_image_decode runs libheif in a forked child (heif.c), where
- * this thread's armed failure and its block count are copies the sweep never sees;
- * and libheif's probe, in process, is C++ that meets a failed allocation as an
- * exception (std::bad_alloc), not as a NULL it could report. */
+ * libtiff runs in a forked child (image/isolate.c), which inherits the armed failure
+ * (hook.h): the sweep fails each allocation of the child too, and the parent must
+ * report the child's error, or its crash, as a message.
+ *
+ * HEIF is left out: libheif's probe, in process, is C++ that meets a failed
+ * allocation as an exception (std::bad_alloc), not as a NULL it could report. */
 #include "face/align.h"
 #include "face/tensorize.h"
 #include "heap/hook.h"
@@ -255,25 +257,30 @@ static uint8_t *tiff_of(const fc_image *img, int compression, int tile, int orie
     return ok ? tu_read_file(path, len) : NULL;
 }
 
-/* Uncompressed and PackBits only. libtiff 4.5.0 crashes when an allocation fails in
- * _TIFFMergeFields, which LZW and Deflate reach through their predictor's fields
- * (TIFFReadDirectory -> TIFFSetField(Compression) -> TIFFPredictorInit), as does any
- * tag libtiff does not know (an anonymous field): the failed realloc leaves
- * tif_fields NULL with tif_nfields unchanged, and the next field lookup reads
- * through NULL (allocation 15 of an LZW file of this size). */
+/* LZW and Deflate reach the allocation in _TIFFMergeFields (their predictor's fields)
+ * whose failure libtiff 4.5 follows by reading through NULL: the child dies, and the
+ * decode must still fail with a message. */
 TEST(heap_tiff_decode_survives_each_allocation_failing)
 {
     fc_image *src = tu_noise(W, H, 5);
     CHECK(src);
-    decode_job strips = {0}, tiles = {0};
+    decode_job strips = {0}, tiles = {0}, lzw = {0}, deflate = {0};
     strips.data = tiff_of(src, COMPRESSION_NONE, 0, 0, &strips.len);
     tiles.data = tiff_of(src, COMPRESSION_PACKBITS, 1, 0, &tiles.len);
+    lzw.data = tiff_of(src, COMPRESSION_LZW, 0, 0, &lzw.len);
+    deflate.data = tiff_of(src, COMPRESSION_ADOBE_DEFLATE, 1, 0, &deflate.len);
     fc_image_free(src);
     int rc = sweep_decode("decoding an uncompressed TIFF in strips", &strips);
     if (rc == FC_TEST_PASS)
         rc = sweep_decode("decoding a PackBits TIFF in tiles", &tiles);
+    if (rc == FC_TEST_PASS)
+        rc = sweep_decode("decoding an LZW TIFF in strips", &lzw);
+    if (rc == FC_TEST_PASS)
+        rc = sweep_decode("decoding a Deflate TIFF in tiles", &deflate);
     free(strips.data);
     free(tiles.data);
+    free(lzw.data);
+    free(deflate.data);
     return rc;
 }
 

@@ -13,6 +13,7 @@
 typedef struct {
     int spp, bps, photometric, compression, orientation, tile, alpha, pages;
     const uint16_t *cmap; /* 3 * (1 << bps) entries for a palette */
+    const char *mode;     /* TIFFOpen's: "w" when NULL, "w8" BigTIFF, "wb" big-endian */
 } tiff_spec;
 
 /* Writes w x h samples (rows of w * spp samples, 8 or 16 bits) to a TIFF file and
@@ -24,7 +25,7 @@ static uint8_t *tiff_of(const tiff_spec *s, int w, int h, const uint8_t *px, siz
     snprintf(name, sizeof name, "t%d.tif", serial++);
     char path[600];
     snprintf(path, sizeof path, "%s/%s", fc_test_tmpdir(), name);
-    TIFF *t = TIFFOpen(path, "w");
+    TIFF *t = TIFFOpen(path, s->mode ? s->mode : "w");
     if (!t)
         return NULL;
     size_t row = (size_t)w * s->spp * s->bps / 8;
@@ -92,10 +93,10 @@ TEST(image_tiff_rgb_tiles_pages_and_orientation)
     enum { W = 40, H = 28 };
     fc_image *pat = tu_noise(W, H, 17);
     static const tiff_spec specs[] = {
-        {3, 8, PHOTOMETRIC_RGB, COMPRESSION_NONE, 0, 0, 0, 0, NULL},
-        {3, 8, PHOTOMETRIC_RGB, COMPRESSION_LZW, 0, 0, 0, 0, NULL},
-        {3, 8, PHOTOMETRIC_RGB, COMPRESSION_ADOBE_DEFLATE, 0, 16, 0, 0, NULL},
-        {3, 8, PHOTOMETRIC_RGB, COMPRESSION_PACKBITS, 0, 0, 0, 2, NULL},
+        {3, 8, PHOTOMETRIC_RGB, COMPRESSION_NONE, 0, 0, 0, 0, NULL, NULL},
+        {3, 8, PHOTOMETRIC_RGB, COMPRESSION_LZW, 0, 0, 0, 0, NULL, NULL},
+        {3, 8, PHOTOMETRIC_RGB, COMPRESSION_ADOBE_DEFLATE, 0, 16, 0, 0, NULL, NULL},
+        {3, 8, PHOTOMETRIC_RGB, COMPRESSION_PACKBITS, 0, 0, 0, 2, NULL, NULL},
     };
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
         size_t len;
@@ -109,7 +110,7 @@ TEST(image_tiff_rgb_tiles_pages_and_orientation)
         free(tif);
     }
     for (int o = 1; o <= 8; o++) {
-        tiff_spec s = {3, 8, PHOTOMETRIC_RGB, COMPRESSION_LZW, o, o % 2 ? 16 : 0, 0, 0, NULL};
+        tiff_spec s = {3, 8, PHOTOMETRIC_RGB, COMPRESSION_LZW, o, o % 2 ? 16 : 0, 0, 0, NULL, NULL};
         size_t len;
         uint8_t *tif = tiff_of(&s, W, H, pat->rgb, &len);
         fc_image_info info;
@@ -128,6 +129,44 @@ TEST(image_tiff_rgb_tiles_pages_and_orientation)
     return FC_TEST_PASS;
 }
 
+/* The probe reads the first directory itself (libtiff runs only in the decoding
+ * child): classic and BigTIFF, either byte order. */
+TEST(image_tiff_probe_bigtiff_and_byte_orders)
+{
+    enum { W = 40, H = 28 };
+    fc_image *pat = tu_noise(W, H, 23);
+    static const char *modes[] = {"w", "w8", "wb", "w8b"};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        tiff_spec s = {3, 8, PHOTOMETRIC_RGB, COMPRESSION_LZW, 6, i % 2 ? 16 : 0, 0, 0, NULL,
+                       modes[i]};
+        size_t len;
+        uint8_t *tif = tiff_of(&s, W, H, pat->rgb, &len);
+        CHECK(tif);
+        fc_image_info info;
+        fc_error err = {0};
+        CHECK_OK(fc_image_probe(tif, len, NULL, &info, &err), &err);
+        CHECK_MSG(info.format == FC_IMAGE_TIFF && info.width == W && info.height == H &&
+                      info.orientation == 6,
+                  "mode %s: %dx%d orientation %d", modes[i], info.width, info.height,
+                  info.orientation);
+        fc_image *img = decode(tif, len, &err);
+        CHECK_MSG(img, "mode %s: %s", modes[i], err.msg);
+        fc_image *want = fc_image_orient(pat, 6, &err);
+        CHECK_MSG(tu_max_diff(img, want) == 0, "mode %s", modes[i]);
+        fc_image_free(want);
+        fc_image_free(img);
+        free(tif);
+    }
+    /* no width in the first directory: a format error before any decoding */
+    static const uint8_t bare[] = {'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x01, 0x01, 3, 0,
+                                   1, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0};
+    fc_error err = {0};
+    CHECK(decode(bare, sizeof bare, &err) == NULL && err.code == FC_ERR_FORMAT);
+    CHECK_MSG(strstr(err.msg, "width"), "%s", err.msg);
+    fc_image_free(pat);
+    return FC_TEST_PASS;
+}
+
 TEST(image_tiff_grey_16_bit_palette_alpha_cmyk)
 {
     enum { W = 12, H = 9, N = W * H };
@@ -137,7 +176,7 @@ TEST(image_tiff_grey_16_bit_palette_alpha_cmyk)
     uint16_t rgb16[3 * N];
     for (int i = 0; i < 3 * N; i++)
         rgb16[i] = (uint16_t)((i * 7 & 255) * 257);
-    tiff_spec s16 = {3, 16, PHOTOMETRIC_RGB, COMPRESSION_NONE, 0, 0, 0, 0, NULL};
+    tiff_spec s16 = {3, 16, PHOTOMETRIC_RGB, COMPRESSION_NONE, 0, 0, 0, 0, NULL, NULL};
     uint8_t *tif = tiff_of(&s16, W, H, (const uint8_t *)rgb16, &len);
     fc_image *img = decode(tif, len, &err);
     CHECK_MSG(img, "%s", err.msg);
@@ -158,7 +197,7 @@ TEST(image_tiff_grey_16_bit_palette_alpha_cmyk)
     }
     for (int pal = 0; pal <= 1; pal++) {
         tiff_spec s = {1, 8, pal ? PHOTOMETRIC_PALETTE : PHOTOMETRIC_MINISBLACK, COMPRESSION_LZW,
-                       0, 0, 0, 0, pal ? cmap : NULL};
+                       0, 0, 0, 0, pal ? cmap : NULL, NULL};
         tif = tiff_of(&s, W, H, idx, &len);
         img = decode(tif, len, &err);
         CHECK_MSG(img, "%s", err.msg);
@@ -182,7 +221,7 @@ TEST(image_tiff_grey_16_bit_palette_alpha_cmyk)
             cmyk[4 * i + c] = (uint8_t)(255 - tu_px(pat, i % W, i / W)[c]);
         cmyk[4 * i + 3] = 0;
     }
-    tiff_spec sa = {4, 8, PHOTOMETRIC_RGB, COMPRESSION_NONE, 0, 0, 1, 0, NULL};
+    tiff_spec sa = {4, 8, PHOTOMETRIC_RGB, COMPRESSION_NONE, 0, 0, 1, 0, NULL, NULL};
     tif = tiff_of(&sa, W, H, rgba, &len);
     img = decode(tif, len, &err);
     CHECK_MSG(img, "%s", err.msg);
@@ -195,7 +234,7 @@ TEST(image_tiff_grey_16_bit_palette_alpha_cmyk)
     }
     fc_image_free(img);
     free(tif);
-    tiff_spec sc = {4, 8, PHOTOMETRIC_SEPARATED, COMPRESSION_NONE, 0, 0, 0, 0, NULL};
+    tiff_spec sc = {4, 8, PHOTOMETRIC_SEPARATED, COMPRESSION_NONE, 0, 0, 0, 0, NULL, NULL};
     tif = tiff_of(&sc, W, H, cmyk, &len);
     img = decode(tif, len, &err);
     CHECK_MSG(img, "%s", err.msg);
@@ -209,7 +248,7 @@ TEST(image_tiff_grey_16_bit_palette_alpha_cmyk)
 TEST(image_tiff_limits_and_truncation)
 {
     fc_image *pat = tu_noise(48, 32, 29);
-    tiff_spec s = {3, 8, PHOTOMETRIC_RGB, COMPRESSION_LZW, 0, 0, 0, 0, NULL};
+    tiff_spec s = {3, 8, PHOTOMETRIC_RGB, COMPRESSION_LZW, 0, 0, 0, 0, NULL, NULL};
     size_t len;
     uint8_t *tif = tiff_of(&s, 48, 32, pat->rgb, &len);
     CHECK(tif);
