@@ -151,8 +151,14 @@ out:
     return img;
 }
 
-/* libheif 1.15 has memory-safety bugs that hostile files reach (the fuzzer found an
- * out-of-bounds write inside heif_decode_image): decode in a child (isolate.c). */
+/* libheif runs only in a child process (isolate.c): it crashes on some hostile files
+ * and aborts when an allocation fails. */
+static fc_status heif_probe_isolated(const uint8_t *d, size_t n, fc_image_info *out,
+                                     fc_error *err)
+{
+    return fc_probe_isolated(&fc_codec_heif, heif_probe, d, n, out, err);
+}
+
 static fc_image *heif_decode_isolated(const uint8_t *d, size_t n, const fc_decode_opts *opts,
                                       fc_error *err)
 {
@@ -163,6 +169,6 @@ const fc_image_codec fc_codec_heif = {
     .format = FC_IMAGE_HEIF,
     .name = "heif",
     .sniff = heif_sniff,
-    .probe = heif_probe,
+    .probe = heif_probe_isolated,
     .decode = heif_decode_isolated,
 };
