@@ -66,18 +66,25 @@ static int t_close(thandle_t h)
 
 static toff_t t_size(thandle_t h) { return ((tiff_src *)h)->len; }
 
+/* The bytes are already in memory: libtiff reads them in place, as it does a file it
+ * maps (read-only there, so it never writes to them). Reading through t_read instead,
+ * libtiff 4.5 refuses an uncompressed tile whose size is not a multiple of its
+ * 1024-byte read buffer ("Invalid tile byte count"). */
 static int t_map(thandle_t h, void **base, toff_t *size)
 {
-    (void)h, (void)base, (void)size;
-    return 0;
+    tiff_src *s = (tiff_src *)h;
+    *base = (void *)s->data;
+    *size = s->len;
+    return 1;
 }
 
 static void t_unmap(thandle_t h, void *base, toff_t size) { (void)h, (void)base, (void)size; }
 
 static int on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
-    (void)tif;
     tiff_src *s = user;
+    if (module && tif && strcmp(module, TIFFFileName(tif)) == 0)
+        module = NULL; /* our made-up file name says nothing */
     if (!s->msg[0]) {
         char text[200];
         vsnprintf(text, sizeof text, fmt, ap);
@@ -104,7 +111,7 @@ static TIFF *open_mem(tiff_src *src, tmsize_t max_alloc, fc_error *err)
     TIFFOpenOptionsSetErrorHandlerExtR(o, on_error, src);
     TIFFOpenOptionsSetWarningHandlerExtR(o, on_warning, src);
     TIFFOpenOptionsSetMaxSingleMemAlloc(o, max_alloc);
-    TIFF *t = TIFFClientOpenExt("memory", "rm", (thandle_t)src, t_read, t_write, t_seek,
+    TIFF *t = TIFFClientOpenExt("memory", "r", (thandle_t)src, t_read, t_write, t_seek,
                                 t_close, t_size, t_map, t_unmap, o);
     TIFFOpenOptionsFree(o);
     if (!t)
