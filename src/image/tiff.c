@@ -146,6 +146,22 @@ static tmsize_t alloc_cap(const fc_image_limits *limits)
     return (tmsize_t)(limits->max_pixels * 8 + ((uint64_t)16 << 20));
 }
 
+/* Rows decoded per TIFFRGBAImageGet into the 4-byte RGBA raster: whole strips or
+ * tiles (a chunk that cut one would decode it twice), at least 64 rows, so that the
+ * raster is a band of the image, not a second copy of it. */
+static uint32_t chunk_rows(TIFF *t, uint32_t height)
+{
+    uint32_t unit = 0;
+    if (TIFFIsTiled(t))
+        TIFFGetField(t, TIFFTAG_TILELENGTH, &unit);
+    else
+        TIFFGetFieldDefaulted(t, TIFFTAG_ROWSPERSTRIP, &unit);
+    if (unit == 0 || unit >= height)
+        return height;
+    uint32_t rows = (64 + unit - 1) / unit * unit;
+    return rows < height ? rows : height;
+}
+
 /* Runs in the decoding child (tiff_decode_isolated). */
 static fc_image *tiff_decode(const uint8_t *d, size_t n, const fc_decode_opts *opts,
                              fc_error *err)
@@ -171,24 +187,29 @@ static fc_image *tiff_decode(const uint8_t *d, size_t n, const fc_decode_opts *o
     img = fc_image_alloc_checked("tiff", ri.width, ri.height, &opts->limits, err);
     if (!img)
         goto out;
-    raster = malloc((size_t)ri.width * ri.height * sizeof *raster);
+    uint32_t rows = chunk_rows(t, ri.height);
+    raster = malloc((size_t)ri.width * rows * sizeof *raster);
     if (!raster) {
-        fc_error_set(err, FC_ERR_NOMEM, "tiff: no memory for %ux%u pixels", ri.width, ri.height);
+        fc_error_set(err, FC_ERR_NOMEM, "tiff: no memory for %ux%u pixels", ri.width, rows);
         goto out;
     }
     ri.req_orientation = ri.orientation; /* stored row order; decode.c orients */
-    if (!TIFFRGBAImageGet(&ri, raster, ri.width, ri.height)) {
-        fc_error_set(err, FC_ERR_FORMAT, "tiff: %s",
-                     src.msg[0] ? src.msg : "cannot decode the pixels (truncated or corrupt)");
-        goto out;
-    }
-    for (uint32_t y = 0; y < ri.height; y++) {
-        const uint32_t *p = raster + (size_t)y * ri.width;
-        uint8_t *q = img->rgb + (size_t)y * (size_t)img->stride;
-        for (uint32_t x = 0; x < ri.width; x++, q += 3) {
-            q[0] = (uint8_t)TIFFGetR(p[x]);
-            q[1] = (uint8_t)TIFFGetG(p[x]);
-            q[2] = (uint8_t)TIFFGetB(p[x]);
+    for (uint32_t y0 = 0; y0 < ri.height; y0 += rows) {
+        uint32_t h = ri.height - y0 < rows ? ri.height - y0 : rows;
+        ri.row_offset = (int)y0;
+        if (!TIFFRGBAImageGet(&ri, raster, ri.width, h)) {
+            fc_error_set(err, FC_ERR_FORMAT, "tiff: %s",
+                         src.msg[0] ? src.msg : "cannot decode the pixels (truncated or corrupt)");
+            goto out;
+        }
+        for (uint32_t y = 0; y < h; y++) {
+            const uint32_t *p = raster + (size_t)y * ri.width;
+            uint8_t *q = img->rgb + (size_t)(y0 + y) * (size_t)img->stride;
+            for (uint32_t x = 0; x < ri.width; x++, q += 3) {
+                q[0] = (uint8_t)TIFFGetR(p[x]);
+                q[1] = (uint8_t)TIFFGetG(p[x]);
+                q[2] = (uint8_t)TIFFGetB(p[x]);
+            }
         }
     }
     ok = 1;

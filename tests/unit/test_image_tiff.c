@@ -132,6 +132,36 @@ TEST(image_tiff_rgb_tiles_pages_and_orientation)
     return FC_TEST_PASS;
 }
 
+/* Taller than the 64-row bands the decoder reads at a time: strips of 4 rows and
+ * 16x16 tiles, cut mid-image, each pixel where it belongs, turned by the tag. */
+TEST(image_tiff_tall_image_in_bands)
+{
+    enum { W = 50, H = 150 };
+    fc_image *pat = tu_noise(W, H, 31);
+    static const tiff_spec specs[] = {
+        {3, 8, PHOTOMETRIC_RGB, COMPRESSION_NONE, 0, 0, 0, 0, NULL, NULL},
+        {3, 8, PHOTOMETRIC_RGB, COMPRESSION_LZW, 6, 0, 0, 0, NULL, NULL},
+        {3, 8, PHOTOMETRIC_RGB, COMPRESSION_ADOBE_DEFLATE, 3, 16, 0, 0, NULL, NULL},
+        {3, 8, PHOTOMETRIC_RGB, COMPRESSION_NONE, 8, 16, 0, 0, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        size_t len;
+        uint8_t *tif = tiff_of(&specs[i], W, H, pat->rgb, &len);
+        CHECK(tif);
+        fc_error err = {0};
+        fc_image *img = decode(tif, len, &err);
+        CHECK_MSG(img, "spec %zu: %s", i, err.msg);
+        int o = specs[i].orientation ? specs[i].orientation : 1;
+        fc_image *want = fc_image_orient(pat, o, &err);
+        CHECK_MSG(tu_max_diff(img, want) == 0, "spec %zu: diff %d", i, tu_max_diff(img, want));
+        fc_image_free(want);
+        fc_image_free(img);
+        free(tif);
+    }
+    fc_image_free(pat);
+    return FC_TEST_PASS;
+}
+
 /* The probe reads the first directory itself (libtiff runs only in the decoding
  * child): classic and BigTIFF, either byte order. */
 TEST(image_tiff_probe_bigtiff_and_byte_orders)
