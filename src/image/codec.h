@@ -42,8 +42,9 @@ fc_image *fc_image_alloc_checked(const char *what, int64_t width, int64_t height
 int fc_exif_orientation(const uint8_t *data, size_t len);
 
 /* The numeric value (BYTE, SHORT, LONG; LONG8 in a BigTIFF) of `tag` in the first
- * directory of a TIFF or BigTIFF block into *value: 1 when found, 0 when absent, not
- * a number, or the block is not TIFF. Every offset is checked against len. */
+ * directory of a TIFF or BigTIFF block into *value: 1 when found, 0 when absent or
+ * not a number, -1 when the block is not TIFF or its first directory lies outside
+ * it (truncated). Every offset is checked against len. */
 int fc_tiff_tag(const uint8_t *data, size_t len, uint32_t tag, uint64_t *value);
 
 /* Big- and little-endian reads of unaligned bytes. */

@@ -24,22 +24,22 @@ static uint64_t rd(const uint8_t *p, int n, int le)
 int fc_tiff_tag(const uint8_t *data, size_t len, uint32_t tag, uint64_t *value)
 {
     if (!data || len < 8)
-        return 0;
+        return -1;
     int le;
     if (data[0] == 'I' && data[1] == 'I')
         le = 1;
     else if (data[0] == 'M' && data[1] == 'M')
         le = 0;
     else
-        return 0;
+        return -1;
     uint64_t magic = rd(data + 2, 2, le);
     int big = magic == 43; /* BigTIFF: 8-byte offsets and counts, 20-byte entries */
     if (magic != 42 && !(big && len >= 16 && rd(data + 4, 2, le) == 8))
-        return 0;
+        return -1;
     size_t word = big ? 8 : 4, entry = big ? 20 : 12;
     uint64_t ifd = rd(data + 4 + (big ? 4 : 0), (int)word, le);
     if (ifd < 8 || ifd > len - word)
-        return 0;
+        return -1;
     uint64_t n = rd(data + ifd, big ? 8 : 2, le);
     size_t first = (size_t)ifd + (big ? 8 : 2);
     size_t fit = (len - first) / entry; /* entries that lie inside the block */
@@ -75,7 +75,7 @@ int fc_exif_orientation(const uint8_t *data, size_t len)
         len -= 6;
     }
     uint64_t v = 0;
-    if (!fc_tiff_tag(data, len, TAG_ORIENTATION, &v))
+    if (fc_tiff_tag(data, len, TAG_ORIENTATION, &v) != 1)
         return 1;
     return v >= 1 && v <= 8 ? (int)v : 1;
 }

@@ -124,7 +124,12 @@ static TIFF *open_mem(tiff_src *src, tmsize_t max_alloc, fc_error *err)
 static fc_status tiff_probe(const uint8_t *d, size_t n, fc_image_info *out, fc_error *err)
 {
     uint64_t w = 0, h = 0, orientation = ORIENTATION_TOPLEFT;
-    if (!fc_tiff_tag(d, n, TIFFTAG_IMAGEWIDTH, &w) || !fc_tiff_tag(d, n, TIFFTAG_IMAGELENGTH, &h))
+    int found = fc_tiff_tag(d, n, TIFFTAG_IMAGEWIDTH, &w);
+    if (found < 0)
+        return fc_error_set(err, FC_ERR_FORMAT,
+                            "tiff: truncated or corrupt: the first directory is not within the "
+                            "%zu bytes", n);
+    if (!found || fc_tiff_tag(d, n, TIFFTAG_IMAGELENGTH, &h) != 1)
         return fc_error_set(err, FC_ERR_FORMAT,
                             "tiff: no image width and height in the first directory");
     fc_tiff_tag(d, n, TIFFTAG_ORIENTATION, &orientation);

@@ -289,7 +289,9 @@ TEST(image_tiff_limits_and_truncation)
         fc_error err = {0};
         fc_image *img = decode(tif, cut, &err);
         CHECK_MSG(img == NULL, "cut at %zu of %zu decoded", cut, len);
-        CHECK(err.code != FC_OK && err.msg[0]);
+        /* libtiff writes the directory after the pixels: every cut loses it */
+        CHECK_MSG(err.code == FC_ERR_FORMAT && strstr(err.msg, "truncated"), "cut at %zu: %s",
+                  cut, err.msg);
     }
     free(tif);
     /* a 60000 x 60000 header with a few bytes of data */
