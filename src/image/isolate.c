@@ -10,6 +10,7 @@
  * undumpable, so that a crash on a hostile file leaves no core file of a large
  * process, and its stderr goes to /dev/null (an abort's "terminate called ..." would
  * land in the middle of the command's output): the parent's error says what happened.
+ * Not in sanitizer builds, whose reports on the child's bugs must be seen.
  * FC_DECODE_IN_PROCESS=1 runs everything here instead (debugging). */
 #include "image/codec.h"
 
@@ -51,9 +52,11 @@ static int in_process(void)
 static void child_work(const child_job *j, child_result *r)
 {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#if !defined(__SANITIZE_ADDRESS__) /* a sanitizer's report on the child must show */
     int null = open("/dev/null", O_WRONLY);
     if (null >= 0)
         dup2(null, STDERR_FILENO);
+#endif
     fc_error e = {0};
     if (j->probe) {
         r->code = j->probe(j->d, j->n, &r->info, &e);
