@@ -62,9 +62,8 @@ static inline uint32_t fc_rd_le32(const uint8_t *p)
 /* isolate.c: codec's probe or decode run in a forked child process, for libraries
  * that crash on hostile input or on a failed allocation. Same contract as the
  * function run; a child that dies gives FC_ERR_FORMAT "NAME: the decoder (libNAME)
- * crashed on this file". The decoded pixels pass through a shared mapping of
- * opts->limits.max_pixels (FC_IMAGE_DEFAULT_MAX_PIXELS when 0) pixels.
- * FC_DECODE_IN_PROCESS=1 calls the function directly (debugging). */
+ * crashed on this file". FC_DECODE_IN_PROCESS=1 calls the function directly
+ * (debugging). */
 fc_status fc_probe_isolated(const fc_image_codec *codec,
                             fc_status (*probe)(const uint8_t *, size_t, fc_image_info *,
                                                fc_error *),

@@ -162,6 +162,44 @@ TEST(image_tiff_tall_image_in_bands)
     return FC_TEST_PASS;
 }
 
+/* MAX_IMAGE_PIXELS=0 means no limit: a TIFF past the default 50 MP decodes. The
+ * decoding child once returned its pixels through a mapping sized for the default
+ * when there was no limit, and refused this one. 1-bit Group 4: a small file. */
+TEST(image_tiff_no_pixel_limit_decodes_past_the_default)
+{
+    enum { W = 8000, H = 6300 };
+    char path[600];
+    snprintf(path, sizeof path, "%s/past_default.tif", fc_test_tmpdir());
+    TIFF *t = TIFFOpen(path, "w");
+    CHECK(t);
+    TIFFSetField(t, TIFFTAG_IMAGEWIDTH, W);
+    TIFFSetField(t, TIFFTAG_IMAGELENGTH, H);
+    TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
+    TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 1);
+    TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+    TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_CCITTFAX4);
+    TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, 64);
+    uint8_t row[W / 8];
+    for (int y = 0; y < H; y++) {
+        memset(row, y < H / 2 ? 0xff : 0x00, sizeof row); /* white above, black below */
+        CHECK(TIFFWriteScanline(t, row, (uint32_t)y, 0) == 1);
+    }
+    TIFFClose(t);
+    size_t len;
+    uint8_t *tif = tu_read_file(path, &len);
+    CHECK(tif);
+    fc_decode_opts opts = fc_decode_opts_default();
+    opts.limits.max_pixels = 0;
+    fc_error err = {0};
+    fc_image *img = fc_image_decode(tif, len, &opts, &err);
+    CHECK_MSG(img, "%s", err.msg);
+    CHECK(img->width == W && img->height == H);
+    CHECK(tu_px(img, W - 1, 0)[0] == 255 && tu_px(img, 0, H - 1)[2] == 0);
+    fc_image_free(img);
+    free(tif);
+    return FC_TEST_PASS;
+}
+
 /* The probe reads the first directory itself (libtiff runs only in the decoding
  * child): classic and BigTIFF, either byte order. */
 TEST(image_tiff_probe_bigtiff_and_byte_orders)
