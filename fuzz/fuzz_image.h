@@ -3,7 +3,8 @@
  * or runaway allocation. Small limits (4 MP, 1 MB) keep each run fast and within
  * the fuzzer's memory; the input's size picks full or DCT-scaled decoding. An image
  * that decodes is checked for sane fields and resized and warped once. Each
- * fuzz_image_<format>.c defines FUZZ_FORMAT and includes this file. */
+ * fuzz_image_<format>.c defines FUZZ_FORMAT and includes this file; FUZZ_IN_PROCESS
+ * runs a decoder facecluster isolates in a child (FC_DECODE_IN_PROCESS) in process. */
 #ifndef FC_FUZZ_IMAGE_H
 #define FC_FUZZ_IMAGE_H
 
@@ -36,6 +37,9 @@ static void fuzz_image_use(const fc_image *img)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+#ifdef FUZZ_IN_PROCESS
+    setenv("FC_DECODE_IN_PROCESS", "1", 1);
+#endif
     if (fc_image_sniff(data, size) != FUZZ_FORMAT)
         return 0;
     static const int min_long_side[3] = {0, 100, 17};

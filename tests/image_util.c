@@ -3,6 +3,7 @@
 
 #include "test.h"
 
+#include <libheif/heif.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -262,4 +263,70 @@ int tu_orient_in_place(fc_image **img, int orientation)
     fc_image_free(*img);
     *img = o;
     return 0;
+}
+
+/* Each HEVC encode leaks one block allocated inside x265_encoder_open (x265 3.5 via
+ * libheif 1.15, not our code); only the test fixtures encode (tu_heic), so
+ * LeakSanitizer is told to look away from libx265. No effect outside sanitizer builds. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) { return "leak:libx265.so\n"; }
+
+typedef struct {
+    uint8_t *data;
+    size_t len;
+} heif_out;
+
+static struct heif_error write_mem(struct heif_context *ctx, const void *data, size_t size,
+                                   void *user)
+{
+    (void)ctx;
+    heif_out *o = user;
+    struct heif_error ok = {heif_error_Ok, heif_suberror_Unspecified, "ok"};
+    o->data = malloc(size);
+    if (!o->data)
+        return (struct heif_error){heif_error_Memory_allocation_error,
+                                   heif_suberror_Unspecified, "no memory"};
+    memcpy(o->data, data, size);
+    o->len = size;
+    return ok;
+}
+
+uint8_t *tu_heic(const fc_image *img, int orientation, int exif_orientation, size_t *len)
+{
+    heif_out out = {0};
+    struct heif_context *ctx = heif_context_alloc();
+    struct heif_encoder *enc = NULL;
+    struct heif_image *im = NULL;
+    struct heif_encoding_options *eo = heif_encoding_options_alloc();
+    struct heif_image_handle *handle = NULL;
+    if (heif_context_get_encoder_for_format(ctx, heif_compression_HEVC, &enc).code)
+        goto out;
+    heif_encoder_set_lossy_quality(enc, 95);
+    if (heif_image_create(img->width, img->height, heif_colorspace_RGB,
+                          heif_chroma_interleaved_RGB, &im).code ||
+        heif_image_add_plane(im, heif_channel_interleaved, img->width, img->height, 8).code)
+        goto out;
+    int stride;
+    uint8_t *p = heif_image_get_plane(im, heif_channel_interleaved, &stride);
+    for (int y = 0; y < img->height; y++)
+        memcpy(p + (size_t)y * stride, tu_px(img, 0, y), 3 * (size_t)img->width);
+    eo->image_orientation = (enum heif_orientation)orientation;
+    if (heif_context_encode_image(ctx, im, enc, eo, &handle).code)
+        goto out;
+    if (exif_orientation) {
+        uint8_t exif[80] = "Exif\0\0";
+        size_t n = tu_exif_tiff(exif + 6, exif_orientation, 1);
+        heif_context_add_exif_metadata(ctx, handle, exif, (int)n + 6);
+    }
+    struct heif_writer w = {1, write_mem};
+    heif_context_write(ctx, &w, &out);
+out:
+    heif_image_handle_release(handle);
+    heif_encoding_options_free(eo);
+    heif_image_release(im);
+    if (enc)
+        heif_encoder_release(enc);
+    heif_context_free(ctx);
+    *len = out.len;
+    return out.data;
 }

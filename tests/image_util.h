@@ -1,5 +1,5 @@
 /* image_util.h - fixtures for the image tests: a block pattern with a known colour per
- * block, pixel comparisons, files in the test tmpdir, and the JPEG/PNG/EXIF writers
+ * block, pixel comparisons, files in the test tmpdir, and the JPEG/PNG/EXIF/HEIC writers
  * several test files share (format-specific writers live in their own test file). */
 #ifndef FC_TESTS_IMAGE_UTIL_H
 #define FC_TESTS_IMAGE_UTIL_H
@@ -65,6 +65,11 @@ typedef struct {
     size_t exif_len;
 } tu_png_spec;
 uint8_t *tu_png(const tu_png_spec *spec, size_t *len);
+
+/* HEIC of img through libheif's HEVC (x265) encoder; orientation (1..8) goes into
+ * irot/imir, exif_orientation (0: none) into an EXIF block. Free with free(); NULL if
+ * there is no HEVC encoder. */
+uint8_t *tu_heic(const fc_image *img, int orientation, int exif_orientation, size_t *len);
 
 /* CRC-32 as PNG uses it (for hand-patched chunks). */
 uint32_t tu_crc32(const uint8_t *data, size_t len);

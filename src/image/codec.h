@@ -41,6 +41,12 @@ fc_image *fc_image_alloc_checked(const char *what, int64_t width, int64_t height
  * Every offset is checked against len. */
 int fc_exif_orientation(const uint8_t *data, size_t len);
 
+/* The numeric value (BYTE, SHORT, LONG; LONG8 in a BigTIFF) of `tag` in the first
+ * directory of a TIFF or BigTIFF block into *value: 1 when found, 0 when absent or
+ * not a number, -1 when the block is not TIFF or its first directory lies outside
+ * it (truncated). Every offset is checked against len. */
+int fc_tiff_tag(const uint8_t *data, size_t len, uint32_t tag, uint64_t *value);
+
 /* Big- and little-endian reads of unaligned bytes. */
 static inline uint32_t fc_rd_be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
 static inline uint32_t fc_rd_le16(const uint8_t *p) { return (uint32_t)p[1] << 8 | p[0]; }
@@ -52,6 +58,21 @@ static inline uint32_t fc_rd_le32(const uint8_t *p)
 {
     return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
 }
+
+/* isolate.c: codec's probe or decode run in a forked child process, for libraries
+ * that crash on hostile input or on a failed allocation. Same contract as the
+ * function run; a child that dies gives FC_ERR_FORMAT "NAME: the decoder (libNAME)
+ * crashed on this file". FC_DECODE_IN_PROCESS=1 calls the function directly
+ * (debugging). */
+fc_status fc_probe_isolated(const fc_image_codec *codec,
+                            fc_status (*probe)(const uint8_t *, size_t, fc_image_info *,
+                                               fc_error *),
+                            const uint8_t *d, size_t n, fc_image_info *out, fc_error *err);
+fc_image *fc_decode_isolated(const fc_image_codec *codec,
+                             fc_image *(*decode)(const uint8_t *, size_t,
+                                                 const fc_decode_opts *, fc_error *),
+                             const uint8_t *d, size_t n, const fc_decode_opts *opts,
+                             fc_error *err);
 
 /* heif_refs.c: FC_ERR_FORMAT for a HEIF container whose derived images reference
  * each other in a cycle (libheif 1.15 would recurse until the stack overflows). */

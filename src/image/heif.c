@@ -11,11 +11,6 @@
 
 #include <pthread.h>
 #include <string.h>
-#include <stdlib.h>
-#include <errno.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <libheif/heif.h>
 
@@ -103,7 +98,7 @@ static fc_status heif_probe(const uint8_t *d, size_t n, fc_image_info *out, fc_e
     return rc;
 }
 
-static fc_image *heif_decode_here(const uint8_t *d, size_t n, const fc_decode_opts *opts,
+static fc_image *heif_decode(const uint8_t *d, size_t n, const fc_decode_opts *opts,
                                   fc_error *err)
 {
     struct heif_context *ctx;
@@ -156,77 +151,24 @@ out:
     return img;
 }
 
-/* What the decoding child leaves in shared memory, pixels after it. */
-typedef struct {
-    int done, code, width, height;
-    char msg[sizeof(((fc_error *)0)->msg)];
-} child_result;
-
-/* libheif 1.15 has memory-safety bugs that hostile files reach (the fuzzer found an
- * out-of-bounds write inside heif_decode_image): decode in a child process, so that a
- * crash costs one file, not the process. The child writes into a shared mapping sized
- * for the pixel limit (pages are only touched as written). FC_HEIF_IN_PROCESS=1 skips
- * the child (debugging). */
-static fc_image *heif_decode(const uint8_t *d, size_t n, const fc_decode_opts *opts,
-                             fc_error *err)
+/* libheif runs only in a child process (isolate.c): it crashes on some hostile files
+ * and aborts when an allocation fails. */
+static fc_status heif_probe_isolated(const uint8_t *d, size_t n, fc_image_info *out,
+                                     fc_error *err)
 {
-    const char *inproc = getenv("FC_HEIF_IN_PROCESS");
-    if (inproc && strcmp(inproc, "1") == 0)
-        return heif_decode_here(d, n, opts, err);
-    uint64_t max_px = opts->limits.max_pixels ? opts->limits.max_pixels : FC_IMAGE_DEFAULT_MAX_PIXELS;
-    size_t size = sizeof(child_result) + (size_t)max_px * 3;
-    child_result *r = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                           MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (r == MAP_FAILED) {
-        fc_error_set(err, FC_ERR_NOMEM, "heif: no memory for the decoder's output");
-        return NULL;
-    }
-    fc_image *img = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        fc_error e = {0};
-        fc_image *c = heif_decode_here(d, n, opts, &e);
-        if (c && (uint64_t)c->width * (uint64_t)c->height <= max_px) {
-            for (int y = 0; y < c->height; y++)
-                memcpy((uint8_t *)(r + 1) + (size_t)y * 3 * (size_t)c->width,
-                       c->rgb + (size_t)y * (size_t)c->stride, 3 * (size_t)c->width);
-            r->width = c->width, r->height = c->height;
-        } else {
-            r->code = c ? FC_ERR_LIMIT : e.code ? e.code : FC_ERR_FORMAT;
-            memcpy(r->msg, e.msg, sizeof r->msg);
-        }
-        r->done = 1;
-        _exit(0);
-    }
-    int status = 0;
-    if (pid < 0) {
-        fc_error_set(err, FC_ERR_IO, "heif: cannot start the decoder process: %s", strerror(errno));
-        goto out;
-    }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || !r->done) {
-        fc_error_set(err, FC_ERR_FORMAT, "heif: the decoder (libheif) crashed on this file%s%s: refused",
-                     WIFSIGNALED(status) ? ", signal " : "", WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "");
-        goto out;
-    }
-    if (r->code) {
-        fc_error_set(err, (fc_status)r->code, "%.*s", (int)sizeof r->msg - 1, r->msg);
-        goto out;
-    }
-    img = fc_image_alloc_checked("heif", r->width, r->height, &opts->limits, err);
-    for (int y = 0; img && y < r->height; y++)
-        memcpy(img->rgb + (size_t)y * (size_t)img->stride,
-               (const uint8_t *)(r + 1) + (size_t)y * 3 * (size_t)r->width, 3 * (size_t)r->width);
-out:
-    munmap(r, size);
-    return img;
+    return fc_probe_isolated(&fc_codec_heif, heif_probe, d, n, out, err);
+}
+
+static fc_image *heif_decode_isolated(const uint8_t *d, size_t n, const fc_decode_opts *opts,
+                                      fc_error *err)
+{
+    return fc_decode_isolated(&fc_codec_heif, heif_decode, d, n, opts, err);
 }
 
 const fc_image_codec fc_codec_heif = {
     .format = FC_IMAGE_HEIF,
     .name = "heif",
     .sniff = heif_sniff,
-    .probe = heif_probe,
-    .decode = heif_decode,
+    .probe = heif_probe_isolated,
+    .decode = heif_decode_isolated,
 };

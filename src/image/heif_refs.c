@@ -139,7 +139,7 @@ fc_status fc_heif_check_refs(const uint8_t *d, size_t len, fc_error *err)
             if (strcmp(type2, "iref") != 0)
                 continue;
             if (!refs && !(refs = malloc(MAX_REFS * sizeof *refs)))
-                return fc_error_set(err, FC_ERR_NOMEM, "heif: reference check");
+                return fc_error_set(err, FC_ERR_NOMEM, "heif: no memory for the reference check");
             if (!read_iref(d, b2, n2, refs, &n)) {
                 rc = fc_error_set(err, FC_ERR_FORMAT, "heif: malformed item references (iref)");
                 goto out;
@@ -151,7 +151,7 @@ fc_status fc_heif_check_refs(const uint8_t *d, size_t len, fc_error *err)
         int *base = malloc((size_t)n * sizeof *base), *path_next = malloc((size_t)n * sizeof *path_next);
         uint32_t on_cycle = 0;
         if (!state || !base || !path_next)
-            rc = fc_error_set(err, FC_ERR_NOMEM, "heif: reference check");
+            rc = fc_error_set(err, FC_ERR_NOMEM, "heif: no memory for the reference check");
         else {
             qsort(refs, (size_t)n, sizeof *refs, by_from);
             on_cycle = find_cycle(refs, n, state, base, path_next);

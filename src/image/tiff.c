@@ -1,6 +1,7 @@
-/* tiff.c - TIFF through libtiff, read from memory (TIFFClientOpenExt): the first
- * page, any layout libtiff's RGBA interface handles (strips or tiles, palette, grey,
- * RGB, CMYK, YCbCr, 1..16 bits, LZW/Deflate/JPEG/PackBits/...). Rows come back in
+/* tiff.c - TIFF through libtiff in a child process (isolate.c), read from memory
+ * (TIFFClientOpenExt): the first page, any layout libtiff's RGBA interface handles
+ * (strips or tiles, palette, grey, RGB, CMYK, YCbCr, 1..16 bits,
+ * LZW/Deflate/JPEG/PackBits/...). The probe reads the first directory without libtiff. Rows come back in
  * stored order and the Orientation tag, which has the EXIF meaning, is applied by
  * decode.c like EXIF. With alpha, libtiff's RGBA interface premultiplies, so
  * transparent areas come out black. Error messages are caught per file (no global
@@ -65,18 +66,25 @@ static int t_close(thandle_t h)
 
 static toff_t t_size(thandle_t h) { return ((tiff_src *)h)->len; }
 
+/* The bytes are already in memory: libtiff reads them in place, as it does a file it
+ * maps (read-only there, so it never writes to them). Reading through t_read instead,
+ * libtiff 4.5 refuses an uncompressed tile whose size is not a multiple of its
+ * 1024-byte read buffer ("Invalid tile byte count"). */
 static int t_map(thandle_t h, void **base, toff_t *size)
 {
-    (void)h, (void)base, (void)size;
-    return 0;
+    tiff_src *s = (tiff_src *)h;
+    *base = (void *)s->data;
+    *size = s->len;
+    return 1;
 }
 
 static void t_unmap(thandle_t h, void *base, toff_t size) { (void)h, (void)base, (void)size; }
 
 static int on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
-    (void)tif;
     tiff_src *s = user;
+    if (module && tif && strcmp(module, TIFFFileName(tif)) == 0)
+        module = NULL; /* our made-up file name says nothing */
     if (!s->msg[0]) {
         char text[200];
         vsnprintf(text, sizeof text, fmt, ap);
@@ -103,7 +111,7 @@ static TIFF *open_mem(tiff_src *src, tmsize_t max_alloc, fc_error *err)
     TIFFOpenOptionsSetErrorHandlerExtR(o, on_error, src);
     TIFFOpenOptionsSetWarningHandlerExtR(o, on_warning, src);
     TIFFOpenOptionsSetMaxSingleMemAlloc(o, max_alloc);
-    TIFF *t = TIFFClientOpenExt("memory", "rm", (thandle_t)src, t_read, t_write, t_seek,
+    TIFF *t = TIFFClientOpenExt("memory", "r", (thandle_t)src, t_read, t_write, t_seek,
                                 t_close, t_size, t_map, t_unmap, o);
     TIFFOpenOptionsFree(o);
     if (!t)
@@ -111,23 +119,26 @@ static TIFF *open_mem(tiff_src *src, tmsize_t max_alloc, fc_error *err)
     return t;
 }
 
+/* The size and orientation from the first directory, read here without libtiff
+ * (whose crashes are kept in the decoding child); libtiff checks the rest. */
 static fc_status tiff_probe(const uint8_t *d, size_t n, fc_image_info *out, fc_error *err)
 {
-    tiff_src src = {.data = d, .len = n};
-    TIFF *t = open_mem(&src, 0, err);
-    if (!t)
-        return err ? err->code : FC_ERR_FORMAT;
-    uint32_t w = 0, h = 0;
-    uint16_t orientation = ORIENTATION_TOPLEFT;
-    TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
-    TIFFGetField(t, TIFFTAG_IMAGELENGTH, &h);
-    TIFFGetFieldDefaulted(t, TIFFTAG_ORIENTATION, &orientation);
-    TIFFClose(t);
+    uint64_t w = 0, h = 0, orientation = ORIENTATION_TOPLEFT;
+    int found = fc_tiff_tag(d, n, TIFFTAG_IMAGEWIDTH, &w);
+    if (found < 0)
+        return fc_error_set(err, FC_ERR_FORMAT,
+                            "tiff: truncated or corrupt: the first directory is not within the "
+                            "%zu bytes", n);
+    if (!found || fc_tiff_tag(d, n, TIFFTAG_IMAGELENGTH, &h) != 1)
+        return fc_error_set(err, FC_ERR_FORMAT,
+                            "tiff: no image width and height in the first directory");
+    fc_tiff_tag(d, n, TIFFTAG_ORIENTATION, &orientation);
     if (w == 0 || h == 0 || w > INT32_MAX || h > INT32_MAX)
-        return fc_error_set(err, FC_ERR_FORMAT, "tiff: bad image size %ux%u", w, h);
+        return fc_error_set(err, FC_ERR_FORMAT, "tiff: bad image size %llux%llu",
+                            (unsigned long long)w, (unsigned long long)h);
     out->width = (int)w;
     out->height = (int)h;
-    out->orientation = orientation;
+    out->orientation = orientation <= 8 ? (int)orientation : 1;
     return FC_OK;
 }
 
@@ -140,6 +151,23 @@ static tmsize_t alloc_cap(const fc_image_limits *limits)
     return (tmsize_t)(limits->max_pixels * 8 + ((uint64_t)16 << 20));
 }
 
+/* Rows decoded per TIFFRGBAImageGet into the 4-byte RGBA raster: whole strips or
+ * tiles (a chunk that cut one would decode it twice), at least 64 rows, so that the
+ * raster is a band of the image, not a second copy of it. */
+static uint32_t chunk_rows(TIFF *t, uint32_t height)
+{
+    uint32_t unit = 0;
+    if (TIFFIsTiled(t))
+        TIFFGetField(t, TIFFTAG_TILELENGTH, &unit);
+    else
+        TIFFGetFieldDefaulted(t, TIFFTAG_ROWSPERSTRIP, &unit);
+    if (unit == 0 || unit >= height)
+        return height;
+    uint32_t rows = (64 + unit - 1) / unit * unit;
+    return rows < height ? rows : height;
+}
+
+/* Runs in the decoding child (tiff_decode_isolated). */
 static fc_image *tiff_decode(const uint8_t *d, size_t n, const fc_decode_opts *opts,
                              fc_error *err)
 {
@@ -164,24 +192,29 @@ static fc_image *tiff_decode(const uint8_t *d, size_t n, const fc_decode_opts *o
     img = fc_image_alloc_checked("tiff", ri.width, ri.height, &opts->limits, err);
     if (!img)
         goto out;
-    raster = malloc((size_t)ri.width * ri.height * sizeof *raster);
+    uint32_t rows = chunk_rows(t, ri.height);
+    raster = malloc((size_t)ri.width * rows * sizeof *raster);
     if (!raster) {
-        fc_error_set(err, FC_ERR_NOMEM, "tiff: no memory for %ux%u pixels", ri.width, ri.height);
+        fc_error_set(err, FC_ERR_NOMEM, "tiff: no memory for %ux%u pixels", ri.width, rows);
         goto out;
     }
     ri.req_orientation = ri.orientation; /* stored row order; decode.c orients */
-    if (!TIFFRGBAImageGet(&ri, raster, ri.width, ri.height)) {
-        fc_error_set(err, FC_ERR_FORMAT, "tiff: %s",
-                     src.msg[0] ? src.msg : "cannot decode the pixels (truncated or corrupt)");
-        goto out;
-    }
-    for (uint32_t y = 0; y < ri.height; y++) {
-        const uint32_t *p = raster + (size_t)y * ri.width;
-        uint8_t *q = img->rgb + (size_t)y * (size_t)img->stride;
-        for (uint32_t x = 0; x < ri.width; x++, q += 3) {
-            q[0] = (uint8_t)TIFFGetR(p[x]);
-            q[1] = (uint8_t)TIFFGetG(p[x]);
-            q[2] = (uint8_t)TIFFGetB(p[x]);
+    for (uint32_t y0 = 0; y0 < ri.height; y0 += rows) {
+        uint32_t h = ri.height - y0 < rows ? ri.height - y0 : rows;
+        ri.row_offset = (int)y0;
+        if (!TIFFRGBAImageGet(&ri, raster, ri.width, h)) {
+            fc_error_set(err, FC_ERR_FORMAT, "tiff: %s",
+                         src.msg[0] ? src.msg : "cannot decode the pixels (truncated or corrupt)");
+            goto out;
+        }
+        for (uint32_t y = 0; y < h; y++) {
+            const uint32_t *p = raster + (size_t)y * ri.width;
+            uint8_t *q = img->rgb + (size_t)(y0 + y) * (size_t)img->stride;
+            for (uint32_t x = 0; x < ri.width; x++, q += 3) {
+                q[0] = (uint8_t)TIFFGetR(p[x]);
+                q[1] = (uint8_t)TIFFGetG(p[x]);
+                q[2] = (uint8_t)TIFFGetB(p[x]);
+            }
         }
     }
     ok = 1;
@@ -197,10 +230,19 @@ out:
     return img;
 }
 
+/* libtiff 4.5 reads through NULL when one of its allocations fails in _TIFFMergeFields
+ * (which LZW, Deflate and any unknown tag reach), and has had memory-safety bugs on
+ * hostile files: it runs only in a child process (isolate.c). */
+static fc_image *tiff_decode_isolated(const uint8_t *d, size_t n, const fc_decode_opts *opts,
+                                      fc_error *err)
+{
+    return fc_decode_isolated(&fc_codec_tiff, tiff_decode, d, n, opts, err);
+}
+
 const fc_image_codec fc_codec_tiff = {
     .format = FC_IMAGE_TIFF,
     .name = "tiff",
     .sniff = tiff_sniff,
     .probe = tiff_probe,
-    .decode = tiff_decode,
+    .decode = tiff_decode_isolated,
 };

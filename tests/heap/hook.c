@@ -24,6 +24,7 @@ long long fc_heap_live(void) { return 0; }
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
 
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
@@ -36,6 +37,10 @@ static atomic_int attributing;
 static _Thread_local int in_hook;      /* the hook's own backtrace() allocating */
 static _Thread_local long fail_in;     /* allocations until the armed one; 0: none */
 static _Thread_local int failed;
+/* Set when an armed allocation fails in a child forked after fc_heap_fail_nth (a
+ * decoder run in a child process, image/isolate.c): the child inherits the countdown,
+ * and its failure is seen here through memory both processes share. */
+static volatile int *failed_shared;
 static _Thread_local int tracking;
 static _Thread_local long long live;
 
@@ -65,6 +70,8 @@ static int admit(void)
     }
     if (fail_in > 0 && --fail_in == 0) {
         failed = 1;
+        if (failed_shared)
+            *failed_shared = 1;
         return 0;
     }
     return 1;
@@ -157,11 +164,18 @@ void fc_heap_attribute(int on)
 
 void fc_heap_fail_nth(long k)
 {
+    if (!failed_shared) {
+        void *p = mmap(NULL, sizeof *failed_shared, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        failed_shared = p == MAP_FAILED ? NULL : p;
+    }
     fail_in = k > 0 ? k : 0;
     failed = 0;
+    if (failed_shared)
+        *failed_shared = 0;
 }
 
-int fc_heap_failure_happened(void) { return failed; }
+int fc_heap_failure_happened(void) { return failed || (failed_shared && *failed_shared); }
 
 void fc_heap_track(int on)
 {

@@ -21,9 +21,12 @@ uint64_t fc_heap_allocs(void);
 void fc_heap_attribute(int on);
 uint64_t fc_heap_allocs_outside_onednn(void);
 
-/* This thread's k-th next allocation (k >= 1) returns NULL; 0 disarms. */
+/* This thread's k-th next allocation (k >= 1) returns NULL; 0 disarms. A child
+ * process forked meanwhile inherits the countdown: its own k-th allocation, counting
+ * this thread's before the fork, fails too. */
 void fc_heap_fail_nth(long k);
-/* Whether the armed allocation has failed since fc_heap_fail_nth. */
+/* Whether the armed allocation has failed since fc_heap_fail_nth, here or in a child
+ * forked since. */
 int fc_heap_failure_happened(void);
 
 /* Starts counting this thread's blocks: +1 per allocation, -1 per free of a non-NULL

@@ -9,76 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libheif/heif.h>
-
-/* Each HEVC encode leaks one block allocated inside x265_encoder_open (x265 3.5 via
- * libheif 1.15, not our code); only the test fixtures encode, so LeakSanitizer is
- * told to look away from libx265. No effect outside sanitizer builds. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:libx265.so\n"; }
-
-typedef struct {
-    uint8_t *data;
-    size_t len;
-} heif_out;
-
-static struct heif_error write_mem(struct heif_context *ctx, const void *data, size_t size,
-                                   void *user)
-{
-    (void)ctx;
-    heif_out *o = user;
-    struct heif_error ok = {heif_error_Ok, heif_suberror_Unspecified, "ok"};
-    o->data = malloc(size);
-    if (!o->data)
-        return (struct heif_error){heif_error_Memory_allocation_error,
-                                   heif_suberror_Unspecified, "no memory"};
-    memcpy(o->data, data, size);
-    o->len = size;
-    return ok;
-}
-
-/* HEIC of img; orientation (1..8) goes into irot/imir, exif_orientation (0: none) into
- * an EXIF block. NULL if there is no HEVC encoder. */
-static uint8_t *heic_of(const fc_image *img, int orientation, int exif_orientation, size_t *len)
-{
-    heif_out out = {0};
-    struct heif_context *ctx = heif_context_alloc();
-    struct heif_encoder *enc = NULL;
-    struct heif_image *im = NULL;
-    struct heif_encoding_options *eo = heif_encoding_options_alloc();
-    struct heif_image_handle *handle = NULL;
-    if (heif_context_get_encoder_for_format(ctx, heif_compression_HEVC, &enc).code)
-        goto out;
-    heif_encoder_set_lossy_quality(enc, 95);
-    if (heif_image_create(img->width, img->height, heif_colorspace_RGB,
-                          heif_chroma_interleaved_RGB, &im).code ||
-        heif_image_add_plane(im, heif_channel_interleaved, img->width, img->height, 8).code)
-        goto out;
-    int stride;
-    uint8_t *p = heif_image_get_plane(im, heif_channel_interleaved, &stride);
-    for (int y = 0; y < img->height; y++)
-        memcpy(p + (size_t)y * stride, tu_px(img, 0, y), 3 * (size_t)img->width);
-    eo->image_orientation = (enum heif_orientation)orientation;
-    if (heif_context_encode_image(ctx, im, enc, eo, &handle).code)
-        goto out;
-    if (exif_orientation) {
-        uint8_t exif[80] = "Exif\0\0";
-        size_t n = tu_exif_tiff(exif + 6, exif_orientation, 1);
-        heif_context_add_exif_metadata(ctx, handle, exif, (int)n + 6);
-    }
-    struct heif_writer w = {1, write_mem};
-    heif_context_write(ctx, &w, &out);
-out:
-    heif_image_handle_release(handle);
-    heif_encoding_options_free(eo);
-    heif_image_release(im);
-    if (enc)
-        heif_encoder_release(enc);
-    heif_context_free(ctx);
-    *len = out.len;
-    return out.data;
-}
-
 static fc_image *decode(const uint8_t *data, size_t len, int ignore_orientation, fc_error *err)
 {
     fc_decode_opts d = fc_decode_opts_default();
@@ -90,7 +20,7 @@ TEST(image_heif_pixels)
 {
     fc_image *pat = tu_pattern(64, 48, 16);
     size_t len;
-    uint8_t *heic = heic_of(pat, 1, 0, &len);
+    uint8_t *heic = tu_heic(pat, 1, 0, &len);
     if (!heic)
         SKIP("libheif has no HEVC encoder here");
     CHECK(fc_image_sniff(heic, len) == FC_IMAGE_HEIF);
@@ -117,7 +47,7 @@ TEST(image_heif_rotation_applied_once)
     fc_image *pat = tu_pattern(W, H, 16);
     for (int o = 2; o <= 8; o += 2) { /* a mirror and three rotations */
         size_t len;
-        uint8_t *heic = heic_of(pat, o, o, &len);
+        uint8_t *heic = tu_heic(pat, o, o, &len);
         if (!heic)
             SKIP("libheif has no HEVC encoder here");
         fc_image_info info;
@@ -153,7 +83,7 @@ TEST(image_heif_truncated_is_an_error)
 {
     fc_image *pat = tu_noise(64, 48, 5);
     size_t len;
-    uint8_t *heic = heic_of(pat, 1, 0, &len);
+    uint8_t *heic = tu_heic(pat, 1, 0, &len);
     if (!heic)
         SKIP("libheif has no HEVC encoder here");
     size_t cuts[] = {8, 16, 40, 100, len / 4, len / 2, 3 * len / 4, len - 10, len - 1};
