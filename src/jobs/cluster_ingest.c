@@ -456,6 +456,9 @@ fc_status fc_cj_copy_base(fc_cj_ctx *c, const fc_key_list *listed, fc_error *err
         rc = fc_error_set(err, FC_ERR_NOMEM, "incremental copy");
         goto out;
     }
+    /* the progress total, until the run's images are counted after the copy: the
+       images to copy (it was 0: "43320/0 images") */
+    c->prog.total = c->prog.done + (int64_t)plan.n_img;
     for (size_t q = 0; q < plan.n_img && !rc; q += batch) {
         size_t e = q + batch < plan.n_img ? q + batch : plan.n_img, nf = 0;
         for (size_t k = q; k < e; k++) {

@@ -3,7 +3,8 @@
  * names have, over several copy batches; removed, failed and already copied images
  * stay out. The finish pairs base and copied faces in one pass on that order; a copy
  * in name order made every incremental run of an incremental run whose new photo
- * sorted first fail ("the run copied 22 base faces, 13 match the base"). */
+ * sorted first fail ("the run copied 22 base faces, 13 match the base"). Its progress
+ * never shows more images done than in all. */
 #include "test.h"
 #include "test_store_fixtures.h"
 
@@ -14,6 +15,18 @@
 #include <string.h>
 
 #define DIM 8
+
+/* A progress callback: counts the reports and those whose done exceeds total. */
+typedef struct {
+    int reports, over;
+} progress_seen;
+
+static void on_progress(const fc_job_progress *p, void *user)
+{
+    progress_seen *seen = user;
+    seen->reports++;
+    seen->over += p->done > p->total;
+}
 
 /* Stores image number idx of "b/s" with n_faces faces (fx_batch_make: bbox x = 10 idx,
  * y = 20 + face) into run id; ok = 0 stores it as failed. */
@@ -68,7 +81,9 @@ TEST(jobs_copy_base_keeps_base_order)
     fc_cluster_job_opts_default(&o);
     o.bucket = "b", o.sub = "s", o.batch_size = 1;
     fc_cluster_job_result res = {0};
-    fc_cj_ctx c = {.o = &o, .store = s, .vec = v, .res = &res};
+    progress_seen seen = {0};
+    fc_cj_ctx c = {.o = &o, .store = s, .vec = v, .res = &res, .progress_fn = on_progress,
+                   .user = &seen};
     snprintf(c.id, sizeof c.id, "%s", run.clustering_id);
     snprintf(c.base_id, sizeof c.base_id, "%s", base.clustering_id);
     CHECK_OK(fc_cj_copy_base(&c, &keys, &err), &err);
@@ -100,5 +115,8 @@ TEST(jobs_copy_base_keeps_base_order)
     fc_vectors_close(v);
     fc_store_close(s);
     CHECK(good && k == 7);
+    /* the copy's progress counts against the images to copy (its total was 0) */
+    CHECK_MSG(seen.reports > 0 && seen.over == 0, "%d progress reports, %d with done > total",
+              seen.reports, seen.over);
     return FC_TEST_PASS;
 }
