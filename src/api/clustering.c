@@ -6,6 +6,7 @@
 #include "api/clustering.h"
 #include "api/handlers.h"
 #include "api/metrics.h"
+#include "core/strmap.h"
 #include "jobs/cluster_job.h"
 
 #include <stdio.h>
@@ -59,17 +60,20 @@ static int cmp_appearances(const void *x, const void *y)
     return na < nb ? 1 : na > nb ? -1 : 0;
 }
 
-/* Distinct image paths of a person's members, in member order. */
+/* Distinct image paths of a person's members, in member order (a map of the paths
+ * seen: a person can have thousands of faces); NULL when out of memory. */
 static json_t *person_images(const fc_person_rec *p)
 {
     json_t *paths = json_array();
-    for (size_t i = 0; i < p->n_members; i++) {
-        int seen = 0;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = !strcmp(p->members[k].image_path, p->members[i].image_path);
-        if (!seen)
-            json_array_append_new(paths, json_string(p->members[i].image_path));
+    fc_strmap seen = {0};
+    for (size_t i = 0; paths && i < p->n_members; i++) {
+        const char *path = p->members[i].image_path;
+        if (fc_strmap_get(&seen, path) >= 0)
+            continue;
+        if (fc_strmap_put(&seen, path, 1) || json_array_append_new(paths, json_string(path)))
+            json_decref(paths), paths = NULL;
     }
+    fc_strmap_free(&seen);
     return paths;
 }
 
@@ -97,10 +101,21 @@ static int result_body(fc_app *app, const fc_cluster_job_result *r, json_t **bod
                              p->owner_face_id, "avg_confidence", (double)p->avg_confidence,
                              "best_quality", (double)p->best_quality_score);
     }
-    if (items)
-        qsort(items, n, sizeof *items, cmp_appearances);
+    int complete = items != NULL;
+    for (size_t i = 0; i < n && complete; i++)
+        complete = items[i] != NULL;
+    if (!complete) {
+        for (size_t i = 0; i < n && items; i++)
+            json_decref(items[i]);
+        free(items);
+        fc_person_list_free(&persons);
+        fc_face_list_free(&loose);
+        *body = json_pack("{s:s}", "detail", "out of memory");
+        return 500;
+    }
+    qsort(items, n, sizeof *items, cmp_appearances);
     json_t *clusters = json_array(), *unassigned = json_array();
-    for (size_t i = 0; i < n && items; i++)
+    for (size_t i = 0; i < n; i++)
         json_array_append_new(clusters, items[i]);
     for (size_t i = 0; i < loose.n; i++)
         json_array_append_new(unassigned, json_string(loose.items[i].image_path));

@@ -299,6 +299,8 @@ def readme_curl_cluster(s):
     c = doc["person_clusters"][0]
     eq(sorted(c), ["avg_confidence", "best_quality", "cluster_id", "image_paths", "owner_face_id",
                    "person_id", "total_appearances", "unique_images"])
+    for c in doc["person_clusters"]:  # distinct paths, in member order
+        eq((c["unique_images"], len(set(c["image_paths"]))), (len(c["image_paths"]),) * 2, c)
     s.world.run_id = st["clustering_id"]
 
 
