@@ -51,11 +51,13 @@ static int in_process(void)
     return v && strcmp(v, "1") == 0;
 }
 
-/* pwrite/pread of all n bytes at off; 0 on success. */
-static int put_all(int fd, const void *buf, size_t n, off_t off)
+/* pwrite (write) or pread of all n bytes at off; 0 on success. */
+static int io_all(int fd, void *buf, size_t n, off_t off, int write)
 {
     for (size_t done = 0; done < n;) {
-        ssize_t k = pwrite(fd, (const uint8_t *)buf + done, n - done, off + (off_t)done);
+        uint8_t *at = (uint8_t *)buf + done;
+        off_t pos = off + (off_t)done;
+        ssize_t k = write ? pwrite(fd, at, n - done, pos) : pread(fd, at, n - done, pos);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -65,17 +67,14 @@ static int put_all(int fd, const void *buf, size_t n, off_t off)
     return 0;
 }
 
+static int put_all(int fd, const void *buf, size_t n, off_t off)
+{
+    return io_all(fd, (void *)buf, n, off, 1);
+}
+
 static int get_all(int fd, void *buf, size_t n, off_t off)
 {
-    for (size_t done = 0; done < n;) {
-        ssize_t k = pread(fd, (uint8_t *)buf + done, n - done, off + (off_t)done);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        done += (size_t)k;
-    }
-    return 0;
+    return io_all(fd, buf, n, off, 0);
 }
 
 /* The pixels of img to fd after the answer, rows of 3 * width bytes; 0 on success. */
