@@ -7,7 +7,6 @@
 #include "cli/cli_util.h"
 #include "cli/job_util.h"
 #include "core/json.h"
-#include "core/strmap.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -73,11 +72,10 @@ int fc_cli_persons(int argc, char **argv)
         fc_store_person_list(s, id, NULL, &persons, &err) ||
         fc_store_face_list(s, id, NULL, 0, &faces, &err))
         goto out;
-    for (size_t i = 0; json && i < faces.n; i++)
-        if (fc_strmap_put(&by_id, faces.items[i].face_id, (int)i)) {
-            fc_error_set(&err, FC_ERR_NOMEM, "out of memory");
-            goto out;
-        }
+    if (json && fc_face_list_index(&faces, &by_id)) {
+        fc_error_set(&err, FC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     for (size_t p = 0; p < persons.n; p++) {
         const fc_person_rec *pr = &persons.items[p];
         if (!json) {

@@ -149,26 +149,6 @@ static fc_status base_rows(const fc_face_list *bf, const face_rows *r, int64_t *
     return FC_OK;
 }
 
-/* A base face's id and index, sorted by id so a person's members are found by
- * bsearch (qsort gets no context: the id travels with the index). */
-typedef struct {
-    const char *face_id;
-    size_t i;
-} face_ref;
-
-static int cmp_face_ref(const void *a, const void *b)
-{
-    return strcmp(((const face_ref *)a)->face_id, ((const face_ref *)b)->face_id);
-}
-
-/* The base face with face_id (by_id: bf's faces sorted by id, n of them), or -1. */
-static int64_t find_face(const face_ref *by_id, size_t n, const char *face_id)
-{
-    face_ref key = {face_id, 0};
-    const face_ref *f = bsearch(&key, by_id, n, sizeof *by_id, cmp_face_ref);
-    return f ? (int64_t)f->i : -1;
-}
-
 /* The clustering of rows 0..n_old of r as person_of groups them (fc_cluster_assemble),
  * with the stored owner and confidences of each person that lost no faces (keep[q]:
  * owner[q] and conf are the stored ones); a person that lost faces gets them again by
@@ -202,7 +182,7 @@ static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering
     fc_face_list bf = {0};
     fc_person_list bp = {0};
     int64_t *row = NULL, *owner = NULL;
-    face_ref *by_id = NULL;
+    fc_strmap by_id = {0}; /* face_id -> base face: a person's members among bf */
     int32_t *person_of = NULL;
     float *conf = NULL;
     char *keep = NULL;
@@ -219,16 +199,12 @@ static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering
     owner = malloc(np * sizeof *owner);
     keep = malloc(np);
     row = malloc(nb * sizeof *row);
-    by_id = malloc(nb * sizeof *by_id);
-    if (!person_of || !conf || !owner || !keep || !row || !by_id) {
+    if (!person_of || !conf || !owner || !keep || !row || fc_face_list_index(&bf, &by_id)) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "base clustering");
         goto out;
     }
     if ((rc = base_rows(&bf, r, row, err)))
         goto out;
-    for (size_t i = 0; i < bf.n; i++)
-        by_id[i] = (face_ref){bf.items[i].face_id, i};
-    qsort(by_id, bf.n, sizeof *by_id, cmp_face_ref);
     for (int64_t i = 0; i < n; i++)
         person_of[i] = -1;
     int n_persons = 0;
@@ -236,7 +212,7 @@ static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering
         const fc_person_rec *pr = &bp.items[q];
         int kept = 0, owner_kept = 0;
         for (size_t m = 0; m < pr->n_members; m++) {
-            int64_t b = find_face(by_id, bf.n, pr->members[m].face_id);
+            int b = fc_strmap_get(&by_id, pr->members[m].face_id);
             if (b < 0) {
                 rc = fc_error_set(err, FC_ERR_INTERNAL, "base person %s: face %s is not in the run",
                                   pr->person_id, pr->members[m].face_id);
@@ -259,10 +235,10 @@ static fc_status base_clustering(fc_cj_ctx *c, const face_rows *r, fc_clustering
     c->res->removed_persons = (int)bp.n - n_persons;
     rc = base_assemble(r, person_of, n_persons, keep, owner, conf, out, err);
 out:
+    fc_strmap_free(&by_id);
     fc_face_list_free(&bf);
     fc_person_list_free(&bp);
     free(row);
-    free(by_id);
     free(person_of);
     free(conf);
     free(owner);

@@ -3,7 +3,6 @@
  * page. */
 #include "report/report.h"
 
-#include "core/strmap.h"
 #include "image/image.h"
 
 #include <errno.h>
@@ -232,11 +231,10 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
         rc = fc_error_set(err, FC_ERR_IO, "%s: %s", dir, strerror(errno));
         goto out;
     }
-    for (size_t i = 0; i < faces.n; i++)
-        if (fc_strmap_put(&by_id, faces.items[i].face_id, (int)i)) {
-            rc = fc_error_set(err, FC_ERR_NOMEM, "face index");
-            goto out;
-        }
+    if (fc_face_list_index(&faces, &by_id)) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "face index");
+        goto out;
+    }
     ok = calloc(faces.n ? faces.n : 1, 1);
     if (!ok || make_thumbs(src, &faces, dir, &o, ok, &n_ok)) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "thumbnails");

@@ -115,6 +115,14 @@ LIST_FREE(fc_run_list, fc_run_rec_clear)
 LIST_FREE(fc_assignment_list, fc_assignment_rec_clear)
 LIST_FREE(fc_collection_list, collection_rec_clear)
 
+int fc_face_list_index(const fc_face_list *l, fc_strmap *by_id)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (fc_strmap_put(by_id, l->items[i].face_id, (int)i))
+            return -1;
+    return 0;
+}
+
 void *fc_rec_append(void **items, size_t *n, size_t elem_size)
 {
     /* capacity is implicit: 0, then 8, 16, 32, ... so it grows when n is 0 or a

@@ -13,6 +13,7 @@
 #define FC_STORE_RECORDS_H
 
 #include "core/ids.h"
+#include "core/strmap.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -190,6 +191,11 @@ void fc_person_list_free(fc_person_list *l);
 void fc_run_list_free(fc_run_list *l);
 void fc_assignment_list_free(fc_assignment_list *l);
 void fc_collection_list_free(fc_collection_list *l);
+
+/* *by_id (empty) = face_id -> index in l of every face, for finding a person's
+ * members among a run's faces; 0, or -1 when out of memory. The keys are l's: free
+ * the map before the list (fc_strmap_free). */
+int fc_face_list_index(const fc_face_list *l, fc_strmap *by_id);
 
 /* For backends filling a list: appends one zeroed item of elem_size bytes to
  * *items (n items so far, grown geometrically) and returns it, or NULL when out of
