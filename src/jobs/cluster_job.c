@@ -92,7 +92,7 @@ static fc_status base_unchanged(fc_cj_ctx *c, const fc_key_list *keys, int *same
         const fc_image_rec *b = &imgs.items[i];
         ptrdiff_t at = fc_key_list_find(keys, b->image_path);
         const char *fp = at >= 0 ? keys->fprints[at] : NULL;
-        *same = at >= 0 && b->ok && (b->fingerprint ? !fp || !strcmp(b->fingerprint, fp) : !fp);
+        *same = at >= 0 && b->ok && !fc_cj_base_changed(b, fp) && (b->fingerprint || !fp);
     }
     fc_image_list_free(&imgs);
     return rc;
@@ -158,8 +158,8 @@ static fc_status open_run(fc_cj_ctx *c, const char *norm, const fc_key_list *key
                               o->bucket, o->sub);
         if (rc)
             goto out;
-        snprintf(c->base_id, sizeof c->base_id, "%s", prev.clustering_id);
         fc_cj_params_load(c, prev.params); /* the base's method and thresholds */
+        /* after the load, which sets base_id to the base's own base ("extends") */
         snprintf(c->base_id, sizeof c->base_id, "%s", prev.clustering_id);
         int same = 0;
         if ((rc = base_unchanged(c, keys, &same, err)))
