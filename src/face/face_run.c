@@ -325,13 +325,15 @@ static fc_status one_face(fc_face_worker *w, const fc_image *img, const fc_image
 }
 
 /* The decode's long side: the models' (enough for the whole-image search), or more
- * for a photo that will be searched on tiles, so that a tile's short side keeps twice
- * the detector input's short side. */
+ * for a photo that will be searched on tiles for its aspect, so that a tile's short
+ * side keeps twice the detector input's short side. The header is probed only when
+ * the aspect trigger is on (a HEIF or TIFF probe costs a child process). */
 static int decode_long_side(const fc_face_models *m, const uint8_t *bytes, size_t len)
 {
     const int base = m->decode_long_side;
     fc_image_info info;
-    if (base <= 0 || m->cfg->detect_tiles <= 0 || fc_image_probe(bytes, len, NULL, &info, NULL) ||
+    if (base <= 0 || m->cfg->detect_tiles <= 0 || !m->cfg->detect_tile_aspect ||
+        fc_image_probe(bytes, len, NULL, &info, NULL) ||
         info.display_width <= 0 || info.display_height <= 0 ||
         !tile_for_aspect(m, info.display_width, info.display_height))
         return base;
