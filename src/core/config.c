@@ -108,6 +108,7 @@ static const setting settings[] = {
     DBL("MIN_CONFIDENCE", min_confidence, 0.5, 0, 1),
     INT("MAX_IMAGE_SIZE_BYTES", max_image_size_bytes, 20 * 1024 * 1024, 0, 1e15),
     INT("MAX_IMAGE_PIXELS", max_image_pixels, 50000000, 0, 1e15),
+    INT("MAX_DECODE_SECONDS", max_decode_seconds, 60, 0, 86400),
     {"API_KEYS", SET_LIST, F(api_keys), NULL, 0, 0, 0, NULL, SECRET},
     {"CORS_ORIGINS", SET_LIST, F(cors_origins), "*", 0, 0, 0, NULL, PLAIN},
 };

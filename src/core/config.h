@@ -132,6 +132,7 @@ typedef struct {
     double min_confidence;        /* MIN_CONFIDENCE, 0.5 */
     int64_t max_image_size_bytes; /* MAX_IMAGE_SIZE_BYTES, 20 MiB; 0 = no limit */
     int64_t max_image_pixels;     /* MAX_IMAGE_PIXELS, 50000000; 0 = no limit */
+    int64_t max_decode_seconds;   /* MAX_DECODE_SECONDS, 60: HEIF/TIFF child; 0 = none */
 
     /* HTTP */
     fc_strlist api_keys;     /* API_KEYS; empty = no authentication */

@@ -107,7 +107,8 @@ fc_status fc_pipeline_config_from_env(fc_pipeline_config *cfg, fc_error *err)
     }
     float batch = 0, long_side = 0, flip = 0, tiles = (float)cfg->detect_tiles,
           aspect = (float)cfg->detect_tile_aspect;
-    if ((rc = env_float("MIN_FACE_SIZE", 0, 100000, &cfg->min_face_size, err)) ||
+    if ((rc = fc_image_limits_from_env(&cfg->limits, err)) ||
+        (rc = env_float("MIN_FACE_SIZE", 0, 100000, &cfg->min_face_size, err)) ||
         (rc = env_float("DETECT_SCORE_THRESHOLD", 0, 1, &cfg->score_threshold, err)) ||
         (rc = env_float("EMBED_BATCH", 0, 8, &batch, err)) ||
         (rc = env_float("DECODE_LONG_SIDE", -1, 100000, &long_side, err)) ||

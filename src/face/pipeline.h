@@ -83,7 +83,9 @@ void fc_pipeline_config_default(fc_pipeline_config *cfg);
  * EMBEDDER=arcface112|facenet160, DETECT_MODEL_PATH (YOLO_MODEL_PATH for yolo, and
  * it alone selects yolo), LANDMARK_MODEL_PATH, EMBED_MODEL_PATH, EMBED_CHANNELS=rgb|bgr,
  * MIN_FACE_SIZE, DETECT_SCORE_THRESHOLD, EMBED_BATCH (1, 2, 4, 8), DECODE_LONG_SIDE
- * (-1: full resolution), CROP_FILL, EMBED_FLIP, DETECT_TILES (0..16, 0: off), DETECT_TILE_ASPECT (0 or 1). FC_ERR_ARG naming the variable for a bad value. */
+ * (-1: full resolution), CROP_FILL, EMBED_FLIP, DETECT_TILES (0..16, 0: off),
+ * DETECT_TILE_ASPECT (0 or 1), and the decode limits (fc_image_limits_from_env).
+ * FC_ERR_ARG naming the variable for a bad value. */
 fc_status fc_pipeline_config_from_env(fc_pipeline_config *cfg, fc_error *err);
 
 /* What one image gave. Free with fc_faces_free. */

@@ -62,8 +62,9 @@ static inline uint32_t fc_rd_le32(const uint8_t *p)
 /* isolate.c: codec's probe or decode run in a forked child process, for libraries
  * that crash on hostile input or on a failed allocation. Same contract as the
  * function run; a child that dies gives FC_ERR_FORMAT "NAME: the decoder (libNAME)
- * crashed on this file". FC_DECODE_IN_PROCESS=1 calls the function directly
- * (debugging). */
+ * crashed on this file", one that runs longer than MAX_DECODE_SECONDS (the decode's
+ * opts->limits; for a probe, the environment's) FC_ERR_LIMIT naming it.
+ * FC_DECODE_IN_PROCESS=1 calls the function directly (debugging). */
 fc_status fc_probe_isolated(const fc_image_codec *codec,
                             fc_status (*probe)(const uint8_t *, size_t, fc_image_info *,
                                                fc_error *),

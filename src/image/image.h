@@ -45,6 +45,9 @@ typedef struct {
 typedef struct {
     size_t max_bytes;    /* MAX_IMAGE_SIZE_BYTES; 0: no limit */
     uint64_t max_pixels; /* MAX_IMAGE_PIXELS, width*height as stored; 0: no limit */
+    /* MAX_DECODE_SECONDS: the longest a codec run in a child process (HEIF, TIFF:
+     * isolate.c) may take on one file before it is stopped; 0: no limit */
+    unsigned max_decode_seconds;
 } fc_image_limits;
 
 /* What the header says, without decoding pixels. The orientation comes from EXIF in
@@ -71,17 +74,19 @@ typedef struct {
     int ignore_orientation;
 } fc_decode_opts;
 
-/* Defaults: limits from MAX_IMAGE_SIZE_BYTES (20 MB) and MAX_IMAGE_PIXELS (50 MP)
- * in the environment, full resolution, EXIF orientation applied. A variable that is
+/* Defaults: limits from MAX_IMAGE_SIZE_BYTES (20 MB), MAX_IMAGE_PIXELS (50 MP) and
+ * MAX_DECODE_SECONDS (60) in the environment, full resolution, EXIF orientation applied. A variable that is
  * not a valid number is ignored here (its default is used): call
  * fc_image_limits_from_env once at startup to report it. */
 fc_decode_opts fc_decode_opts_default(void);
 
 #define FC_IMAGE_DEFAULT_MAX_BYTES ((size_t)20 * 1024 * 1024)
 #define FC_IMAGE_DEFAULT_MAX_PIXELS ((uint64_t)50000000)
+#define FC_IMAGE_DEFAULT_MAX_DECODE_SECONDS 60u
 
-/* Limits from the environment: MAX_IMAGE_SIZE_BYTES and MAX_IMAGE_PIXELS, each a
- * decimal whole number (0 means no limit); unset or empty gives the default. Always
+/* Limits from the environment: MAX_IMAGE_SIZE_BYTES, MAX_IMAGE_PIXELS and
+ * MAX_DECODE_SECONDS (at most 86400), each a decimal whole number (0 means no
+ * limit); unset or empty gives the default. Always
  * fills *out (a bad value's limit keeps its default) and returns FC_OK, or FC_ERR_ARG
  * naming the variable and its value when one is not a number, has trailing junk, is
  * negative or is out of range. */

@@ -11,13 +11,17 @@
  * a crash on a hostile file leaves no core file of a large process, and its stderr
  * goes to /dev/null (an abort's "terminate called ..." would land in the middle of
  * the command's output): the parent's error says what happened. Not in sanitizer
- * builds, whose reports on the child's bugs must be seen. FC_DECODE_IN_PROCESS=1 runs
- * everything here instead (debugging). */
+ * builds, whose reports on the child's bugs must be seen. A child that runs longer
+ * than MAX_DECODE_SECONDS (a hostile file can keep libheif busy for seconds, a loop
+ * for ever) is stopped by its own alarm, so a worker thread or an HTTP request is
+ * never held by one file. FC_DECODE_IN_PROCESS=1 runs everything here instead
+ * (debugging; no time limit then). */
 #define _GNU_SOURCE
 #include "image/codec.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +47,7 @@ typedef struct {
     const uint8_t *d;
     size_t n;
     const fc_decode_opts *opts;
+    unsigned seconds; /* MAX_DECODE_SECONDS; 0: no limit */
 } child_job;
 
 static int in_process(void)
@@ -90,10 +95,26 @@ static int put_pixels(int fd, const fc_image *img)
     return 0;
 }
 
+/* Runs in the child: SIGALRM ends it after the given seconds (0: never). The forking
+ * thread's mask and handlers were inherited, so the default action and an unblocked
+ * signal are set first; threads the codec starts inherit them. */
+static void start_alarm(unsigned seconds)
+{
+    if (!seconds)
+        return;
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    signal(SIGALRM, SIG_DFL);
+    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+    alarm(seconds);
+}
+
 /* Runs in the child: writes its answer to fd, never returns. */
 static void child_work(const child_job *j, int fd)
 {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    start_alarm(j->seconds);
 #if !defined(__SANITIZE_ADDRESS__) /* a sanitizer's report on the child must show */
     int null = open("/dev/null", O_WRONLY);
     if (null >= 0)
@@ -142,7 +163,12 @@ static fc_status run_child(const child_job *j, child_result *r, int *fd, fc_erro
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     memset(r, 0, sizeof *r);
-    if (!WIFEXITED(status) || get_all(*fd, r, sizeof *r, 0) || !r->done)
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+        rc = fc_error_set(err, FC_ERR_LIMIT,
+                          "%s: decoding this file took longer than MAX_DECODE_SECONDS=%u: "
+                          "stopped",
+                          name, j->seconds);
+    else if (!WIFEXITED(status) || get_all(*fd, r, sizeof *r, 0) || !r->done)
         rc = fc_error_set(err, FC_ERR_FORMAT,
                           "%s: the decoder (lib%s) crashed on this file%s%s: refused", name, name,
                           WIFSIGNALED(status) ? ", signal " : "",
@@ -164,7 +190,8 @@ fc_status fc_probe_isolated(const fc_image_codec *codec,
 {
     if (in_process())
         return probe(d, n, out, err);
-    child_job j = {.codec = codec, .probe = probe, .d = d, .n = n};
+    child_job j = {.codec = codec, .probe = probe, .d = d, .n = n,
+                   .seconds = fc_decode_opts_default().limits.max_decode_seconds};
     child_result r;
     int fd;
     fc_status rc = run_child(&j, &r, &fd, err);
@@ -183,7 +210,8 @@ fc_image *fc_decode_isolated(const fc_image_codec *codec,
 {
     if (in_process())
         return decode(d, n, opts, err);
-    child_job j = {.codec = codec, .decode = decode, .d = d, .n = n, .opts = opts};
+    child_job j = {.codec = codec, .decode = decode, .d = d, .n = n, .opts = opts,
+                   .seconds = opts->limits.max_decode_seconds};
     child_result r;
     int fd;
     if (run_child(&j, &r, &fd, err))

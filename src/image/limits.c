@@ -1,5 +1,5 @@
 /* limits.c - decode limits from the environment (MAX_IMAGE_SIZE_BYTES,
- * MAX_IMAGE_PIXELS) and the default decode options. */
+ * MAX_IMAGE_PIXELS, MAX_DECODE_SECONDS) and the default decode options. */
 #include "image/image.h"
 
 #include <ctype.h>
@@ -42,10 +42,15 @@ fc_status fc_image_limits_from_env(fc_image_limits *out, fc_error *err)
 {
     unsigned long long bytes = FC_IMAGE_DEFAULT_MAX_BYTES;
     unsigned long long pixels = FC_IMAGE_DEFAULT_MAX_PIXELS;
+    unsigned long long seconds = FC_IMAGE_DEFAULT_MAX_DECODE_SECONDS;
     fc_status rc = env_count("MAX_IMAGE_SIZE_BYTES", "bytes", SIZE_MAX, &bytes, err);
     fc_status rc2 = env_count("MAX_IMAGE_PIXELS", "pixels", UINT64_MAX, &pixels, rc ? NULL : err);
+    if (!rc)
+        rc = rc2;
+    rc2 = env_count("MAX_DECODE_SECONDS", "seconds", 86400, &seconds, rc ? NULL : err);
     out->max_bytes = (size_t)bytes;
     out->max_pixels = (uint64_t)pixels;
+    out->max_decode_seconds = (unsigned)seconds;
     return rc ? rc : rc2;
 }
 

@@ -15,7 +15,7 @@ static const char *const vars[] = {"DETECTOR", "EMBEDDER", "DETECT_MODEL_PATH", 
                                    "EMBED_MODEL_PATH", "LANDMARK_MODEL_PATH", "EMBED_CHANNELS",
                                    "MIN_FACE_SIZE", "DETECT_SCORE_THRESHOLD", "EMBED_BATCH",
                                    "DECODE_LONG_SIDE", "FC_MODELS_DIR", "EMBED_FLIP", "DETECT_TILES",
-                                   "DETECT_TILE_ASPECT"};
+                                   "DETECT_TILE_ASPECT", "MAX_IMAGE_PIXELS", "MAX_DECODE_SECONDS"};
 #define N_VARS (int)(sizeof vars / sizeof vars[0])
 
 /* Saves and clears the variables; restore puts them back. */
@@ -90,6 +90,19 @@ static int check_env(void)
     setenv("DETECT_TILE_ASPECT", "2", 1);
     CHECK(fc_pipeline_config_from_env(&cfg, &err) == FC_ERR_ARG && strstr(err.msg, "DETECT_TILE_ASPECT"));
     unsetenv("DETECT_TILE_ASPECT");
+    /* the decode limits are read here too, and a bad one is reported, not ignored */
+    setenv("MAX_IMAGE_PIXELS", "1000", 1);
+    setenv("MAX_DECODE_SECONDS", "5", 1);
+    CHECK_OK(fc_pipeline_config_from_env(&cfg, &err), &err);
+    CHECK(cfg.limits.max_pixels == 1000 && cfg.limits.max_decode_seconds == 5);
+    setenv("MAX_DECODE_SECONDS", "5s", 1);
+    CHECK(fc_pipeline_config_from_env(&cfg, &err) == FC_ERR_ARG &&
+          strstr(err.msg, "MAX_DECODE_SECONDS=\"5s\""));
+    setenv("MAX_IMAGE_PIXELS", "1e9", 1);
+    CHECK(fc_pipeline_config_from_env(&cfg, &err) == FC_ERR_ARG &&
+          strstr(err.msg, "MAX_IMAGE_PIXELS"));
+    unsetenv("MAX_IMAGE_PIXELS");
+    unsetenv("MAX_DECODE_SECONDS");
     setenv("DETECT_TILES", "8", 1);
     CHECK_OK(fc_pipeline_config_from_env(&cfg, &err), &err);
     CHECK(cfg.detect_tiles == 8);

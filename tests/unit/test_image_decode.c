@@ -197,6 +197,39 @@ TEST(image_limits_from_env)
     return rc;
 }
 
+TEST(image_decode_seconds_from_env)
+{
+    const char *was = getenv("MAX_DECODE_SECONDS");
+    char keep[64] = "";
+    if (was)
+        snprintf(keep, sizeof keep, "%s", was);
+    fc_image_limits lim;
+    fc_error err = {0};
+    int rc = FC_TEST_PASS;
+    unsetenv("MAX_DECODE_SECONDS");
+    if (fc_image_limits_from_env(&lim, &err) != FC_OK || lim.max_decode_seconds != 60)
+        rc = fc_test_fail(__FILE__, __LINE__, "default: %u", lim.max_decode_seconds);
+    setenv("MAX_DECODE_SECONDS", "0", 1);
+    if (rc == FC_TEST_PASS &&
+        (fc_image_limits_from_env(&lim, &err) != FC_OK || lim.max_decode_seconds != 0))
+        rc = fc_test_fail(__FILE__, __LINE__, "0 (no limit) not read");
+    static const char *const bad[] = {"abc", "-1", "86401", "1.5"};
+    for (size_t i = 0; rc == FC_TEST_PASS && i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("MAX_DECODE_SECONDS", bad[i], 1);
+        fc_error e = {0};
+        if (fc_image_limits_from_env(&lim, &e) != FC_ERR_ARG ||
+            !strstr(e.msg, "MAX_DECODE_SECONDS") || lim.max_decode_seconds != 60 ||
+            fc_decode_opts_default().limits.max_decode_seconds != 60)
+            rc = fc_test_fail(__FILE__, __LINE__, "\"%s\": %s (%u)", bad[i], e.msg,
+                              lim.max_decode_seconds);
+    }
+    if (was)
+        setenv("MAX_DECODE_SECONDS", keep, 1);
+    else
+        unsetenv("MAX_DECODE_SECONDS");
+    return rc;
+}
+
 TEST(image_new_and_free)
 {
     fc_error err = {0};

@@ -290,7 +290,7 @@ TEST(image_jpeg_huge_header_refused_without_allocating)
     CHECK_MSG(strstr(err.msg, "60000x60000") && strstr(err.msg, "MAX_IMAGE_PIXELS=50000000"),
               "%s", err.msg);
     fc_image_info info;
-    CHECK(fc_image_probe(jpeg, len, &(fc_image_limits){0, 50000000}, &info, &err) ==
+    CHECK(fc_image_probe(jpeg, len, &(fc_image_limits){.max_pixels = 50000000}, &info, &err) ==
           FC_ERR_LIMIT);
     /* also when scaled decoding would make it small */
     fc_decode_opts opts = fc_decode_opts_default();
