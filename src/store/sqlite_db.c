@@ -374,11 +374,19 @@ static int set_wal(fc_sqlite *c, int *wal)
 }
 
 /* Sets the pragmas; also the first read of the file, where a file that is not a
- * database shows itself. *sql_rc = SQLite's code when switching to WAL failed. */
+ * database shows itself. *sql_rc = SQLite's code when switching to WAL failed.
+ *
+ * The page size counts only for a new file (switching it to WAL writes its first
+ * page): a face's row holds its 2 KB embedding, so a 4 KB page holds one face and
+ * leaves the rest empty, in both faces and vec_points; 16 KB pages hold seven. A
+ * labelled set of 1541 faces took 13.6 MB, 8.7 MB now. Existing files keep theirs. */
 static fc_status configure(fc_sqlite *c, int *sql_rc, fc_error *err)
 {
     sqlite3_busy_timeout(c->db, FC_SQLITE_BUSY_MS);
     sqlite3_extended_result_codes(c->db, 1);
+    fc_status st = fc_sqlite_exec(c, "PRAGMA page_size = 16384", err);
+    if (st)
+        return st;
     int wal;
     *sql_rc = set_wal(c, &wal);
     if (*sql_rc != SQLITE_ROW)

@@ -63,6 +63,8 @@ TEST(store_schema_fresh_file_is_current)
     CHECK(raw_int(path, "SELECT max(version) FROM schema_version") == fc_sqlite_schema_version());
     CHECK(raw_int(path, "SELECT count(*) FROM schema_version") == fc_sqlite_schema_version());
     CHECK(raw_int(path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1);
+    /* 16 KB pages: seven faces' rows (each with its 2 KB embedding) to a page, not one */
+    CHECK(raw_int(path, "PRAGMA page_size") == 16384);
     /* reopening does not migrate again */
     s = fx_open(path);
     CHECK(s);
@@ -97,6 +99,7 @@ TEST(store_schema_migrates_a_v1_file)
     CHECK(s);
     CHECK(raw_int(path, "SELECT max(version) FROM schema_version") == fc_sqlite_schema_version());
     CHECK(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'vec_points'") == 1);
+    CHECK(raw_int(path, "PRAGMA page_size") == 4096); /* an existing file keeps its pages */
     fc_error err = {0};
     fc_profile_rec p;
     int found;
