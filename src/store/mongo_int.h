@@ -1,8 +1,9 @@
 /* mongo_int.h - what the files of the MongoDB metadata backend share: mongo_docs.c
  * (BSON documents of API.md's data model <-> records; no I/O), mongo_retry.c
- * (transient errors, backoff), mongo.c (client pool, profiles, assignments,
- * collections, the ops table), mongo_runs.c / mongo_run_ops.c (runs, faces, persons,
- * the writer's lease) and mongo_lease_docs.c / mongo_leases.c (shared runs). */
+ * (transient errors, backoff), mongo_persons.c (the persons of a run; no I/O),
+ * mongo.c (client pool, profiles, assignments, collections, the ops table),
+ * mongo_runs.c / mongo_run_ops.c (runs, faces, persons, the writer's lease) and
+ * mongo_lease_docs.c / mongo_leases.c (shared runs). */
 #ifndef FC_STORE_MONGO_INT_H
 #define FC_STORE_MONGO_INT_H
 
@@ -123,6 +124,29 @@ void fc_mongo_claim_finish_command(const char *runs_coll, const char *clustering
 /* A face of a shared run: fc_mongo_face_doc + the worker that wrote it. */
 void fc_mongo_lease_face_doc(const fc_face_rec *f, const char *clustering_id, const char *worker,
                              int64_t now, bson_t *out);
+
+/* ---- the persons of a run (mongo_persons.c: no I/O) ----------------------------- */
+
+/* A finish's persons checked against the run's faces: persons[i] = the caller's
+ * person i with its members' image_path, confidence and quality_score from its face
+ * (image_path borrowed from faces); unassigned = the face_ids of the faces in no
+ * person (borrowed from faces), in the faces' order. */
+typedef struct {
+    fc_person_rec *persons;
+    size_t n_persons;
+    char **unassigned;
+    size_t n_unassigned;
+} fc_mongo_finish_plan;
+
+/* Checks a finish of run id before anything is written: each person_id once, each
+ * member a face of faces (face_id as stored) in one person only, an owner face one
+ * of its person's members. FC_ERR_ARG naming the first problem (persons in order,
+ * members in order), or FC_ERR_NOMEM. Free out with fc_mongo_finish_plan_free, also
+ * after an error. */
+fc_status fc_mongo_finish_check(const char *id, const fc_face_list *faces,
+                                const fc_person_rec *persons, size_t n_persons,
+                                fc_mongo_finish_plan *out, fc_error *err);
+void fc_mongo_finish_plan_free(fc_mongo_finish_plan *plan);
 
 /* ---- errors and retries (mongo_retry.c) ---------------------------------------- */
 

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static fc_status insert_one(mongo_store *m, const char *coll, const bson_t *doc, fc_error *err)
 {
@@ -325,14 +324,6 @@ fc_status fc_mongo_faces_read(mongo_store *m, const char *faces, const char *id,
     return rc;
 }
 
-static int find_face(const fc_face_list *l, const char *face_id)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (!strcasecmp(l->items[i].face_id, face_id))
-            return (int)i;
-    return -1;
-}
-
 fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_person_rec *persons,
                               size_t n_persons, fc_error *err)
 {
@@ -342,61 +333,16 @@ fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_perso
     bson_t *doc = NULL;
     fc_face_list faces = {0};
     fc_image_list imgs = {0};
-    fc_person_rec *full = NULL;
-    char **unassigned = NULL;
-    int *taken = NULL;
-    size_t n_unassigned = 0;
+    fc_mongo_finish_plan plan = {0};
     fc_status rc = fc_mongo_writable(m, id, coll, &doc, err);
     if (rc)
         return rc;
     fc_mongo_faces_of(coll, fcoll);
-    if ((rc = fc_mongo_faces_read(m, fcoll, id, NULL, 0, &faces, err)) ||
-        (rc = recorded_images(doc, &imgs, err)))
-        goto out;
     /* check everything before writing anything */
-    full = calloc(n_persons ? n_persons : 1, sizeof *full);
-    taken = calloc(faces.n ? faces.n : 1, sizeof *taken);
-    unassigned = calloc(faces.n ? faces.n : 1, sizeof *unassigned);
-    if (!full || !taken || !unassigned) {
-        rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+    if ((rc = fc_mongo_faces_read(m, fcoll, id, NULL, 0, &faces, err)) ||
+        (rc = recorded_images(doc, &imgs, err)) ||
+        (rc = fc_mongo_finish_check(id, &faces, persons, n_persons, &plan, err)))
         goto out;
-    }
-    for (size_t i = 0; !rc && i < n_persons; i++) {
-        const fc_person_rec *p = &persons[i];
-        full[i] = *p;
-        full[i].members = calloc(p->n_members ? p->n_members : 1, sizeof *full[i].members);
-        if (!full[i].members) {
-            rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory");
-            break;
-        }
-        for (size_t k = 0; !rc && k < i; k++)
-            if (!strcmp(persons[k].person_id, p->person_id))
-                rc = fc_error_set(err, FC_ERR_ARG, "person %s appears twice", p->person_id);
-        int has_owner = 0;
-        for (size_t j = 0; !rc && j < p->n_members; j++) {
-            int f = find_face(&faces, p->members[j].face_id);
-            if (f < 0 || taken[f]) {
-                rc = fc_error_set(err, FC_ERR_ARG, "person %s: face %s is not a face of run %s, or "
-                                  "is in two persons", p->person_id, p->members[j].face_id, id);
-                break;
-            }
-            taken[f] = 1;
-            fc_member_rec *mm = &full[i].members[j];
-            *mm = p->members[j];
-            mm->image_path = faces.items[f].image_path;
-            mm->confidence = faces.items[f].confidence;
-            mm->quality_score = faces.items[f].quality_score;
-            has_owner |= !strcmp(mm->face_id, p->owner_face_id);
-        }
-        if (!rc && p->owner_face_id[0] && !has_owner)
-            rc = fc_error_set(err, FC_ERR_ARG, "person %s: owner face %s is not one of its members",
-                              p->person_id, p->owner_face_id);
-    }
-    if (rc)
-        goto out;
-    for (size_t f = 0; f < faces.n; f++)
-        if (!taken[f])
-            unassigned[n_unassigned++] = faces.items[f].face_id;
     /* 1. the faces' persons (a finish is whole: earlier assignments are reset) */
     mongoc_client_t *c = mongoc_client_pool_pop(m->pool);
     bson_t *sel = BCON_NEW("clustering_id", BCON_UTF8(id));
@@ -435,8 +381,8 @@ fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_perso
     for (size_t i = 0; i < imgs.n; i++)
         ok_images += imgs.items[i].ok != 0;
     bson_t upd;
-    fc_mongo_run_finish_update(run, full, n_persons, unassigned, n_unassigned, ok_images,
-                               (int64_t)faces.n, fc_mongo_now(), &upd);
+    fc_mongo_run_finish_update(run, plan.persons, n_persons, plan.unassigned, plan.n_unassigned,
+                               ok_images, (int64_t)faces.n, fc_mongo_now(), &upd);
     bson_oid_t oid;
     sel = oid_sel(id, &oid);
     BSON_APPEND_UTF8(sel, "status", "running");
@@ -451,11 +397,7 @@ fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_perso
     if (!rc)
         fc_mongo_disown(m, id);
 out:
-    for (size_t i = 0; full && i < n_persons; i++)
-        free(full[i].members);
-    free(full);
-    free(taken);
-    free(unassigned);
+    fc_mongo_finish_plan_free(&plan);
     fc_face_list_free(&faces);
     fc_image_list_free(&imgs);
     bson_destroy(doc);

@@ -1,0 +1,77 @@
+/* mongo_persons.c - the persons of a run on MongoDB, without I/O: a finish's
+ * persons checked against the run's faces before anything is written. Linear in
+ * the faces and persons of the run (an event has tens of thousands of faces). */
+#include "store/mongo_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Person i of persons checked and completed into out->persons[i]; face_of = face_id
+ * -> index in faces; taken[f] = 1 for each face f it takes. */
+static fc_status check_person(const char *id, const fc_face_list *faces, const fc_strmap *face_of,
+                              const fc_person_rec *persons, size_t i, int *taken,
+                              fc_mongo_finish_plan *out, fc_error *err)
+{
+    const fc_person_rec *p = &persons[i];
+    fc_person_rec *full = &out->persons[i];
+    *full = *p;
+    full->members = calloc(p->n_members ? p->n_members : 1, sizeof *full->members);
+    if (!full->members)
+        return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < i; k++)
+        if (!strcmp(persons[k].person_id, p->person_id))
+            return fc_error_set(err, FC_ERR_ARG, "person %s appears twice", p->person_id);
+    int has_owner = 0;
+    for (size_t j = 0; j < p->n_members; j++) {
+        int f = fc_strmap_get(face_of, p->members[j].face_id);
+        if (f < 0 || taken[f])
+            return fc_error_set(err, FC_ERR_ARG, "person %s: face %s is not a face of run %s, or "
+                                "is in two persons", p->person_id, p->members[j].face_id, id);
+        taken[f] = 1;
+        fc_member_rec *mm = &full->members[j];
+        *mm = p->members[j];
+        mm->image_path = faces->items[f].image_path;
+        mm->confidence = faces->items[f].confidence;
+        mm->quality_score = faces->items[f].quality_score;
+        has_owner |= !strcmp(mm->face_id, p->owner_face_id);
+    }
+    if (p->owner_face_id[0] && !has_owner)
+        return fc_error_set(err, FC_ERR_ARG, "person %s: owner face %s is not one of its members",
+                            p->person_id, p->owner_face_id);
+    return FC_OK;
+}
+
+fc_status fc_mongo_finish_check(const char *id, const fc_face_list *faces,
+                                const fc_person_rec *persons, size_t n_persons,
+                                fc_mongo_finish_plan *out, fc_error *err)
+{
+    fc_status rc = FC_OK;
+    fc_strmap face_of = {0};
+    memset(out, 0, sizeof *out);
+    int *taken = calloc(faces->n ? faces->n : 1, sizeof *taken);
+    out->persons = calloc(n_persons ? n_persons : 1, sizeof *out->persons);
+    out->unassigned = calloc(faces->n ? faces->n : 1, sizeof *out->unassigned);
+    if (!taken || !out->persons || !out->unassigned || fc_face_list_index(faces, &face_of)) {
+        rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    out->n_persons = n_persons;
+    for (size_t i = 0; !rc && i < n_persons; i++)
+        rc = check_person(id, faces, &face_of, persons, i, taken, out, err);
+    for (size_t f = 0; !rc && f < faces->n; f++)
+        if (!taken[f])
+            out->unassigned[out->n_unassigned++] = faces->items[f].face_id;
+out:
+    fc_strmap_free(&face_of);
+    free(taken);
+    return rc;
+}
+
+void fc_mongo_finish_plan_free(fc_mongo_finish_plan *plan)
+{
+    for (size_t i = 0; plan->persons && i < plan->n_persons; i++)
+        free(plan->persons[i].members);
+    free(plan->persons);
+    free(plan->unassigned);
+    memset(plan, 0, sizeof *plan);
+}
