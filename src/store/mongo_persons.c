@@ -7,9 +7,10 @@
 #include <string.h>
 
 /* Person i of persons checked and completed into out->persons[i]; face_of = face_id
- * -> index in faces; taken[f] = 1 for each face f it takes. */
+ * -> index in faces; seen = the person_ids of persons before i, to which i's is
+ * added; taken[f] = 1 for each face f it takes. */
 static fc_status check_person(const char *id, const fc_face_list *faces, const fc_strmap *face_of,
-                              const fc_person_rec *persons, size_t i, int *taken,
+                              const fc_person_rec *persons, size_t i, fc_strmap *seen, int *taken,
                               fc_mongo_finish_plan *out, fc_error *err)
 {
     const fc_person_rec *p = &persons[i];
@@ -18,9 +19,10 @@ static fc_status check_person(const char *id, const fc_face_list *faces, const f
     full->members = calloc(p->n_members ? p->n_members : 1, sizeof *full->members);
     if (!full->members)
         return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
-    for (size_t k = 0; k < i; k++)
-        if (!strcmp(persons[k].person_id, p->person_id))
-            return fc_error_set(err, FC_ERR_ARG, "person %s appears twice", p->person_id);
+    if (fc_strmap_get(seen, p->person_id) >= 0)
+        return fc_error_set(err, FC_ERR_ARG, "person %s appears twice", p->person_id);
+    if (fc_strmap_put(seen, p->person_id, (int)i))
+        return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
     int has_owner = 0;
     for (size_t j = 0; j < p->n_members; j++) {
         int f = fc_strmap_get(face_of, p->members[j].face_id);
@@ -46,7 +48,7 @@ fc_status fc_mongo_finish_check(const char *id, const fc_face_list *faces,
                                 fc_mongo_finish_plan *out, fc_error *err)
 {
     fc_status rc = FC_OK;
-    fc_strmap face_of = {0};
+    fc_strmap face_of = {0}, seen = {0};
     memset(out, 0, sizeof *out);
     int *taken = calloc(faces->n ? faces->n : 1, sizeof *taken);
     out->persons = calloc(n_persons ? n_persons : 1, sizeof *out->persons);
@@ -57,12 +59,13 @@ fc_status fc_mongo_finish_check(const char *id, const fc_face_list *faces,
     }
     out->n_persons = n_persons;
     for (size_t i = 0; !rc && i < n_persons; i++)
-        rc = check_person(id, faces, &face_of, persons, i, taken, out, err);
+        rc = check_person(id, faces, &face_of, persons, i, &seen, taken, out, err);
     for (size_t f = 0; !rc && f < faces->n; f++)
         if (!taken[f])
             out->unassigned[out->n_unassigned++] = faces->items[f].face_id;
 out:
     fc_strmap_free(&face_of);
+    fc_strmap_free(&seen);
     free(taken);
     return rc;
 }

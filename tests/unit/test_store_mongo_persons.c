@@ -192,3 +192,14 @@ TEST(mongo_finish_check_linear_in_faces)
               t_check, t_check / t_make);
     return FC_TEST_PASS;
 }
+
+TEST(mongo_finish_check_linear_in_persons)
+{
+    double t_make = 0, t_check = 0;
+    CHECK(check_scale(50000, 50000, 1, &t_make, &t_check) == 0);
+    printf("  50k faces in 50k persons of 1: making the faces %.3f s CPU, the check %.3f s\n",
+           t_make, t_check);
+    CHECK_MSG(t_check < MAX_RATIO * t_make, "the check took %.2f s, %.0fx making the faces",
+              t_check, t_check / t_make);
+    return FC_TEST_PASS;
+}
