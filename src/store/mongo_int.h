@@ -147,6 +147,20 @@ fc_status fc_mongo_finish_check(const char *id, const fc_face_list *faces,
                                 const fc_person_rec *persons, size_t n_persons,
                                 fc_mongo_finish_plan *out, fc_error *err);
 void fc_mongo_finish_plan_free(fc_mongo_finish_plan *plan);
+/* The update_one of a finish that gives member j of person p its person, in run id:
+ * sel {clustering_id, face_id}, update {$set: {person_id, member_ord (int64),
+ * cluster_confidence, is_owner_face}}. Into uninitialised sel and update. */
+void fc_mongo_member_update(const char *id, const fc_person_rec *p, size_t j, bson_t *sel,
+                            bson_t *update);
+/* A member of a finish's persons: member j of person i. */
+typedef struct {
+    size_t i, j;
+} fc_mongo_member_pos;
+/* The next members of persons for one bulk write: up to max of them from *at on
+ * (*at = {0, 0} at first), in order, into batch; *at moves past them. Returns how
+ * many, 0 when none is left. */
+size_t fc_mongo_member_batch(const fc_person_rec *persons, size_t n_persons,
+                             fc_mongo_member_pos *at, fc_mongo_member_pos *batch, size_t max);
 
 /* ---- errors and retries (mongo_retry.c) ---------------------------------------- */
 
@@ -260,6 +274,14 @@ fc_status fc_mongo_writable(mongo_store *m, const char *id, char coll[FC_MONGO_C
                             bson_t **doc, fc_error *err);
 const char *fc_mongo_doc_str(const bson_t *doc, const char *key); /* "" when absent */
 void fc_mongo_faces_of(const char *runs_coll, char out[FC_MONGO_COLL_MAX]);
+
+/* mongo_run_ops.c: the members of persons given their person in col, run id
+ * (fc_mongo_member_update for each), in ordered bulk writes of at most
+ * FC_MONGO_BULK_MAX updates, each retried whole on a transient error (the updates
+ * are idempotent); stops at the first failure, "finish: faces" in its message. */
+#define FC_MONGO_BULK_MAX 1000
+fc_status fc_mongo_write_members(mongoc_collection_t *col, const char *id,
+                                 const fc_person_rec *persons, size_t n_persons, fc_error *err);
 
 /* mongo_run_ops.c helpers: faces of a run (person_id NULL all, "" unassigned);
  * images ordered by path. */

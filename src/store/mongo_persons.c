@@ -1,6 +1,7 @@
 /* mongo_persons.c - the persons of a run on MongoDB, without I/O: a finish's
- * persons checked against the run's faces before anything is written. Linear in
- * the faces and persons of the run (an event has tens of thousands of faces). */
+ * persons checked against the run's faces before anything is written, and the
+ * update that gives each member face its person, grouped for bulk writes. Linear in the faces and persons
+ * of the run (an event has tens of thousands of faces). */
 #include "store/mongo_int.h"
 
 #include <stdlib.h>
@@ -77,4 +78,31 @@ void fc_mongo_finish_plan_free(fc_mongo_finish_plan *plan)
     free(plan->persons);
     free(plan->unassigned);
     memset(plan, 0, sizeof *plan);
+}
+
+void fc_mongo_member_update(const char *id, const fc_person_rec *p, size_t j, bson_t *sel,
+                            bson_t *update)
+{
+    const fc_member_rec *mm = &p->members[j];
+    bson_init(sel);
+    bson_init(update);
+    BCON_APPEND(sel, "clustering_id", BCON_UTF8(id), "face_id", BCON_UTF8(mm->face_id));
+    BCON_APPEND(update, "$set", "{", "person_id", BCON_UTF8(p->person_id), "member_ord",
+                BCON_INT64((int64_t)j), "cluster_confidence", BCON_DOUBLE(mm->cluster_confidence),
+                "is_owner_face", BCON_BOOL(!strcmp(mm->face_id, p->owner_face_id)), "}");
+}
+
+size_t fc_mongo_member_batch(const fc_person_rec *persons, size_t n_persons,
+                             fc_mongo_member_pos *at, fc_mongo_member_pos *batch, size_t max)
+{
+    size_t n = 0;
+    while (n < max && at->i < n_persons) {
+        if (at->j < persons[at->i].n_members)
+            batch[n++] = *at;
+        if (++at->j >= persons[at->i].n_members) {
+            at->i++;
+            at->j = 0;
+        }
+    }
+    return n;
 }

@@ -324,6 +324,47 @@ fc_status fc_mongo_faces_read(mongo_store *m, const char *faces, const char *id,
     return rc;
 }
 
+/* One bulk write of col: the updates of the n members at batch (n >= 1). 1, or 0
+ * with be set; reply is always initialised. */
+static int members_bulk(mongoc_collection_t *col, const char *id, const fc_person_rec *persons,
+                        const fc_mongo_member_pos *batch, size_t n, bson_t *reply, bson_error_t *be)
+{
+    mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(col, NULL);
+    int ok = 1;
+    for (size_t k = 0; ok && k < n; k++) {
+        bson_t sel, upd;
+        fc_mongo_member_update(id, &persons[batch[k].i], batch[k].j, &sel, &upd);
+        ok = mongoc_bulk_operation_update_one_with_opts(bulk, &sel, &upd, NULL, be);
+        bson_destroy(&sel);
+        bson_destroy(&upd);
+    }
+    if (ok)
+        ok = mongoc_bulk_operation_execute(bulk, reply, be) != 0;
+    else
+        bson_init(reply);
+    mongoc_bulk_operation_destroy(bulk);
+    return ok;
+}
+
+fc_status fc_mongo_write_members(mongoc_collection_t *col, const char *id,
+                                 const fc_person_rec *persons, size_t n_persons, fc_error *err)
+{
+    fc_mongo_member_pos at = {0, 0}, *batch = malloc(FC_MONGO_BULK_MAX * sizeof *batch);
+    fc_status rc = batch ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+    size_t n;
+    while (!rc && (n = fc_mongo_member_batch(persons, n_persons, &at, batch, FC_MONGO_BULK_MAX))) {
+        bson_error_t be;
+        bson_t reply;
+        int ok;
+        FC_MONGO_RETRY(ok, be, &reply, members_bulk(col, id, persons, batch, n, &reply, &be));
+        bson_destroy(&reply);
+        if (!ok)
+            rc = fc_mongo_error(err, "finish: faces", &be);
+    }
+    free(batch);
+    return rc;
+}
+
 fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_person_rec *persons,
                               size_t n_persons, fc_error *err)
 {
@@ -357,23 +398,13 @@ fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_perso
     bson_destroy(&reply);
     bson_destroy(sel);
     bson_destroy(reset);
-    for (size_t i = 0; ok && i < n_persons; i++)
-        for (size_t j = 0; ok && j < persons[i].n_members; j++) {
-            const fc_member_rec *mm = &persons[i].members[j];
-            bson_t *fs = BCON_NEW("clustering_id", BCON_UTF8(id), "face_id", BCON_UTF8(mm->face_id));
-            bson_t *fu = BCON_NEW("$set", "{", "person_id", BCON_UTF8(persons[i].person_id),
-                                  "member_ord", BCON_INT64((int64_t)j), "cluster_confidence",
-                                  BCON_DOUBLE(mm->cluster_confidence), "is_owner_face",
-                                  BCON_BOOL(!strcmp(mm->face_id, persons[i].owner_face_id)), "}");
-            FC_MONGO_RETRY(ok, be, &reply, mongoc_collection_update_one(col, fs, fu, NULL, &reply, &be));
-            bson_destroy(&reply);
-            bson_destroy(fs);
-            bson_destroy(fu);
-        }
-    mongoc_collection_destroy(col);
-    if (!ok) {
-        mongoc_client_pool_push(m->pool, c);
+    if (ok)
+        rc = fc_mongo_write_members(col, id, persons, n_persons, err);
+    else
         rc = fc_mongo_error(err, "finish: faces", &be);
+    mongoc_collection_destroy(col);
+    if (rc) {
+        mongoc_client_pool_push(m->pool, c);
         goto out;
     }
     /* 2. the commit: one update of the run document, majority */

@@ -1,8 +1,9 @@
 /* test_store_mongo_persons.c - the persons of a run on the MongoDB backend, without
  * a server (mongo_persons.c): a finish's persons checked against the run's faces
- * (members completed, unassigned faces, every refusal with its message), and
- * linear in the size of an event: 50k faces are checked in a small multiple of the
- * CPU time it takes to make them. */
+ * (members completed, unassigned faces, every refusal with its message), linear in
+ * the size of an event (50k faces are checked in a small multiple of the CPU time
+ * it takes to make them); the member updates grouped into bulk writes, and a failed
+ * bulk write reported. */
 #include "test.h"
 
 #include "store/mongo_int.h"
@@ -201,5 +202,62 @@ TEST(mongo_finish_check_linear_in_persons)
            t_make, t_check);
     CHECK_MSG(t_check < MAX_RATIO * t_make, "the check took %.2f s, %.0fx making the faces",
               t_check, t_check / t_make);
+    return FC_TEST_PASS;
+}
+
+/* The members of a finish are written in bulk writes of at most max updates: every
+ * member once, in person then member order, persons without members skipped. */
+TEST(mongo_member_batches_cover_every_member_in_order)
+{
+    fc_member_rec members[5];
+    fc_person_rec ps[6];
+    memset(members, 0, sizeof members);
+    memset(ps, 0, sizeof ps);
+    ps[1].members = members, ps[1].n_members = 3;
+    ps[4].members = members + 3, ps[4].n_members = 2;
+    fc_mongo_member_pos at = {0, 0}, batch[2];
+    static const size_t want[5][2] = {{1, 0}, {1, 1}, {1, 2}, {4, 0}, {4, 1}};
+    size_t seen = 0, n, sizes[4] = {0}, n_batches = 0;
+    while ((n = fc_mongo_member_batch(ps, 6, &at, batch, 2)) && n_batches < 4) {
+        sizes[n_batches++] = n;
+        for (size_t k = 0; k < n && seen < 5; k++, seen++)
+            CHECK_MSG(batch[k].i == want[seen][0] && batch[k].j == want[seen][1],
+                      "member %zu: (%zu, %zu)", seen, batch[k].i, batch[k].j);
+    }
+    CHECK(seen == 5 && n_batches == 3 && sizes[0] == 2 && sizes[1] == 2 && sizes[2] == 1);
+    CHECK(fc_mongo_member_batch(ps, 6, &at, batch, 2) == 0); /* stays done */
+    at = (fc_mongo_member_pos){0, 0};
+    CHECK(fc_mongo_member_batch(ps, 1, &at, batch, 2) == 0); /* no members: no bulk */
+    CHECK(fc_mongo_member_batch(NULL, 0, &at, batch, 2) == 0);
+    return FC_TEST_PASS;
+}
+
+/* A member write that fails is an error naming it ("finish: faces"), as when each
+ * face had its own update_one; persons without members send nothing (an empty bulk
+ * write would be an error). Without a server: nothing listens on port 9. */
+TEST(mongo_member_writes_report_a_failed_write)
+{
+    fc_face_list faces = {0};
+    fc_person_rec ps[3];
+    fc_member_rec members[2 * FC_MONGO_BULK_MAX + 1];
+    fc_error err = {0};
+    memset(ps, 0, sizeof ps);
+    memset(members, 0, sizeof members);
+    CHECK(make_faces(&faces, 2 * FC_MONGO_BULK_MAX + 1) == 0);
+    make_persons(ps + 1, members, 1, 2 * FC_MONGO_BULK_MAX + 1, &faces);
+    snprintf(ps[0].person_id, sizeof ps[0].person_id, "person_empty");
+    mongoc_init(); /* once per process, as fc_mongo_open does */
+    mongoc_client_t *c = mongoc_client_new("mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=100"
+                                           "&connectTimeoutMS=100");
+    mongoc_collection_t *col = c ? mongoc_client_get_collection(c, "facecluster_test", "person_faces_x_y") : NULL;
+    CHECK(col);
+    fc_status none = fc_mongo_write_members(col, RUN, ps, 1, &err);
+    fc_status failed = fc_mongo_write_members(col, RUN, ps, 3, &err);
+    mongoc_collection_destroy(col);
+    mongoc_client_destroy(c);
+    fc_face_list_free(&faces);
+    CHECK(none == FC_OK);
+    CHECK_MSG(failed == FC_ERR_IO && strstr(err.msg, "mongodb finish: faces: "), "%s", err.msg);
+    printf("  %s\n", err.msg);
     return FC_TEST_PASS;
 }
