@@ -161,6 +161,18 @@ typedef struct {
  * many, 0 when none is left. */
 size_t fc_mongo_member_batch(const fc_person_rec *persons, size_t n_persons,
                              fc_mongo_member_pos *at, fc_mongo_member_pos *batch, size_t max);
+/* The one find of a done run's member faces, for person_list: of person_id, sorted
+ * by member_ord, or (person_id NULL) of every person, sorted by person_id then
+ * member_ord (the index clustering_id, person_id, member_ord); without embeddings.
+ * Caller bson_destroy's both. */
+void fc_mongo_members_query(const char *id, const char *person_id, bson_t **filter, bson_t **opts);
+/* The members of persons (parsed from person_clusters, none yet) from faces in
+ * member order: each face whose person_id is a person's becomes its next member
+ * (image_path moved from the face); faces of no listed person are left out; persons
+ * of the same person_id each get all its faces. FC_ERR_NOMEM; what was filled is
+ * the persons' (fc_person_rec_clear frees it). */
+fc_status fc_mongo_person_members(fc_person_rec *persons, size_t n_persons, fc_face_list *faces,
+                                  fc_error *err);
 
 /* ---- errors and retries (mongo_retry.c) ---------------------------------------- */
 
@@ -288,6 +300,10 @@ fc_status fc_mongo_write_members(mongoc_collection_t *col, const char *id,
 fc_status fc_mongo_faces_read(mongo_store *m, const char *faces, const char *id,
                               const char *person_id, int with_embeddings, fc_face_list *out,
                               fc_error *err);
+/* The face documents of coll matching filter (opts: sort, projection), parsed into
+ * out (fc_mongo_find_all). */
+fc_status fc_mongo_faces_find(mongo_store *m, const char *coll, const bson_t *filter,
+                              const bson_t *opts, fc_face_list *out, fc_error *err);
 int fc_mongo_by_path(const void *a, const void *b);
 
 /* The pipeline update recording images in the run document's "images" (replacing

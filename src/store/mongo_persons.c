@@ -7,6 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+static fc_status no_memory(fc_error *err)
+{
+    return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+}
+
 /* Person i of persons checked and completed into out->persons[i]; face_of = face_id
  * -> index in faces; seen = the person_ids of persons before i, to which i's is
  * added; taken[f] = 1 for each face f it takes. */
@@ -19,11 +24,11 @@ static fc_status check_person(const char *id, const fc_face_list *faces, const f
     *full = *p;
     full->members = calloc(p->n_members ? p->n_members : 1, sizeof *full->members);
     if (!full->members)
-        return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+        return no_memory(err);
     if (fc_strmap_get(seen, p->person_id) >= 0)
         return fc_error_set(err, FC_ERR_ARG, "person %s appears twice", p->person_id);
     if (fc_strmap_put(seen, p->person_id, (int)i))
-        return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+        return no_memory(err);
     int has_owner = 0;
     for (size_t j = 0; j < p->n_members; j++) {
         int f = fc_strmap_get(face_of, p->members[j].face_id);
@@ -55,7 +60,7 @@ fc_status fc_mongo_finish_check(const char *id, const fc_face_list *faces,
     out->persons = calloc(n_persons ? n_persons : 1, sizeof *out->persons);
     out->unassigned = calloc(faces->n ? faces->n : 1, sizeof *out->unassigned);
     if (!taken || !out->persons || !out->unassigned || fc_face_list_index(faces, &face_of)) {
-        rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+        rc = no_memory(err);
         goto out;
     }
     out->n_persons = n_persons;
@@ -105,4 +110,78 @@ size_t fc_mongo_member_batch(const fc_person_rec *persons, size_t n_persons,
         }
     }
     return n;
+}
+
+/* ---- reading persons back ------------------------------------------------------ */
+
+void fc_mongo_members_query(const char *id, const char *person_id, bson_t **filter, bson_t **opts)
+{
+    if (person_id) {
+        *filter = BCON_NEW("clustering_id", BCON_UTF8(id), "person_id", BCON_UTF8(person_id));
+        *opts = BCON_NEW("sort", "{", "member_ord", BCON_INT32(1), "}");
+    } else {
+        *filter = BCON_NEW("clustering_id", BCON_UTF8(id), "person_id", "{", "$ne", BCON_NULL, "}");
+        *opts = BCON_NEW("sort", "{", "person_id", BCON_INT32(1), "member_ord", BCON_INT32(1), "}");
+    }
+    BCON_APPEND(*opts, "projection", "{", "embedding", BCON_INT32(0), "}");
+}
+
+/* to's members: copies of from's (image paths duplicated). */
+static fc_status copy_members(fc_person_rec *to, const fc_person_rec *from, fc_error *err)
+{
+    to->members = calloc(from->n_members ? from->n_members : 1, sizeof *to->members);
+    if (!to->members)
+        return no_memory(err);
+    for (size_t j = 0; j < from->n_members; j++) {
+        to->members[j] = from->members[j];
+        to->members[j].image_path = NULL;
+        if (from->members[j].image_path && !(to->members[j].image_path = strdup(from->members[j].image_path)))
+            return no_memory(err);
+        to->n_members = j + 1;
+    }
+    return FC_OK;
+}
+
+fc_status fc_mongo_person_members(fc_person_rec *persons, size_t n_persons, fc_face_list *faces,
+                                  fc_error *err)
+{
+    fc_status rc = FC_OK;
+    fc_strmap first = {0}; /* person_id -> the first person of that id */
+    size_t *count = calloc(n_persons ? n_persons : 1, sizeof *count);
+    if (!count)
+        return no_memory(err);
+    for (size_t i = 0; !rc && i < n_persons; i++)
+        if (fc_strmap_get(&first, persons[i].person_id) < 0 &&
+            fc_strmap_put(&first, persons[i].person_id, (int)i))
+            rc = no_memory(err);
+    for (size_t f = 0; !rc && f < faces->n; f++) {
+        int p = fc_strmap_get(&first, faces->items[f].person_id);
+        if (p >= 0)
+            count[p]++;
+    }
+    for (size_t i = 0; !rc && i < n_persons; i++)
+        if (fc_strmap_get(&first, persons[i].person_id) == (int)i &&
+            !(persons[i].members = calloc(count[i] ? count[i] : 1, sizeof *persons[i].members)))
+            rc = no_memory(err);
+    for (size_t f = 0; !rc && f < faces->n; f++) {
+        fc_face_rec *face = &faces->items[f];
+        int p = fc_strmap_get(&first, face->person_id);
+        if (p < 0)
+            continue;
+        fc_member_rec *mm = &persons[p].members[persons[p].n_members++];
+        memcpy(mm->face_id, face->face_id, sizeof mm->face_id);
+        mm->image_path = face->image_path;
+        face->image_path = NULL;
+        mm->confidence = face->confidence;
+        mm->quality_score = face->quality_score;
+        mm->cluster_confidence = face->cluster_confidence;
+    }
+    for (size_t i = 0; !rc && i < n_persons; i++) {
+        int p = fc_strmap_get(&first, persons[i].person_id);
+        if (p != (int)i)
+            rc = copy_members(&persons[i], &persons[p], err);
+    }
+    fc_strmap_free(&first);
+    free(count);
+    return rc;
 }

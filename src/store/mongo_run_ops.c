@@ -299,6 +299,12 @@ static void face_clear(void *list)
     fc_face_list_free(list);
 }
 
+fc_status fc_mongo_faces_find(mongo_store *m, const char *coll, const bson_t *filter,
+                              const bson_t *opts, fc_face_list *out, fc_error *err)
+{
+    return fc_mongo_find_all(m, coll, filter, opts, face_row, out, face_clear, err);
+}
+
 /* The faces of a run (filter clustering_id [+ person_id]), sorted, without
  * embeddings unless asked. */
 fc_status fc_mongo_faces_read(mongo_store *m, const char *faces, const char *id,
@@ -318,7 +324,7 @@ fc_status fc_mongo_faces_read(mongo_store *m, const char *faces, const char *id,
         BSON_APPEND_DOCUMENT(opts, "projection", proj);
         bson_destroy(proj);
     }
-    fc_status rc = fc_mongo_find_all(m, faces, filter, opts, face_row, out, face_clear, err);
+    fc_status rc = fc_mongo_faces_find(m, faces, filter, opts, out, err);
     bson_destroy(filter);
     bson_destroy(opts);
     return rc;

@@ -296,6 +296,26 @@ TEST(mongo_member_update_document)
     return FC_TEST_PASS;
 }
 
+/* The one find of person_list: for one person, the find that was made per person
+ * (faces of the person in member order); for all, every assigned face of the run
+ * in person then member order, as the index (clustering_id, person_id, member_ord). */
+TEST(mongo_members_query_documents)
+{
+    bson_t *filter, *opts;
+    fc_mongo_members_query(RUN, "person_3", &filter, &opts);
+    CHECK(bson_is(filter, "{\"clustering_id\":\"" RUN "\",\"person_id\":\"person_3\"}"));
+    CHECK(bson_is(opts, "{\"sort\":{\"member_ord\":" I(1) "},\"projection\":{\"embedding\":" I(0) "}}"));
+    bson_destroy(filter);
+    bson_destroy(opts);
+    fc_mongo_members_query(RUN, NULL, &filter, &opts);
+    CHECK(bson_is(filter, "{\"clustering_id\":\"" RUN "\",\"person_id\":{\"$ne\":null}}"));
+    CHECK(bson_is(opts, "{\"sort\":{\"person_id\":" I(1) ",\"member_ord\":" I(1) "},"
+                        "\"projection\":{\"embedding\":" I(0) "}}"));
+    bson_destroy(filter);
+    bson_destroy(opts);
+    return FC_TEST_PASS;
+}
+
 TEST(mongo_face_image_and_assignment_documents)
 {
     fc_face_rec f = {.image_path = "a.jpg", .is_owner_face = 0, .confidence = 0.5f,

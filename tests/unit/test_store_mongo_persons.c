@@ -261,3 +261,102 @@ TEST(mongo_member_writes_report_a_failed_write)
     printf("  %s\n", err.msg);
     return FC_TEST_PASS;
 }
+
+/* faces (of make_faces) given persons: face f to "person_{f % n_persons}" with
+ * member_ord f / n_persons for f < n_assigned, and sorted as the one find of
+ * person_list returns them (person_id, then member_ord). */
+static int by_person_then_ord(const void *a, const void *b)
+{
+    const fc_face_rec *x = a, *y = b;
+    int c = strcmp(x->person_id, y->person_id);
+    return c ? c : (x->cluster_confidence > y->cluster_confidence) - (x->cluster_confidence < y->cluster_confidence);
+}
+
+static void assign_faces(fc_face_list *faces, size_t n_assigned, size_t n_persons)
+{
+    for (size_t f = 0; f < n_assigned; f++) {
+        snprintf(faces->items[f].person_id, sizeof faces->items[f].person_id, "person_%zu", f % n_persons);
+        faces->items[f].cluster_confidence = (float)(f / n_persons); /* stands for member_ord */
+    }
+    qsort(faces->items, n_assigned, sizeof *faces->items, by_person_then_ord);
+}
+
+/* persons "person_{ids[i]}" as parsed from person_clusters: no members yet. */
+static void parsed_persons(fc_person_list *l, const int *ids, size_t n)
+{
+    l->items = calloc(n, sizeof *l->items);
+    l->n = l->items ? n : 0;
+    for (size_t i = 0; i < l->n; i++)
+        snprintf(l->items[i].person_id, sizeof l->items[i].person_id, "person_%d", ids[i]);
+}
+
+/* person_list's members grouped from one find are what a find per person gave: the
+ * faces of that person_id in member order; a face of a person not listed is left
+ * out; a person listed twice gets its faces twice (own copies). */
+TEST(mongo_person_members_as_one_find_per_person_gave)
+{
+    fc_face_list faces = {0}, copy = {0};
+    fc_person_list ps = {0};
+    fc_error err = {0};
+    static const int ids[] = {2, 0, 7, 2}; /* person_1's faces are of no listed person */
+    CHECK(make_faces(&faces, 12) == 0 && make_faces(&copy, 12) == 0);
+    assign_faces(&faces, 10, 3);
+    assign_faces(&copy, 10, 3);
+    parsed_persons(&ps, ids, 4);
+    CHECK(ps.n == 4);
+    CHECK_OK(fc_mongo_person_members(ps.items, ps.n, &faces, &err), &err);
+    int good = 1;
+    for (size_t i = 0; i < ps.n; i++) {
+        size_t j = 0; /* the find of person i alone: its faces, in the order found */
+        for (size_t f = 0; good && f < copy.n; f++) {
+            if (strcmp(copy.items[f].person_id, ps.items[i].person_id) != 0)
+                continue;
+            const fc_member_rec *mm = &ps.items[i].members[j++];
+            good = j <= ps.items[i].n_members && !strcmp(mm->face_id, copy.items[f].face_id) &&
+                   mm->image_path && !strcmp(mm->image_path, copy.items[f].image_path) &&
+                   mm->confidence == copy.items[f].confidence &&
+                   mm->cluster_confidence == copy.items[f].cluster_confidence;
+        }
+        good = good && j == ps.items[i].n_members;
+    }
+    CHECK(good);
+    CHECK(ps.items[0].n_members == 3 && ps.items[1].n_members == 4 && ps.items[2].n_members == 0);
+    CHECK(ps.items[3].members[0].image_path != ps.items[0].members[0].image_path);
+    fc_person_list_free(&ps);
+    fc_face_list_free(&faces);
+    fc_face_list_free(&copy);
+    return FC_TEST_PASS;
+}
+
+TEST(mongo_person_members_linear)
+{
+    enum { N_FACES = 50000, N_PERSONS = 10000 };
+    fc_face_list faces = {0};
+    fc_person_list ps = {0};
+    fc_error err = {0};
+    int *ids = calloc(N_PERSONS, sizeof *ids);
+    CHECK(ids);
+    for (int i = 0; i < N_PERSONS; i++)
+        ids[i] = N_PERSONS - 1 - i;
+    double t0 = cpu_s();
+    int made = make_faces(&faces, N_FACES);
+    double t_make = cpu_s() - t0;
+    assign_faces(&faces, N_FACES - 1000, N_PERSONS);
+    parsed_persons(&ps, ids, N_PERSONS);
+    free(ids);
+    t0 = cpu_s();
+    fc_status rc = made ? FC_ERR_NOMEM : fc_mongo_person_members(ps.items, ps.n, &faces, &err);
+    double t_group = cpu_s() - t0;
+    size_t n_members = 0;
+    for (size_t i = 0; i < ps.n; i++)
+        n_members += ps.items[i].n_members;
+    fc_person_list_free(&ps);
+    fc_face_list_free(&faces);
+    CHECK_OK(rc, &err);
+    CHECK(n_members == N_FACES - 1000);
+    printf("  49k faces into 10k persons: making the faces %.3f s CPU, grouping %.3f s\n", t_make,
+           t_group);
+    CHECK_MSG(t_group < MAX_RATIO * t_make, "grouping took %.2f s, %.0fx making the faces", t_group,
+              t_group / t_make);
+    return FC_TEST_PASS;
+}
