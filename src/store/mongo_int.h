@@ -1,8 +1,9 @@
 /* mongo_int.h - what the files of the MongoDB metadata backend share: mongo_docs.c
  * (BSON documents of API.md's data model <-> records; no I/O), mongo_retry.c
- * (transient errors, backoff), mongo.c (client pool, profiles, assignments,
- * collections, the ops table), mongo_runs.c / mongo_run_ops.c (runs, faces, persons,
- * the writer's lease) and mongo_lease_docs.c / mongo_leases.c (shared runs). */
+ * (transient errors, backoff), mongo_persons.c (the persons of a run; no I/O),
+ * mongo.c (client pool, profiles, assignments, collections, the ops table),
+ * mongo_runs.c / mongo_run_ops.c (runs, faces, persons, the writer's lease) and
+ * mongo_lease_docs.c / mongo_leases.c (shared runs). */
 #ifndef FC_STORE_MONGO_INT_H
 #define FC_STORE_MONGO_INT_H
 
@@ -124,6 +125,55 @@ void fc_mongo_claim_finish_command(const char *runs_coll, const char *clustering
 void fc_mongo_lease_face_doc(const fc_face_rec *f, const char *clustering_id, const char *worker,
                              int64_t now, bson_t *out);
 
+/* ---- the persons of a run (mongo_persons.c: no I/O) ----------------------------- */
+
+/* A finish's persons checked against the run's faces: persons[i] = the caller's
+ * person i with its members' image_path, confidence and quality_score from its face
+ * (image_path borrowed from faces); unassigned = the face_ids of the faces in no
+ * person (borrowed from faces), in the faces' order. */
+typedef struct {
+    fc_person_rec *persons;
+    size_t n_persons;
+    char **unassigned;
+    size_t n_unassigned;
+} fc_mongo_finish_plan;
+
+/* Checks a finish of run id before anything is written: each person_id once, each
+ * member a face of faces (face_id as stored) in one person only, an owner face one
+ * of its person's members. FC_ERR_ARG naming the first problem (persons in order,
+ * members in order), or FC_ERR_NOMEM. Free out with fc_mongo_finish_plan_free, also
+ * after an error. */
+fc_status fc_mongo_finish_check(const char *id, const fc_face_list *faces,
+                                const fc_person_rec *persons, size_t n_persons,
+                                fc_mongo_finish_plan *out, fc_error *err);
+void fc_mongo_finish_plan_free(fc_mongo_finish_plan *plan);
+/* The update_one of a finish that gives member j of person p its person, in run id:
+ * sel {clustering_id, face_id}, update {$set: {person_id, member_ord (int64),
+ * cluster_confidence, is_owner_face}}. Into uninitialised sel and update. */
+void fc_mongo_member_update(const char *id, const fc_person_rec *p, size_t j, bson_t *sel,
+                            bson_t *update);
+/* A member of a finish's persons: member j of person i. */
+typedef struct {
+    size_t i, j;
+} fc_mongo_member_pos;
+/* The next members of persons for one bulk write: up to max of them from *at on
+ * (*at = {0, 0} at first), in order, into batch; *at moves past them. Returns how
+ * many, 0 when none is left. */
+size_t fc_mongo_member_batch(const fc_person_rec *persons, size_t n_persons,
+                             fc_mongo_member_pos *at, fc_mongo_member_pos *batch, size_t max);
+/* The one find of a done run's member faces, for person_list: of person_id, sorted
+ * by member_ord, or (person_id NULL) of every person, sorted by person_id then
+ * member_ord (the index clustering_id, person_id, member_ord); without embeddings.
+ * Caller bson_destroy's both. */
+void fc_mongo_members_query(const char *id, const char *person_id, bson_t **filter, bson_t **opts);
+/* The members of persons (parsed from person_clusters, none yet) from faces in
+ * member order: each face whose person_id is a person's becomes its next member
+ * (image_path moved from the face); faces of no listed person are left out; persons
+ * of the same person_id each get all its faces. FC_ERR_NOMEM; what was filled is
+ * the persons' (fc_person_rec_clear frees it). */
+fc_status fc_mongo_person_members(fc_person_rec *persons, size_t n_persons, fc_face_list *faces,
+                                  fc_error *err);
+
 /* ---- errors and retries (mongo_retry.c) ---------------------------------------- */
 
 #define FC_MONGO_ATTEMPTS 5
@@ -237,11 +287,23 @@ fc_status fc_mongo_writable(mongo_store *m, const char *id, char coll[FC_MONGO_C
 const char *fc_mongo_doc_str(const bson_t *doc, const char *key); /* "" when absent */
 void fc_mongo_faces_of(const char *runs_coll, char out[FC_MONGO_COLL_MAX]);
 
+/* mongo_run_ops.c: the members of persons given their person in col, run id
+ * (fc_mongo_member_update for each), in ordered bulk writes of at most
+ * FC_MONGO_BULK_MAX updates, each retried whole on a transient error (the updates
+ * are idempotent); stops at the first failure, "finish: faces" in its message. */
+#define FC_MONGO_BULK_MAX 1000
+fc_status fc_mongo_write_members(mongoc_collection_t *col, const char *id,
+                                 const fc_person_rec *persons, size_t n_persons, fc_error *err);
+
 /* mongo_run_ops.c helpers: faces of a run (person_id NULL all, "" unassigned);
  * images ordered by path. */
 fc_status fc_mongo_faces_read(mongo_store *m, const char *faces, const char *id,
                               const char *person_id, int with_embeddings, fc_face_list *out,
                               fc_error *err);
+/* The face documents of coll matching filter (opts: sort, projection), parsed into
+ * out (fc_mongo_find_all). */
+fc_status fc_mongo_faces_find(mongo_store *m, const char *coll, const bson_t *filter,
+                              const bson_t *opts, fc_face_list *out, fc_error *err);
 int fc_mongo_by_path(const void *a, const void *b);
 
 /* The pipeline update recording images in the run document's "images" (replacing

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static fc_status insert_one(mongo_store *m, const char *coll, const bson_t *doc, fc_error *err)
 {
@@ -300,6 +299,12 @@ static void face_clear(void *list)
     fc_face_list_free(list);
 }
 
+fc_status fc_mongo_faces_find(mongo_store *m, const char *coll, const bson_t *filter,
+                              const bson_t *opts, fc_face_list *out, fc_error *err)
+{
+    return fc_mongo_find_all(m, coll, filter, opts, face_row, out, face_clear, err);
+}
+
 /* The faces of a run (filter clustering_id [+ person_id]), sorted, without
  * embeddings unless asked. */
 fc_status fc_mongo_faces_read(mongo_store *m, const char *faces, const char *id,
@@ -319,18 +324,51 @@ fc_status fc_mongo_faces_read(mongo_store *m, const char *faces, const char *id,
         BSON_APPEND_DOCUMENT(opts, "projection", proj);
         bson_destroy(proj);
     }
-    fc_status rc = fc_mongo_find_all(m, faces, filter, opts, face_row, out, face_clear, err);
+    fc_status rc = fc_mongo_faces_find(m, faces, filter, opts, out, err);
     bson_destroy(filter);
     bson_destroy(opts);
     return rc;
 }
 
-static int find_face(const fc_face_list *l, const char *face_id)
+/* One bulk write of col: the updates of the n members at batch (n >= 1). 1, or 0
+ * with be set; reply is always initialised. */
+static int members_bulk(mongoc_collection_t *col, const char *id, const fc_person_rec *persons,
+                        const fc_mongo_member_pos *batch, size_t n, bson_t *reply, bson_error_t *be)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (!strcasecmp(l->items[i].face_id, face_id))
-            return (int)i;
-    return -1;
+    mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(col, NULL);
+    int ok = 1;
+    for (size_t k = 0; ok && k < n; k++) {
+        bson_t sel, upd;
+        fc_mongo_member_update(id, &persons[batch[k].i], batch[k].j, &sel, &upd);
+        ok = mongoc_bulk_operation_update_one_with_opts(bulk, &sel, &upd, NULL, be);
+        bson_destroy(&sel);
+        bson_destroy(&upd);
+    }
+    if (ok)
+        ok = mongoc_bulk_operation_execute(bulk, reply, be) != 0;
+    else
+        bson_init(reply);
+    mongoc_bulk_operation_destroy(bulk);
+    return ok;
+}
+
+fc_status fc_mongo_write_members(mongoc_collection_t *col, const char *id,
+                                 const fc_person_rec *persons, size_t n_persons, fc_error *err)
+{
+    fc_mongo_member_pos at = {0, 0}, *batch = malloc(FC_MONGO_BULK_MAX * sizeof *batch);
+    fc_status rc = batch ? FC_OK : fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+    size_t n;
+    while (!rc && (n = fc_mongo_member_batch(persons, n_persons, &at, batch, FC_MONGO_BULK_MAX))) {
+        bson_error_t be;
+        bson_t reply;
+        int ok;
+        FC_MONGO_RETRY(ok, be, &reply, members_bulk(col, id, persons, batch, n, &reply, &be));
+        bson_destroy(&reply);
+        if (!ok)
+            rc = fc_mongo_error(err, "finish: faces", &be);
+    }
+    free(batch);
+    return rc;
 }
 
 fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_person_rec *persons,
@@ -342,61 +380,16 @@ fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_perso
     bson_t *doc = NULL;
     fc_face_list faces = {0};
     fc_image_list imgs = {0};
-    fc_person_rec *full = NULL;
-    char **unassigned = NULL;
-    int *taken = NULL;
-    size_t n_unassigned = 0;
+    fc_mongo_finish_plan plan = {0};
     fc_status rc = fc_mongo_writable(m, id, coll, &doc, err);
     if (rc)
         return rc;
     fc_mongo_faces_of(coll, fcoll);
-    if ((rc = fc_mongo_faces_read(m, fcoll, id, NULL, 0, &faces, err)) ||
-        (rc = recorded_images(doc, &imgs, err)))
-        goto out;
     /* check everything before writing anything */
-    full = calloc(n_persons ? n_persons : 1, sizeof *full);
-    taken = calloc(faces.n ? faces.n : 1, sizeof *taken);
-    unassigned = calloc(faces.n ? faces.n : 1, sizeof *unassigned);
-    if (!full || !taken || !unassigned) {
-        rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+    if ((rc = fc_mongo_faces_read(m, fcoll, id, NULL, 0, &faces, err)) ||
+        (rc = recorded_images(doc, &imgs, err)) ||
+        (rc = fc_mongo_finish_check(id, &faces, persons, n_persons, &plan, err)))
         goto out;
-    }
-    for (size_t i = 0; !rc && i < n_persons; i++) {
-        const fc_person_rec *p = &persons[i];
-        full[i] = *p;
-        full[i].members = calloc(p->n_members ? p->n_members : 1, sizeof *full[i].members);
-        if (!full[i].members) {
-            rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory");
-            break;
-        }
-        for (size_t k = 0; !rc && k < i; k++)
-            if (!strcmp(persons[k].person_id, p->person_id))
-                rc = fc_error_set(err, FC_ERR_ARG, "person %s appears twice", p->person_id);
-        int has_owner = 0;
-        for (size_t j = 0; !rc && j < p->n_members; j++) {
-            int f = find_face(&faces, p->members[j].face_id);
-            if (f < 0 || taken[f]) {
-                rc = fc_error_set(err, FC_ERR_ARG, "person %s: face %s is not a face of run %s, or "
-                                  "is in two persons", p->person_id, p->members[j].face_id, id);
-                break;
-            }
-            taken[f] = 1;
-            fc_member_rec *mm = &full[i].members[j];
-            *mm = p->members[j];
-            mm->image_path = faces.items[f].image_path;
-            mm->confidence = faces.items[f].confidence;
-            mm->quality_score = faces.items[f].quality_score;
-            has_owner |= !strcmp(mm->face_id, p->owner_face_id);
-        }
-        if (!rc && p->owner_face_id[0] && !has_owner)
-            rc = fc_error_set(err, FC_ERR_ARG, "person %s: owner face %s is not one of its members",
-                              p->person_id, p->owner_face_id);
-    }
-    if (rc)
-        goto out;
-    for (size_t f = 0; f < faces.n; f++)
-        if (!taken[f])
-            unassigned[n_unassigned++] = faces.items[f].face_id;
     /* 1. the faces' persons (a finish is whole: earlier assignments are reset) */
     mongoc_client_t *c = mongoc_client_pool_pop(m->pool);
     bson_t *sel = BCON_NEW("clustering_id", BCON_UTF8(id));
@@ -411,23 +404,13 @@ fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_perso
     bson_destroy(&reply);
     bson_destroy(sel);
     bson_destroy(reset);
-    for (size_t i = 0; ok && i < n_persons; i++)
-        for (size_t j = 0; ok && j < persons[i].n_members; j++) {
-            const fc_member_rec *mm = &persons[i].members[j];
-            bson_t *fs = BCON_NEW("clustering_id", BCON_UTF8(id), "face_id", BCON_UTF8(mm->face_id));
-            bson_t *fu = BCON_NEW("$set", "{", "person_id", BCON_UTF8(persons[i].person_id),
-                                  "member_ord", BCON_INT64((int64_t)j), "cluster_confidence",
-                                  BCON_DOUBLE(mm->cluster_confidence), "is_owner_face",
-                                  BCON_BOOL(!strcmp(mm->face_id, persons[i].owner_face_id)), "}");
-            FC_MONGO_RETRY(ok, be, &reply, mongoc_collection_update_one(col, fs, fu, NULL, &reply, &be));
-            bson_destroy(&reply);
-            bson_destroy(fs);
-            bson_destroy(fu);
-        }
-    mongoc_collection_destroy(col);
-    if (!ok) {
-        mongoc_client_pool_push(m->pool, c);
+    if (ok)
+        rc = fc_mongo_write_members(col, id, persons, n_persons, err);
+    else
         rc = fc_mongo_error(err, "finish: faces", &be);
+    mongoc_collection_destroy(col);
+    if (rc) {
+        mongoc_client_pool_push(m->pool, c);
         goto out;
     }
     /* 2. the commit: one update of the run document, majority */
@@ -435,8 +418,8 @@ fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_perso
     for (size_t i = 0; i < imgs.n; i++)
         ok_images += imgs.items[i].ok != 0;
     bson_t upd;
-    fc_mongo_run_finish_update(run, full, n_persons, unassigned, n_unassigned, ok_images,
-                               (int64_t)faces.n, fc_mongo_now(), &upd);
+    fc_mongo_run_finish_update(run, plan.persons, n_persons, plan.unassigned, plan.n_unassigned,
+                               ok_images, (int64_t)faces.n, fc_mongo_now(), &upd);
     bson_oid_t oid;
     sel = oid_sel(id, &oid);
     BSON_APPEND_UTF8(sel, "status", "running");
@@ -451,11 +434,7 @@ fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_perso
     if (!rc)
         fc_mongo_disown(m, id);
 out:
-    for (size_t i = 0; full && i < n_persons; i++)
-        free(full[i].members);
-    free(full);
-    free(taken);
-    free(unassigned);
+    fc_mongo_finish_plan_free(&plan);
     fc_face_list_free(&faces);
     fc_image_list_free(&imgs);
     bson_destroy(doc);

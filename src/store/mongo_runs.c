@@ -438,54 +438,56 @@ fc_status fc_mongo_face_count(fc_store *s, const char *clustering_id, int64_t *n
     return rc;
 }
 
+/* The persons of person_clusters in the run document doc (of person_id, or all),
+ * without members, appended to out. */
+static fc_status parse_persons(const bson_t *doc, const char *person_id, fc_person_list *out,
+                               fc_error *err)
+{
+    bson_iter_t it, arr;
+    fc_status rc = FC_OK;
+    if (!bson_iter_init_find(&it, doc, "person_clusters") || !BSON_ITER_HOLDS_ARRAY(&it))
+        return FC_OK;
+    bson_iter_recurse(&it, &arr);
+    while (!rc && bson_iter_next(&arr)) {
+        uint32_t len;
+        const uint8_t *data;
+        bson_t sub;
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
+            continue;
+        bson_iter_document(&arr, &len, &data);
+        if (!bson_init_static(&sub, data, len) ||
+            (person_id && strcmp(fc_mongo_doc_str(&sub, "person_id"), person_id) != 0))
+            continue;
+        fc_person_rec *p = fc_rec_append((void **)&out->items, &out->n, sizeof *p);
+        rc = p ? fc_mongo_person_parse(&sub, p, err) : fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+    }
+    return rc;
+}
+
+/* The persons from the run document, then their members from one find of their
+ * faces, grouped in memory (not one find per person). */
 fc_status fc_mongo_person_list(fc_store *s, const char *clustering_id, const char *person_id,
                                fc_person_list *out, fc_error *err)
 {
     mongo_store *m = as_mongo(s);
     char coll[FC_MONGO_COLL_MAX], fcoll[FC_MONGO_COLL_MAX];
     bson_t *doc = NULL;
-    bson_iter_t it, arr;
+    fc_face_list faces = {0};
     fc_status rc = fc_mongo_locate(m, clustering_id, 0, coll, &doc, err);
     if (rc || !doc)
         return rc;
     fc_mongo_faces_of(coll, fcoll);
-    if (bson_iter_init_find(&it, doc, "person_clusters") && BSON_ITER_HOLDS_ARRAY(&it)) {
-        bson_iter_recurse(&it, &arr);
-        while (!rc && bson_iter_next(&arr)) {
-            uint32_t len;
-            const uint8_t *data;
-            bson_t sub;
-            if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
-                continue;
-            bson_iter_document(&arr, &len, &data);
-            if (!bson_init_static(&sub, data, len) ||
-                (person_id && strcmp(fc_mongo_doc_str(&sub, "person_id"), person_id) != 0))
-                continue;
-            fc_person_rec *p = fc_rec_append((void **)&out->items, &out->n, sizeof *p);
-            if (!p) {
-                rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory");
-                break;
-            }
-            fc_face_list mem = {0};
-            if ((rc = fc_mongo_person_parse(&sub, p, err)) ||
-                (rc = fc_mongo_faces_read(m, fcoll, clustering_id, p->person_id, 0, &mem, err)))
-                break;
-            p->members = calloc(mem.n ? mem.n : 1, sizeof *p->members);
-            for (size_t j = 0; p->members && j < mem.n; j++) {
-                fc_member_rec *mm = &p->members[j];
-                memcpy(mm->face_id, mem.items[j].face_id, sizeof mm->face_id);
-                mm->image_path = mem.items[j].image_path;
-                mem.items[j].image_path = NULL;
-                mm->confidence = mem.items[j].confidence;
-                mm->quality_score = mem.items[j].quality_score;
-                mm->cluster_confidence = mem.items[j].cluster_confidence;
-            }
-            p->n_members = p->members ? mem.n : 0;
-            if (!p->members)
-                rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory");
-            fc_face_list_free(&mem);
-        }
+    rc = parse_persons(doc, person_id, out, err);
+    if (!rc && out->n) {
+        bson_t *filter, *opts;
+        fc_mongo_members_query(clustering_id, person_id, &filter, &opts);
+        rc = fc_mongo_faces_find(m, fcoll, filter, opts, &faces, err);
+        bson_destroy(filter);
+        bson_destroy(opts);
     }
+    if (!rc)
+        rc = fc_mongo_person_members(out->items, out->n, &faces, err);
+    fc_face_list_free(&faces);
     bson_destroy(doc);
     if (rc)
         fc_person_list_free(out);

@@ -270,6 +270,52 @@ TEST(mongo_run_document_and_finish)
     return FC_TEST_PASS;
 }
 
+/* The update that gives a member face its person at finish (one per member, sent in
+ * bulk writes): the same selector and $set as the update_one per face it replaces. */
+TEST(mongo_member_update_document)
+{
+    fc_member_rec members[2] = {{.cluster_confidence = 0.5f}, {.cluster_confidence = 0.75f}};
+    snprintf(members[0].face_id, sizeof members[0].face_id, FACE1);
+    snprintf(members[1].face_id, sizeof members[1].face_id, FACE2);
+    fc_person_rec p = {.members = members, .n_members = 2};
+    snprintf(p.person_id, sizeof p.person_id, "person_3");
+    snprintf(p.owner_face_id, sizeof p.owner_face_id, FACE2);
+    bson_t sel, upd;
+    fc_mongo_member_update(RUN, &p, 1, &sel, &upd);
+    CHECK(bson_is(&sel, "{\"clustering_id\":\"" RUN "\",\"face_id\":\"" FACE2 "\"}"));
+    CHECK(bson_is(&upd, "{\"$set\":{\"person_id\":\"person_3\",\"member_ord\":" L(1)
+                        ",\"cluster_confidence\":" D(0.75) ",\"is_owner_face\":true}}"));
+    bson_destroy(&sel);
+    bson_destroy(&upd);
+    fc_mongo_member_update(RUN, &p, 0, &sel, &upd);
+    CHECK(bson_is(&sel, "{\"clustering_id\":\"" RUN "\",\"face_id\":\"" FACE1 "\"}"));
+    CHECK(bson_is(&upd, "{\"$set\":{\"person_id\":\"person_3\",\"member_ord\":" L(0)
+                        ",\"cluster_confidence\":" D(0.5) ",\"is_owner_face\":false}}"));
+    bson_destroy(&sel);
+    bson_destroy(&upd);
+    return FC_TEST_PASS;
+}
+
+/* The one find of person_list: for one person, the find that was made per person
+ * (faces of the person in member order); for all, every assigned face of the run
+ * in person then member order, as the index (clustering_id, person_id, member_ord). */
+TEST(mongo_members_query_documents)
+{
+    bson_t *filter, *opts;
+    fc_mongo_members_query(RUN, "person_3", &filter, &opts);
+    CHECK(bson_is(filter, "{\"clustering_id\":\"" RUN "\",\"person_id\":\"person_3\"}"));
+    CHECK(bson_is(opts, "{\"sort\":{\"member_ord\":" I(1) "},\"projection\":{\"embedding\":" I(0) "}}"));
+    bson_destroy(filter);
+    bson_destroy(opts);
+    fc_mongo_members_query(RUN, NULL, &filter, &opts);
+    CHECK(bson_is(filter, "{\"clustering_id\":\"" RUN "\",\"person_id\":{\"$ne\":null}}"));
+    CHECK(bson_is(opts, "{\"sort\":{\"person_id\":" I(1) ",\"member_ord\":" I(1) "},"
+                        "\"projection\":{\"embedding\":" I(0) "}}"));
+    bson_destroy(filter);
+    bson_destroy(opts);
+    return FC_TEST_PASS;
+}
+
 TEST(mongo_face_image_and_assignment_documents)
 {
     fc_face_rec f = {.image_path = "a.jpg", .is_owner_face = 0, .confidence = 0.5f,
