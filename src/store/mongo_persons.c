@@ -1,7 +1,7 @@
 /* mongo_persons.c - the persons of a run on MongoDB, without I/O: a finish's
  * persons checked against the run's faces before anything is written, and the
- * update that gives each member face its person, grouped for bulk writes. Linear in the faces and persons
- * of the run (an event has tens of thousands of faces). */
+ * update that gives each member face its person, grouped for bulk writes. Linear
+ * in the faces and persons of the run (an event has tens of thousands of faces). */
 #include "store/mongo_int.h"
 
 #include <stdlib.h>
