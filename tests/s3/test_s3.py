@@ -19,6 +19,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -310,6 +311,40 @@ def incremental_over_s3(build, tmp, port, direct_port):
     return ok, json.dumps([{k: d.get(k) for k in keys} for d in (same, changed)])
 
 
+def serve_over_s3(port, n_samples):
+    """`facecluster serve` with WASABI_* set reads the S3 bucket (API.md, Sources of
+    images): POST /cluster-bucket-persons/event/day1 clusters every sample photo
+    fetched through the signing proxy, and a wrong secret is a start-up error, not a
+    silent fallback to the local folders. Returns (ok, detail)."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "api"))
+    from test_http import BINARY, Server  # noqa: PLC0415 - the API tests' server helper
+    env = dict(WASABI_ENDPOINT=f"http://127.0.0.1:{port}", WASABI_ACCESS_KEY=ACCESS_KEY,
+               WASABI_SECRET_KEY=SECRET_KEY, WASABI_BUCKET_NAME=BUCKET)
+    try:
+        with Server(env) as s:
+            status, doc = s.json("POST", "/cluster-bucket-persons/event/day1", timeout=300)
+            avatars = s.json("GET", "/debug/list-avatars")
+        bad = dict(os.environ, **env, FC_ROOT=ROOT,
+                   FC_DATA_DIR=tempfile.mkdtemp(prefix="fc-s3-serve-"))
+        bad["WASABI_SECRET_KEY"] = "wrong"
+        try:
+            p = subprocess.run([BINARY, "serve", "--host", "127.0.0.1", "--port", "0"], env=bad,
+                               capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:  # it started and listens
+            p = subprocess.CompletedProcess([], None, "", "still serving after 30 s")
+        shutil.rmtree(bad["FC_DATA_DIR"], ignore_errors=True)
+    except (AssertionError, OSError, ValueError) as e:
+        return False, str(e)
+    stats = (doc or {}).get("stats", {})
+    ok = (status == 200 and stats.get("processed_file_count") == n_samples and
+          stats.get("failed_files") == 0 and len(doc.get("person_clusters", [])) > 0 and
+          avatars == (200, {"files": []}) and p.returncode == 1 and
+          "cannot start: image source S3" in p.stderr and "SignatureDoesNotMatch" in p.stderr)
+    return ok, json.dumps({"status": status, "stats": {k: stats.get(k) for k in (
+        "processed_file_count", "failed_files")}, "detail": (doc or {}).get("detail"),
+        "avatars": avatars, "bad_secret": [p.returncode, p.stderr.strip()[-300:]]})
+
+
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == "--start":  # used by the C tests to restart
         start_s3rver(sys.argv[2], int(sys.argv[3]), sys.argv[4])
@@ -381,6 +416,10 @@ def main():
         ok, detail = incremental_over_s3(build, tmp, pport, port)
         print(("PASS " if ok else "FAIL ") + "cluster --incremental over S3: unchanged bucket, "
               "then an object replaced under its key (ETag)" + ("" if ok else ": " + detail))
+        passed, failed = passed + ok, failed + (not ok)
+        ok, detail = serve_over_s3(pport, n_samples)
+        print(("PASS " if ok else "FAIL ") + "serve over S3: cluster-bucket-persons reads the "
+              "bucket; a wrong secret stops the start" + ("" if ok else ": " + detail))
         passed, failed = passed + ok, failed + (not ok)
     finally:
         if proxy:
