@@ -311,6 +311,28 @@ def incremental_over_s3(build, tmp, port, direct_port):
     return ok, json.dumps([{k: d.get(k) for k in keys} for d in (same, changed)])
 
 
+def workers_over_s3(build, tmp, port, n_samples):
+    """Two `facecluster worker --bucket event --sub day1` (no PATH: the configured
+    source, as README shows) share one run over S3: both exit 0, one commits it, and
+    `runs` shows it done with every sample photo. Returns (ok, detail)."""
+    env = dict(os.environ, FC_DATA_DIR=os.path.join(tmp, "fcworkers"),
+               WASABI_ENDPOINT=f"http://127.0.0.1:{port}", WASABI_ACCESS_KEY=ACCESS_KEY,
+               WASABI_SECRET_KEY=SECRET_KEY, WASABI_BUCKET_NAME=BUCKET)
+    fc = os.path.join(ROOT, build, "facecluster")
+    args = [fc, "worker", "--bucket", "event", "--sub", "day1", "--threads", "1",
+            "--lease-images", "2"]
+    procs = [subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    runs = subprocess.run([fc, "runs"], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=60).stdout
+    ok = (all(p.returncode == 0 for p in procs) and
+          sum("by this worker:" in o for o, _ in outs) == 1 and
+          re.search(rf" done .* {n_samples} ", runs) is not None)
+    return ok, json.dumps({"exit": [p.returncode for p in procs],
+                           "stderr": [e.strip()[-200:] for _, e in outs], "runs": runs[-300:]})
+
+
 def serve_over_s3(port, n_samples):
     """`facecluster serve` with WASABI_* set reads the S3 bucket (API.md, Sources of
     images): POST /cluster-bucket-persons/event/day1 clusters every sample photo
@@ -416,6 +438,10 @@ def main():
         ok, detail = incremental_over_s3(build, tmp, pport, port)
         print(("PASS " if ok else "FAIL ") + "cluster --incremental over S3: unchanged bucket, "
               "then an object replaced under its key (ETag)" + ("" if ok else ": " + detail))
+        passed, failed = passed + ok, failed + (not ok)
+        ok, detail = workers_over_s3(build, tmp, pport, n_samples)
+        print(("PASS " if ok else "FAIL ") + "two workers over S3 share one run of "
+              "event/day1" + ("" if ok else ": " + detail))
         passed, failed = passed + ok, failed + (not ok)
         ok, detail = serve_over_s3(pport, n_samples)
         print(("PASS " if ok else "FAIL ") + "serve over S3: cluster-bucket-persons reads the "
