@@ -278,6 +278,8 @@ def fill_bucket(port):
         put(f"/{BUCKET}/{urllib.parse.quote(key)}", key.encode())
     put(f"/{BUCKET}/big/large.jpg", bytes(range(256)) * 1024)  # 256 KiB
     put(f"/{BUCKET}/odd/sp%20ace%2Bplus%3D.jpg", b"odd key")    # "sp ace+plus=.jpg"
+    for key in (LONG_KEY, "cjk/deeper/short.jpg"):
+        put(f"/{BUCKET}/{urllib.parse.quote(key)}", bytes(2000))
     put(f"/{NAMES_BUCKET}")
     for key in NAME_KEYS:
         put(f"/{NAMES_BUCKET}/{urllib.parse.quote(key)}", key.encode())
@@ -366,6 +368,31 @@ def workers_over_s3(build, tmp, port, n_samples):
           re.search(rf" done .* {n_samples} ", runs) is not None)
     return ok, json.dumps({"exit": [p.returncode for p in procs],
                            "stderr": [e.strip()[-200:] for _, e in outs], "runs": runs[-300:]})
+
+
+LONG_KEY = "cjk/deeper/" + "\u5199" * 70 + "/" + "\u5199" * 30 + ".jpg"  # 326 bytes
+
+
+def failed_long_keys_over_s3(build, tmp, port):
+    """Two photos over MAX_IMAGE_SIZE_BYTES, one under a 326-byte key of 3-byte
+    characters (the error names the key cut to fit): both are listed in the stats'
+    `failed`, each with a reason. Returns (ok, detail)."""
+    env = dict(os.environ, FC_DATA_DIR=os.path.join(tmp, "fclong"), MAX_IMAGE_SIZE_BYTES="1000",
+               WASABI_ENDPOINT=f"http://127.0.0.1:{port}", WASABI_ACCESS_KEY=ACCESS_KEY,
+               WASABI_SECRET_KEY=SECRET_KEY, WASABI_BUCKET_NAME=BUCKET)
+    fc = os.path.join(ROOT, build, "facecluster")
+    p = subprocess.run([fc, "cluster", "--bucket", "cjk", "--sub", "deeper", "--json", "--quiet"],
+                       env=env, cwd=ROOT, capture_output=True, timeout=300)
+    try:
+        stats = json.loads(p.stdout)
+        stats = stats.get("stats", stats)
+    except ValueError:
+        return False, f"exit {p.returncode}: {p.stderr[-300:]!r} {p.stdout[:200]!r}"
+    failed = stats.get("failed", [])
+    ok = (stats.get("failed_files") == 2 and sorted(f["path"] for f in failed) ==
+          sorted([LONG_KEY, "cjk/deeper/short.jpg"]) and
+          all("MAX_IMAGE_SIZE_BYTES" in f["reason"] for f in failed))
+    return ok, json.dumps({"failed_files": stats.get("failed_files"), "failed": failed})
 
 
 def serve_over_s3(port, n_samples):
@@ -475,6 +502,10 @@ def main():
         ok, detail = incremental_over_s3(build, tmp, pport, port)
         print(("PASS " if ok else "FAIL ") + "cluster --incremental over S3: unchanged bucket, "
               "then an object replaced under its key (ETag)" + ("" if ok else ": " + detail))
+        passed, failed = passed + ok, failed + (not ok)
+        ok, detail = failed_long_keys_over_s3(build, tmp, pport)
+        print(("PASS " if ok else "FAIL ") + "every failed file is listed, a long key of "
+              "3-byte characters too" + ("" if ok else ": " + detail))
         passed, failed = passed + ok, failed + (not ok)
         ok, detail = workers_over_s3(build, tmp, pport, n_samples)
         print(("PASS " if ok else "FAIL ") + "two workers over S3 share one run of "
