@@ -179,6 +179,15 @@ static int curl_code_is_transient(CURLcode cc)
     }
 }
 
+/* An https:// endpoint whose server answers in plain HTTP: OpenSSL reads the HTTP
+ * reply as a TLS record and says "wrong version number" (or "packet length too
+ * long"). Not transient: the endpoint's scheme is wrong. */
+static int tls_to_plain_http(CURLcode cc, const char *errbuf)
+{
+    return cc == CURLE_SSL_CONNECT_ERROR &&
+           (strstr(errbuf, "wrong version number") || strstr(errbuf, "packet length too long"));
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -238,15 +247,18 @@ static fc_status s3_get(s3_source *s, const char *url, const char *what, size_t 
                               what, limit);
             break;
         }
-        int transient = cc != CURLE_OK ? curl_code_is_transient(cc)
+        int plain = tls_to_plain_http(cc, c->errbuf);
+        int transient = cc != CURLE_OK ? curl_code_is_transient(cc) && !plain
                                        : status >= 500 || status == 429;
         if (!transient || attempt >= s->attempts) {
             if (cc != CURLE_OK)
                 rc = fc_error_set(err, FC_ERR_IO, "S3 %s: %s%s%s after %d attempt%s (endpoint "
-                                  "%s://%s%s%s)", what, curl_easy_strerror(cc),
+                                  "%s://%s%s%s%s)", what, curl_easy_strerror(cc),
                                   c->errbuf[0] ? ": " : "", c->errbuf, attempt,
                                   attempt > 1 ? "s" : "", s->target.scheme, s->target.host,
-                                  s->target.port[0] ? ":" : "", s->target.port);
+                                  s->target.port[0] ? ":" : "", s->target.port,
+                                  plain ? ", which does not speak TLS: if it is plain HTTP, "
+                                          "write http:// in WASABI_ENDPOINT" : "");
             else
                 rc = http_error(s, what, status, body, attempt, err);
             break;

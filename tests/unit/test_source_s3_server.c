@@ -243,6 +243,28 @@ TEST(s3srv_missing_key_and_bucket_are_clear_and_not_retried)
     return FC_TEST_PASS;
 }
 
+/* WASABI_ENDPOINT https:// on a server that speaks plain HTTP: said so, not retried. */
+TEST(s3srv_https_to_a_plain_http_server_is_clear)
+{
+    NEED_SERVER();
+    char https[256];
+    snprintf(https, sizeof https, "https://%s", strstr(getenv("FC_TEST_S3_ENDPOINT"), "//") + 2);
+    fc_s3_config c = {.endpoint = https, .bucket = getenv("FC_TEST_S3_BUCKET"),
+                      .access_key = getenv("FC_TEST_S3_KEY"),
+                      .secret_key = getenv("FC_TEST_S3_SECRET"), .attempts = 5,
+                      .backoff_base_ms = 2000, .backoff_cap_ms = 4000};
+    fc_error err = {0};
+    fc_source *src = fc_source_s3_new(&c, &err);
+    CHECK_MSG(src, "%s", err.msg);
+    double t0 = now_ms();
+    CHECK(fc_source_s3_check(src, &err) == FC_ERR_IO);
+    CHECK_MSG(strstr(err.msg, "does not speak TLS") && strstr(err.msg, "http://") &&
+                  strstr(err.msg, "after 1 attempt "), "%s", err.msg);
+    CHECK_MSG(now_ms() - t0 < 1500, "%.0f ms: retried", now_ms() - t0);
+    fc_source_free(src);
+    return FC_TEST_PASS;
+}
+
 TEST(s3srv_wrong_credentials_are_clear_and_not_retried)
 {
     NEED_SERVER();
