@@ -39,17 +39,20 @@ fc_app *fc_app_open(fc_error *err)
         fc_error_set(err, e.code, "backend not reachable: %s", e.msg);
         goto fail;
     }
-    /* The embedded default's bucket root is made on first start; a configured
-     * LOCAL_STORAGE_PATH must exist. */
-    if (!fc_env_get(app->cfg->vars, "LOCAL_STORAGE_PATH") &&
+    /* The configured source: the S3 bucket when WASABI_* selects it (checked with one
+     * request), else the local folders. The embedded default's bucket root is made on
+     * first start; a configured LOCAL_STORAGE_PATH must exist. */
+    int s3 = fc_source_config_is_s3(app->cfg);
+    if (!s3 && !fc_env_get(app->cfg->vars, "LOCAL_STORAGE_PATH") &&
         mkdir(app->cfg->local_storage_path, 0755) && errno != EEXIST) {
         fc_error_set(err, FC_ERR_IO, "image source: cannot create %s: %s",
                      app->cfg->local_storage_path, strerror(errno));
         goto fail;
     }
-    app->source = fc_source_local_new(app->cfg->local_storage_path, &e);
+    app->source = fc_source_open(app->cfg, &e);
     if (!app->source) {
-        fc_error_set(err, e.code, "image source %s: %s", app->cfg->local_storage_path, e.msg);
+        fc_error_set(err, e.code, "image source %s: %s",
+                     s3 ? "S3" : app->cfg->local_storage_path, e.msg);
         goto fail;
     }
     fc_pipeline_config pc;

@@ -1,4 +1,4 @@
-/* worker.c - `facecluster worker PATH`: one of several processes clustering one
+/* worker.c - `facecluster worker [PATH]`: one of several processes clustering one
  * bucket together (src/jobs/worker.h, docs/workers.md). Start as many as you like,
  * on one host with the embedded store; each prints what it leased and committed
  * (--verbose) and a summary; the one that commits the run prints its persons. */
@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-    "usage: facecluster worker PATH [--bucket B --sub S] [--threads N] [--lease-images K]\n"
-    "                         [--lease-seconds S] [--max-images N] [--verbose]\n"
+    "usage: facecluster worker [PATH] [--bucket B --sub S] [--threads N] [--lease-images K]\n"
+    "                           [--lease-seconds S] [--max-images N] [--verbose]\n"
     "\n"
     "Works on the bucket's shared run with any other workers: joins it (or opens it),\n"
     "leases K images at a time, runs them through the face pipeline and commits them;\n"
@@ -29,7 +29,9 @@ static const char usage_text[] =
     "host.\n"
     "\n"
     "  PATH              without --bucket/--sub: the folder of photos (as `cluster PATH`)\n"
-    "  --bucket B --sub S  PATH is the storage root; the images are under PATH/B/S/\n"
+    "  --bucket B --sub S  PATH is the storage root; the images are under PATH/B/S/.\n"
+    "                    Without PATH: the configured source, the S3 bucket when WASABI_*\n"
+    "                    is set (docs/s3.md), else LOCAL_STORAGE_PATH\n"
     "  --threads N       images in flight (default FC_THREADS, else cores)\n"
     "  --lease-images K  images per lease, 1..50 (8)\n"
     "  --lease-seconds S lease life without heartbeat, 0.2..3600 (10)\n"
@@ -75,7 +77,7 @@ static int parse_args(int argc, char **argv, worker_args *a)
             return -1;
         }
     }
-    return !a->path || !a->bucket != !a->sub ? -1 : 0;
+    return (!a->path && !a->bucket) || !a->bucket != !a->sub ? -1 : 0;
 }
 
 static void log_line(const char *line, void *user)
@@ -126,12 +128,13 @@ int fc_cli_worker(int argc, char **argv)
                                                            : (int)sysconf(_SC_NPROCESSORS_ONLN);
     threads = threads < 1 ? 1 : threads;
     if (a.bucket) {
-        snprintf(root, sizeof root, "%s", a.path);
+        snprintf(root, sizeof root, "%s", a.path ? a.path : "");
         snprintf(sub, sizeof sub, "%s", a.sub);
     } else if (fc_cli_link_folder("worker", cfg, a.path, root, sizeof root, sub, sizeof sub)) {
         goto out;
     }
-    if (!(src = fc_source_local_new(root, &err)) || !(pipe = fc_cli_pipeline(threads, &err)))
+    src = root[0] ? fc_source_local_new(root, &err) : fc_source_open(cfg, &err);
+    if (!src || !(pipe = fc_cli_pipeline(threads, &err)))
         goto fail;
     fc_worker_opts o;
     fc_worker_opts_default(&o);

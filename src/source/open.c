@@ -3,14 +3,17 @@
 #include "source/s3.h"
 #include "source/source.h"
 
-fc_source *fc_source_open(const fc_config *cfg, fc_error *err)
+int fc_source_config_is_s3(const fc_config *cfg)
 {
     /* WASABI_REGION alone (not its default, nor AWS_REGION) also selects S3, with the
        endpoint taken from Wasabi's table. */
-    int s3 = cfg->wasabi_endpoint ||
-             (fc_env_get(cfg->vars, "WASABI_REGION") && cfg->wasabi_access_key &&
-              cfg->wasabi_secret_key);
-    if (!s3)
+    return cfg->wasabi_endpoint || (fc_env_get(cfg->vars, "WASABI_REGION") &&
+                                    cfg->wasabi_access_key && cfg->wasabi_secret_key);
+}
+
+fc_source *fc_source_open(const fc_config *cfg, fc_error *err)
+{
+    if (!fc_source_config_is_s3(cfg))
         return fc_source_local_new(cfg->local_storage_path, err);
     if (!cfg->wasabi_bucket) {
         fc_error_set(err, FC_ERR_ARG, "S3 source: WASABI_BUCKET_NAME is not set");

@@ -179,6 +179,15 @@ static int curl_code_is_transient(CURLcode cc)
     }
 }
 
+/* An https:// endpoint whose server answers in plain HTTP: OpenSSL reads the HTTP
+ * reply as a TLS record and says "wrong version number" (or "packet length too
+ * long"). Not transient: the endpoint's scheme is wrong. */
+static int tls_to_plain_http(CURLcode cc, const char *errbuf)
+{
+    return cc == CURLE_SSL_CONNECT_ERROR &&
+           (strstr(errbuf, "wrong version number") || strstr(errbuf, "packet length too long"));
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -238,15 +247,18 @@ static fc_status s3_get(s3_source *s, const char *url, const char *what, size_t 
                               what, limit);
             break;
         }
-        int transient = cc != CURLE_OK ? curl_code_is_transient(cc)
+        int plain = tls_to_plain_http(cc, c->errbuf);
+        int transient = cc != CURLE_OK ? curl_code_is_transient(cc) && !plain
                                        : status >= 500 || status == 429;
         if (!transient || attempt >= s->attempts) {
             if (cc != CURLE_OK)
                 rc = fc_error_set(err, FC_ERR_IO, "S3 %s: %s%s%s after %d attempt%s (endpoint "
-                                  "%s://%s%s%s)", what, curl_easy_strerror(cc),
+                                  "%s://%s%s%s%s)", what, curl_easy_strerror(cc),
                                   c->errbuf[0] ? ": " : "", c->errbuf, attempt,
                                   attempt > 1 ? "s" : "", s->target.scheme, s->target.host,
-                                  s->target.port[0] ? ":" : "", s->target.port);
+                                  s->target.port[0] ? ":" : "", s->target.port,
+                                  plain ? ", which does not speak TLS: if it is plain HTTP, "
+                                          "write http:// in WASABI_ENDPOINT" : "");
             else
                 rc = http_error(s, what, status, body, attempt, err);
             break;
@@ -258,6 +270,17 @@ static fc_status s3_get(s3_source *s, const char *url, const char *what, size_t 
     return rc;
 }
 
+/* The length of s cut to at most max bytes without splitting a UTF-8 sequence, for
+ * "%.*s": a key cut to fit an error text stays valid UTF-8 (the text ends up in
+ * JSON, where an invalid string is dropped). */
+static int utf8_cut(const char *s, int max)
+{
+    int n = (int)strnlen(s, (size_t)max);
+    while (n == max && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        max = --n;
+    return n;
+}
+
 /* One listing page of prefix after token (NULL: the first) into page. */
 static fc_status list_page(s3_source *s, const char *prefix, const char *token, int max_keys,
                            fc_s3_list_page *page, fc_error *err)
@@ -267,7 +290,8 @@ static fc_status list_page(s3_source *s, const char *prefix, const char *token, 
     fc_status rc = fc_s3_list_url(&s->target, prefix, token, max_keys, url, sizeof url, err);
     if (rc)
         return rc;
-    snprintf(what, sizeof what, "list '%s/%.200s'", s->target.bucket, prefix);
+    snprintf(what, sizeof what, "list '%s/%.*s'", s->target.bucket, utf8_cut(prefix, 200),
+             prefix);
     rc = s3_get(s, url, what, LIST_BODY_MAX, &body, err);
     if (!rc)
         rc = fc_s3_parse_list((const char *)body.data, body.len, page, err);
@@ -290,7 +314,8 @@ static fc_status folder_prefix(const s3_source *s, const char *prefix, char *out
     memcpy(out, prefix, n);
     out[n] = '\0';
     if (n > 0 && !fc_source_key_is_safe(out))
-        return fc_error_set(err, FC_ERR_ARG, "unsafe prefix '%.200s'", prefix);
+        return fc_error_set(err, FC_ERR_ARG, "unsafe prefix '%.*s'", utf8_cut(prefix, 200),
+                            prefix);
     if (n > 0)
         out[n] = '/', out[n + 1] = '\0';
     return FC_OK;
@@ -338,7 +363,7 @@ static fc_status s3_fetch(fc_source *src, const char *key, size_t max_bytes, uin
     fc_status rc = fc_s3_object_url(&s->target, key, url, sizeof url, err);
     if (rc)
         return rc;
-    snprintf(what, sizeof what, "get '%.250s'", key);
+    snprintf(what, sizeof what, "get '%.*s'", utf8_cut(key, 250), key);
     if ((rc = s3_get(s, url, what, max_bytes, &body, err)))
         goto out;
     if (!body.data && !(body.data = malloc(1))) {

@@ -75,8 +75,8 @@ fc_status fc_s3_object_url(const fc_s3_target *t, const char *key, char *out, si
                            fc_error *err);
 
 /* The URL of one ListObjectsV2 page: parameters sorted and encoded as SigV4 wants
- * them (continuation-token, list-type=2, max-keys when > 0, prefix); token NULL for
- * the first page. */
+ * them (continuation-token, encoding-type=url, list-type=2, max-keys when > 0,
+ * prefix); token NULL for the first page. */
 fc_status fc_s3_list_url(const fc_s3_target *t, const char *prefix, const char *token,
                          int max_keys, char *out, size_t cap, fc_error *err);
 
@@ -103,8 +103,11 @@ typedef struct {
 void fc_s3_list_page_free(fc_s3_list_page *p);
 
 /* Parses a ListBucketResult document (namespace ignored, no network, no entities).
- * FC_ERR_FORMAT with the reason when it is not one, or when it is truncated without a
- * continuation token; FC_ERR_NOMEM when out of memory (never a page cut short). */
+ * With <EncodingType>url</EncodingType> (the answer to encoding-type=url) the keys
+ * are URL-decoded ('+' is a space); a key holding a NUL byte becomes "" (no path
+ * names it). FC_ERR_FORMAT with the reason when it is not one, when a key's
+ * encoding is malformed, or when it is truncated without a continuation token;
+ * FC_ERR_NOMEM when out of memory (never a page cut short). */
 fc_status fc_s3_parse_list(const char *xml, size_t len, fc_s3_list_page *out, fc_error *err);
 
 /* The <Code> and <Message> of an S3 <Error> document into code/msg (each NUL-ended,

@@ -257,8 +257,11 @@ fc_status fc_s3_list_url(const fc_s3_target *t, const char *prefix, const char *
     char mk[32] = "";
     if (max_keys > 0)
         snprintf(mk, sizeof mk, "&max-keys=%d", max_keys);
-    /* sorted by name, as the SigV4 canonical query string wants */
-    int w = snprintf(out + o, cap - (size_t)o, "/%s?%s%s%slist-type=2%s&prefix=%s",
+    /* sorted by name, as the SigV4 canonical query string wants; encoding-type=url:
+       keys come URL-encoded, so one with a byte XML 1.0 cannot carry (S3 allows any)
+       does not make the page unreadable */
+    int w = snprintf(out + o, cap - (size_t)o,
+                     "/%s?%s%s%sencoding-type=url&list-type=2%s&prefix=%s",
                      t->path_style ? t->bucket : "", token ? "continuation-token=" : "",
                      token ? enc_token : "", token ? "&" : "", mk, enc_prefix);
     if (w < 0 || (size_t)(o + w) >= cap)

@@ -138,6 +138,38 @@ static fc_status contents_fprint(xmlNodePtr contents, char *out, size_t cap)
     return rc;
 }
 
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Decodes an encoding-type=url key in place ('+' a space, %XX a byte); a NUL byte
+ * empties it. -1 on a malformed %-escape. */
+static int url_decode_key(char *s)
+{
+    char *o = s;
+    int has_nul = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == '%') {
+            int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
+            if (lo < 0)
+                return -1;
+            *o = (char)(hi * 16 + lo);
+            has_nul |= *o++ == '\0';
+            p += 2;
+        } else {
+            *o++ = *p == '+' ? ' ' : *p;
+        }
+    }
+    *o = '\0';
+    if (has_nul)
+        s[0] = '\0';
+    return 0;
+}
+
 static fc_status no_memory(fc_error *err)
 {
     return fc_error_set(err, FC_ERR_NOMEM, "S3 listing: out of memory reading the page");
@@ -157,8 +189,15 @@ fc_status fc_s3_parse_list(const char *xml, size_t len, fc_s3_list_page *out, fc
         rc = fc_error_set(err, FC_ERR_FORMAT, "S3 listing: not a ListBucketResult document");
         goto out;
     }
+    int url_encoded = 0;
     for (xmlNodePtr c = root->children; c && !rc; c = c->next) {
-        if (named(c, "Contents")) {
+        if (named(c, "EncodingType")) {
+            xmlChar *v = text_of(c);
+            url_encoded = v && strcmp((const char *)v, "url") == 0;
+            if (!v)
+                rc = no_memory(err);
+            xmlFree(v);
+        } else if (named(c, "Contents")) {
             xmlNodePtr k = child(c, "Key");
             if (!k) {
                 rc = fc_error_set(err, FC_ERR_FORMAT, "S3 listing: <Contents> without <Key>");
@@ -187,6 +226,10 @@ fc_status fc_s3_parse_list(const char *xml, size_t len, fc_s3_list_page *out, fc
             xmlFree(v);
         }
     }
+    for (size_t i = 0; !rc && url_encoded && i < out->keys.n; i++)
+        if (url_decode_key(out->keys.keys[i]) != 0)
+            rc = fc_error_set(err, FC_ERR_FORMAT, "S3 listing: bad URL encoding in key '%.200s'",
+                              out->keys.keys[i]);
     if (!rc && out->truncated && !out->next_token)
         rc = fc_error_set(err, FC_ERR_FORMAT,
                           "S3 listing: truncated page without a NextContinuationToken");

@@ -73,6 +73,9 @@ fc_source *fc_source_local_new(const char *root, fc_error *err);
  * NULL + err on failure; free with fc_source_free. */
 fc_source *fc_source_open(const fc_config *cfg, fc_error *err);
 
+/* 1 when cfg selects the S3 source (fc_source_open's rule above), 0 for the local one. */
+int fc_source_config_is_s3(const fc_config *cfg);
+
 /* The image keys under prefix, sorted. A local prefix that names no folder (none, or a
  * file) is FC_ERR_ARG. */
 fc_status fc_source_list(fc_source *src, const char *prefix, fc_key_list *out, fc_error *err);
