@@ -181,17 +181,19 @@ fc_status fc_mongo_person_members(fc_person_rec *persons, size_t n_persons, fc_f
 
 /* ---- the persons of a large run (mongo_spill.c) --------------------------------- */
 
-/* MongoDB refuses a document (and a command) over 16 MiB. A finish's commit is sent
- * only when the run document as read plus the update fit in this, with a margin for
- * the command around the update; else the persons go to person_clusters_{norm}. */
+/* MongoDB refuses a document (and a command) over 16 MiB. An update of a run
+ * document is sent only when the document as read plus the update fit in this, with
+ * a margin for the command around the update; at finish, else the persons go to
+ * person_clusters_{norm}. */
 #define FC_MONGO_DOC_LIMIT ((size_t)15 * 1024 * 1024)
 /* The run document's field naming the collection of its persons, when spilled. */
 #define FC_MONGO_SPILL_FIELD "person_clusters_collection"
 
 /* 1 if update, applied to a run document of doc_len bytes, gives a document and an
  * update command MongoDB accepts: doc_len + update's length (a bound on the
- * document after it) at most FC_MONGO_DOC_LIMIT. */
-int fc_mongo_finish_fits(size_t doc_len, const bson_t *update);
+ * document after it) at most FC_MONGO_DOC_LIMIT. Checked before a finish's commit
+ * and before a batch records its images (run_add_batch: FC_ERR_LIMIT). */
+int fc_mongo_update_fits(size_t doc_len, const bson_t *update);
 /* The commit update of a finish (fc_mongo_run_finish_update) of plan, for a run
  * document of doc_len bytes: the persons inline when that fits, else in pcoll
  * (*spilled = 1). FC_ERR_LIMIT, saying why, when even without its persons the

@@ -248,7 +248,17 @@ fc_status fc_mongo_run_add_batch(fc_store *s, const char *clustering_id, const f
     fc_status rc = fc_mongo_writable(m, clustering_id, coll, &doc, err);
     if (rc)
         return rc;
+    /* the images' update of the run document, checked before anything is written:
+       the document holds every image of the run and MongoDB refuses one over 16 MiB */
+    bson_t *real = fc_mongo_images_update(faces, n_faces, images, n_images);
+    int fits = fc_mongo_update_fits(doc->len, real);
     bson_destroy(doc);
+    if (!fits) {
+        bson_destroy(real);
+        return fc_error_set(err, FC_ERR_LIMIT, "run %s: recording %zu more images would make its "
+                            "document pass what MongoDB takes (16 MiB): split the event into "
+                            "sub-buckets", clustering_id, n_images);
+    }
     fc_mongo_faces_of(coll, fcoll);
     /* delete + insert is idempotent: retried whole on a transient error */
     for (int attempt = 0;; attempt++) {
@@ -261,10 +271,11 @@ fc_status fc_mongo_run_add_batch(fc_store *s, const char *clustering_id, const f
         }
         fc_mongo_backoff(attempt);
     }
-    if (rc)
+    if (rc) {
+        bson_destroy(real);
         return rc;
+    }
     /* then the images, in one update of the run document */
-    bson_t *real = fc_mongo_images_update(faces, n_faces, images, n_images);
     bson_oid_t oid;
     bson_t *sel = oid_sel(clustering_id, &oid);
     BSON_APPEND_UTF8(sel, "status", "running");

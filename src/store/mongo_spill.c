@@ -17,7 +17,7 @@
 
 /* ---- the decision, the documents, the queries (no I/O) ------------------------- */
 
-int fc_mongo_finish_fits(size_t doc_len, const bson_t *update)
+int fc_mongo_update_fits(size_t doc_len, const bson_t *update)
 {
     return update->len <= FC_MONGO_DOC_LIMIT && doc_len <= FC_MONGO_DOC_LIMIT - update->len;
 }
@@ -30,13 +30,13 @@ fc_status fc_mongo_finish_commit(size_t doc_len, const fc_run_rec *run,
     *spilled = 0;
     fc_mongo_run_finish_update(run, plan->persons, plan->n_persons, plan->unassigned,
                                plan->n_unassigned, total_images, total_faces, now, NULL, out);
-    if (fc_mongo_finish_fits(doc_len, out))
+    if (fc_mongo_update_fits(doc_len, out))
         return FC_OK;
     bson_destroy(out);
     *spilled = 1;
     fc_mongo_run_finish_update(run, plan->persons, plan->n_persons, plan->unassigned,
                                plan->n_unassigned, total_images, total_faces, now, pcoll, out);
-    if (fc_mongo_finish_fits(doc_len, out))
+    if (fc_mongo_update_fits(doc_len, out))
         return FC_OK;
     return fc_error_set(err, FC_ERR_LIMIT,
                         "run %s: its document would take %zu bytes even with its %zu persons in "

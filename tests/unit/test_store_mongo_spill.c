@@ -3,7 +3,8 @@
  * finish (2000 persons of 512-float vectors spill, 50 stay inline with exactly the
  * update they always had, a run too large even without its persons is refused
  * before anything is written), the documents of person_clusters_{norm}, the reader's
- * choice of source from a run document, and the query of the spilled persons. */
+ * choice of source from a run document, the query of the spilled persons, and a
+ * batch's images update checked against the same limit. */
 #include "test.h"
 
 #include "store/mongo_int.h"
@@ -186,11 +187,11 @@ TEST(mongo_finish_of_2000_persons_spills_and_of_50_does_not)
     running_doc(4000, &doc);
     fc_mongo_run_finish_update(&run, e.plan.persons, 2000, e.plan.unassigned, 2000, 4000, 8000, NOW,
                                NULL, &inline_upd);
-    CHECK_MSG(!fc_mongo_finish_fits(doc.len, &inline_upd), "inline: %u bytes", inline_upd.len);
+    CHECK_MSG(!fc_mongo_update_fits(doc.len, &inline_upd), "inline: %u bytes", inline_upd.len);
     printf("  2000 persons: inline update %u bytes, run document %u bytes\n", inline_upd.len, doc.len);
     bson_destroy(&inline_upd);
     CHECK_OK(commit_of(&e, doc.len, &spilled, &upd, &err), &err);
-    CHECK(spilled == 1 && fc_mongo_finish_fits(doc.len, &upd));
+    CHECK(spilled == 1 && fc_mongo_update_fits(doc.len, &upd));
     CHECK(array_len(&upd, "$set.person_clusters") == 0);
     const char *where = get_str(&upd, "$set." FC_MONGO_SPILL_FIELD);
     CHECK(where && !strcmp(where, PCOLL));
@@ -214,8 +215,8 @@ TEST(mongo_finish_fits_at_the_limit_exactly)
 {
     bson_t *u = BCON_NEW("$set", "{", "status", BCON_UTF8("done"), "}");
     size_t room = FC_MONGO_DOC_LIMIT - u->len;
-    CHECK(fc_mongo_finish_fits(room, u) && !fc_mongo_finish_fits(room + 1, u));
-    CHECK(!fc_mongo_finish_fits(SIZE_MAX, u)); /* no wrap-around */
+    CHECK(fc_mongo_update_fits(room, u) && !fc_mongo_update_fits(room + 1, u));
+    CHECK(!fc_mongo_update_fits(SIZE_MAX, u)); /* no wrap-around */
     CHECK(FC_MONGO_DOC_LIMIT + 64 * 1024 < 16 * 1024 * 1024); /* a margin below BSON's 16 MiB */
     bson_destroy(u);
     return FC_TEST_PASS;
@@ -345,5 +346,30 @@ TEST(mongo_persons_source_of_a_run_document)
     CHECK(fc_mongo_persons_source(nul, out) == -1);
     bson_destroy(nul);
     bson_destroy(&doc);
+    return FC_TEST_PASS;
+}
+
+/* A batch's images update is checked against the same limit before anything is
+ * written (run_add_batch: FC_ERR_LIMIT), as the run document holds every image. */
+TEST(mongo_batch_images_checked_against_the_document_limit)
+{
+    bson_t small, big;
+    running_doc(0, &small);
+    running_doc(20000, &big);
+    double per_image = (double)(big.len - small.len) / 20000.0;
+    fc_image_rec imgs[100];
+    char paths[100][64];
+    for (int i = 0; i < 100; i++) {
+        snprintf(paths[i], sizeof paths[i], "wedding/day1/IMG_%06d.jpg", 900000 + i);
+        imgs[i] = (fc_image_rec){.image_path = paths[i], .ok = 1};
+    }
+    bson_t *upd = fc_mongo_images_update(NULL, 0, imgs, 100);
+    CHECK(fc_mongo_update_fits(big.len, upd));
+    CHECK(!fc_mongo_update_fits(FC_MONGO_DOC_LIMIT - upd->len / 2, upd));
+    printf("  %.0f bytes an image in the run document: about %.0f images fit\n", per_image,
+           (double)FC_MONGO_DOC_LIMIT / per_image);
+    bson_destroy(upd);
+    bson_destroy(&small);
+    bson_destroy(&big);
     return FC_TEST_PASS;
 }
