@@ -161,6 +161,90 @@ int fc_conformance_runs(fc_store *s, const char *tag)
     return FC_TEST_PASS;
 }
 
+#define LARGE_DIM 512
+#define LARGE_UNASSIGNED 7
+
+/* Person i's vectors: v[k] = i + k / 1024 (exact in a float), for i < 2^14. */
+static void large_vector(float *v, size_t i)
+{
+    for (int k = 0; k < LARGE_DIM; k++)
+        v[k] = (float)i + (float)k / 1024.0f;
+}
+
+int fc_conformance_large_run(fc_store *s, const char *tag, size_t n_persons,
+                             fc_conformance_inspect inspect)
+{
+    fc_error err = {0};
+    fx_batch b = {0};
+    fc_run_rec run = {0};
+    snprintf(run.bucket, sizeof run.bucket, "conf-%s", tag);
+    snprintf(run.sub, sizeof run.sub, "large");
+    CHECK_OK(fc_store_run_create(s, &run, &err), &err);
+    int n_images = (int)n_persons + LARGE_UNASSIGNED;
+    CHECK(!fx_batch_make(&b, "large", 0, n_images, 1, LARGE_DIM));
+    CHECK_OK(fc_store_run_add_batch(s, run.clustering_id, b.faces, b.n_faces, b.images, b.n_images,
+                                    &err), &err);
+    /* person i has face i; ids not in the persons' order, which must be kept */
+    fc_person_rec *persons = calloc(n_persons, sizeof *persons);
+    fc_member_rec *members = calloc(n_persons, sizeof *members);
+    float *vecs = malloc(n_persons * LARGE_DIM * sizeof *vecs);
+    CHECK(persons && members && vecs);
+    for (size_t i = 0; i < n_persons; i++) {
+        fc_person_rec *p = &persons[i];
+        snprintf(p->person_id, sizeof p->person_id, "person_%zu", (i * 7919) % n_persons);
+        memcpy(members[i].face_id, b.faces[i].face_id, sizeof members[i].face_id);
+        members[i].cluster_confidence = 0.5f;
+        p->members = &members[i];
+        p->n_members = 1;
+        memcpy(p->owner_face_id, members[i].face_id, sizeof p->owner_face_id);
+        large_vector(vecs + i * LARGE_DIM, i);
+        p->centroid = p->owner_embedding = vecs + i * LARGE_DIM;
+        p->dim = LARGE_DIM;
+        p->avg_confidence = 0.9f;
+        p->best_quality_score = 0.5f;
+    }
+    CHECK_OK(fc_store_run_finish(s, &run, persons, n_persons, &err), &err);
+
+    fc_run_rec got = {0};
+    int found = 0;
+    CHECK_OK(fc_store_run_get(s, run.clustering_id, &got, &found, &err), &err);
+    CHECK(found && got.status == FC_RUN_DONE && got.total_persons == (int64_t)n_persons);
+    CHECK(got.unassigned_faces == LARGE_UNASSIGNED && got.total_faces == n_images);
+    fc_run_rec_clear(&got);
+    fc_person_list pl = {0};
+    CHECK_OK(fc_store_person_list(s, run.clustering_id, NULL, &pl, &err), &err);
+    CHECK_MSG(pl.n == n_persons, "%zu persons read back of %zu", pl.n, n_persons);
+    for (size_t i = 0; i < n_persons; i++) {
+        const fc_person_rec *p = &pl.items[i];
+        CHECK_MSG(!strcmp(p->person_id, persons[i].person_id), "person %zu: %s", i, p->person_id);
+        CHECK(p->dim == LARGE_DIM && p->centroid && p->owner_embedding);
+        CHECK(p->centroid[0] == (float)i && p->owner_embedding[LARGE_DIM - 1] == vecs[i * LARGE_DIM + LARGE_DIM - 1]);
+        CHECK(p->n_members == 1 && !strcmp(p->members[0].face_id, b.faces[i].face_id));
+        CHECK(p->members[0].image_path && !strcmp(p->members[0].image_path, b.faces[i].image_path));
+        CHECK(!strcmp(p->owner_face_id, b.faces[i].face_id));
+    }
+    fc_person_list_free(&pl);
+    size_t last = n_persons - 1;
+    CHECK_OK(fc_store_person_list(s, run.clustering_id, persons[last].person_id, &pl, &err), &err);
+    CHECK(pl.n == 1 && pl.items[0].centroid && pl.items[0].centroid[0] == (float)last);
+    CHECK(pl.items[0].n_members == 1 && !strcmp(pl.items[0].members[0].face_id, b.faces[last].face_id));
+    fc_person_list_free(&pl);
+    if (inspect && inspect(s, run.clustering_id, n_persons, 0) != FC_TEST_PASS)
+        return FC_TEST_FAIL;
+
+    int deleted = 0;
+    int64_t faces = 0;
+    CHECK_OK(fc_store_run_delete(s, run.clustering_id, &faces, &deleted, &err), &err);
+    CHECK(deleted && faces == n_images);
+    if (inspect && inspect(s, run.clustering_id, n_persons, 1) != FC_TEST_PASS)
+        return FC_TEST_FAIL;
+    free(persons);
+    free(members);
+    free(vecs);
+    fx_batch_free(&b);
+    return FC_TEST_PASS;
+}
+
 int fc_conformance_assignments(fc_store *s, const char *tag)
 {
     fc_error err = {0};

@@ -1,6 +1,7 @@
 /* mongo_docs.c - the BSON documents of API.md's data model, built from records and
  * parsed back, without I/O: user_profiles, person_clustering_{norm} (one document
- * per run, person_clusters inside), person_faces_{norm} (one per face),
+ * per run, person_clusters inside, or in person_clusters_{norm} for a run too
+ * large for one document: mongo_spill.c), person_faces_{norm} (one per face),
  * cluster_assignments; collection names (through fc_norm_collection) and indexes.
  * Ids are strings except a run's _id (ObjectId); timestamps are BSON dates. */
 #include "store/mongo_int.h"
@@ -104,6 +105,10 @@ int fc_mongo_index_command(const char *coll, bson_t *out)
     else if (has_prefix(coll, FC_MONGO_RUNS_PREFIX))
         indexes = BCON_NEW("0", "{", "key", "{", "status", BCON_INT32(1), "timestamp",
                            BCON_INT32(-1), "}", "name", BCON_UTF8("status_timestamp"), "}");
+    else if (has_prefix(coll, FC_MONGO_PERSONS_PREFIX))
+        indexes = BCON_NEW("0", "{", "key", "{", "clustering_id", BCON_INT32(1), "ord",
+                           BCON_INT32(1), "}", "name", BCON_UTF8("clustering_id_ord_unique"),
+                           "unique", BCON_BOOL(true), "}");
     else
         return -1;
     bson_init(out);
@@ -503,7 +508,7 @@ fc_status fc_mongo_person_parse(const bson_t *doc, fc_person_rec *p, fc_error *e
 void fc_mongo_run_finish_update(const fc_run_rec *run, const fc_person_rec *persons,
                                 size_t n_persons, char *const *unassigned, size_t n_unassigned,
                                 int64_t total_images, int64_t total_faces, int64_t now,
-                                bson_t *out)
+                                const char *persons_coll, bson_t *out)
 {
     bson_t set, arr, unset;
     char buf[16];
@@ -511,7 +516,7 @@ void fc_mongo_run_finish_update(const fc_run_rec *run, const fc_person_rec *pers
     bson_init(out);
     BSON_APPEND_DOCUMENT_BEGIN(out, "$set", &set);
     BSON_APPEND_ARRAY_BEGIN(&set, "person_clusters", &arr);
-    for (size_t i = 0; i < n_persons; i++) {
+    for (size_t i = 0; !persons_coll && i < n_persons; i++) {
         bson_t p;
         fc_mongo_person_doc(&persons[i], &p);
         bson_uint32_to_string((uint32_t)i, &k, buf, sizeof buf);
@@ -519,6 +524,8 @@ void fc_mongo_run_finish_update(const fc_run_rec *run, const fc_person_rec *pers
         bson_destroy(&p);
     }
     bson_append_array_end(&set, &arr);
+    if (persons_coll)
+        BSON_APPEND_UTF8(&set, FC_MONGO_SPILL_FIELD, persons_coll);
     append_strs(&set, "unassigned_face_ids", unassigned, n_unassigned);
     BSON_APPEND_INT64(&set, "unassigned_faces", (int64_t)n_unassigned);
     BSON_APPEND_INT64(&set, "total_images", total_images);

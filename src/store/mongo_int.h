@@ -2,7 +2,8 @@
  * (BSON documents of API.md's data model <-> records; no I/O), mongo_retry.c
  * (transient errors, backoff), mongo_persons.c (the persons of a run; no I/O),
  * mongo.c (client pool, profiles, assignments, collections, the ops table),
- * mongo_runs.c / mongo_run_ops.c (runs, faces, persons, the writer's lease) and
+ * mongo_runs.c / mongo_run_ops.c (runs, faces, persons, the writer's lease),
+ * mongo_spill.c (the persons of a run too large for its document) and
  * mongo_lease_docs.c / mongo_leases.c (shared runs). */
 #ifndef FC_STORE_MONGO_INT_H
 #define FC_STORE_MONGO_INT_H
@@ -27,6 +28,7 @@ fc_store *fc_mongo_open(const char *url, const char *db, fc_error *err);
 #define FC_MONGO_RUNS_PREFIX "person_clustering_"
 #define FC_MONGO_FACES_PREFIX "person_faces_"
 #define FC_MONGO_WORK_PREFIX "run_work_"
+#define FC_MONGO_PERSONS_PREFIX "person_clusters_" /* persons of large runs: mongo_spill.c */
 #define FC_MONGO_COLL_MAX (FC_NORM_MAX + 32)
 
 /* A run's lease: a running run whose heartbeat is older than this, written by a
@@ -50,7 +52,8 @@ void fc_mongo_iso(int64_t ms, char out[FC_TIMESTAMP_LEN + 1]);
  * for "user_profiles" (user_id unique), "cluster_assignments" ((clustering_id,
  * cluster_id) unique; user_id), "person_faces_*" (face_id unique; (clustering_id,
  * image_path); (clustering_id, person_id, member_ord)), "person_clustering_*"
- * ((status, timestamp)). Into an uninitialised out; 0, or -1 for another name. */
+ * ((status, timestamp)), "person_clusters_*" ((clustering_id, ord) unique). Into an
+ * uninitialised out; 0, or -1 for another name. */
 int fc_mongo_index_command(const char *coll, bson_t *out);
 
 /* user_profiles: the update of an upsert on user_id ($set all fields but
@@ -71,11 +74,13 @@ void fc_mongo_person_doc(const fc_person_rec *p, bson_t *out);
 /* A person_clusters element without its members (read from the faces). */
 fc_status fc_mongo_person_parse(const bson_t *doc, fc_person_rec *out, fc_error *err);
 /* The update that commits a finished run: person_clusters, unassigned_face_ids,
- * the totals, stats, status "done", finished_at; owner and heartbeat unset. */
+ * the totals, stats, status "done", finished_at; owner and heartbeat unset. With
+ * persons_coll (not NULL) the persons are in that collection (mongo_spill.c):
+ * person_clusters is [] and person_clusters_collection names persons_coll. */
 void fc_mongo_run_finish_update(const fc_run_rec *run, const fc_person_rec *persons,
                                 size_t n_persons, char *const *unassigned, size_t n_unassigned,
                                 int64_t total_images, int64_t total_faces, int64_t now,
-                                bson_t *out);
+                                const char *persons_coll, bson_t *out);
 
 /* person_faces_{norm}: one face (person_id null until the run is finished). */
 void fc_mongo_face_doc(const fc_face_rec *f, const char *clustering_id, int64_t now, bson_t *out);
@@ -174,6 +179,43 @@ void fc_mongo_members_query(const char *id, const char *person_id, bson_t **filt
 fc_status fc_mongo_person_members(fc_person_rec *persons, size_t n_persons, fc_face_list *faces,
                                   fc_error *err);
 
+/* ---- the persons of a large run (mongo_spill.c) --------------------------------- */
+
+/* MongoDB refuses a document (and a command) over 16 MiB. An update of a run
+ * document is sent only when the document as read plus the update fit in this, with
+ * a margin for the command around the update; at finish, else the persons go to
+ * person_clusters_{norm}. */
+#define FC_MONGO_DOC_LIMIT ((size_t)15 * 1024 * 1024)
+/* The run document's field naming the collection of its persons, when spilled. */
+#define FC_MONGO_SPILL_FIELD "person_clusters_collection"
+
+/* 1 if update, applied to a run document of doc_len bytes, gives a document and an
+ * update command MongoDB accepts: doc_len + update's length (a bound on the
+ * document after it) at most FC_MONGO_DOC_LIMIT. Checked before a finish's commit
+ * and before a batch records its images (run_add_batch: FC_ERR_LIMIT). */
+int fc_mongo_update_fits(size_t doc_len, const bson_t *update);
+/* The commit update of a finish (fc_mongo_run_finish_update) of plan, for a run
+ * document of doc_len bytes: the persons inline when that fits, else in pcoll
+ * (*spilled = 1). FC_ERR_LIMIT, saying why, when even without its persons the
+ * document would be too large (images, unassigned faces). out is initialised in
+ * every case: the caller bson_destroy's it. */
+fc_status fc_mongo_finish_commit(size_t doc_len, const fc_run_rec *run,
+                                 const fc_mongo_finish_plan *plan, int64_t total_images,
+                                 int64_t total_faces, int64_t now, const char *pcoll,
+                                 int *spilled, bson_t *out, fc_error *err);
+/* "person_clusters_{norm}" of a runs collection "person_clustering_{norm}". */
+void fc_mongo_persons_of(const char *runs_coll, char out[FC_MONGO_COLL_MAX]);
+/* The document of person ord of run id in person_clusters_{norm}: clustering_id,
+ * ord (int64), then the fields of fc_mongo_person_doc. Into an uninitialised out. */
+void fc_mongo_spilled_person_doc(const char *id, size_t ord, const fc_person_rec *p, bson_t *out);
+/* Where the persons of run document doc are: 0 in its person_clusters (no
+ * person_clusters_collection), 1 in the collection that field names (into out), -1
+ * when the field is not the name of a person_clusters_* collection. */
+int fc_mongo_persons_source(const bson_t *doc, char out[FC_MONGO_COLL_MAX]);
+/* The find of a spilled run's persons in person_clusters_{norm}: of person_id (NULL:
+ * all), sorted by ord (the index clustering_id, ord). Caller bson_destroy's both. */
+void fc_mongo_spilled_query(const char *id, const char *person_id, bson_t **filter, bson_t **opts);
+
 /* ---- errors and retries (mongo_retry.c) ---------------------------------------- */
 
 #define FC_MONGO_ATTEMPTS 5
@@ -238,6 +280,19 @@ static inline mongo_store *as_mongo(fc_store *s)
 int64_t fc_mongo_now(void);
 /* A collection of the handle's database from a popped client. */
 mongoc_collection_t *fc_mongo_coll(mongo_store *m, mongoc_client_t *c, const char *name);
+
+/* mongo_spill.c: the persons of a finish of run id written to pcoll, its index
+ * created first: the run's documents there deleted, then one per person
+ * (fc_mongo_spilled_person_doc) in insert_many calls of FC_MONGO_SPILL_CHUNK; retried
+ * whole on a transient error (the delete first makes that idempotent). */
+#define FC_MONGO_SPILL_CHUNK 256
+fc_status fc_mongo_spill_persons(mongo_store *m, const char *pcoll, const char *id,
+                                 const fc_person_rec *persons, size_t n_persons, fc_error *err);
+/* The persons of run document doc (run id), of person_id or all, without members,
+ * into out (empty): from its person_clusters (then without I/O: m may be NULL), or
+ * from the collection it names; FC_ERR_FORMAT when that name is not one of ours. */
+fc_status fc_mongo_persons_read(mongo_store *m, const bson_t *doc, const char *id,
+                                const char *person_id, fc_person_list *out, fc_error *err);
 
 /* mongo_run_ops.c: inserts face documents of run id, tagged with worker unless NULL. */
 fc_status fc_mongo_insert_faces(mongo_store *m, const char *coll, const char *id,

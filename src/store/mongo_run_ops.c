@@ -248,7 +248,17 @@ fc_status fc_mongo_run_add_batch(fc_store *s, const char *clustering_id, const f
     fc_status rc = fc_mongo_writable(m, clustering_id, coll, &doc, err);
     if (rc)
         return rc;
+    /* the images' update of the run document, checked before anything is written:
+       the document holds every image of the run and MongoDB refuses one over 16 MiB */
+    bson_t *real = fc_mongo_images_update(faces, n_faces, images, n_images);
+    int fits = fc_mongo_update_fits(doc->len, real);
     bson_destroy(doc);
+    if (!fits) {
+        bson_destroy(real);
+        return fc_error_set(err, FC_ERR_LIMIT, "run %s: recording %zu more images would make its "
+                            "document pass what MongoDB takes (16 MiB): split the event into "
+                            "sub-buckets", clustering_id, n_images);
+    }
     fc_mongo_faces_of(coll, fcoll);
     /* delete + insert is idempotent: retried whole on a transient error */
     for (int attempt = 0;; attempt++) {
@@ -261,10 +271,11 @@ fc_status fc_mongo_run_add_batch(fc_store *s, const char *clustering_id, const f
         }
         fc_mongo_backoff(attempt);
     }
-    if (rc)
+    if (rc) {
+        bson_destroy(real);
         return rc;
+    }
     /* then the images, in one update of the run document */
-    bson_t *real = fc_mongo_images_update(faces, n_faces, images, n_images);
     bson_oid_t oid;
     bson_t *sel = oid_sel(clustering_id, &oid);
     BSON_APPEND_UTF8(sel, "status", "running");
@@ -376,19 +387,27 @@ fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_perso
 {
     mongo_store *m = as_mongo(s);
     const char *id = run->clustering_id;
-    char coll[FC_MONGO_COLL_MAX], fcoll[FC_MONGO_COLL_MAX];
-    bson_t *doc = NULL;
+    char coll[FC_MONGO_COLL_MAX], fcoll[FC_MONGO_COLL_MAX], pcoll[FC_MONGO_COLL_MAX];
+    bson_t *doc = NULL, upd = BSON_INITIALIZER;
     fc_face_list faces = {0};
     fc_image_list imgs = {0};
     fc_mongo_finish_plan plan = {0};
+    int spilled = 0;
     fc_status rc = fc_mongo_writable(m, id, coll, &doc, err);
     if (rc)
         return rc;
     fc_mongo_faces_of(coll, fcoll);
-    /* check everything before writing anything */
+    /* check everything before writing anything, the size of the commit too */
     if ((rc = fc_mongo_faces_read(m, fcoll, id, NULL, 0, &faces, err)) ||
         (rc = recorded_images(doc, &imgs, err)) ||
         (rc = fc_mongo_finish_check(id, &faces, persons, n_persons, &plan, err)))
+        goto out;
+    int64_t ok_images = 0;
+    for (size_t i = 0; i < imgs.n; i++)
+        ok_images += imgs.items[i].ok != 0;
+    fc_mongo_persons_of(coll, pcoll);
+    if ((rc = fc_mongo_finish_commit(doc->len, run, &plan, ok_images, (int64_t)faces.n,
+                                     fc_mongo_now(), pcoll, &spilled, &upd, err)))
         goto out;
     /* 1. the faces' persons (a finish is whole: earlier assignments are reset) */
     mongoc_client_t *c = mongoc_client_pool_pop(m->pool);
@@ -413,13 +432,12 @@ fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_perso
         mongoc_client_pool_push(m->pool, c);
         goto out;
     }
-    /* 2. the commit: one update of the run document, majority */
-    int64_t ok_images = 0;
-    for (size_t i = 0; i < imgs.n; i++)
-        ok_images += imgs.items[i].ok != 0;
-    bson_t upd;
-    fc_mongo_run_finish_update(run, plan.persons, n_persons, plan.unassigned, plan.n_unassigned,
-                               ok_images, (int64_t)faces.n, fc_mongo_now(), &upd);
+    /* 2. a large run's persons, in their own collection */
+    if (spilled && (rc = fc_mongo_spill_persons(m, pcoll, id, plan.persons, n_persons, err))) {
+        mongoc_client_pool_push(m->pool, c);
+        goto out;
+    }
+    /* 3. the commit: one update of the run document, majority */
     bson_oid_t oid;
     sel = oid_sel(id, &oid);
     BSON_APPEND_UTF8(sel, "status", "running");
@@ -428,12 +446,12 @@ fc_status fc_mongo_run_finish(fc_store *s, const fc_run_rec *run, const fc_perso
     rc = fc_mongo_update_one(m, c, coll, sel, &upd, 1, &matched, err);
     mongoc_client_pool_push(m->pool, c);
     bson_destroy(sel);
-    bson_destroy(&upd);
     if (!rc && matched != 1)
         rc = fc_error_set(err, FC_ERR_ARG, "run %s is no longer written by this handle", id);
     if (!rc)
         fc_mongo_disown(m, id);
 out:
+    bson_destroy(&upd);
     fc_mongo_finish_plan_free(&plan);
     fc_face_list_free(&faces);
     fc_image_list_free(&imgs);

@@ -6,8 +6,10 @@
  * of writes gives the SQLite backend's guarantees: a batch writes its faces, then
  * records its images in the run document (a crash between leaves faces of an
  * image not recorded: resume deletes them, and re-adding an image replaces its
- * faces); a finish writes the faces' persons, then commits the run document with
- * status "done" in one update, the only write that makes a run done. A running run
+ * faces); a finish writes the faces' persons (and, for a run too large for one
+ * document, its persons to person_clusters_{norm}: mongo_spill.c), then commits the
+ * run document with status "done" in one update, the only write that makes a run
+ * done. A running run
  * has an owner (fc_owner_self + handle) and a heartbeat renewed every 10 s by a
  * thread of the handle: it is failed when its owner is a dead process of this
  * boot, or its heartbeat is older than the 60 s lease (another machine). A shared
@@ -394,11 +396,13 @@ fc_status fc_mongo_run_delete(fc_store *s, const char *clustering_id, int64_t *n
     bson_t *rf = BCON_NEW("_id", BCON_OID(&oid));
     int64_t n_runs = 0;
     /* the run document first: a crash after it leaves only unreachable faces */
-    char wcoll[FC_MONGO_COLL_MAX];
+    char wcoll[FC_MONGO_COLL_MAX], pcoll[FC_MONGO_COLL_MAX];
     fc_mongo_work_of(coll, wcoll);
+    fc_mongo_persons_of(coll, pcoll);
     if (!(rc = fc_mongo_delete(m, coll, rf, &n_runs, err)) &&
-        !(rc = fc_mongo_delete(m, fcoll, ff, n_faces, err)))
-        rc = fc_mongo_delete(m, wcoll, ff, NULL, err); /* a shared run's work list */
+        !(rc = fc_mongo_delete(m, fcoll, ff, n_faces, err)) &&
+        !(rc = fc_mongo_delete(m, wcoll, ff, NULL, err))) /* a shared run's work list */
+        rc = fc_mongo_delete(m, pcoll, ff, NULL, err); /* a large run's persons */
     bson_destroy(ff);
     bson_destroy(rf);
     *deleted = !rc && n_runs > 0;
@@ -438,34 +442,9 @@ fc_status fc_mongo_face_count(fc_store *s, const char *clustering_id, int64_t *n
     return rc;
 }
 
-/* The persons of person_clusters in the run document doc (of person_id, or all),
- * without members, appended to out. */
-static fc_status parse_persons(const bson_t *doc, const char *person_id, fc_person_list *out,
-                               fc_error *err)
-{
-    bson_iter_t it, arr;
-    fc_status rc = FC_OK;
-    if (!bson_iter_init_find(&it, doc, "person_clusters") || !BSON_ITER_HOLDS_ARRAY(&it))
-        return FC_OK;
-    bson_iter_recurse(&it, &arr);
-    while (!rc && bson_iter_next(&arr)) {
-        uint32_t len;
-        const uint8_t *data;
-        bson_t sub;
-        if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
-            continue;
-        bson_iter_document(&arr, &len, &data);
-        if (!bson_init_static(&sub, data, len) ||
-            (person_id && strcmp(fc_mongo_doc_str(&sub, "person_id"), person_id) != 0))
-            continue;
-        fc_person_rec *p = fc_rec_append((void **)&out->items, &out->n, sizeof *p);
-        rc = p ? fc_mongo_person_parse(&sub, p, err) : fc_error_set(err, FC_ERR_NOMEM, "out of memory");
-    }
-    return rc;
-}
-
-/* The persons from the run document, then their members from one find of their
- * faces, grouped in memory (not one find per person). */
+/* The persons from the run document (or the collection it names: mongo_spill.c),
+ * then their members from one find of their faces, grouped in memory (not one find
+ * per person). */
 fc_status fc_mongo_person_list(fc_store *s, const char *clustering_id, const char *person_id,
                                fc_person_list *out, fc_error *err)
 {
@@ -477,7 +456,7 @@ fc_status fc_mongo_person_list(fc_store *s, const char *clustering_id, const cha
     if (rc || !doc)
         return rc;
     fc_mongo_faces_of(coll, fcoll);
-    rc = parse_persons(doc, person_id, out, err);
+    rc = fc_mongo_persons_read(m, doc, clustering_id, person_id, out, err);
     if (!rc && out->n) {
         bson_t *filter, *opts;
         fc_mongo_members_query(clustering_id, person_id, &filter, &opts);

@@ -1,7 +1,8 @@
 /* test_heap_mongo.c - out of memory at every step (sweep.h) in what the MongoDB
- * backend does without a server with the persons of a run (mongo_persons.c): a
- * finish's persons checked against the run's faces, and persons' members grouped
- * from their faces read back. A run that succeeds must give the answer of a run
+ * backend does without a server with the persons of a run (mongo_persons.c,
+ * mongo_spill.c): a finish's persons checked against the run's faces, persons'
+ * members grouped from their faces read back, and persons read from a run
+ * document's person_clusters. A run that succeeds must give the answer of a run
  * without failures (else fc_heap_wrong). */
 #include "heap/sweep.h"
 #include "test.h"
@@ -79,6 +80,18 @@ static int person_members(const void *user, fc_error *err)
     return ok;
 }
 
+/* The persons of a finished run document (user: the bson_t), with vectors. */
+static int persons_read(const void *user, fc_error *err)
+{
+    fc_person_list pl = {0};
+    int ok = !fc_mongo_persons_read(NULL, user, "66d3e1f4a1b2c3d4e5000001", NULL, &pl, err);
+    if (ok && (pl.n != N_PERSONS || pl.items[2].dim != 4 || pl.items[2].centroid[3] != 3 ||
+               strcmp(pl.items[2].person_id, "person_2") != 0))
+        ok = fc_heap_wrong("wrong persons: %zu", pl.n);
+    fc_person_list_free(&pl);
+    return ok;
+}
+
 TEST(heap_mongo_persons)
 {
     persons_job j;
@@ -97,6 +110,28 @@ TEST(heap_mongo_persons)
     int r = fc_heap_sweep("fc_mongo_finish_check", finish_check, &j);
     if (r == FC_TEST_PASS)
         r = fc_heap_sweep("fc_mongo_person_members", person_members, NULL);
+    /* a run document with the persons inline, built before the sweep (libbson
+       aborts when out of memory) */
+    float v[4] = {0, 1, 2, 3};
+    fc_run_rec run = {0};
+    for (int p = 0; p < N_PERSONS; p++) {
+        j.persons[p].centroid = j.persons[p].owner_embedding = v;
+        j.persons[p].dim = 4;
+    }
+    bson_t upd, set, done = BSON_INITIALIZER;
+    bson_iter_t it;
+    uint32_t len;
+    const uint8_t *data;
+    fc_mongo_run_finish_update(&run, j.persons, N_PERSONS, NULL, 0, 1, N_FACES, 0, NULL, &upd);
+    if (bson_iter_init_find(&it, &upd, "$set") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_iter_document(&it, &len, &data);
+        if (bson_init_static(&set, data, len))
+            bson_concat(&done, &set);
+    }
+    if (r == FC_TEST_PASS)
+        r = fc_heap_sweep("fc_mongo_persons_read", persons_read, &done);
+    bson_destroy(&done);
+    bson_destroy(&upd);
     fc_face_list_free(&j.faces);
     return r;
 }

@@ -4,6 +4,7 @@
  * to run them against real servers: docs/backends.md. */
 #include "test.h"
 
+#include "store/mongo_int.h"
 #include "store_conformance.h"
 #include "unit/test_store_fixtures.h"
 
@@ -20,11 +21,17 @@ static const char *tag(void)
     return t;
 }
 
-static int run_store(fc_store *s)
+/* The persons of an event too large for one run document (docs/backends.md), with
+ * what the backend needs to check what it stored. */
+#define LARGE_PERSONS 2000
+
+static int run_store(fc_store *s, fc_conformance_inspect inspect)
 {
     int r = fc_conformance_profiles(s, tag());
     if (r == FC_TEST_PASS)
         r = fc_conformance_runs(s, tag());
+    if (r == FC_TEST_PASS)
+        r = fc_conformance_large_run(s, tag(), LARGE_PERSONS, inspect);
     if (r == FC_TEST_PASS)
         r = fc_conformance_assignments(s, tag());
     if (r == FC_TEST_PASS)
@@ -39,7 +46,7 @@ TEST(store_conformance_sqlite)
     fx_db_path("conformance", path, sizeof path);
     fc_store *s = fx_open(path);
     CHECK(s);
-    return run_store(s);
+    return run_store(s, NULL);
 }
 
 TEST(store_conformance_local_vectors)
@@ -52,6 +59,37 @@ TEST(store_conformance_local_vectors)
     int r = fc_conformance_vectors(v, tag());
     fc_vectors_close(v);
     return r;
+}
+
+/* What a reader of the database sees of a large run: its run document with
+ * person_clusters [] and person_clusters_collection, one document per person there
+ * (none once the run is deleted). */
+static int mongo_large_run(fc_store *s, const char *clustering_id, size_t n_persons, int deleted)
+{
+    mongo_store *m = as_mongo(s);
+    fc_error err = {0};
+    char bucket[64], runs[FC_MONGO_COLL_MAX], pcoll[FC_MONGO_COLL_MAX];
+    snprintf(bucket, sizeof bucket, "conf-%s", tag()); /* fc_conformance_large_run's */
+    CHECK(!fc_mongo_runs_coll(bucket, "large", runs, sizeof runs));
+    fc_mongo_persons_of(runs, pcoll);
+    if (!deleted) {
+        char coll[FC_MONGO_COLL_MAX], named[FC_MONGO_COLL_MAX] = "";
+        bson_t *doc = NULL;
+        bson_iter_t it, arr;
+        CHECK_OK(fc_mongo_locate(m, clustering_id, 0, coll, &doc, &err), &err);
+        CHECK(doc && !strcmp(coll, runs) && fc_mongo_persons_source(doc, named) == 1);
+        CHECK_MSG(!strcmp(named, pcoll), "%s", named);
+        CHECK(bson_iter_init_find(&it, doc, "person_clusters") && BSON_ITER_HOLDS_ARRAY(&it));
+        CHECK(bson_iter_recurse(&it, &arr) && !bson_iter_next(&arr));
+        printf("  run document of %zu persons: %u bytes, persons in %s\n", n_persons, doc->len, pcoll);
+        bson_destroy(doc);
+    }
+    bson_t *filter = BCON_NEW("clustering_id", BCON_UTF8(clustering_id));
+    int64_t n = -1;
+    CHECK_OK(fc_mongo_count(m, pcoll, filter, &n, &err), &err);
+    bson_destroy(filter);
+    CHECK_MSG(n == (deleted ? 0 : (int64_t)n_persons), "%lld person documents", (long long)n);
+    return FC_TEST_PASS;
 }
 
 TEST(live_mongo_store_conformance)
@@ -67,7 +105,7 @@ TEST(live_mongo_store_conformance)
     fc_store *s = fc_store_open(&cfg, &err);
     CHECK_MSG(s, "%s", err.msg);
     CHECK(!strcmp(fc_store_backend_name(s), "mongodb"));
-    return run_store(s);
+    return run_store(s, mongo_large_run);
 }
 
 TEST(live_qdrant_vectors_conformance)

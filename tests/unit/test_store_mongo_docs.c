@@ -234,7 +234,7 @@ TEST(mongo_run_document_and_finish)
     snprintf(p.owner_face_id, sizeof p.owner_face_id, FACE2);
     char *unassigned[1] = {"7a1f0c3e-1111-4222-8333-944455556666"};
     run.image_overlap_stats = "{\"shared\":1}";
-    fc_mongo_run_finish_update(&run, &p, 1, unassigned, 1, 2, 3, NOW, &d);
+    fc_mongo_run_finish_update(&run, &p, 1, unassigned, 1, 2, 3, NOW, NULL, &d);
     CHECK(bson_is(&d, "{\"$set\":{\"person_clusters\":[{\"person_id\":\"person_0\",\"cluster_id\":"
                       "\"person_0\",\"owner_face_id\":\"" FACE2 "\",\"owner_embedding\":[" D(1.0) ","
                       D(0.0) "],\"centroid\":[" D(1.0) "," D(0.0) "],\"image_paths\":[\"a.jpg\",\"b.jpg\"],"
