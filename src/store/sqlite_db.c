@@ -491,18 +491,21 @@ static fc_sqlite *open_db(const char *path, int reader, fc_error *err)
         fc_sqlite_fail(c, rc, "open", err);
         goto fail;
     }
-    fc_status st = configure(c, &rc, err);
-    if (st && reader && disk_full(c, rc)) {
+    /* the first try's failure is the answer only when no other way of opening works */
+    fc_error first = {0};
+    fc_status st = configure(c, &rc, &first);
+    int why = rc & 0xFF;
+    if (st && reader && disk_full(c, rc))
         st = open_exclusive(c, err);
-    } else if (st && ((rc & 0xFF) == SQLITE_READONLY || (rc & 0xFF) == SQLITE_CANTOPEN)) {
-        /* a WAL file in a folder this user cannot write: its -shm cannot be made */
-        if (nothing_can_write(path))
-            st = open_immutable(c, err);
-        else if ((rc & 0xFF) == SQLITE_READONLY)
-            fc_error_set(err, st, "%s: cannot open: this user cannot create the -wal and -shm files that "
-                                  "reading needs in its folder, which others may write (%s)",
-                         path, sqlite3_errstr(rc));
-    }
+    /* a WAL file in a folder this user cannot write: its -shm cannot be made */
+    else if (st && (why == SQLITE_READONLY || why == SQLITE_CANTOPEN) && nothing_can_write(path))
+        st = open_immutable(c, err);
+    else if (st && why == SQLITE_READONLY)
+        fc_error_set(err, st, "%s: cannot open: this user cannot create the -wal and -shm files that "
+                              "reading needs in its folder, which others may write (%s)",
+                     path, sqlite3_errstr(rc));
+    else if (st && err)
+        *err = first;
     if (st || migrate(c, err))
         goto fail;
     return c;
