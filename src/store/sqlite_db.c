@@ -350,16 +350,25 @@ out:
     return rc;
 }
 
+/* Milliseconds on the monotonic clock. */
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* Switches the file to WAL (or checks it is). SQLite can answer SQLITE_BUSY here without
  * calling the busy handler (another process is creating the file or recovering its
  * WAL at the same moment: seen with two workers starting together under load), so the
- * pragma is retried every 10 ms for up to FC_SQLITE_BUSY_MS. Returns the last step's
- * code; *wal = 1 when the journal is WAL. */
+ * pragma is retried every 10 ms until FC_SQLITE_BUSY_MS have passed in all, counting
+ * the busy handler's own waits (a file held alone makes each try wait the whole busy
+ * timeout). Returns the last step's code; *wal = 1 when the journal is WAL. */
 static int set_wal(fc_sqlite *c, int *wal)
 {
     int rc = SQLITE_BUSY;
     *wal = 0;
-    for (int waited = 0; waited <= FC_SQLITE_BUSY_MS; waited += 10) {
+    for (int64_t end = now_ms() + FC_SQLITE_BUSY_MS; now_ms() <= end;) {
         sqlite3_stmt *st = NULL;
         rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
         if (rc == SQLITE_OK)
@@ -381,6 +390,10 @@ static fc_status configure(fc_sqlite *c, int *sql_rc, fc_error *err)
     sqlite3_extended_result_codes(c->db, 1);
     int wal;
     *sql_rc = set_wal(c, &wal);
+    if ((*sql_rc & 0xFF) == SQLITE_BUSY)
+        return fc_error_set(err, FC_ERR_IO, "%s: cannot open: another process has held it alone for "
+                                            "%d s, as one reading it on a full disk does until it ends (%s)",
+                            c->path, FC_SQLITE_BUSY_MS / 1000, sqlite3_errstr(*sql_rc));
     if (*sql_rc != SQLITE_ROW)
         return fc_sqlite_fail(c, *sql_rc, "open", err);
     if (!wal)
