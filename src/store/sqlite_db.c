@@ -486,10 +486,48 @@ static fc_status open_exclusive(fc_sqlite *c, fc_error *err)
     return st;
 }
 
+/* The handles of this process opened by open_exclusive, and the lock of the list and
+ * of their share counts. */
+static pthread_mutex_t alone_mu = PTHREAD_MUTEX_INITIALIZER;
+static fc_sqlite *alone;
+
+/* This process's handle held alone for path, shared once more; NULL when none. */
+static fc_sqlite *share_alone(const char *path)
+{
+    pthread_mutex_lock(&alone_mu);
+    fc_sqlite *c = alone;
+    while (c && strcmp(c->path, path) != 0)
+        c = c->next_alone;
+    if (c)
+        c->shared++;
+    pthread_mutex_unlock(&alone_mu);
+    return c;
+}
+
+/* Ends one share of c; whether others still share it (then it stays open). */
+static int unshare_alone(fc_sqlite *c)
+{
+    pthread_mutex_lock(&alone_mu);
+    int still = c->shared > 1;
+    if (c->shared == 1) {
+        fc_sqlite **p = &alone;
+        while (*p != c)
+            p = &(*p)->next_alone;
+        *p = c->next_alone;
+    }
+    if (c->shared > 0)
+        c->shared--;
+    pthread_mutex_unlock(&alone_mu);
+    return still;
+}
+
 /* fc_sqlite_open and fc_sqlite_open_reader. */
 static fc_sqlite *open_db(const char *path, int reader, fc_error *err)
 {
-    fc_sqlite *c = calloc(1, sizeof *c);
+    fc_sqlite *c = share_alone(path);
+    if (c)
+        return c;
+    c = calloc(1, sizeof *c);
     if (!c || !(c->path = strdup(path))) {
         free(c);
         fc_error_set(err, FC_ERR_NOMEM, "out of memory");
@@ -508,7 +546,8 @@ static fc_sqlite *open_db(const char *path, int reader, fc_error *err)
     fc_error first = {0};
     fc_status st = configure(c, &rc, &first);
     int why = rc & 0xFF;
-    if (st && reader && disk_full(c, rc))
+    int held_alone = st && reader && disk_full(c, rc);
+    if (held_alone)
         st = open_exclusive(c, err);
     /* a WAL file in a folder this user cannot write: its -shm cannot be made */
     else if (st && (why == SQLITE_READONLY || why == SQLITE_CANTOPEN) && nothing_can_write(path))
@@ -521,6 +560,16 @@ static fc_sqlite *open_db(const char *path, int reader, fc_error *err)
         *err = first;
     if (st || migrate(c, err))
         goto fail;
+    if (held_alone) {
+        fprintf(stderr, "facecluster: warning: %s: its disk is full (no room for the -shm file that "
+                        "sharing it needs): this process reads it holding it alone until it ends; "
+                        "other processes that open it wait, then fail\n", path);
+        pthread_mutex_lock(&alone_mu);
+        c->shared = 1;
+        c->next_alone = alone;
+        alone = c;
+        pthread_mutex_unlock(&alone_mu);
+    }
     return c;
 fail:
     fc_sqlite_close(c);
@@ -539,7 +588,7 @@ fc_sqlite *fc_sqlite_open_reader(const char *path, fc_error *err)
 
 void fc_sqlite_close(fc_sqlite *c)
 {
-    if (!c)
+    if (!c || unshare_alone(c))
         return;
     for (int i = 0; i < c->n_stmts; i++) {
         sqlite3_finalize(c->stmts[i]);
