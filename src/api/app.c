@@ -25,7 +25,8 @@ fc_app *fc_app_open(fc_error *err)
         fc_error_set(err, e.code, "configuration: %s", e.msg);
         goto fail;
     }
-    app->store = fc_store_open(app->cfg, &e);
+    /* the reader open: on a full disk the GET routes still answer (docs/store.md) */
+    app->store = fc_store_open_reader(app->cfg, &e);
     if (!app->store) {
         fc_error_set(err, e.code, "database: %s", e.msg);
         goto fail;

@@ -350,16 +350,25 @@ out:
     return rc;
 }
 
+/* Milliseconds on the monotonic clock. */
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 /* Switches the file to WAL (or checks it is). SQLite can answer SQLITE_BUSY here without
  * calling the busy handler (another process is creating the file or recovering its
  * WAL at the same moment: seen with two workers starting together under load), so the
- * pragma is retried every 10 ms for up to FC_SQLITE_BUSY_MS. Returns the last step's
- * code; *wal = 1 when the journal is WAL. */
+ * pragma is retried every 10 ms until FC_SQLITE_BUSY_MS have passed in all, counting
+ * the busy handler's own waits (a file held alone makes each try wait the whole busy
+ * timeout). Returns the last step's code; *wal = 1 when the journal is WAL. */
 static int set_wal(fc_sqlite *c, int *wal)
 {
     int rc = SQLITE_BUSY;
     *wal = 0;
-    for (int waited = 0; waited <= FC_SQLITE_BUSY_MS; waited += 10) {
+    for (int64_t end = now_ms() + FC_SQLITE_BUSY_MS; now_ms() <= end;) {
         sqlite3_stmt *st = NULL;
         rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
         if (rc == SQLITE_OK)
@@ -389,6 +398,10 @@ static fc_status configure(fc_sqlite *c, int *sql_rc, fc_error *err)
         return st;
     int wal;
     *sql_rc = set_wal(c, &wal);
+    if ((*sql_rc & 0xFF) == SQLITE_BUSY)
+        return fc_error_set(err, FC_ERR_IO, "%s: cannot open: another process has held it alone for "
+                                            "%d s, as one reading it on a full disk does until it ends (%s)",
+                            c->path, FC_SQLITE_BUSY_MS / 1000, sqlite3_errstr(*sql_rc));
     if (*sql_rc != SQLITE_ROW)
         return fc_sqlite_fail(c, *sql_rc, "open", err);
     if (!wal)
@@ -481,10 +494,48 @@ static fc_status open_exclusive(fc_sqlite *c, fc_error *err)
     return st;
 }
 
+/* The handles of this process opened by open_exclusive, and the lock of the list and
+ * of their share counts. */
+static pthread_mutex_t alone_mu = PTHREAD_MUTEX_INITIALIZER;
+static fc_sqlite *alone;
+
+/* This process's handle held alone for path, shared once more; NULL when none. */
+static fc_sqlite *share_alone(const char *path)
+{
+    pthread_mutex_lock(&alone_mu);
+    fc_sqlite *c = alone;
+    while (c && strcmp(c->path, path) != 0)
+        c = c->next_alone;
+    if (c)
+        c->shared++;
+    pthread_mutex_unlock(&alone_mu);
+    return c;
+}
+
+/* Ends one share of c; whether others still share it (then it stays open). */
+static int unshare_alone(fc_sqlite *c)
+{
+    pthread_mutex_lock(&alone_mu);
+    int still = c->shared > 1;
+    if (c->shared == 1) {
+        fc_sqlite **p = &alone;
+        while (*p != c)
+            p = &(*p)->next_alone;
+        *p = c->next_alone;
+    }
+    if (c->shared > 0)
+        c->shared--;
+    pthread_mutex_unlock(&alone_mu);
+    return still;
+}
+
 /* fc_sqlite_open and fc_sqlite_open_reader. */
 static fc_sqlite *open_db(const char *path, int reader, fc_error *err)
 {
-    fc_sqlite *c = calloc(1, sizeof *c);
+    fc_sqlite *c = share_alone(path);
+    if (c)
+        return c;
+    c = calloc(1, sizeof *c);
     if (!c || !(c->path = strdup(path))) {
         free(c);
         fc_error_set(err, FC_ERR_NOMEM, "out of memory");
@@ -499,20 +550,34 @@ static fc_sqlite *open_db(const char *path, int reader, fc_error *err)
         fc_sqlite_fail(c, rc, "open", err);
         goto fail;
     }
-    fc_status st = configure(c, &rc, err);
-    if (st && reader && disk_full(c, rc)) {
+    /* the first try's failure is the answer only when no other way of opening works */
+    fc_error first = {0};
+    fc_status st = configure(c, &rc, &first);
+    int why = rc & 0xFF;
+    int held_alone = st && reader && disk_full(c, rc);
+    if (held_alone)
         st = open_exclusive(c, err);
-    } else if (st && ((rc & 0xFF) == SQLITE_READONLY || (rc & 0xFF) == SQLITE_CANTOPEN)) {
-        /* a WAL file in a folder this user cannot write: its -shm cannot be made */
-        if (nothing_can_write(path))
-            st = open_immutable(c, err);
-        else if ((rc & 0xFF) == SQLITE_READONLY)
-            fc_error_set(err, st, "%s: cannot open: this user cannot create the -wal and -shm files that "
-                                  "reading needs in its folder, which others may write (%s)",
-                         path, sqlite3_errstr(rc));
-    }
+    /* a WAL file in a folder this user cannot write: its -shm cannot be made */
+    else if (st && (why == SQLITE_READONLY || why == SQLITE_CANTOPEN) && nothing_can_write(path))
+        st = open_immutable(c, err);
+    else if (st && why == SQLITE_READONLY)
+        fc_error_set(err, st, "%s: cannot open: this user cannot create the -wal and -shm files that "
+                              "reading needs in its folder, which others may write (%s)",
+                     path, sqlite3_errstr(rc));
+    else if (st && err)
+        *err = first;
     if (st || migrate(c, err))
         goto fail;
+    if (held_alone) {
+        fprintf(stderr, "facecluster: warning: %s: its disk is full (no room for the -shm file that "
+                        "sharing it needs): this process reads it holding it alone until it ends; "
+                        "other processes that open it wait, then fail\n", path);
+        pthread_mutex_lock(&alone_mu);
+        c->shared = 1;
+        c->next_alone = alone;
+        alone = c;
+        pthread_mutex_unlock(&alone_mu);
+    }
     return c;
 fail:
     fc_sqlite_close(c);
@@ -531,7 +596,7 @@ fc_sqlite *fc_sqlite_open_reader(const char *path, fc_error *err)
 
 void fc_sqlite_close(fc_sqlite *c)
 {
-    if (!c)
+    if (!c || unshare_alone(c))
         return;
     for (int i = 0; i < c->n_stmts; i++) {
         sqlite3_finalize(c->stmts[i]);

@@ -20,13 +20,15 @@
 #define FC_SQLITE_BUSY_MS 10000 /* wait this long for another writer's lock */
 #define FC_SQLITE_MAX_STMTS 192 /* distinct statements one connection caches */
 
-typedef struct {
+typedef struct fc_sqlite {
     sqlite3 *db;
     char *path;
     pthread_mutex_t mu;
     int n_stmts;
     const char *stmt_sql[FC_SQLITE_MAX_STMTS];
     sqlite3_stmt *stmts[FC_SQLITE_MAX_STMTS];
+    int shared;                    /* opens sharing this handle held alone; 0: not held alone */
+    struct fc_sqlite *next_alone;  /* the process's other handles held alone */
 } fc_sqlite;
 
 /* The schema version this build writes (the number of migration steps). */
@@ -38,9 +40,12 @@ int fc_sqlite_schema_version(void);
  * FC_ERR_FORMAT, a file that is not an SQLite database, is corrupt, belongs to
  * another program, or has a newer schema. Close with fc_sqlite_close. */
 fc_sqlite *fc_sqlite_open(const char *path, fc_error *err);
-/* The same for a short command that mostly reads: when the disk is too full for the
- * -shm file that reading a WAL file needs, the file is opened holding it exclusively
- * until fc_sqlite_close (other processes wait; docs/store.md). */
+/* The same for a command or the server, which must read even when the disk is too
+ * full for the -shm file that reading a WAL file needs: the file is then opened
+ * holding it exclusively until the last fc_sqlite_close (other processes wait;
+ * docs/store.md). While this process holds a file so, every open of the same path
+ * in it (fc_sqlite_open too, e.g. the local vector store's) returns that handle: a
+ * second connection would wait for its lock and fail. */
 fc_sqlite *fc_sqlite_open_reader(const char *path, fc_error *err);
 void fc_sqlite_close(fc_sqlite *c);
 

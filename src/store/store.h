@@ -136,10 +136,11 @@ extern const struct fc_store_ops fc_store_sqlite;
  * built yet: FC_ERR_UNSUPPORTED, never a silent fallback), else SQLite at
  * cfg->db_path. Close with fc_store_close. */
 fc_store *fc_store_open(const fc_config *cfg, fc_error *err);
-/* The same for a short command that mostly reads (runs, persons): on a disk too full
- * for the -shm file that SQLite needs to read a WAL file, the SQLite file is read
- * holding it exclusively until fc_store_close, so other processes wait for it
- * (docs/store.md, "A file that cannot be written"). Not for a long-lived process. */
+/* The same for what must read even on a disk too full for the -shm file that SQLite
+ * needs to read a WAL file (runs, persons, verify, the server): the SQLite file is
+ * then read holding it exclusively until fc_store_close, so other processes wait for
+ * it, and the process's other opens of it (the local vectors, a job's store) share
+ * the handle (docs/store.md, "A file that cannot be written"). */
 fc_store *fc_store_open_reader(const fc_config *cfg, fc_error *err);
 /* A given backend at a given location (tests, tools); reader as fc_store_open_reader. */
 fc_store *fc_store_open_with(const struct fc_store_ops *ops, const char *location, fc_error *err);

@@ -696,6 +696,63 @@ def restart_after_sigterm_and_kill(s):
         shutil.rmtree(data, ignore_errors=True)
 
 
+@test
+def full_disk_reads_answer(s):
+    # A server started on a full disk whose database was closed cleanly (no -shm file,
+    # and no room to make one) did not start ("database: open: disk I/O error: the
+    # disk is full"). It now reads the file holding it alone (warning on stderr): the
+    # GET routes answer, writes fail saying the disk is full, and once space is freed
+    # they work again. The same setup as tests/e2e/jobs.sh's full-disk cases.
+    if os.geteuid() != 0:
+        raise Skip("needs root to mount a tmpfs")
+    mnt = tempfile.mkdtemp(prefix="fc-full-")
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt],
+                      capture_output=True).returncode != 0:
+        os.rmdir(mnt)
+        raise Skip("cannot mount a tmpfs here")
+    try:
+        with s.world.server(mnt) as t:
+            run = cluster(t)["stats"]["clustering_id"]
+            status, doc = upload(t, "POST", "/detect-face", [("user_id", "sam", None, None),
+                                                             photo(s.world.sample1_face)])
+            eq((status, doc["has_face"]), (200, True), doc)
+            status, doc = t.json("POST", "/assignments/my-bucket/my-sub?clustering_id=%s&threshold=0.7" % run)
+            eq((status, doc["saved_to_db"]), (200, True), doc)
+        check(not os.path.exists(os.path.join(mnt, "facecluster.db-shm")), os.listdir(mnt))
+        subprocess.run("dd if=/dev/zero of=%s/fill bs=4k 2>/dev/null" % mnt, shell=True)
+        with s.world.server(mnt) as t:
+            check(any("disk is full" in l and "holding it alone" in l for l in t.log), t.log[-5:])
+            status, doc = t.json("GET", "/debug-profiles")
+            eq((status, [p["user_id"] for p in doc["profiles"]]), (200, ["sam"]), doc)
+            status, doc = t.json("GET", "/person-cluster-status/my-bucket/my-sub")
+            eq((status, doc["clustering_id"]), (200, run), doc)
+            person = doc["top_persons"][0]["person_id"]
+            eq(t.json("GET", "/person-details/my-bucket/my-sub/%s?clustering_id=%s" % (person, run))[0], 200)
+            status, doc = t.json("GET", "/assignments/my-bucket/my-sub?clustering_id=" + run)
+            check(status == 200 and doc["total_assignments"] >= 1, doc)
+            status, doc = t.json("GET", "/assignments/user/sam")
+            check(status == 200 and doc["total_assignments"] >= 1, doc)
+            status, doc = t.json("GET", "/verify-storage/my-bucket/my-sub?clustering_id=" + run)
+            eq((status, doc.get("total_consistency")), (200, True), doc)
+            status, doc = t.json("GET", "/health")
+            eq((status, doc["status"]), (200, "healthy"), doc)
+            # writes fail, saying why; a job too, and its status answers
+            status, doc = upload(t, "POST", "/detect-face", [("user_id", "kim", None, None),
+                                                             photo(s.world.sample1_face)])
+            check(status == 503 and "disk is full" in doc["detail"], (status, doc))
+            status, doc = t.json("POST", "/cluster-bucket-persons/my-bucket/my-sub?wait=false")
+            eq(status, 202, doc)
+            job = poll(t, doc["job_id"])
+            check(job["status"] == "failed" and "disk is full" in job["error"], job)
+            os.unlink(os.path.join(mnt, "fill"))
+            status, doc = upload(t, "POST", "/detect-face", [("user_id", "kim", None, None),
+                                                             photo(s.world.sample1_face)])
+            eq((status, doc["has_face"]), (200, True), doc)
+    finally:
+        subprocess.run(["umount", mnt])
+        os.rmdir(mnt)
+
+
 def main(argv):
     if not os.access(BINARY, os.X_OK):
         print("tests/api: %s not found (build it with make)" % BINARY)

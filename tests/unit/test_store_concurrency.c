@@ -1,13 +1,15 @@
 /* test_store_concurrency.c - several threads on one database file: writers through
  * their own handles (WAL, busy timeout, BEGIN IMMEDIATE) beside a reader, and
- * threads sharing one handle. */
+ * threads sharing one handle; an open of a file another connection holds alone. */
 #include "test.h"
 #include "test_store_fixtures.h"
 
 #include "store/store.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BATCHES 25
 #define IMAGES 2
@@ -164,5 +166,53 @@ TEST(store_concurrent_threads_share_a_handle)
     CHECK_OK(fc_store_profile_count(s, &n, &err), &err);
     CHECK(n == 200);
     fc_store_close(s);
+    return FC_TEST_PASS;
+}
+
+typedef struct {
+    const char *path;
+    fc_store *s;
+    fc_error err;
+    int done;
+} opener;
+
+static void *open_store(void *arg)
+{
+    opener *o = arg;
+    o->s = fc_store_open_with(&fc_store_sqlite, o->path, &o->err);
+    __atomic_store_n(&o->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* A file another connection holds alone (SQLite's exclusive locking mode, as a reader
+ * on a full disk holds it): an open gives up after the busy timeout, saying so. It
+ * waited the busy timeout (10 s) up to 1000 times (2.8 hours): each retry of switching
+ * to WAL waited it whole and counted 10 ms. */
+TEST(store_concurrent_open_of_a_file_held_alone_gives_up)
+{
+    char path[512];
+    fx_db_path("held_alone", path, sizeof path);
+    fc_store *s = fx_open(path);
+    CHECK(s);
+    fc_store_close(s);
+    sqlite3 *holder = NULL;
+    CHECK(sqlite3_open(path, &holder) == SQLITE_OK);
+    CHECK(sqlite3_exec(holder, "PRAGMA locking_mode = EXCLUSIVE; SELECT count(*) FROM runs",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    opener o = {.path = path};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, open_store, &o) == 0);
+    int waited = 0;
+    while (!__atomic_load_n(&o.done, __ATOMIC_ACQUIRE) && waited < 40000) {
+        usleep(100 * 1000);
+        waited += 100;
+    }
+    sqlite3_close(holder); /* lets the open through if it still waits */
+    pthread_join(t, NULL);
+    fc_store_close(o.s);
+    CHECK_MSG(waited < 40000, "the open still waited after 40 s");
+    CHECK(!o.s && o.err.code == FC_ERR_IO);
+    CHECK_MSG(strstr(o.err.msg, path) && strstr(o.err.msg, "held it alone"), "%s", o.err.msg);
+    printf("  after %.1f s: %s\n", waited / 1000.0, o.err.msg);
     return FC_TEST_PASS;
 }
