@@ -1,6 +1,7 @@
 /* json.c - see json.h. */
 #include "core/json.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,27 +17,61 @@ char *fc_json_dump(const json_t *j, size_t flags)
     return text;
 }
 
-/* 1 when s is valid UTF-8 as jansson takes it: no overlong forms, surrogates or
- * code points past U+10FFFF. */
+/* The length of the UTF-8 sequence at s when it is one jansson takes (no overlong
+ * forms, surrogates or code points past U+10FFFF), else 0; s is not at its end. */
+static int utf8_seq_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    int more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+             : (c & 0xf8) == 0xf0 ? 3 : -1;
+    if (more < 0 || c == 0xc0 || c == 0xc1)
+        return 0;
+    unsigned cp = more ? c & (0x3fu >> more) : c;
+    for (int k = 1; k <= more; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[k] & 0x3fu);
+    }
+    if ((more == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (more == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return more + 1;
+}
+
+/* 1 when s is valid UTF-8 as jansson takes it. */
 static int utf8_valid(const unsigned char *s)
 {
-    while (*s) {
-        unsigned c = *s++;
-        int more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
-                 : (c & 0xf8) == 0xf0 ? 3 : -1;
-        if (more < 0 || c == 0xc0 || c == 0xc1)
+    for (int n; *s; s += n)
+        if (!(n = utf8_seq_len(s)))
             return 0;
-        unsigned cp = more ? c & (0x3fu >> more) : c;
-        for (int k = 0; k < more; k++, s++) {
-            if ((*s & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (*s & 0x3fu);
-        }
-        if ((more == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (more == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-    }
     return 1;
+}
+
+json_t *fc_json_text(const char *s)
+{
+    if (!s || utf8_valid((const unsigned char *)s))
+        return s ? json_string_nocheck(s) : NULL;
+    /* each byte at most doubles: one outside a valid sequence becomes 2 bytes */
+    const unsigned char *in = (const unsigned char *)s;
+    size_t len = strlen(s);
+    unsigned char *out = len < SIZE_MAX / 2 ? malloc(2 * len + 1) : NULL;
+    size_t o = 0;
+    if (!out)
+        return NULL;
+    for (int n; *in; in += n) {
+        if ((n = utf8_seq_len(in))) {
+            memcpy(out + o, in, (size_t)n);
+            o += (size_t)n;
+        } else {
+            n = 1;
+            out[o++] = (unsigned char)(0xc0 | *in >> 6);
+            out[o++] = (unsigned char)(0x80 | (*in & 0x3f));
+        }
+    }
+    out[o] = 0;
+    json_t *j = json_string_nocheck((const char *)out);
+    free(out);
+    return j;
 }
 
 fc_status fc_json_strv_dump(char *const *v, size_t n, char **out, fc_error *err)

@@ -21,6 +21,16 @@ char *fc_json_dump(const json_t *j, size_t flags);
  * memory to copy as a syntax error, which cannot be told from one. */
 int fc_json_load_nomem(const json_error_t *e);
 
+/* A new JSON string of text s (NULL when s is NULL or out of memory), for any text
+ * that comes from outside: file names, S3 keys, messages holding them. jansson
+ * refuses a string that is not valid UTF-8 (json_string returns NULL and the entry
+ * that held it is silently left out), but Linux file names are bytes: a photo named
+ * "caf\xe9.jpg" on a Latin-1 system. Here each byte that is not part of a valid UTF-8
+ * sequence becomes the character of its Latin-1 value (\xe9 -> U+00E9 "\u00e9"), so
+ * nothing is dropped and such names read as their Latin-1 systems meant them. The
+ * store keeps the real bytes; this is only how JSON shows them (docs/jobs.md). */
+json_t *fc_json_text(const char *s);
+
 /* v[0..n) as a compact JSON array of strings, in a new string *out (free it).
  * FC_ERR_ARG when a string is not valid UTF-8, FC_ERR_NOMEM when out of memory
  * (*out NULL either way). */

@@ -67,3 +67,42 @@ TEST(json_object_text_is_told_from_others)
     CHECK(fc_json_is_object(NULL) == 0);
     return FC_TEST_PASS;
 }
+
+/* fc_json_text never refuses text: valid UTF-8 is kept as is, each byte outside a
+ * valid sequence becomes its Latin-1 character (so a Latin-1 file name reads right
+ * and two names differing in one byte stay apart), and the result dumps and loads. */
+TEST(json_text_keeps_every_name)
+{
+    static const char *const cases[][2] = {
+        {"caf\xc3\xa9.jpg", "caf\xc3\xa9.jpg"},            /* UTF-8: unchanged */
+        {"caf\xe9.jpg", "caf\xc3\xa9.jpg"},                /* Latin-1 e acute */
+        {"f\xeate/gar\xe7on.jpg", "f\xc3\xaate/gar\xc3\xa7on.jpg"},
+        {"bad\xff", "bad\xc3\xbf"},
+        {"\x80\x9f", "\xc2\x80\xc2\x9f"},                  /* C1 bytes: U+0080, U+009F */
+        {"a\xc3(b", "a\xc3\x83(b"},                        /* cut sequence: its lead byte */
+        {"\xed\xa0\x80", "\xc3\xad\xc2\xa0\xc2\x80"},      /* surrogate: three bytes */
+        {"\xc0\xaf", "\xc3\x80\xc2\xaf"},                  /* overlong */
+        {"\xe2\x82\xac\xe9", "\xe2\x82\xac\xc3\xa9"},      /* valid then invalid */
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *s = fc_json_text(cases[i][0]);
+        CHECK_MSG(s && strcmp(json_string_value(s), cases[i][1]) == 0, "case %zu", i);
+        json_t *arr = json_pack("[o]", s);
+        char *text = fc_json_dump(arr, JSON_COMPACT);
+        json_error_t jerr;
+        json_t *back = text ? json_loads(text, 0, &jerr) : NULL;
+        CHECK_MSG(back && strcmp(json_string_value(json_array_get(back, 0)), cases[i][1]) == 0,
+                  "case %zu does not load back", i);
+        json_decref(back);
+        json_decref(arr);
+        free(text);
+    }
+    json_t *e = fc_json_text("caf\xe9");
+    char *text = fc_json_dump(e, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+    CHECK(text && strcmp(text, "\"caf\\u00E9\"") == 0);
+    free(text);
+    json_decref(e);
+    CHECK(fc_json_text(NULL) == NULL);
+    return FC_TEST_PASS;
+}
