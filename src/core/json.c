@@ -17,10 +17,9 @@ char *fc_json_dump(const json_t *j, size_t flags)
     return text;
 }
 
-/* The length of the UTF-8 sequence at s when it is one jansson takes (no overlong
- * forms, surrogates or code points past U+10FFFF), else 0; s is not at its end. */
-static int utf8_seq_len(const unsigned char *s)
+int fc_utf8_seq_len(const char *text)
 {
+    const unsigned char *s = (const unsigned char *)text;
     unsigned c = s[0];
     int more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
              : (c & 0xf8) == 0xf0 ? 3 : -1;
@@ -42,7 +41,7 @@ static int utf8_seq_len(const unsigned char *s)
 static int utf8_valid(const unsigned char *s)
 {
     for (int n; *s; s += n)
-        if (!(n = utf8_seq_len(s)))
+        if (!(n = fc_utf8_seq_len((const char *)s)))
             return 0;
     return 1;
 }
@@ -59,7 +58,7 @@ json_t *fc_json_text(const char *s)
     if (!out)
         return NULL;
     for (int n; *in; in += n) {
-        if ((n = utf8_seq_len(in))) {
+        if ((n = fc_utf8_seq_len((const char *)in))) {
             memcpy(out + o, in, (size_t)n);
             o += (size_t)n;
         } else {

@@ -21,6 +21,11 @@ char *fc_json_dump(const json_t *j, size_t flags);
  * memory to copy as a syntax error, which cannot be told from one. */
 int fc_json_load_nomem(const json_error_t *e);
 
+/* The length (1..4) of the UTF-8 sequence at text when it is one jansson takes (no
+ * overlong forms, surrogates or code points past U+10FFFF), else 0; text is not at
+ * its end. */
+int fc_utf8_seq_len(const char *text);
+
 /* A new JSON string of text s (NULL when s is NULL or out of memory), for any text
  * that comes from outside: file names, S3 keys, messages holding them. jansson
  * refuses a string that is not valid UTF-8 (json_string returns NULL and the entry

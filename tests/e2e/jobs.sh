@@ -122,8 +122,15 @@ assert all(len(p["faces"]) == p["size"] for p in persons), persons
 inc = json.load(open(os.path.join(t, "l1i.json")))
 assert inc["removed_images"] == 1 and inc["images_skipped"] == 3 and inc["images_run"] == 0, inc
 assert json.load(open(os.path.join(t, "l1u.json")))["unchanged"] is True
+# the report: every thumbnail, the names as character references in a UTF-8 page
+import re
+html = open(os.path.join(t, "rl1", "r.html"), "rb").read().decode("utf-8")
+srcs = re.findall(r'<img src="([^"]+)"', html)
+assert len(srcs) == st["total_faces"], srcs
+assert all(os.path.getsize(os.path.join(t, "rl1", s)) > 100 for s in srcs)
+assert "caf&#xE9;.jpg" in html and "f&#xEA;te/gar&#xE7;on.jpg" in html and "bad&#xFF;.jpg" in html
 PYEOF
-then ok "Latin-1 file names: failed list, every face's path, --resume and --incremental"
+then ok "Latin-1 file names: failed list, every face's path, --resume and --incremental, report"
 else ko "Latin-1 file names" "$(head -c 600 "$tmp/l1.json") $(tail -3 "$tmp/l1.err")"; fi
 
 # --- 1b. verify: metadata and vectors agree; a lost vector is reported ------------
