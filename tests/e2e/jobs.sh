@@ -92,7 +92,7 @@ fi
 # no failed entry or face may be left out (stats.failed was [] and the faces of
 # caf\xe9.jpg were missing from persons --json), and --incremental and --resume
 # compare the stored names (real bytes) equal to the listing's
-export FC_DATA_DIR=$tmp/dl1
+fl() { FC_DATA_DIR=$tmp/dl1 "$FC" "$@"; } # its own store: 1b goes on with d1
 L1=$tmp/latin1
 mkdir -p "$L1/$(printf 'f\xeate')"
 cp samples/sample1.jpg "$L1/$(printf 'caf\xe9.jpg')"
@@ -100,12 +100,12 @@ cp samples/sample2.jpg "$L1/$(printf 'f\xeate/gar\xe7on.jpg')"
 cp samples/sample3.jpg "$L1/plain.jpg"
 printf 'not an image' >"$L1/$(printf 'bad\xff.jpg')"
 mkdir -p "$tmp/rl1"
-FC_STORE_CRASH_POINT=run_finish "$FC" cluster "$L1" --quiet >/dev/null 2>&1
-"$FC" cluster "$L1" --resume --json --quiet --report "$tmp/rl1/r.html" >"$tmp/l1.json" 2>"$tmp/l1.err"
-"$FC" persons latest --json >"$tmp/l1p.json" 2>>"$tmp/l1.err"
+FC_STORE_CRASH_POINT=run_finish fl cluster "$L1" --quiet >/dev/null 2>&1
+fl cluster "$L1" --resume --json --quiet --report "$tmp/rl1/r.html" >"$tmp/l1.json" 2>"$tmp/l1.err"
+fl persons latest --json >"$tmp/l1p.json" 2>>"$tmp/l1.err"
 rm "$L1/$(printf 'bad\xff.jpg')"
-"$FC" cluster "$L1" --incremental --json --quiet >"$tmp/l1i.json" 2>>"$tmp/l1.err"
-"$FC" cluster "$L1" --incremental --json --quiet >"$tmp/l1u.json" 2>>"$tmp/l1.err"
+fl cluster "$L1" --incremental --json --quiet >"$tmp/l1i.json" 2>>"$tmp/l1.err"
+fl cluster "$L1" --incremental --json --quiet >"$tmp/l1u.json" 2>>"$tmp/l1.err"
 if $PY - "$tmp" <<'PYEOF'
 import json, os, sys
 t = sys.argv[1]
