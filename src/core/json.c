@@ -73,15 +73,69 @@ json_t *fc_json_text(const char *s)
     return j;
 }
 
+/* s as a JSON string, or, when it is not valid UTF-8, as {"bytes_hex": "..."}. */
+static json_t *strv_item(const char *s)
+{
+    if (utf8_valid((const unsigned char *)s))
+        return json_string_nocheck(s);
+    static const char digits[] = "0123456789abcdef";
+    size_t len = strlen(s);
+    char *hex = len < SIZE_MAX / 2 ? malloc(2 * len + 1) : NULL;
+    if (!hex)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        hex[2 * i] = digits[(unsigned char)s[i] >> 4];
+        hex[2 * i + 1] = digits[(unsigned char)s[i] & 15];
+    }
+    hex[2 * len] = 0;
+    json_t *o = json_pack("{s:s}", "bytes_hex", hex);
+    free(hex);
+    return o;
+}
+
+/* The value of hex digit c (0-9, a-f), or -1. */
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A new string of item, a string or a strv_item object; NULL when it is neither
+ * (*nomem 0) or out of memory (*nomem 1). */
+static char *strv_item_load(const json_t *item, int *nomem)
+{
+    *nomem = 0;
+    if (json_is_string(item)) {
+        char *s = strdup(json_string_value(item));
+        *nomem = !s;
+        return s;
+    }
+    const char *hex = json_string_value(json_object_get(item, "bytes_hex"));
+    size_t len = hex ? strlen(hex) : 0;
+    if (!hex || len % 2 || json_object_size(item) != 1)
+        return NULL;
+    char *s = malloc(len / 2 + 1);
+    if (!s) {
+        *nomem = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < len / 2; i++) {
+        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0 || !(hi | lo)) { /* a NUL would cut the string */
+            free(s);
+            return NULL;
+        }
+        s[i] = (char)(hi << 4 | lo);
+    }
+    s[len / 2] = 0;
+    return s;
+}
+
 fc_status fc_json_strv_dump(char *const *v, size_t n, char **out, fc_error *err)
 {
     *out = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (!utf8_valid((const unsigned char *)v[i]))
-            return fc_error_set(err, FC_ERR_ARG, "string %zu is not valid UTF-8", i);
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
-        if (json_array_append_new(arr, json_string_nocheck(v[i]))) {
+        if (json_array_append_new(arr, strv_item(v[i]))) {
             json_decref(arr);
             arr = NULL;
         }
@@ -119,13 +173,11 @@ fc_status fc_json_strv_load(const char *text, char ***out, size_t *n, fc_error *
         goto out;
     }
     for (count = 0; count < len; count++) {
-        const json_t *s = json_array_get(arr, count);
-        if (!json_is_string(s)) {
-            rc = fc_error_set(err, FC_ERR_FORMAT, "not a JSON array of strings: item %zu", count);
-            goto out;
-        }
-        if (!(v[count] = strdup(json_string_value(s)))) {
-            rc = fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+        int nomem;
+        if (!(v[count] = strv_item_load(json_array_get(arr, count), &nomem))) {
+            rc = nomem ? fc_error_set(err, FC_ERR_NOMEM, "out of memory")
+                       : fc_error_set(err, FC_ERR_FORMAT, "not a JSON array of strings: item %zu",
+                                      count);
             goto out;
         }
     }

@@ -36,13 +36,16 @@ int fc_utf8_seq_len(const char *text);
  * store keeps the real bytes; this is only how JSON shows them (docs/jobs.md). */
 json_t *fc_json_text(const char *s);
 
-/* v[0..n) as a compact JSON array of strings, in a new string *out (free it).
- * FC_ERR_ARG when a string is not valid UTF-8, FC_ERR_NOMEM when out of memory
- * (*out NULL either way). */
+/* v[0..n) as a compact JSON array of strings, in a new string *out (free it), for
+ * the store: every string comes back byte for byte (fc_json_strv_load). One that is
+ * not valid UTF-8 (a Latin-1 file name), which JSON cannot carry, is written as
+ * {"bytes_hex": "..."} (its bytes in hex). FC_ERR_NOMEM when out of memory (*out
+ * NULL). */
 fc_status fc_json_strv_dump(char *const *v, size_t n, char **out, fc_error *err);
 
-/* Parses a JSON array of strings into a new array of new strings (*out, *n; free
- * each and the array). FC_ERR_FORMAT when text is not such an array. */
+/* Parses a JSON array of strings (and {"bytes_hex"} items, see fc_json_strv_dump)
+ * into a new array of new strings (*out, *n; free each and the array).
+ * FC_ERR_FORMAT when text is not such an array. */
 fc_status fc_json_strv_load(const char *text, char ***out, size_t *n, fc_error *err);
 
 /* 1 if text is one JSON object (and nothing else), 0 if not, -1 when out of memory

@@ -610,12 +610,16 @@ if [ -d "$FA" ]; then
         "$FC" enroll "$n" "$FA/$n/${n}1.png" >/dev/null 2>&1
         for i in 2 3 4 5; do cp "$FA/$n/$n$i.png" "$tmp/fa/"; done
     done
+    # a Latin-1 file name: the assignment keeps it (saving failed: "image paths:
+    # string 0 is not valid UTF-8"), JSON shows it as Latin-1 (docs/jobs.md)
+    mv "$tmp/fa/amy5.png" "$tmp/fa/$(printf 'amy5 \xe9t\xe9.png')"
     "$FC" cluster "$tmp/fa" --quiet >/dev/null 2>&1
     for strat in centroid vote; do
         "$FC" assign --run latest --strategy $strat --one-to-one --margin 0.05 --overwrite >"$tmp/a.json" 2>"$tmp/a.err"
         if $PY -c 'import json,sys; a=json.load(open(sys.argv[1]))
 good=[v for v in a["assignments"].values() if all(p.split("/")[-1].startswith(v["user_id"]) for p in v["image_paths"])]
 assert a["saved_to_db"] and a["assigned_clusters"]>=3 and len(good)==a["assigned_clusters"], a
+assert any(p.endswith("/amy5 \u00e9t\u00e9.png") for v in good for p in v["image_paths"]), a
 # the run'"'"'s collection, as the API answers (it was "")
 assert a["collection_name"] == "person_clustering_" + a["bucket_path"].replace("/", "_").replace("-", "_").lower(), a["collection_name"]' "$tmp/a.json"
         then ok "assign $strat one_to_one margin"; else ko "assign $strat" "$(head -c 300 "$tmp/a.json" "$tmp/a.err")"; fi
