@@ -5,6 +5,7 @@
 #include "api/assign.h"
 #include "api/clustering.h"
 #include "api/handlers.h"
+#include "core/json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -157,7 +158,7 @@ static json_t *strings(char **v, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
+        json_array_append_new(a, fc_json_text(v[i]));
     return a;
 }
 

@@ -6,6 +6,7 @@
 #include "api/clustering.h"
 #include "api/handlers.h"
 #include "api/metrics.h"
+#include "core/json.h"
 #include "core/strmap.h"
 #include "jobs/cluster_job.h"
 
@@ -70,7 +71,7 @@ static json_t *person_images(const fc_person_rec *p)
         const char *path = p->members[i].image_path;
         if (fc_strmap_get(&seen, path) >= 0)
             continue;
-        if (fc_strmap_put(&seen, path, 1) || json_array_append_new(paths, json_string(path)))
+        if (fc_strmap_put(&seen, path, 1) || json_array_append_new(paths, fc_json_text(path)))
             json_decref(paths), paths = NULL;
     }
     fc_strmap_free(&seen);
@@ -86,7 +87,7 @@ static int result_body(fc_app *app, const fc_cluster_job_result *r, json_t **bod
     if (fc_store_person_list(app->store, r->clustering_id, NULL, &persons, &err) ||
         fc_store_face_list(app->store, r->clustering_id, "", 0, &loose, &err)) {
         fc_person_list_free(&persons);
-        *body = json_pack("{s:s}", "detail", err.msg);
+        *body = json_pack("{s:o}", "detail", fc_json_text(err.msg));
         return 500;
     }
     size_t n = persons.n;
@@ -118,7 +119,7 @@ static int result_body(fc_app *app, const fc_cluster_job_result *r, json_t **bod
     for (size_t i = 0; i < n; i++)
         json_array_append_new(clusters, items[i]);
     for (size_t i = 0; i < loose.n; i++)
-        json_array_append_new(unassigned, json_string(loose.items[i].image_path));
+        json_array_append_new(unassigned, fc_json_text(loose.items[i].image_path));
     free(items);
     fc_person_list_free(&persons);
     fc_face_list_free(&loose);
@@ -152,7 +153,7 @@ static int cluster_job(fc_api_job *job, void *arg, json_t **body)
     fc_status rc = fc_cluster_job_run(&o, on_progress, a, fc_api_job_cancel_flag(job), &r, &err);
     if (rc) {
         int nothing = rc == FC_ERR_ARG && !strncmp(err.msg, "No valid images found", 21);
-        *body = json_pack("{s:s}", "detail", err.msg);
+        *body = json_pack("{s:o}", "detail", fc_json_text(err.msg));
         return nothing ? 404 : 500;
     }
     fc_api_job_set_clustering_id(job, r->clustering_id);

@@ -2,6 +2,7 @@
  * configured source. */
 #include "api/app.h"
 #include "api/handlers.h"
+#include "core/json.h"
 
 void fc_api_list_avatars(const fc_api_request *req, fc_api_response *res)
 {
@@ -15,7 +16,7 @@ void fc_api_list_avatars(const fc_api_request *req, fc_api_response *res)
     }
     json_t *files = json_array();
     for (size_t i = 0; i < keys.n; i++)
-        json_array_append_new(files, json_string(keys.keys[i]));
+        json_array_append_new(files, fc_json_text(keys.keys[i]));
     fc_key_list_free(&keys);
     fc_api_res_json(res, 200, json_pack("{s:o}", "files", files));
 }

@@ -3,6 +3,7 @@
 #include "api/enroll.h"
 
 #include "api/metrics.h"
+#include "core/json.h"
 #include "jobs/enroll.h"
 
 #include <stdio.h>
@@ -51,7 +52,7 @@ int fc_api_enroll(fc_app *app, const fc_api_enroll_opts *o, json_t **body)
                                           NULL, enroll_buckets, 9),
                       now_s() - t0);
     if (rc == FC_ERR_FORMAT || rc == FC_ERR_ARG) { /* "Invalid image file: ...", user id */
-        *body = json_pack("{s:s}", "detail", err.msg);
+        *body = json_pack("{s:o}", "detail", fc_json_text(err.msg));
         return 400;
     }
     if (rc) {

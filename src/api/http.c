@@ -257,7 +257,7 @@ void fc_api_res_detail(fc_api_response *res, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fc_api_res_json(res, status, json_pack("{s:s}", "detail", msg));
+    fc_api_res_json(res, status, json_pack("{s:o}", "detail", fc_json_text(msg)));
 }
 
 void fc_api_res_validation(fc_api_response *res, json_t *errors)

@@ -6,6 +6,7 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/metrics.h"
+#include "core/json.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -302,7 +303,7 @@ json_t *fc_api_jobs_describe(fc_api_jobs *m, const char *id)
     if (j && j->result_url)
         snprintf(result_url, sizeof result_url, "%s%s", j->result_url, j->clustering_id);
     if (j) {
-        o = json_pack("{s:s,s:s,s:s,s:{s:I,s:I,s:I},s:s?,s:s?,s:o,s:s?,s:s?,s:s?}", "job_id",
+        o = json_pack("{s:s,s:s,s:s,s:{s:I,s:I,s:I},s:s?,s:s?,s:o,s:s?,s:o?,s:s?}", "job_id",
                       j->id, "kind", j->kind, "status", status_name(j->status), "progress",
                       "done", (json_int_t)j->done, "total", (json_int_t)j->total, "faces",
                       (json_int_t)j->faces, "started_at", j->started_at[0] ? j->started_at : NULL,
@@ -310,7 +311,7 @@ json_t *fc_api_jobs_describe(fc_api_jobs *m, const char *id)
                       j->status == FC_API_JOB_RUNNING && j->eta_s >= 0 ? json_real(j->eta_s)
                                                                          : json_null(),
                       "result_url", j->status == FC_API_JOB_DONE ? result_url : NULL,
-                      "error", j->error, "clustering_id",
+                      "error", fc_json_text(j->error), "clustering_id",
                       j->clustering_id[0] ? j->clustering_id : NULL);
     }
     pthread_mutex_unlock(&m->mu);

@@ -5,6 +5,7 @@
 #include "api/app.h"
 #include "api/clustering.h"
 #include "api/handlers.h"
+#include "core/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +59,8 @@ static json_t *single_view(fc_app *app, const fc_run_rec *run, const char *path,
         json_t *samples = json_array(), *paths = json_array(), *faces = json_array();
         for (size_t k = 0; k < p->n_members; k++) {
             if (k < 3)
-                json_array_append_new(samples, json_string(p->members[k].image_path));
-            json_array_append_new(paths, json_string(p->members[k].image_path));
+                json_array_append_new(samples, fc_json_text(p->members[k].image_path));
+            json_array_append_new(paths, fc_json_text(p->members[k].image_path));
             json_array_append_new(faces, json_string(p->members[k].face_id));
         }
         if (i < 5)
@@ -83,7 +84,8 @@ static json_t *single_view(fc_app *app, const fc_run_rec *run, const char *path,
     }
     json_t *info = assignment_info(app, run->clustering_id, &n_assigned);
     json_t *o = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "bucket_path", path,
+        "{s:o,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "bucket_path",
+        fc_json_text(path),
         "collection_name", coll, "clustering_id", run->clustering_id, "timestamp",
         run->timestamp, "clustering_type", "person_based_with_overlaps", "total_persons",
         (json_int_t)run->total_persons, "total_images", (json_int_t)run->total_images,
@@ -151,7 +153,7 @@ void fc_api_cluster_status(const fc_api_request *req, fc_api_response *res)
         json_t *all = json_array();
         for (size_t i = 0; i < runs.n; i++)
             json_array_append_new(all, run_summary(app, &runs.items[i], path));
-        o = json_pack("{s:s,s:s,s:I,s:O,s:o}", "bucket_path", path, "collection_name", coll,
+        o = json_pack("{s:o,s:s,s:I,s:O,s:o}", "bucket_path", fc_json_text(path), "collection_name", coll,
                       "total_clustering_documents", (json_int_t)runs.n, "latest_clustering",
                       json_array_get(all, 0), "all_clusterings", all);
     }
@@ -206,17 +208,17 @@ void fc_api_person_details(const fc_api_request *req, fc_api_response *res)
     for (size_t i = 0; i < faces.n; i++) {
         const fc_face_rec *f = &faces.items[i];
         json_array_append_new(
-            apps, json_pack("{s:s,s:s,s:f,s:f,s:b,s:f,s:[i,i,i,i]}", "face_id", f->face_id,
-                            "image_path", f->image_path, "confidence", (double)f->confidence,
+            apps, json_pack("{s:s,s:o,s:f,s:f,s:b,s:f,s:[i,i,i,i]}", "face_id", f->face_id,
+                            "image_path", fc_json_text(f->image_path), "confidence", (double)f->confidence,
                             "quality_score", (double)f->quality_score, "is_owner",
                             f->is_owner_face, "cluster_confidence",
                             (double)f->cluster_confidence, "bbox", f->bbox[0], f->bbox[1],
                             f->bbox[2], f->bbox[3]));
-        json_array_append_new(paths, json_string(f->image_path));
+        json_array_append_new(paths, fc_json_text(f->image_path));
         if (f->is_owner_face || !strcmp(f->face_id, p->owner_face_id)) {
             json_decref(owner);
-            owner = json_pack("{s:s,s:s,s:f,s:f}", "face_id", f->face_id, "image_path",
-                              f->image_path, "confidence", (double)f->confidence,
+            owner = json_pack("{s:s,s:o,s:f,s:f}", "face_id", f->face_id, "image_path",
+                              fc_json_text(f->image_path), "confidence", (double)f->confidence,
                               "quality_score", (double)f->quality_score);
         }
     }

@@ -85,7 +85,8 @@ int fc_cli_compare(int argc, char **argv)
     for (int k = 0; k < faces[0]->dim; k++)
         cosine += (double)ea[k] * eb[k];
     double threshold = fc_pipeline_thresholds(p)->verify;
-    json_t *o = json_pack("{s:s,s:s,s:f,s:f,s:b,s:s}", "image_a", argv[0], "image_b", argv[1],
+    json_t *o = json_pack("{s:o,s:o,s:f,s:f,s:b,s:s}", "image_a", fc_json_text(argv[0]),
+                          "image_b", fc_json_text(argv[1]),
                           "cosine", cosine, "threshold", threshold, "same", cosine >= threshold,
                           "embedder", fc_embedder_kind_name(fc_pipeline_embedder_kind(p)));
     char *line = fc_json_dump(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));

@@ -221,14 +221,14 @@ static char *process_one(detect_job *job, int index, int *faces_found, int *fail
     uint8_t *data = NULL;
     size_t len = 0;
     fc_faces *faces = NULL;
-    json_t *o = json_pack("{s:s}", "image", path);
+    json_t *o = json_pack("{s:o}", "image", fc_json_text(path));
     fc_status rc = fc_cli_read_file(path, job->max_bytes, &data, &len, &err);
     if (!rc)
         rc = fc_pipeline_run(job->pipe, data, len, &faces, &err);
     if (!rc && stem)
         rc = write_crops(a->crops_dir, stem, faces, &err);
     if (rc) {
-        json_object_set_new(o, "error", json_string(err.msg[0] ? err.msg : fc_strerror(rc)));
+        json_object_set_new(o, "error", fc_json_text(err.msg[0] ? err.msg : fc_strerror(rc)));
         *failed = 1;
     } else {
         json_object_set_new(o, "width", json_integer(faces->width));

@@ -15,8 +15,8 @@
 
 static json_t *face_json(const fc_face_rec *f)
 {
-    return json_pack("{s:s, s:s, s:[i,i,i,i], s:f, s:f, s:f, s:b}", "face_id", f->face_id,
-                     "image_path", f->image_path, "bbox", f->bbox[0], f->bbox[1], f->bbox[2],
+    return json_pack("{s:s, s:o, s:[i,i,i,i], s:f, s:f, s:f, s:b}", "face_id", f->face_id,
+                     "image_path", fc_json_text(f->image_path), "bbox", f->bbox[0], f->bbox[1], f->bbox[2],
                      f->bbox[3], "quality_score", (double)f->quality_score, "confidence",
                      (double)f->confidence, "cluster_confidence", (double)f->cluster_confidence,
                      "is_owner", f->is_owner_face);

@@ -92,6 +92,8 @@ static const setting settings[] = {
         SECRET),
     STR("WASABI_BUCKET_NAME|WASABI_BUCKET", wasabi_bucket, NULL, PLAIN),
     STR("WASABI_REGION|AWS_REGION", wasabi_region, "us-east-1", PLAIN),
+    INT("WASABI_TIMEOUT_SECONDS", wasabi_timeout_seconds, 30, 1, 3600),
+    INT("WASABI_ATTEMPTS", wasabi_attempts, 5, 1, 20),
     {"DETECTOR", SET_CHOICE, F(detector), "auto", 0, 0, 0, detectors, PLAIN},
     {"EMBEDDER", SET_CHOICE, F(embedder), "auto", 0, 0, 0, embedders, PLAIN},
     STR("YOLO_MODEL_PATH", yolo_model_path, NULL, PLAIN),

@@ -109,6 +109,9 @@ typedef struct {
     char *wasabi_secret_key; /* WASABI_SECRET_KEY | WASABI_SECRET_ACCESS_KEY | AWS_SECRET_ACCESS_KEY */
     char *wasabi_bucket;     /* WASABI_BUCKET_NAME | WASABI_BUCKET */
     char *wasabi_region;     /* WASABI_REGION | AWS_REGION, "us-east-1" */
+    int64_t wasabi_timeout_seconds; /* WASABI_TIMEOUT_SECONDS, 30: an attempt with no byte
+                                       moving this long (or not connected) fails */
+    int64_t wasabi_attempts;        /* WASABI_ATTEMPTS, 5: tries per request, 1 = no retry */
 
     /* models */
     char *detector;            /* DETECTOR: auto|ultraface|yolo|yunet, "auto" */

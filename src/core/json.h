@@ -21,13 +21,31 @@ char *fc_json_dump(const json_t *j, size_t flags);
  * memory to copy as a syntax error, which cannot be told from one. */
 int fc_json_load_nomem(const json_error_t *e);
 
-/* v[0..n) as a compact JSON array of strings, in a new string *out (free it).
- * FC_ERR_ARG when a string is not valid UTF-8, FC_ERR_NOMEM when out of memory
- * (*out NULL either way). */
+/* The length (1..4) of the UTF-8 sequence at text when it is one jansson takes (no
+ * overlong forms, surrogates or code points past U+10FFFF), else 0; text is not at
+ * its end. */
+int fc_utf8_seq_len(const char *text);
+
+/* A new JSON string of text s (NULL when s is NULL or out of memory), for any text
+ * that comes from outside: file names, S3 keys, messages holding them. jansson
+ * refuses a string that is not valid UTF-8 (json_string returns NULL and the entry
+ * that held it is silently left out), but Linux file names are bytes: a photo named
+ * "caf\xe9.jpg" on a Latin-1 system. Here each byte that is not part of a valid UTF-8
+ * sequence becomes the character of its Latin-1 value (\xe9 -> U+00E9 "\u00e9"), so
+ * nothing is dropped and such names read as their Latin-1 systems meant them. The
+ * store keeps the real bytes; this is only how JSON shows them (docs/jobs.md). */
+json_t *fc_json_text(const char *s);
+
+/* v[0..n) as a compact JSON array of strings, in a new string *out (free it), for
+ * the store: every string comes back byte for byte (fc_json_strv_load). One that is
+ * not valid UTF-8 (a Latin-1 file name), which JSON cannot carry, is written as
+ * {"bytes_hex": "..."} (its bytes in hex). FC_ERR_NOMEM when out of memory (*out
+ * NULL). */
 fc_status fc_json_strv_dump(char *const *v, size_t n, char **out, fc_error *err);
 
-/* Parses a JSON array of strings into a new array of new strings (*out, *n; free
- * each and the array). FC_ERR_FORMAT when text is not such an array. */
+/* Parses a JSON array of strings (and {"bytes_hex"} items, see fc_json_strv_dump)
+ * into a new array of new strings (*out, *n; free each and the array).
+ * FC_ERR_FORMAT when text is not such an array. */
 fc_status fc_json_strv_load(const char *text, char ***out, size_t *n, fc_error *err);
 
 /* 1 if text is one JSON object (and nothing else), 0 if not, -1 when out of memory

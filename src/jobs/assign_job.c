@@ -87,7 +87,7 @@ static json_t *result_json(const fc_assign_job_result *r, const fc_assign_job_op
         const fc_assignment_rec *a = &r->items[k++];
         json_t *paths = json_array(), *ids = json_array();
         for (size_t i = 0; i < a->n_image_paths; i++)
-            json_array_append_new(paths, json_string(a->image_paths[i]));
+            json_array_append_new(paths, fc_json_text(a->image_paths[i]));
         for (size_t i = 0; i < a->n_face_ids; i++)
             json_array_append_new(ids, json_string(a->face_ids[i]));
         json_object_set_new(amap, a->cluster_id,

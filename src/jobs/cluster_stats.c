@@ -89,8 +89,8 @@ static json_t *stats_object(const fc_cj_ctx *c)
         return NULL;
     }
     for (size_t i = 0; i < r->n_failed; i++)
-        json_array_append_new(failed, json_pack("{s:s, s:s}", "path", r->failed[i].path,
-                                                "reason", r->failed[i].reason));
+        json_array_append_new(failed, json_pack("{s:o, s:o}", "path", fc_json_text(r->failed[i].path),
+                                                "reason", fc_json_text(r->failed[i].reason)));
     int bad = 0;
     bad |= json_object_set_new(o, "total_persons", json_integer(r->total_persons));
     bad |= json_object_set_new(o, "total_images", json_integer(r->total_images));

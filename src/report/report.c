@@ -3,6 +3,7 @@
  * page. */
 #include "report/report.h"
 
+#include "core/json.h"
 #include "image/image.h"
 
 #include <errno.h>
@@ -23,7 +24,8 @@ void fc_report_escape(const char *s, char *out, size_t size)
     size_t o = 0;
     if (!size)
         return;
-    for (; s && *s; s++) {
+    for (size_t n; s && *s; s += n) {
+        char ref[8];
         const char *rep = NULL;
         switch (*s) {
         case '&': rep = "&amp;"; break;
@@ -33,14 +35,17 @@ void fc_report_escape(const char *s, char *out, size_t size)
         case '\'': rep = "&#39;"; break;
         default: break;
         }
-        size_t n = rep ? strlen(rep) : 1;
-        if (o + n >= size)
+        n = rep ? 1 : (size_t)fc_utf8_seq_len(s);
+        if (!n) {
+            snprintf(ref, sizeof ref, "&#x%02X;", (unsigned char)*s);
+            rep = ref;
+            n = 1;
+        }
+        size_t len = rep ? strlen(rep) : n;
+        if (o + len >= size)
             break;
-        if (rep)
-            memcpy(out + o, rep, n);
-        else
-            out[o] = *s;
-        o += n;
+        memcpy(out + o, rep ? rep : s, len);
+        o += len;
     }
     out[o] = 0;
 }

@@ -27,7 +27,10 @@ fc_status fc_report_write(fc_store *s, fc_source *src, const char *clustering_id
                           const char *html_path, const fc_report_opts *opts, int *n_thumbs,
                           fc_error *err);
 
-/* Escapes &, <, >, " and ' of s for HTML into out (size bytes, always terminated). */
+/* Escapes &, <, >, " and ' of s for HTML into out (size bytes, always terminated, cut
+ * at a whole character or reference). A byte outside a valid UTF-8 sequence (a file
+ * name from a Latin-1 system) becomes the reference of its Latin-1 character, \xe9
+ * "&#xE9;", as JSON shows it (fc_json_text): the page stays valid UTF-8. */
 void fc_report_escape(const char *s, char *out, size_t size);
 
 #endif

@@ -25,6 +25,8 @@ fc_source *fc_source_open(const fc_config *cfg, fc_error *err)
         .bucket = cfg->wasabi_bucket,
         .access_key = cfg->wasabi_access_key,
         .secret_key = cfg->wasabi_secret_key,
+        .stall_timeout_s = cfg->wasabi_timeout_seconds,
+        .attempts = (int)cfg->wasabi_attempts,
     };
     fc_source *src = fc_source_s3_new(&c, err);
     if (src && fc_source_s3_check(src, err) != FC_OK) {

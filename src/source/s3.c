@@ -37,7 +37,7 @@ typedef struct {
     fc_s3_target target;
     char *access_key, *secret_key;
     char sigv4[80];
-    long connect_timeout_ms, timeout_ms;
+    long connect_timeout_ms, stall_timeout_s;
     int attempts, backoff_base_ms, backoff_cap_ms, max_keys;
     struct curl_slist *headers; /* empty_payload_header */
     pthread_mutex_t lock;       /* guards idle, n_idle */
@@ -134,8 +134,11 @@ static s3_conn *conn_take(s3_source *s)
     curl_easy_setopt(h, CURLOPT_USERNAME, s->access_key);
     curl_easy_setopt(h, CURLOPT_PASSWORD, s->secret_key);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    /* a stalled server fails the attempt (less than 1 byte/s for stall_timeout_s,
+       answer awaited or body half sent); a slow transfer that moves goes on */
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s->stall_timeout_s);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -258,7 +261,10 @@ static fc_status s3_get(s3_source *s, const char *url, const char *what, size_t 
                                   attempt > 1 ? "s" : "", s->target.scheme, s->target.host,
                                   s->target.port[0] ? ":" : "", s->target.port,
                                   plain ? ", which does not speak TLS: if it is plain HTTP, "
-                                          "write http:// in WASABI_ENDPOINT" : "");
+                                          "write http:// in WASABI_ENDPOINT"
+                                  : cc == CURLE_OPERATION_TIMEDOUT
+                                      ? "; WASABI_TIMEOUT_SECONDS, WASABI_ATTEMPTS set the "
+                                        "wait and the tries" : "");
             else
                 rc = http_error(s, what, status, body, attempt, err);
             break;
@@ -441,8 +447,10 @@ fc_source *fc_source_s3_new(const fc_s3_config *cfg, fc_error *err)
         fc_error_set(err, FC_ERR_NOMEM, "S3 source");
         goto fail;
     }
+    s->stall_timeout_s = or_default(cfg->stall_timeout_s, 30);
     s->connect_timeout_ms = or_default(cfg->connect_timeout_ms, 5000);
-    s->timeout_ms = or_default(cfg->timeout_ms, 120000);
+    if (s->connect_timeout_ms > s->stall_timeout_s * 1000)
+        s->connect_timeout_ms = s->stall_timeout_s * 1000;
     s->attempts = (int)or_default(cfg->attempts, 5);
     s->backoff_base_ms = (int)or_default(cfg->backoff_base_ms, 200);
     s->backoff_cap_ms = (int)or_default(cfg->backoff_cap_ms, 5000);

@@ -29,8 +29,10 @@ typedef struct {
     const char *access_key; /* required */
     const char *secret_key; /* required */
     fc_s3_addressing addressing;
-    long connect_timeout_ms; /* 5000 */
-    long timeout_ms;         /* one attempt, whole transfer: 120000 */
+    long connect_timeout_ms; /* 5000, and at most stall_timeout_s */
+    long stall_timeout_s;    /* an attempt fails when no byte moves for this long: 30.
+                                No limit on the whole transfer: a slow photo that
+                                keeps moving is not cut */
     int attempts;            /* tries per request, 5; 1 = no retry */
     int backoff_base_ms;     /* first retry waits about this long, 200 */
     int backoff_cap_ms;      /* no wait is longer, 5000 */

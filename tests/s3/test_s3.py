@@ -47,6 +47,11 @@ NAME_KEYS = ["names/with space.jpg", "names/plus+sign.jpg", "names/pct%41%2F.jpg
              "names/bell\x07.jpg", "names/tab\t.jpg", "names/notes.txt"]
 N_NAMES = 11
 FLAKY_FAILURES = 2  # 503s the proxy answers before letting a flaky/ key through
+# Bucket of the timeout test: under stall/day1/, ok.jpg passes, stuck.jpg stops after
+# its first 100 bytes (a stalled server), slow.jpg comes in 12 pieces 0.25 s apart
+# (3 s: slower than the test's 2 s timeout as a whole, but always moving)
+STALL_BUCKET = "fcstall"
+STALL_RELEASE = threading.Event()  # set at the end: stalled answers give up
 
 # ---- SigV4 (AWS "Signature Version 4" for S3, header-based) --------------------------
 
@@ -99,7 +104,7 @@ def verifier_self_test():
 
 # ---- the verifying, fault-injecting proxy -------------------------------------------
 
-STATS = {"verified": 0, "rejected": 0, "continuations": 0, "flaky_503": 0, "forwarded": 0,
+STATS = {"verified": 0, "rejected": 0, "continuations": 0, "flaky_503": 0, "forwarded": 0, "stalled": 0,
          "url_encoded_lists": 0}
 STATS_LOCK = threading.Lock()
 FLAKY_SEEN = {}
@@ -194,7 +199,31 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 STATS["url_encoded_lists"] += 1
         keep = [(k, v) for k, v in resp.getheaders()
                 if k.lower() in ("content-type", "etag", "last-modified", "x-amz-request-id")]
+        if resp.status == 200 and self.path.startswith(f"/{STALL_BUCKET}/stall/"):
+            return self._reply_slowly(body, keep, self.path.endswith("/stuck.jpg"))
         self._reply(resp.status, body, keep)
+
+    def _reply_slowly(self, body, headers, stall):
+        """A 200 with body sent in 12 pieces 0.25 s apart, or (stall) its first 100
+        bytes and then nothing until the client hangs up or the test ends."""
+        self.send_response(200)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if stall:
+            with STATS_LOCK:
+                STATS["stalled"] += 1
+            self.wfile.write(body[:100])
+            self.wfile.flush()
+            STALL_RELEASE.wait(300)
+            self.close_connection = True
+            return
+        step = len(body) // 12 + 1
+        for i in range(0, len(body), step):
+            self.wfile.write(body[i:i + step])
+            self.wfile.flush()
+            time.sleep(0.25)
 
     do_HEAD = do_GET
 
@@ -280,6 +309,10 @@ def fill_bucket(port):
     put(f"/{BUCKET}/odd/sp%20ace%2Bplus%3D.jpg", b"odd key")    # "sp ace+plus=.jpg"
     for key in (LONG_KEY, "cjk/deeper/short.jpg"):
         put(f"/{BUCKET}/{urllib.parse.quote(key)}", bytes(2000))
+    put(f"/{STALL_BUCKET}")
+    for name, sample in (("ok.jpg", "sample1.jpg"), ("stuck.jpg", "sample2.jpg"),
+                         ("slow.jpg", "sample3.jpg")):
+        put(f"/{STALL_BUCKET}/stall/day1/{name}", open(os.path.join(samples, sample), "rb").read())
     put(f"/{NAMES_BUCKET}")
     for key in NAME_KEYS:
         put(f"/{NAMES_BUCKET}/{urllib.parse.quote(key)}", key.encode())
@@ -393,6 +426,45 @@ def failed_long_keys_over_s3(build, tmp, port):
           sorted([LONG_KEY, "cjk/deeper/short.jpg"]) and
           all("MAX_IMAGE_SIZE_BYTES" in f["reason"] for f in failed))
     return ok, json.dumps({"failed_files": stats.get("failed_files"), "failed": failed})
+
+
+def stalled_server_over_s3(build, tmp, port):
+    """WASABI_TIMEOUT_SECONDS=2 WASABI_ATTEMPTS=2: a photo whose answer stops half-way
+    fails within seconds with a reason naming the timeout and the settings (there was
+    no setting: 120 s per attempt, 5 attempts), a photo that comes slowly but keeps
+    moving (3 s) is read whole, the rest of the run goes on; a bad value is a
+    start-up error naming the variable. Returns (ok, detail)."""
+    env = dict(os.environ, FC_DATA_DIR=os.path.join(tmp, "fcstall"),
+               WASABI_ENDPOINT=f"http://127.0.0.1:{port}", WASABI_ACCESS_KEY=ACCESS_KEY,
+               WASABI_SECRET_KEY=SECRET_KEY, WASABI_BUCKET_NAME=STALL_BUCKET,
+               WASABI_TIMEOUT_SECONDS="2", WASABI_ATTEMPTS="2")
+    fc = os.path.join(ROOT, build, "facecluster")
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run([fc, "cluster", "--bucket", "stall", "--sub", "day1", "--json", "--quiet"],
+                           env=env, cwd=ROOT, capture_output=True, timeout=90)
+    except subprocess.TimeoutExpired:
+        return False, "still running after 90 s"
+    took = time.monotonic() - t0
+    bad = [subprocess.run([fc, "cluster", "--bucket", "stall", "--sub", "day1", "--quiet"],
+                          env=dict(env, **{var: val}), cwd=ROOT, capture_output=True, text=True,
+                          timeout=60) for var, val in (("WASABI_TIMEOUT_SECONDS", "0"),
+                                                       ("WASABI_ATTEMPTS", "many"))]
+    try:
+        stats = json.loads(p.stdout)
+    except ValueError:
+        return False, f"exit {p.returncode}: {p.stderr[-300:]!r} {p.stdout[:200]!r}"
+    failed = stats.get("failed", [])
+    reason = failed[0]["reason"] if failed else ""
+    ok = (p.returncode == 0 and took < 30 and stats.get("processed_file_count") == 2 and
+          [f["path"] for f in failed] == ["stall/day1/stuck.jpg"] and
+          "Operation too slow" in reason and "after 2 attempts" in reason and
+          "WASABI_TIMEOUT_SECONDS" in reason and
+          all(b.returncode != 0 and var in b.stderr for b, var in
+              zip(bad, ("WASABI_TIMEOUT_SECONDS", "WASABI_ATTEMPTS"))))
+    return ok, json.dumps({"took": round(took, 1), "exit": p.returncode, "processed":
+                           stats.get("processed_file_count"), "failed": failed,
+                           "bad": [(b.returncode, b.stderr.strip()[-200:]) for b in bad]})
 
 
 def serve_over_s3(port, n_samples):
@@ -511,11 +583,17 @@ def main():
         print(("PASS " if ok else "FAIL ") + "two workers over S3 share one run of "
               "event/day1" + ("" if ok else ": " + detail))
         passed, failed = passed + ok, failed + (not ok)
+        ok, detail = stalled_server_over_s3(build, tmp, pport)
+        print(("PASS " if ok else "FAIL ") + "a stalled S3 answer times out after "
+              "WASABI_TIMEOUT_SECONDS x WASABI_ATTEMPTS, a slow one that moves is read" +
+              ("" if ok else ": " + detail))
+        passed, failed = passed + ok, failed + (not ok)
         ok, detail = serve_over_s3(pport, n_samples)
         print(("PASS " if ok else "FAIL ") + "serve over S3: cluster-bucket-persons reads the "
               "bucket; a wrong secret stops the start" + ("" if ok else ": " + detail))
         passed, failed = passed + ok, failed + (not ok)
     finally:
+        STALL_RELEASE.set()
         if proxy:
             proxy.shutdown()
         stop_s3rver(pidfile)

@@ -50,7 +50,7 @@ static fc_source *open_s3(const char *endpoint_var, fc_s3_addressing addr, const
         .backoff_cap_ms = cap_ms,
         .max_keys = max_keys,
         .connect_timeout_ms = 2000,
-        .timeout_ms = 20000,
+        .stall_timeout_s = 20,
     };
     return fc_source_s3_new(&c, err);
 }
