@@ -25,7 +25,8 @@ typedef struct {
 const char *fc_strerror(fc_status code);
 
 /* Records code and a printf-style reason in err (which may be NULL) and returns code.
- * The arguments may point into err->msg: fc_error_set(err, c, "context: %s", err->msg). */
+ * The arguments may point into err->msg: fc_error_set(err, c, "context: %s", err->msg).
+ * A reason too long for msg is cut, never inside a UTF-8 character. */
 fc_status fc_error_set(fc_error *err, fc_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

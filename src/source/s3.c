@@ -277,8 +277,8 @@ static fc_status s3_get(s3_source *s, const char *url, const char *what, size_t 
 }
 
 /* The length of s cut to at most max bytes without splitting a UTF-8 sequence, for
- * "%.*s": a key cut to fit an error text stays valid UTF-8 (the text ends up in
- * JSON, where an invalid string is dropped). */
+ * "%.*s": a key cut to fit an error text stays valid UTF-8 (the text ends up in JSON
+ * and HTML, where a split character would show as stray Latin-1 characters). */
 static int utf8_cut(const char *s, int max)
 {
     int n = (int)strnlen(s, (size_t)max);
