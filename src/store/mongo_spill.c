@@ -157,6 +157,14 @@ fc_status fc_mongo_spill_persons(mongo_store *m, const char *pcoll, const char *
     return rc;
 }
 
+/* One person document (without members) appended to the fc_person_list list. */
+static fc_status person_row(const bson_t *doc, void *list, fc_error *err)
+{
+    fc_person_list *l = list;
+    fc_person_rec *p = fc_rec_append((void **)&l->items, &l->n, sizeof *p);
+    return p ? fc_mongo_person_parse(doc, p, err) : fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+}
+
 /* The persons of person_clusters in the run document doc (of person_id, or all),
  * without members, appended to out. */
 static fc_status parse_inline(const bson_t *doc, const char *person_id, fc_person_list *out,
@@ -177,17 +185,9 @@ static fc_status parse_inline(const bson_t *doc, const char *person_id, fc_perso
         if (!bson_init_static(&sub, data, len) ||
             (person_id && strcmp(fc_mongo_doc_str(&sub, "person_id"), person_id) != 0))
             continue;
-        fc_person_rec *p = fc_rec_append((void **)&out->items, &out->n, sizeof *p);
-        rc = p ? fc_mongo_person_parse(&sub, p, err) : fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+        rc = person_row(&sub, out, err);
     }
     return rc;
-}
-
-static fc_status person_row(const bson_t *doc, void *list, fc_error *err)
-{
-    fc_person_list *l = list;
-    fc_person_rec *p = fc_rec_append((void **)&l->items, &l->n, sizeof *p);
-    return p ? fc_mongo_person_parse(doc, p, err) : fc_error_set(err, FC_ERR_NOMEM, "out of memory");
 }
 
 static void person_clear(void *list)
