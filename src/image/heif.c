@@ -99,7 +99,7 @@ static fc_status heif_probe(const uint8_t *d, size_t n, fc_image_info *out, fc_e
 }
 
 static fc_image *heif_decode(const uint8_t *d, size_t n, const fc_decode_opts *opts,
-                                  fc_error *err)
+                             fc_error *err)
 {
     struct heif_context *ctx;
     struct heif_image_handle *handle;

@@ -1,9 +1,9 @@
 /* tiff.c - TIFF through libtiff in a child process (isolate.c), read from memory
  * (TIFFClientOpenExt): the first page, any layout libtiff's RGBA interface handles
  * (strips or tiles, palette, grey, RGB, CMYK, YCbCr, 1..16 bits,
- * LZW/Deflate/JPEG/PackBits/...). The probe reads the first directory without libtiff. Rows come back in
- * stored order and the Orientation tag, which has the EXIF meaning, is applied by
- * decode.c like EXIF. With alpha, libtiff's RGBA interface premultiplies, so
+ * LZW/Deflate/JPEG/PackBits/...). The probe reads the first directory without
+ * libtiff. Rows come back in stored order and the Orientation tag, which has the EXIF
+ * meaning, is applied by decode.c like EXIF. With alpha, libtiff's RGBA interface premultiplies, so
  * transparent areas come out black. Error messages are caught per file (no global
  * handler), and libtiff's own allocations are capped from the pixel limit. */
 #include "image/codec.h"
