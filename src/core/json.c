@@ -73,11 +73,13 @@ json_t *fc_json_text(const char *s)
     return j;
 }
 
-/* s as a JSON string, or, when it is not valid UTF-8, as {"bytes_hex": "..."}. */
-static json_t *strv_item(const char *s)
+int fc_utf8_valid(const char *s)
 {
-    if (utf8_valid((const unsigned char *)s))
-        return json_string_nocheck(s);
+    return utf8_valid((const unsigned char *)s);
+}
+
+char *fc_bytes_hex(const char *s)
+{
     static const char digits[] = "0123456789abcdef";
     size_t len = strlen(s);
     char *hex = len < SIZE_MAX / 2 ? malloc(2 * len + 1) : NULL;
@@ -88,9 +90,7 @@ static json_t *strv_item(const char *s)
         hex[2 * i + 1] = digits[(unsigned char)s[i] & 15];
     }
     hex[2 * len] = 0;
-    json_t *o = json_pack("{s:s}", "bytes_hex", hex);
-    free(hex);
-    return o;
+    return hex;
 }
 
 /* The value of hex digit c (0-9, a-f), or -1. */
@@ -99,19 +99,11 @@ static int hex_digit(char c)
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* A new string of item, a string or a strv_item object; NULL when it is neither
- * (*nomem 0) or out of memory (*nomem 1). */
-static char *strv_item_load(const json_t *item, int *nomem)
+char *fc_bytes_from_hex(const char *hex, int *nomem)
 {
     *nomem = 0;
-    if (json_is_string(item)) {
-        char *s = strdup(json_string_value(item));
-        *nomem = !s;
-        return s;
-    }
-    const char *hex = json_string_value(json_object_get(item, "bytes_hex"));
     size_t len = hex ? strlen(hex) : 0;
-    if (!hex || len % 2 || json_object_size(item) != 1)
+    if (!hex || len % 2)
         return NULL;
     char *s = malloc(len / 2 + 1);
     if (!s) {
@@ -128,6 +120,32 @@ static char *strv_item_load(const json_t *item, int *nomem)
     }
     s[len / 2] = 0;
     return s;
+}
+
+/* s as a JSON string, or, when it is not valid UTF-8, as {"bytes_hex": "..."}. */
+static json_t *strv_item(const char *s)
+{
+    if (utf8_valid((const unsigned char *)s))
+        return json_string_nocheck(s);
+    char *hex = fc_bytes_hex(s);
+    json_t *o = hex ? json_pack("{s:s}", "bytes_hex", hex) : NULL;
+    free(hex);
+    return o;
+}
+
+/* A new string of item, a string or a strv_item object; NULL when it is neither
+ * (*nomem 0) or out of memory (*nomem 1). */
+static char *strv_item_load(const json_t *item, int *nomem)
+{
+    *nomem = 0;
+    if (json_is_string(item)) {
+        char *s = strdup(json_string_value(item));
+        *nomem = !s;
+        return s;
+    }
+    if (json_object_size(item) != 1)
+        return NULL;
+    return fc_bytes_from_hex(json_string_value(json_object_get(item, "bytes_hex")), nomem);
 }
 
 fc_status fc_json_strv_dump(char *const *v, size_t n, char **out, fc_error *err)

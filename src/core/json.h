@@ -36,6 +36,18 @@ int fc_utf8_seq_len(const char *text);
  * store keeps the real bytes; this is only how JSON shows them (docs/jobs.md). */
 json_t *fc_json_text(const char *s);
 
+/* 1 when s is valid UTF-8 as jansson takes it (a JSON string can carry it), else 0. */
+int fc_utf8_valid(const char *s);
+
+/* The bytes of s as lower-case hex in a new string (free it); NULL when out of
+ * memory. For text JSON cannot carry: fc_bytes_from_hex gives it back. */
+char *fc_bytes_hex(const char *s);
+
+/* The bytes that hex (lower-case pairs, as fc_bytes_hex writes) stands for, in a new
+ * string; NULL when hex is NULL, not such pairs or holds a NUL byte (*nomem 0), or
+ * when out of memory (*nomem 1). */
+char *fc_bytes_from_hex(const char *hex, int *nomem);
+
 /* v[0..n) as a compact JSON array of strings, in a new string *out (free it), for
  * the store: every string comes back byte for byte (fc_json_strv_load). One that is
  * not valid UTF-8 (a Latin-1 file name), which JSON cannot carry, is written as

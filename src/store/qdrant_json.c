@@ -75,6 +75,22 @@ json_t *fc_qdrant_body_index(const char *field)
     return json_pack("{s:s, s:s}", "field_name", field, "field_schema", "keyword");
 }
 
+/* "image_path". Qdrant refuses a payload string that is not UTF-8, but a file name
+ * is bytes ("caf\xe9.jpg" from a Latin-1 system): such a path is written as its
+ * Latin-1 reading (fc_json_text: what a person looking at the point sees) and, in
+ * "image_path_bytes_hex", as its real bytes, which parse_point reads back. Non-zero
+ * when out of memory. */
+static int set_image_path(json_t *o, const char *path)
+{
+    if (!path || !*path || fc_utf8_valid(path))
+        return set_new(o, "image_path", str_or_null(path));
+    char *hex = fc_bytes_hex(path);
+    int bad = set_new(o, "image_path", fc_json_text(path)) |
+              set_new(o, "image_path_bytes_hex", hex ? json_string(hex) : NULL);
+    free(hex);
+    return bad;
+}
+
 json_t *fc_qdrant_payload(const fc_vec_payload *pl)
 {
     json_t *o = json_object();
@@ -82,7 +98,7 @@ json_t *fc_qdrant_payload(const fc_vec_payload *pl)
         return NULL;
     json_t *bbox = json_pack("[i,i,i,i]", pl->bbox[0], pl->bbox[1], pl->bbox[2], pl->bbox[3]);
     int bad = set_new(o, "face_id", json_string(pl->face_id));
-    bad |= set_new(o, "image_path", str_or_null(pl->image_path));
+    bad |= set_image_path(o, pl->image_path);
     bad |= set_new(o, "person_id", str_or_null(pl->person_id));
     bad |= set_new(o, "is_owner_face", json_boolean(pl->is_owner_face));
     bad |= set_new(o, "clustering_id", str_or_null(pl->clustering_id));
@@ -232,6 +248,26 @@ static void copy_str(const json_t *pl, const char *key, char *out, size_t size)
     out[len] = '\0';
 }
 
+/* "image_path", or the real bytes of one that is not UTF-8 (set_image_path). */
+static fc_status parse_image_path(const json_t *pl, const char *id, char **out, fc_error *err)
+{
+    const char *hex = json_string_value(json_object_get(pl, "image_path_bytes_hex"));
+    int nomem = 0;
+    if (hex)
+        *out = fc_bytes_from_hex(hex, &nomem);
+    else {
+        const char *path = json_string_value(json_object_get(pl, "image_path"));
+        *out = path ? strdup(path) : NULL;
+        nomem = path && !*out;
+    }
+    if (nomem)
+        return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+    if (hex && !*out)
+        return fc_error_set(err, FC_ERR_FORMAT, "qdrant: point %s: image_path_bytes_hex is not "
+                            "lower-case hex pairs", id);
+    return FC_OK;
+}
+
 static fc_status parse_point(const json_t *j, fc_vec_point *p, fc_error *err)
 {
     const json_t *pl = json_object_get(j, "payload");
@@ -243,9 +279,9 @@ static fc_status parse_point(const json_t *j, fc_vec_point *p, fc_error *err)
     copy_str(pl, "person_id", p->payload.person_id, sizeof p->payload.person_id);
     copy_str(pl, "bucket_name", p->payload.bucket_name, sizeof p->payload.bucket_name);
     copy_str(pl, "sub_bucket", p->payload.sub_bucket, sizeof p->payload.sub_bucket);
-    const char *path = json_string_value(json_object_get(pl, "image_path"));
-    if (path && !(p->payload.image_path = strdup(path)))
-        return fc_error_set(err, FC_ERR_NOMEM, "out of memory");
+    fc_status rc = parse_image_path(pl, id, &p->payload.image_path, err);
+    if (rc)
+        return rc;
     /* typed, but points written by the original service hold strings: take both */
     const json_t *owner = json_object_get(pl, "is_owner_face");
     const char *owner_s = json_string_value(owner);

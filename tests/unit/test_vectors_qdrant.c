@@ -106,8 +106,47 @@ TEST(qdrant_upsert_body_has_typed_payload)
     CHECK(text && strstr(text, "\"vector\":[0.75,-0.5]") && strstr(text, "\"is_owner_face\":true"));
     free(text);
     json_decref(body);
-    p.payload.image_path = "bad\xff";
-    CHECK(fc_qdrant_body_upsert(&p, 1) == NULL); /* not UTF-8: refused, not sent */
+    return FC_TEST_PASS;
+}
+
+/* A file name that is not UTF-8 (Qdrant refuses such a payload string) goes as its
+ * Latin-1 reading plus its real bytes in hex, and comes back byte for byte. */
+TEST(qdrant_payload_latin1_path_round_trip)
+{
+    float v[2] = {1, 0};
+    fc_vec_point p = {.vector = v, .dim = 2};
+    snprintf(p.payload.face_id, sizeof p.payload.face_id, FACE);
+    p.payload.image_path = "b/s/caf\xe9 \xff.jpg";
+    json_t *body = fc_qdrant_body_upsert(&p, 1);
+    CHECK_MSG(body, "a Latin-1 file name made no upsert body");
+    json_t *points = json_object_get(body, "points");
+    json_t *pl = json_object_get(json_array_get(points, 0), "payload");
+    CHECK(!strcmp(json_string_value(json_object_get(pl, "image_path")),
+                  "b/s/caf\xc3\xa9 \xc3\xbf.jpg"));
+    CHECK(!strcmp(json_string_value(json_object_get(pl, "image_path_bytes_hex")),
+                  "622f732f636166e920ff2e6a7067"));
+    char *text = fc_qdrant_dump(body);
+    CHECK(text != NULL);
+    free(text);
+
+    fc_vec_list got = {0};
+    fc_error err = {0};
+    CHECK_OK(fc_qdrant_parse_points(points, &got, &err), &err);
+    CHECK(got.n == 1 && !strcmp(got.items[0].payload.image_path, "b/s/caf\xe9 \xff.jpg"));
+    fc_vec_list_free(&got);
+
+    /* a UTF-8 name has no hex field; a broken hex field is an error, not a wrong path */
+    p.payload.image_path = "b/s/caf\xc3\xa9.jpg";
+    json_decref(body);
+    body = fc_qdrant_body_upsert(&p, 1);
+    points = json_object_get(body, "points");
+    pl = json_object_get(json_array_get(points, 0), "payload");
+    CHECK(json_object_get(pl, "image_path_bytes_hex") == NULL);
+    json_object_set_new(pl, "image_path_bytes_hex", json_string("e9f"));
+    CHECK(fc_qdrant_parse_points(points, &got, &err) == FC_ERR_FORMAT);
+    CHECK(strstr(err.msg, "image_path_bytes_hex") != NULL);
+    fc_vec_list_free(&got);
+    json_decref(body);
     return FC_TEST_PASS;
 }
 
