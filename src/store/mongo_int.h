@@ -194,6 +194,11 @@ fc_status fc_mongo_person_members(fc_person_rec *persons, size_t n_persons, fc_f
  * document after it) at most FC_MONGO_DOC_LIMIT. Checked before a finish's commit
  * and before a batch records its images (run_add_batch: FC_ERR_LIMIT). */
 int fc_mongo_update_fits(size_t doc_len, const bson_t *update);
+/* FC_OK when update (fc_mongo_images_update of n_images) fits a run document of
+ * doc_len bytes (fc_mongo_update_fits), else FC_ERR_LIMIT saying so: run_add_batch
+ * and lease_complete check it before they write anything. */
+fc_status fc_mongo_images_fit(size_t doc_len, const bson_t *update, const char *clustering_id,
+                              size_t n_images, fc_error *err);
 /* The commit update of a finish (fc_mongo_run_finish_update) of plan, for a run
  * document of doc_len bytes: the persons inline when that fits, else in pcoll
  * (*spilled = 1). FC_ERR_LIMIT, saying why, when even without its persons the

@@ -54,7 +54,8 @@ static fc_status write_cmd(mongo_store *m, const bson_t *cmd, int64_t *n, bson_t
 
 /* The run document of a shared run: its collections, whether it is running. */
 static fc_status shared_run(mongo_store *m, const char *id, char runs[FC_MONGO_COLL_MAX],
-                            char work[FC_MONGO_COLL_MAX], int *running, fc_error *err)
+                            char work[FC_MONGO_COLL_MAX], int *running, size_t *doc_len,
+                            fc_error *err)
 {
     bson_t *doc = NULL;
     bson_iter_t it;
@@ -66,6 +67,8 @@ static fc_status shared_run(mongo_store *m, const char *id, char runs[FC_MONGO_C
     else {
         *running = !strcmp(fc_mongo_doc_str(doc, "status"), "running");
         fc_mongo_work_of(runs, work);
+        if (doc_len)
+            *doc_len = doc->len;
     }
     if (doc)
         bson_destroy(doc);
@@ -259,7 +262,7 @@ fc_status fc_mongo_lease_claim(fc_store *s, const char *clustering_id, const cha
     char runs[FC_MONGO_COLL_MAX], work[FC_MONGO_COLL_MAX], token[25];
     int running = 0, got = 1;
     bson_oid_t tok;
-    fc_status rc = shared_run(m, clustering_id, runs, work, &running, err);
+    fc_status rc = shared_run(m, clustering_id, runs, work, &running, NULL, err);
     if (rc || !running)
         return rc;
     out->run_open = 1;
@@ -283,7 +286,7 @@ fc_status fc_mongo_lease_heartbeat(fc_store *s, const char *clustering_id, const
     char runs[FC_MONGO_COLL_MAX], work[FC_MONGO_COLL_MAX];
     int running = 0;
     bson_t cmd;
-    fc_status rc = shared_run(m, clustering_id, runs, work, &running, err);
+    fc_status rc = shared_run(m, clustering_id, runs, work, &running, NULL, err);
     if (rc || !running)
         return rc;
     fc_mongo_heartbeat_command(work, clustering_id, worker_id, lease_ms, &cmd);
@@ -363,18 +366,28 @@ fc_status fc_mongo_lease_complete(fc_store *s, const char *clustering_id, const 
     int running = 0;
     int64_t mine = 0;
     int *made_done = NULL;
+    size_t doc_len = 0;
     *committed = 0;
-    fc_status rc = shared_run(m, clustering_id, runs, work, &running, err);
+    fc_status rc = shared_run(m, clustering_id, runs, work, &running, &doc_len, err);
     if (rc || !running)
         return rc;
+    /* the images' update of the run document (step 2), checked before anything is
+       written, as run_add_batch does: MongoDB refuses a document over 16 MiB */
+    bson_t *upd = fc_mongo_images_update(faces, n_faces, images, n_images);
+    if ((rc = fc_mongo_images_fit(doc_len, upd, clustering_id, n_images, err))) {
+        bson_destroy(upd);
+        return rc;
+    }
     fc_mongo_faces_of(runs, fcoll);
     /* refuse early, writing nothing, when an image is not leased to me */
     bson_t *f = images_filter(clustering_id, images, n_images, worker_id);
     BSON_APPEND_UTF8(f, "state", "leased");
     rc = fc_mongo_count(m, work, f, &mine, err);
     bson_destroy(f);
-    if (rc || mine != (int64_t)n_images)
+    if (rc || mine != (int64_t)n_images) {
+        bson_destroy(upd);
         return rc;
+    }
     for (int attempt = 0;; attempt++) { /* 1. faces: delete + insert, idempotent */
         fc_error e = {0};
         rc = write_faces(m, fcoll, clustering_id, worker_id, faces, n_faces, images, n_images, &e);
@@ -385,10 +398,11 @@ fc_status fc_mongo_lease_complete(fc_store *s, const char *clustering_id, const 
         }
         fc_mongo_backoff(attempt);
     }
-    if (rc)
+    if (rc) {
+        bson_destroy(upd);
         return rc;
+    }
     /* 2. the images in the run document */
-    bson_t *upd = fc_mongo_images_update(faces, n_faces, images, n_images);
     bson_oid_t oid;
     bson_oid_init_from_string(&oid, clustering_id);
     bson_t *sel = BCON_NEW("_id", BCON_OID(&oid), "status", BCON_UTF8("running"));
@@ -427,7 +441,7 @@ fc_status fc_mongo_lease_release(fc_store *s, const char *clustering_id, const c
     char runs[FC_MONGO_COLL_MAX], work[FC_MONGO_COLL_MAX];
     int running = 0;
     bson_t cmd;
-    fc_status rc = shared_run(m, clustering_id, runs, work, &running, err);
+    fc_status rc = shared_run(m, clustering_id, runs, work, &running, NULL, err);
     if (rc || !running)
         return rc;
     fc_mongo_free_command(work, clustering_id, worker_id, "leased", NULL, &cmd);
@@ -533,7 +547,7 @@ fc_status fc_mongo_run_claim_finish(fc_store *s, const char *clustering_id, cons
     int64_t left = 0, n = 0;
     bson_t cmd;
     *claimed = 0;
-    fc_status rc = shared_run(m, clustering_id, runs, work, &running, err);
+    fc_status rc = shared_run(m, clustering_id, runs, work, &running, NULL, err);
     if (rc || !running || (rc = count_left(m, work, clustering_id, &left, err)) || left)
         return rc;
     fc_mongo_claim_finish_command(runs, clustering_id, worker_id, m->owner, lease_ms, &cmd);

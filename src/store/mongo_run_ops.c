@@ -238,6 +238,16 @@ bson_t *fc_mongo_images_update(const fc_face_rec *faces, size_t n_faces,
     return real;
 }
 
+fc_status fc_mongo_images_fit(size_t doc_len, const bson_t *update, const char *clustering_id,
+                              size_t n_images, fc_error *err)
+{
+    if (fc_mongo_update_fits(doc_len, update))
+        return FC_OK;
+    return fc_error_set(err, FC_ERR_LIMIT, "run %s: recording %zu more images would make its "
+                        "document pass what MongoDB takes (16 MiB): split the event into "
+                        "sub-buckets", clustering_id, n_images);
+}
+
 fc_status fc_mongo_run_add_batch(fc_store *s, const char *clustering_id, const fc_face_rec *faces,
                                  size_t n_faces, const fc_image_rec *images, size_t n_images,
                                  fc_error *err)
@@ -251,13 +261,11 @@ fc_status fc_mongo_run_add_batch(fc_store *s, const char *clustering_id, const f
     /* the images' update of the run document, checked before anything is written:
        the document holds every image of the run and MongoDB refuses one over 16 MiB */
     bson_t *real = fc_mongo_images_update(faces, n_faces, images, n_images);
-    int fits = fc_mongo_update_fits(doc->len, real);
+    rc = fc_mongo_images_fit(doc->len, real, clustering_id, n_images, err);
     bson_destroy(doc);
-    if (!fits) {
+    if (rc) {
         bson_destroy(real);
-        return fc_error_set(err, FC_ERR_LIMIT, "run %s: recording %zu more images would make its "
-                            "document pass what MongoDB takes (16 MiB): split the event into "
-                            "sub-buckets", clustering_id, n_images);
+        return rc;
     }
     fc_mongo_faces_of(coll, fcoll);
     /* delete + insert is idempotent: retried whole on a transient error */

@@ -350,7 +350,7 @@ TEST(mongo_persons_source_of_a_run_document)
 }
 
 /* A batch's images update is checked against the same limit before anything is
- * written (run_add_batch: FC_ERR_LIMIT), as the run document holds every image. */
+ * written (run_add_batch and lease_complete: FC_ERR_LIMIT), as the run document holds every image. */
 TEST(mongo_batch_images_checked_against_the_document_limit)
 {
     bson_t small, big;
@@ -366,6 +366,12 @@ TEST(mongo_batch_images_checked_against_the_document_limit)
     bson_t *upd = fc_mongo_images_update(NULL, 0, imgs, 100);
     CHECK(fc_mongo_update_fits(big.len, upd));
     CHECK(!fc_mongo_update_fits(FC_MONGO_DOC_LIMIT - upd->len / 2, upd));
+    /* the check run_add_batch and lease_complete make, with its message */
+    fc_error err = {0};
+    CHECK(fc_mongo_images_fit(big.len, upd, RUN, 100, &err) == FC_OK);
+    CHECK(fc_mongo_images_fit(FC_MONGO_DOC_LIMIT - upd->len / 2, upd, RUN, 100, &err) ==
+          FC_ERR_LIMIT);
+    CHECK_MSG(strstr(err.msg, "100 more images") && strstr(err.msg, "16 MiB"), "%s", err.msg);
     printf("  %.0f bytes an image in the run document: about %.0f images fit\n", per_image,
            (double)FC_MONGO_DOC_LIMIT / per_image);
     bson_destroy(upd);
