@@ -776,6 +776,8 @@ def full_disk_reads_answer(s):
             status, doc = upload(t, "POST", "/detect-face", [("user_id", "kim", None, None),
                                                              photo(s.world.sample1_face)])
             check(status == 503 and "disk is full" in doc["detail"], (status, doc))
+            status, doc = t.json("POST", "/cluster-bucket-persons/my-bucket/my-sub")
+            check(status == 503 and "disk is full" in doc["detail"], (status, doc))
             status, doc = t.json("POST", "/cluster-bucket-persons/my-bucket/my-sub?wait=false")
             eq(status, 202, doc)
             job = poll(t, doc["job_id"])
