@@ -2,7 +2,8 @@
  * every decoder shares (limit checks before allocation, EXIF orientation lookup).
  *
  * decode.c sniffs the bytes, calls the format's probe (header only), checks the
- * limits, calls its decode, then applies the orientation the probe found. A decoder
+ * limits, calls its decode, then applies the orientation the probe found (a codec
+ * whose decode does all that itself skips the probe: decode_checks). A decoder
  * still allocates its pixels through fc_image_alloc_checked, so the limits hold even
  * if the library reads a different size than the probe did. */
 #ifndef FC_IMAGE_CODEC_H
@@ -20,6 +21,10 @@ typedef struct {
     /* Decodes to RGB in the stored orientation (HEIF: see heif.c); NULL + err. */
     fc_image *(*decode)(const uint8_t *data, size_t len, const fc_decode_opts *opts,
                         fc_error *err);
+    /* 1 when decode makes the probe's checks itself and returns the image as
+     * displayed (orientation applied, full resolution): fc_image_decode then does
+     * not probe first. HEIF: its probe would cost a child process of its own. */
+    int decode_checks;
 } fc_image_codec;
 
 extern const fc_image_codec fc_codec_jpeg, fc_codec_png, fc_codec_webp, fc_codec_heif,

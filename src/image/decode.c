@@ -109,10 +109,10 @@ fc_image *fc_image_decode(const uint8_t *data, size_t len, const fc_decode_opts 
         defaults = fc_decode_opts_default();
         opts = &defaults;
     }
-    fc_image_info info;
+    fc_image_info info = {.orientation = 1};
     const fc_image_codec *c;
     if (check_input(data, len, &opts->limits, &c, err) ||
-        probe_with(c, data, len, &opts->limits, &info, err))
+        (!c->decode_checks && probe_with(c, data, len, &opts->limits, &info, err)))
         return NULL;
     fc_image *img = c->decode(data, len, opts, err);
     if (!img)
@@ -128,7 +128,7 @@ fc_image *fc_image_decode(const uint8_t *data, size_t len, const fc_decode_opts 
     img->scale = scale;
     /* The full-resolution displayed size: the decoder's own when it decoded at full
      * resolution (HEIF reports the transformed size), else the probe's. */
-    if (scale == 1.0f) {
+    if (scale == 1.0f || c->decode_checks) {
         img->full_width = img->width;
         img->full_height = img->height;
     } else if (opts->ignore_orientation) {

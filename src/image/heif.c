@@ -171,4 +171,5 @@ const fc_image_codec fc_codec_heif = {
     .sniff = heif_sniff,
     .probe = heif_probe_isolated,
     .decode = heif_decode_isolated,
+    .decode_checks = 1, /* heif_decode checks both sizes; libheif applies the irot/imir */
 };
