@@ -10,6 +10,7 @@
 #include "api/guard.h"
 #include "api/internal.h"
 #include "api/metrics.h"
+#include "api/mhd_log.h"
 #include "api/request_log.h"
 #include "core/json.h"
 
@@ -17,7 +18,6 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,17 +403,6 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    char msg[512];
-    (void)cls;
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    size_t n = strlen(msg);
-    while (n && msg[n - 1] == '\n')
-        msg[--n] = '\0';
-    fprintf(stderr, "api: libmicrohttpd: %s\n", msg);
-}
-
 /* --- lifecycle ---------------------------------------------------------------- */
 
 /* An unsigned number from the environment, or def (with a warning when malformed). */
@@ -441,7 +430,10 @@ void fc_api_server_opts_init(fc_api_server_opts *o)
     o->idle_timeout_s = (unsigned)env_number("FC_HTTP_IDLE_TIMEOUT", 15);
     o->request_timeout_s = (unsigned)env_number("FC_HTTP_REQUEST_TIMEOUT", 60);
     o->conn_memory_limit = 64 * 1024;
-    o->max_connections = 1000;
+    o->max_connections = (unsigned)env_number("FC_HTTP_MAX_CONNECTIONS", 1000);
+    if (o->max_connections == 0) /* would refuse every client */
+        o->max_connections = 1000;
+    o->per_ip_connections = (unsigned)env_number("FC_HTTP_PER_IP_CONNECTIONS", 0);
     o->api_keys = getenv("API_KEYS");
     o->cors_origins = getenv("CORS_ORIGINS");
     o->assets_dir = getenv("FC_WEB_ASSETS");
@@ -524,10 +516,11 @@ fc_api_server *fc_api_server_start(const fc_api_server_opts *opts, fc_error *err
                      MHD_USE_ERROR_LOG | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)opts->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        fc_api_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         opts->conn_memory_limit, MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_connections,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
         on_connection, s, MHD_OPTION_END);

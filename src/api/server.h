@@ -39,7 +39,10 @@ typedef struct {
     unsigned request_timeout_s; /* time to receive one request's headers and body; env
                                  * FC_HTTP_REQUEST_TIMEOUT, else 60 */
     size_t conn_memory_limit;   /* per connection (headers beyond it: 431); 64 KiB */
-    unsigned max_connections;   /* default 1000 */
+    unsigned max_connections;   /* open at once; env FC_HTTP_MAX_CONNECTIONS, else 1000 */
+    unsigned per_ip_connections; /* open at once from one address (more are closed at
+                                  * once); env FC_HTTP_PER_IP_CONNECTIONS, else 0: no
+                                  * limit (behind a proxy every client is one address) */
     const char *api_keys;       /* comma-separated; NULL/"" = open; env API_KEYS */
     const char *cors_origins;   /* comma-separated; NULL/"" = "*"; env CORS_ORIGINS */
     const char *assets_dir;     /* holds swagger-ui-dist/ and redoc/; env FC_WEB_ASSETS, else

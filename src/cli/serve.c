@@ -34,6 +34,8 @@ static const char usage_text[] =
     "  FC_HTTP_IDLE_TIMEOUT     seconds before an idle connection is closed (default 15)\n"
     "  FC_HTTP_REQUEST_TIMEOUT  seconds a client has to send a whole request (default 60)\n"
     "  FC_HTTP_ACCESS_LOG=0     no access log (default: one line per request on stderr)\n"
+    "  FC_HTTP_MAX_CONNECTIONS  connections open at once (default 1000)\n"
+    "  FC_HTTP_PER_IP_CONNECTIONS  of those, from one address (default 0: no limit)\n"
     "  FC_DATA_DIR              the embedded database's folder (default data/)\n"
     "  LOCAL_STORAGE_PATH       root of the local image buckets (default $FC_DATA_DIR/buckets)\n"
     "  FC_MODELS_DIR            the models (default models/); see API.md for the rest\n"

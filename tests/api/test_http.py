@@ -35,7 +35,8 @@ class Server:
     def __init__(self, env=None, threads=2):
         self.env = dict(os.environ)
         for k in ("API_KEYS", "CORS_ORIGINS", "MAX_IMAGE_SIZE_BYTES", "FC_HTTP_IDLE_TIMEOUT",
-                  "FC_HTTP_REQUEST_TIMEOUT", "FC_WEB_ASSETS", "FC_HTTP_ACCESS_LOG"):
+                  "FC_HTTP_REQUEST_TIMEOUT", "FC_WEB_ASSETS", "FC_HTTP_ACCESS_LOG",
+                  "FC_HTTP_MAX_CONNECTIONS", "FC_HTTP_PER_IP_CONNECTIONS"):
             self.env.pop(k, None)
         self.env["FC_ROOT"] = ROOT
         # Each server gets its own embedded store and bucket root unless the test
@@ -619,6 +620,37 @@ def parallel_requests(s):
     for th in threads:
         th.join(60)
     eq(results.count(200), 160)
+
+
+@test
+def per_address_connection_limit(s):
+    # FC_HTTP_PER_IP_CONNECTIONS=2: a third connection from 127.0.0.1 is closed
+    # unanswered while two are open; once one closes, a new one is served
+    with Server(env={"FC_HTTP_PER_IP_CONNECTIONS": "2"}) as t:
+        held = [t.connect() for _ in range(2)]
+        for sock in held:  # each has a request answered: both are really open
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            check(sock.recv(12).startswith(b"HTTP/1.1 200"), "held connection not served")
+        for _ in range(20):
+            eq(raw_exchange(t, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+               b"", "a third connection from the same address")
+        # libmicrohttpd logs each refusal: at most one line a second of them is shown
+        time.sleep(0.3)
+        refusals = [l for l in t.log if "libmicrohttpd" in l]
+        check(1 <= len(refusals) <= 2, refusals)
+        held.pop().close()
+        time.sleep(0.3)
+        eq(t.request("GET", "/health")[0], 200)
+        for sock in held:
+            sock.close()
+    # unset: no limit of its own (the default server above served 16 at once)
+    with Server() as t:
+        held = [t.connect() for _ in range(8)]
+        for sock in held:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        check(all(sock.recv(12).startswith(b"HTTP/1.1 200") for sock in held), "8 at once")
+        for sock in held:
+            sock.close()
 
 
 @test
