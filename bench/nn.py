@@ -11,7 +11,11 @@ model expects (parity.py's table: size, colour order, normalisation), or a seede
 random tensor when the model has no image input; for embedders also batch 8 (the same
 face 8 times). For each model, threads 1 and 2, and batch, the three run one after
 another (interleaved, so machine noise hits all alike), each with 5 warm-up runs and
-then $BENCH_RUNS timed runs (default 50):
+then $BENCH_RUNS timed runs (default 50; more for a model quicker than $BENCH_MIN_SECONDS
+(0.5) / 50 at one thread, enough to time it that long), in $BENCH_ROUNDS rounds (default 3: the
+three, then the three again, ...); a cell is the median of its rounds' medians, so
+a burst of other work on the host during one runtime's turn moves one round, not
+the ratio:
 
     $FC_BUILD/facecluster nn MODEL --bench N --threads T [--batch B] --input NAME=IN.npy
     node bench/ort_bench.js MODEL --runs N --threads T [--batch B] --input NAME=IN.npy
@@ -25,7 +29,7 @@ facecluster is slower; the last column is the multiply-add rate facecluster's
 the output check (facecluster's outputs against ONNX Runtime's on the
 benchmark input, compared as tests/parity/parity.py does). Progress goes to stderr.
 
-Environment: BENCH_RUNS (50), BENCH_THREADS ("1 2"), BENCH_CELL_SECONDS (30: a model
+Environment: BENCH_RUNS (50), BENCH_ROUNDS (3), BENCH_MIN_SECONDS (0.5), BENCH_THREADS ("1 2"), BENCH_CELL_SECONDS (30: a model
 whose facecluster run x (runs + 5) would take longer gets fewer runs, at least 10, for
 all three runtimes, and the table says so), BENCH_CHECK (1; 0 skips the output check),
 FC_BUILD (build), FC_MODELS_DIR, FC_SHARED.
@@ -47,6 +51,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "parity"))
 import parity  # noqa: E402 - model list, preprocessing table, input builder
 
 RUNS = int(os.environ.get("BENCH_RUNS") or 50)
+ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS") or 3))
+MIN_TIMED_SECONDS = float(os.environ.get("BENCH_MIN_SECONDS") or 0.5)
 THREADS = [int(t) for t in (os.environ.get("BENCH_THREADS") or "1 2").split()]
 CELL_SECONDS = float(os.environ.get("BENCH_CELL_SECONDS") or 30)
 CHECK_OUTPUTS = os.environ.get("BENCH_CHECK", "1") != "0"
@@ -156,6 +162,36 @@ def run_one(column, prefix, runs_flag, model, feeds, threads, batch, runs):
     return float(m.group(1)), None, notes, rate
 
 
+def cell(short, path, feeds, threads, batch, runs, why_na, copies):
+    """One table cell of each runtime: ROUNDS rounds of the three one after another,
+    each runtime's median over its rounds' medians. A runtime that fails in the first
+    round is not run again (its reason goes to why_na, its notes to copies). Returns
+    ({column: (ms or None, why)}, facecluster's G/s at its median ms)."""
+    times = {c: [] for c, _, _ in RUNTIMES}
+    res, macs = {}, None
+    for rnd in range(ROUNDS):
+        for column, prefix, flag in RUNTIMES:
+            if rnd and res[column][1]:
+                continue
+            ms, why, notes, r = run_one(column, prefix, flag, path, feeds, threads, batch, runs)
+            if rnd == 0:
+                res[column] = (None, why)
+                if why:
+                    why_na.append("%s, %s, batch %d: %s" % (short, column, batch, why))
+                copies += ["%s, %s, batch %d: %s" % (short, column, batch, n) for n in notes]
+            if ms is not None:
+                times[column].append(ms)
+                if column == "facecluster" and r:
+                    macs = r * ms  # G/s x ms: the same multiply-adds every round
+    for column in times:
+        t = sorted(times[column])
+        if t:
+            res[column] = (t[len(t) // 2] if len(t) % 2 else (t[len(t) // 2 - 1] + t[len(t) // 2]) / 2,
+                           None)
+    fc = res["facecluster"][0]
+    return res, (macs / fc if macs and fc else None)
+
+
 def probe_ms(model, feeds):
     """facecluster's time for one run (threads 1), to size the run count; None if it fails."""
     ms, _, _, _ = run_one(*RUNTIMES[0], model, feeds, 1, 1, 1)
@@ -234,7 +270,9 @@ def main(argv):
             inputs_desc.append("%s: %s" % (short, desc))
             runs = RUNS
             est = probe_ms(path, by_batch[1])
-            if est and est * (RUNS + WARMUP_RUNS) > CELL_SECONDS * 1e3:
+            if est and est * RUNS < MIN_TIMED_SECONDS * 1e3:  # a small model: time it longer
+                runs = int(math.ceil(MIN_TIMED_SECONDS * 1e3 / est))
+            elif est and est * (RUNS + WARMUP_RUNS) > CELL_SECONDS * 1e3:
                 runs = max(MIN_RUNS, int(CELL_SECONDS * 1e3 / est) - WARMUP_RUNS)
                 cut.append("%s: %d timed runs instead of %d (facecluster ~%.0f ms/run; BENCH_CELL_SECONDS=%g)"
                            % (short, runs, RUNS, est, CELL_SECONDS))
@@ -242,16 +280,8 @@ def main(argv):
             for threads in THREADS:
                 for batch, feeds in sorted(by_batch.items()):
                     progress("bench: %s threads %d batch %d ..." % (short, threads, batch))
-                    res, rate = {}, None
-                    for column, prefix, flag in RUNTIMES:
-                        ms, why, notes, r = run_one(column, prefix, flag, path, feeds, threads, batch, runs)
-                        res[column] = (ms, why)
-                        if column == "facecluster":
-                            rate = r
-                        if why:
-                            why_na.append("%s, %s, batch %d: %s" % (short, column, batch, why))
-                        copies += ["%s, %s, batch %d: %s" % (short, column, batch, n) for n in notes
-                                   if threads == THREADS[0]]
+                    res, rate = cell(short, path, feeds, threads, batch, runs, why_na,
+                                     copies if threads == THREADS[0] else [])
                     fc, ort, cv = (res[c][0] for c, _, _ in RUNTIMES)
                     print("| %s | %d | %d | %s | %s | %s | %s | %s | %s |" % (
                         label, threads, batch, fmt_ms(*res["facecluster"]), fmt_ms(*res["ORT"]),
@@ -265,8 +295,9 @@ def main(argv):
         shutil.rmtree(work, ignore_errors=True)
 
     print("\nTimes are medians in ms; a ratio above 1 means facecluster is slower. "
-          "Warm-up %d runs, then %d timed runs per cell unless the model says otherwise."
-          % (WARMUP_RUNS, RUNS))
+          "Warm-up %d runs, then %d timed runs per cell unless the model says otherwise; "
+          "each cell is the median of %d rounds' medians, the three runtimes taking turns."
+          % (WARMUP_RUNS, RUNS, ROUNDS))
     ratios = [r[3] / r[4] for r in rows if r[3] is not None and r[4]]
     if ratios:
         geo = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
