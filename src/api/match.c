@@ -2,8 +2,8 @@
  * before {params}, per-segment percent-decoding) and API.md's name rules. */
 #include "api/routes.h"
 
-#include "api/multipart.h"
 #include "core/ids.h"
+#include "core/pct.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -384,36 +384,6 @@ fc_status fc_multipart_finish(fc_multipart *mp, fc_error *err)
     return FC_OK;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-size_t fc_pct_decode(const char *in, size_t len, int plus_is_space, char *out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        int hi, lo;
-        if (in[i] == '%' && i + 2 < len && (hi = hex_value(in[i + 1])) >= 0 &&
-            (lo = hex_value(in[i + 2])) >= 0) {
-            out[n++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else if (plus_is_space && in[i] == '+') {
-            out[n++] = ' ';
-        } else {
-            out[n++] = in[i];
-        }
-    }
-    out[n] = '\0';
-    return n;
-}
-
 fc_status fc_urlencoded_parse(const char *body, size_t len, fc_urlencoded_cb cb, void *ctx,
                               fc_error *err)
 {

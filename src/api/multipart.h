@@ -1,11 +1,12 @@
 /* multipart.h - streaming parsers for HTML form bodies: multipart/form-data
  * (RFC 7578, fed in pieces of any size, never holding more than one part's
- * headers) and application/x-www-form-urlencoded (also query strings), plus the
- * percent-decoding they share. No allocation per byte, no limits on content size:
+ * headers) and application/x-www-form-urlencoded (also query strings), with the
+ * percent-decoding of core/pct.h. No allocation per byte, no limits on content size:
  * the caller's callbacks count and refuse. */
 #ifndef FC_API_MULTIPART_H
 #define FC_API_MULTIPART_H
 
+#include "core/pct.h"
 #include "core/status.h"
 
 #include <stddef.h>
@@ -52,10 +53,6 @@ fc_status fc_multipart_feed(fc_multipart *mp, const void *data, size_t len, fc_e
  * (truncated) or the earlier failure. */
 fc_status fc_multipart_finish(fc_multipart *mp, fc_error *err);
 
-/* Percent-decodes in[0..len) into out (at least len + 1 bytes), '+' as a space when
- * plus_is_space; invalid escapes are kept as they are. Returns the decoded length;
- * out is NUL-terminated (decoded NULs may precede the end). */
-size_t fc_pct_decode(const char *in, size_t len, int plus_is_space, char *out);
 
 /* Splits an application/x-www-form-urlencoded body or a query string at '&' (and
  * ';' is not a separator), decodes each name=value (a pair without '=' has the

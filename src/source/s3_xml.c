@@ -3,6 +3,8 @@
  * touches the network and never expands entities. */
 #include "source/s3.h"
 
+#include "core/pct.h"
+
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <pthread.h>
@@ -138,34 +140,18 @@ static fc_status contents_fprint(xmlNodePtr contents, char *out, size_t cap)
     return rc;
 }
 
-static int hex_value(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /* Decodes an encoding-type=url key in place ('+' a space, %XX a byte); a NUL byte
- * empties it. -1 on a malformed %-escape. */
+ * empties it. -1 on a malformed %-escape (which fc_pct_decode would keep as it is). */
 static int url_decode_key(char *s)
 {
-    char *o = s;
-    int has_nul = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p == '%') {
-            int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
-            if (lo < 0)
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == '%') {
+            if (i + 2 >= len || fc_hex_value(s[i + 1]) < 0 || fc_hex_value(s[i + 2]) < 0)
                 return -1;
-            *o = (char)(hi * 16 + lo);
-            has_nul |= *o++ == '\0';
-            p += 2;
-        } else {
-            *o++ = *p == '+' ? ' ' : *p;
+            i += 2;
         }
-    }
-    *o = '\0';
-    if (has_nul)
+    if (fc_pct_decode(s, len, 1, s) != strlen(s))
         s[0] = '\0';
     return 0;
 }
