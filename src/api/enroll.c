@@ -3,21 +3,14 @@
 #include "api/enroll.h"
 
 #include "api/metrics.h"
+#include "core/clock.h"
 #include "core/json.h"
 #include "jobs/enroll.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 static const double enroll_buckets[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static json_t *debug_info(const fc_enroll_result *r, const fc_api_enroll_opts *o)
 {
@@ -43,14 +36,14 @@ int fc_api_enroll(fc_app *app, const fc_api_enroll_opts *o, json_t **body)
         *body = json_pack("{s:s}", "detail", "Empty file uploaded");
         return 400;
     }
-    double t0 = now_s();
+    double t0 = fc_now_s();
     fc_status rc = fc_enroll_run(app->store, app->pipeline, o->user_id, o->file->data,
                                  o->file->size, &eo, o->update, &r, &err);
     fc_metric_observe(fc_metric_histogram("fc_enroll_seconds",
                                           "Enrolment time per photo: face pipeline, quality "
                                           "gate and profile upsert (fc_enroll_run)",
                                           NULL, enroll_buckets, 9),
-                      now_s() - t0);
+                      fc_now_s() - t0);
     if (rc == FC_ERR_FORMAT || rc == FC_ERR_ARG) { /* "Invalid image file: ...", user id */
         *body = json_pack("{s:o}", "detail", fc_json_text(err.msg));
         return 400;

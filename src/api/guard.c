@@ -6,6 +6,7 @@
 #include "api/guard.h"
 
 #include "api/metrics.h"
+#include "core/clock.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,13 +29,6 @@ struct fc_api_guard {
     fc_api_guard_slot *head;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void *watch(void *arg)
 {
     fc_api_guard *g = arg;
@@ -49,7 +43,7 @@ static void *watch(void *arg)
         if (until.tv_nsec >= 1000000000L)
             until.tv_sec++, until.tv_nsec -= 1000000000L;
         pthread_cond_timedwait(&g->wake, &g->lock, &until);
-        double t = now_s();
+        double t = fc_now_s();
         for (fc_api_guard_slot *s = g->head; g->timeout_s && s; s = s->next) {
             if (s->armed && !s->expired && t - s->since > (double)g->timeout_s) {
                 shutdown(s->fd, SHUT_RDWR);
@@ -107,7 +101,7 @@ fc_api_guard_slot *fc_api_guard_open(fc_api_guard *g, int fd)
     }
     s->fd = fd;
     s->armed = true;
-    s->since = now_s();
+    s->since = fc_now_s();
     pthread_mutex_lock(&g->lock);
     s->next = g->head;
     if (g->head)
@@ -138,7 +132,7 @@ static void set_armed(fc_api_guard *g, fc_api_guard_slot *slot, bool armed)
         return;
     pthread_mutex_lock(&g->lock);
     slot->armed = armed;
-    slot->since = now_s();
+    slot->since = fc_now_s();
     pthread_mutex_unlock(&g->lock);
 }
 

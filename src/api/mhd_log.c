@@ -3,10 +3,11 @@
  * a small table; when the table is full the oldest kind's slot is reused. */
 #include "api/mhd_log.h"
 
+#include "core/clock.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 enum { KINDS = 16 };
 
@@ -18,13 +19,6 @@ typedef struct {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static kind kinds[KINDS];
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 /* The slot of fmt: its own, else a free one, else the one printed longest ago. */
 static kind *slot_of(const char *fmt)
@@ -45,7 +39,7 @@ static kind *slot_of(const char *fmt)
 void fc_api_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
-    double t = now_s();
+    double t = fc_now_s();
     pthread_mutex_lock(&lock);
     kind *k = slot_of(fmt);
     if (t - k->printed_at < 1.0) {

@@ -12,6 +12,7 @@
 #include "api/metrics.h"
 #include "api/mhd_log.h"
 #include "api/request_log.h"
+#include "core/clock.h"
 #include "core/json.h"
 
 #include <errno.h>
@@ -24,7 +25,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DEFERRED_WAIT_MS 60000 /* at stop, beyond the grace period */
@@ -62,13 +62,6 @@ typedef struct {
     struct MHD_Connection *conn; /* while deferred */
 } exchange;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static const char *header_of(const void *conn, const char *name)
 {
     return MHD_lookup_connection_value((struct MHD_Connection *)conn, MHD_HEADER_KIND, name);
@@ -88,7 +81,7 @@ static void record(exchange *x, struct MHD_Connection *conn, const char *reason)
                                 .method = x->method,
                                 .path = x->req.path,
                                 .status = x->status_sent,
-                                .seconds = now_s() - x->t0,
+                                .seconds = fc_now_s() - x->t0,
                                 .reason = reason};
     x->status_sent = fc_api_request_log(&done, conn, x->srv->opts.access_log);
 }
@@ -346,7 +339,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         return NULL;
     }
     x->srv = s;
-    x->t0 = now_s();
+    x->t0 = fc_now_s();
     fc_api_req_init(&x->req);
     fc_api_res_init(&x->res);
     char *q = strchr(x->uri, '?');

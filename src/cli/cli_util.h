@@ -32,7 +32,5 @@ const char *fc_cli_s(long long n);
  * summary line stays one line whatever the names hold. */
 void fc_cli_put_escaped(FILE *f, const char *s);
 
-/* Seconds on a monotonic clock. */
-double fc_cli_now(void);
 
 #endif

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include "cli/cli_util.h"
+#include "core/clock.h"
 #include "core/json.h"
 #include "face/pipeline.h"
 
@@ -328,7 +329,7 @@ int fc_cli_detect(int argc, char **argv)
         goto out;
     }
     job.progress = a.n_images > 1 && isatty(STDERR_FILENO);
-    double t0 = fc_cli_now();
+    double t0 = fc_now_s();
     int started = 0;
     for (; started < a.threads; started++)
         if (pthread_create(&tids[started], NULL, worker_main, &job))
@@ -337,7 +338,7 @@ int fc_cli_detect(int argc, char **argv)
         worker_main(&job);
     for (int t = 0; t < started; t++)
         pthread_join(tids[t], NULL);
-    double secs = fc_cli_now() - t0;
+    double secs = fc_now_s() - t0;
     if (job.progress)
         fputc('\n', stderr);
     if (a.n_images > 1)

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/npy.h"
 #include "nn/nn.h"
 
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_SPECS 64
 #define WARMUP_RUNS 5
@@ -199,13 +199,6 @@ static fc_status make_inputs(const fc_nn_model *m, const bench_args *a, fc_tenso
     return FC_OK;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static int cmp_double(const void *pa, const void *pb)
 {
     double a = *(const double *)pa, b = *(const double *)pb;
@@ -220,10 +213,10 @@ static fc_status time_runs(fc_nn_ctx *ctx, const fc_tensor *ins, fc_tensor *outs
         if (fc_nn_run(ctx, ins, outs, err))
             return err->code;
     for (long r = 0; r < runs; r++) {
-        double t0 = now_ms();
+        double t0 = 1e3 * fc_now_s();
         if (fc_nn_run(ctx, ins, outs, err))
             return err->code;
-        ms[r] = now_ms() - t0;
+        ms[r] = 1e3 * fc_now_s() - t0;
     }
     qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
     return FC_OK;
@@ -301,9 +294,9 @@ int fc_cli_nn_bench(int argc, char **argv)
     if (parse_args(argc, argv, &a))
         return 2;
     fc_error err = {0};
-    double t0 = now_ms();
+    double t0 = 1e3 * fc_now_s();
     fc_nn_model *m = fc_nn_load(a.model_path, &err);
-    double load_ms = now_ms() - t0;
+    double load_ms = 1e3 * fc_now_s() - t0;
     if (!m) {
         fprintf(stderr, "facecluster nn: %s\n", err.msg);
         return 1;

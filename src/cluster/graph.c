@@ -9,19 +9,12 @@
  * look-alike to join (two copies of one actress's photo took in another at 0.552). */
 #include "cluster/internal.h"
 
+#include "core/clock.h"
 #include "index/pairs.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 fc_cluster_params fc_cluster_params_default(void)
 {
@@ -69,7 +62,7 @@ static fc_status similar_pairs(const float *rows, int64_t n, int dim, float thre
                                int64_t *n_pairs, fc_cluster_stats *st, fc_error *err)
 {
     *pairs = NULL, *n_pairs = 0;
-    double t0 = now_s();
+    double t0 = fc_now_s();
     fc_index_params ip = p->index; /* an HNSW build finds the pairs as it links */
     ip.self_join_threshold = threshold;
     ip.self_join_cap = p->max_neighbours;
@@ -77,13 +70,13 @@ static fc_status similar_pairs(const float *rows, int64_t n, int dim, float thre
     if (!idx)
         return err ? err->code : FC_ERR_NOMEM;
     fc_status rc = fc_index_add(idx, rows, NULL, n, err);
-    double t1 = now_s();
+    double t1 = fc_now_s();
     if (!rc)
         rc = fc_index_range_all(idx, threshold, p->max_neighbours, pairs, n_pairs, err);
     if (!rc && st && fc_index_kind_used(idx) == FC_INDEX_HNSW)
         rc = rescue_small(idx, n, threshold, p, pairs, n_pairs, st, err);
     if (st) {
-        st->index_s = t1 - t0, st->edges_s = now_s() - t1;
+        st->index_s = t1 - t0, st->edges_s = fc_now_s() - t1;
         st->index_used = fc_index_kind_used(idx);
     }
     fc_index_free(idx);
@@ -321,19 +314,19 @@ fc_status fc_cluster_run(const fc_cluster_faces *f, const fc_cluster_params *p,
     rc = similar_pairs(f->emb, f->n_faces, f->dim, p->edge_threshold, p, &pairs, &n_pairs, st,
                        err);
     st->n_edges = n_pairs;
-    double t0 = now_s();
+    double t0 = fc_now_s();
     if (!rc)
         rc = unite_pairs(&u, pairs, n_pairs, NULL, &joined, st, err);
     if (!rc && !(dup = near_duplicates(&u, pairs, n_pairs, f->n_faces)))
         rc = fc_error_set(err, FC_ERR_NOMEM, "cluster: %lld faces", (long long)f->n_faces);
     free(pairs);
-    double t1 = now_s();
+    double t1 = fc_now_s();
     st->unions_s = t1 - t0;
     if (!rc)
         rc = merge_rounds(f, &u, dup, p, st, err);
     if (!rc)
         rc = fc_cluster_attach_small(f, &u, p, st, err);
-    double t2 = now_s();
+    double t2 = fc_now_s();
     st->merge_s = t2 - t1;
     if (rc)
         goto out;
@@ -344,7 +337,7 @@ fc_status fc_cluster_run(const fc_cluster_faces *f, const fc_cluster_params *p,
         goto out;
     }
     rc = fc_cluster_assemble(f, person_of, n_persons, out, err);
-    st->assemble_s = now_s() - t2;
+    st->assemble_s = fc_now_s() - t2;
 out:
     free(person_of), free(dup);
     fc_uf_free(&u);

@@ -9,6 +9,7 @@
 #include "jobs/cluster_int.h"
 
 #include "cluster/cluster.h"
+#include "core/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -470,7 +471,7 @@ fc_status fc_cj_finish(fc_cj_ctx *c, fc_error *err)
     if (c->base_id[0])
         res->new_images = res->total_images + res->failed_count -
                           ((int64_t)base_imgs.n - res->removed_images);
-    res->processing_time_seconds = fc_cj_now() - c->t0;
+    res->processing_time_seconds = fc_now_s() - c->t0;
     res->database_saved = 1;
     free(run.image_overlap_stats), free(run.processing_stats);
     run.image_overlap_stats = run.processing_stats = NULL;

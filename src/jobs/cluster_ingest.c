@@ -4,6 +4,8 @@
  * a base run's faces. */
 #include "jobs/cluster_int.h"
 
+#include "core/clock.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -35,13 +37,6 @@ typedef struct {
     size_t max_bytes;
 } ingest;
 
-double fc_cj_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 int fc_cj_cancelled(const fc_cj_ctx *c)
 {
     return c->cancel && *c->cancel;
@@ -49,7 +44,7 @@ int fc_cj_cancelled(const fc_cj_ctx *c)
 
 void fc_cj_report(fc_cj_ctx *c, int force)
 {
-    double now = fc_cj_now();
+    double now = fc_now_s();
     if (!c->progress_fn || (!force && now - c->last_report < 0.1))
         return;
     c->last_report = now;

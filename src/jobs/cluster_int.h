@@ -40,8 +40,6 @@ void fc_cj_init_ctx(fc_cj_ctx *c, const fc_cluster_job_opts *o);
 char *fc_cj_params_json(const fc_cj_ctx *c);
 void fc_cj_params_load(fc_cj_ctx *c, const char *text);
 
-/* Seconds on a monotonic clock. */
-double fc_cj_now(void);
 
 /* Reports progress now (force) or when ~100 ms passed since the last report. */
 void fc_cj_report(fc_cj_ctx *c, int force);

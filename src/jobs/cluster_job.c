@@ -3,6 +3,7 @@
  * to cluster_finish.c, and marks the run failed on any error or cancel. */
 #include "jobs/cluster_int.h"
 
+#include "core/clock.h"
 #include "core/json.h"
 
 #include <jansson.h>
@@ -241,7 +242,7 @@ void fc_cj_init_ctx(fc_cj_ctx *c, const fc_cluster_job_opts *o)
     c->min_faces = o->min_faces > 0 ? o->min_faces : 1;
     c->cannot_link = o->cannot_link;
     c->min_confidence = o->skip_quality_filter || !cfg ? 0 : (float)cfg->min_confidence;
-    c->t0 = c->images_t0 = fc_cj_now();
+    c->t0 = c->images_t0 = fc_now_s();
 }
 
 static fc_status check_opts(const fc_cluster_job_opts *o, fc_error *err)
@@ -319,7 +320,7 @@ fc_status fc_cluster_job_run(const fc_cluster_job_opts *opts, fc_job_progress_fn
     res->attach_threshold = c.attach;
     if (res->unchanged) { /* the base run is the result: nothing written, nothing to fail */
         char *ov = NULL;
-        res->processing_time_seconds = fc_cj_now() - c.t0;
+        res->processing_time_seconds = fc_now_s() - c.t0;
         if (fc_cj_stats_json(&c, &ov, &res->stats_json) == FC_OK)
             free(ov);
         c.prog.phase = FC_JOB_PHASE_DONE;
@@ -334,7 +335,7 @@ fc_status fc_cluster_job_run(const fc_cluster_job_opts *opts, fc_job_progress_fn
         rc = keys_to_do(&c, &use, &todo, &todo_fp, &n_todo, err);
     if (rc)
         goto fail;
-    c.images_t0 = fc_cj_now();
+    c.images_t0 = fc_now_s();
     fc_cj_report(&c, 1);
     rc = fc_cj_ingest(&c, todo, todo_fp, n_todo, err);
     if (rc)

@@ -5,6 +5,7 @@
  * thread extends the leases every third of their life. */
 #include "jobs/worker.h"
 
+#include "core/clock.h"
 #include "jobs/cluster_int.h"
 
 #include <pthread.h>
@@ -298,7 +299,7 @@ fc_status fc_worker_run(const fc_worker_opts *opts, fc_worker_log_fn log, void *
     }
     c.prog.phase = FC_JOB_PHASE_IMAGES;
     c.prog.clustering_id = c.id;
-    c.images_t0 = fc_cj_now();
+    c.images_t0 = fc_now_s();
     rc = work(&c, opts, &keys, log, user, out, err);
 out:
     if (hb_started) {

@@ -55,7 +55,6 @@ struct fc_nn_ctx {
 };
 
 /* profile.c: FC_NN_PROFILE=1 timing per step (init after planning; report on free). */
-double fc_profile_now(void);
 void fc_profile_init(fc_nn_ctx *ctx);
 void fc_profile_report(fc_nn_ctx *ctx);
 

@@ -4,6 +4,7 @@
 #include "nn/fast.h"
 
 #include "core/alloc.h"
+#include "core/clock.h"
 
 #include <stdlib.h>
 #include <stdio.h>
@@ -178,7 +179,7 @@ fc_status fc_nn_run(fc_nn_ctx *ctx, const fc_tensor *inputs, fc_tensor *outputs,
     fc_status rc = FC_OK;
     fc_fast_begin_run(ctx);
     fc_newpool *outer_pool = fc_newpool_enter(ctx->newpool);
-    double t = ctx->step_s ? fc_profile_now() : 0;
+    double t = ctx->step_s ? fc_now_s() : 0;
     for (int s = 0; s < ctx->n_steps; s++) {
         const fc_step *st = &ctx->steps[s];
         const fc_node *n = st->node;
@@ -205,7 +206,7 @@ fc_status fc_nn_run(fc_nn_ctx *ctx, const fc_tensor *inputs, fc_tensor *outputs,
             break;
         }
         if (ctx->step_s) {
-            double t1 = fc_profile_now();
+            double t1 = fc_now_s();
             ctx->step_s[s] += t1 - t;
             t = t1;
         }

@@ -1,17 +1,11 @@
 /* hooks.c - see hooks.h. */
 #include "store/hooks.h"
 
+#include "core/clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 void fc_hooks_init(fc_hooks *h)
 {
@@ -31,7 +25,7 @@ void fc_hooks_arm(fc_hooks *h, int op, int after, fc_status code)
 
 fc_status fc_hooks_before(fc_hooks *h, int op, const char *op_name, fc_error *err, double *t0)
 {
-    *t0 = h->trace ? now_ms() : 0;
+    *t0 = h->trace ? 1e3 * fc_now_s() : 0;
     if (h->fault_op != op || h->fault_after-- > 0)
         return FC_OK;
     h->fault_op = -1;
@@ -43,6 +37,6 @@ fc_status fc_hooks_after(const fc_hooks *h, const char *backend, const char *op_
 {
     if (h->trace)
         fprintf(stderr, "store: %s %s -> %s (%.2f ms)%s%s\n", backend, op_name, fc_strerror(rc),
-                now_ms() - t0, rc && err ? ": " : "", rc && err ? err->msg : "");
+                1e3 * fc_now_s() - t0, rc && err ? ": " : "", rc && err ? err->msg : "");
     return rc;
 }

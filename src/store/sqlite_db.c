@@ -1,6 +1,7 @@
 /* sqlite_db.c - see sqlite_db.h. */
 #include "store/sqlite_db.h"
 
+#include "core/clock.h"
 #include "core/ids.h"
 #include "store/sqlite_schema.h"
 
@@ -350,14 +351,6 @@ out:
     return rc;
 }
 
-/* Milliseconds on the monotonic clock. */
-static int64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Switches the file to WAL (or checks it is). SQLite can answer SQLITE_BUSY here without
  * calling the busy handler (another process is creating the file or recovering its
  * WAL at the same moment: seen with two workers starting together under load), so the
@@ -368,7 +361,7 @@ static int set_wal(fc_sqlite *c, int *wal)
 {
     int rc = SQLITE_BUSY;
     *wal = 0;
-    for (int64_t end = now_ms() + FC_SQLITE_BUSY_MS; now_ms() <= end;) {
+    for (double end = fc_now_s() + FC_SQLITE_BUSY_MS / 1e3; fc_now_s() <= end;) {
         sqlite3_stmt *st = NULL;
         rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
         if (rc == SQLITE_OK)
