@@ -114,19 +114,23 @@ fc_store *fc_store_open_reader_with(const struct fc_store_ops *ops, const char *
     return open_with(ops, location, 1, err);
 }
 
-fc_store *fc_store_open(const fc_config *cfg, fc_error *err)
+/* fc_store_open and fc_store_open_reader: the configured backend. */
+static fc_store *open_configured(const fc_config *cfg, int reader, fc_error *err)
 {
     /* a configured server that does not answer is an error, never a fallback */
     if (cfg->mongo_url)
         return fc_mongo_open(cfg->mongo_url, cfg->mongo_db, err);
-    return fc_store_open_with(&fc_store_sqlite, cfg->db_path, err);
+    return open_with(&fc_store_sqlite, cfg->db_path, reader, err);
+}
+
+fc_store *fc_store_open(const fc_config *cfg, fc_error *err)
+{
+    return open_configured(cfg, 0, err);
 }
 
 fc_store *fc_store_open_reader(const fc_config *cfg, fc_error *err)
 {
-    if (cfg->mongo_url)
-        return fc_mongo_open(cfg->mongo_url, cfg->mongo_db, err);
-    return fc_store_open_reader_with(&fc_store_sqlite, cfg->db_path, err);
+    return open_configured(cfg, 1, err);
 }
 
 void fc_store_close(fc_store *s)
