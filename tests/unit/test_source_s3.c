@@ -200,6 +200,9 @@ TEST(source_s3_parse_list_url_encoded_keys)
                        "<Contents><Key>a%4.jpg</Key></Contents></ListBucketResult>";
     CHECK(fc_s3_parse_list(bad, strlen(bad), &p, &err) == FC_ERR_FORMAT);
     CHECK_MSG(strstr(err.msg, "bad URL encoding"), "%s", err.msg);
+    const char cut[] = "<ListBucketResult><EncodingType>url</EncodingType>"
+                       "<Contents><Key>a%4</Key></Contents></ListBucketResult>";
+    CHECK(fc_s3_parse_list(cut, strlen(cut), &p, &err) == FC_ERR_FORMAT); /* escape cut short */
     return FC_TEST_PASS;
 }
 
