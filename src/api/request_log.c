@@ -74,7 +74,7 @@ int fc_api_request_log(const fc_api_request_done *d, struct MHD_Connection *conn
         const char *labels[] = {"method", method, "route", route, "status", status, NULL};
         fc_metric_add(fc_metric_counter("http_requests_total", "HTTP requests answered", labels), 1);
         fc_metric_observe(fc_metric_histogram("http_request_duration_seconds",
-                                              "Time from request line to response queued",
+                                              "Time from request line to response sent",
                                               labels, latency_buckets,
                                               (int)(sizeof latency_buckets / sizeof latency_buckets[0])),
                           d->seconds);
