@@ -155,9 +155,9 @@ static int cluster_job(fc_api_job *job, void *arg, json_t **body)
         int nothing = rc == FC_ERR_ARG && !strncmp(err.msg, "No valid images found", 21);
         *body = json_pack("{s:o}", "detail", fc_json_text(err.msg));
         /* a store, vector index or source that cannot be read or written (a full
-           disk, a server away) is a storage failure, 503 as on enrolment (API.md);
-           the rest is unexpected, 500 */
-        return nothing ? 404 : rc == FC_ERR_IO ? 503 : 500;
+           disk, a server away, an image source that stopped answering) is a storage
+           failure, 503 as on enrolment (API.md); the rest is unexpected, 500 */
+        return nothing ? 404 : rc == FC_ERR_IO || rc == FC_ERR_UNAVAILABLE ? 503 : 500;
     }
     fc_api_job_set_clustering_id(job, r->clustering_id);
     fc_metric_add(fc_metric_counter("fc_faces_processed_total", "Faces found in images",

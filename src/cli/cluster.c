@@ -50,7 +50,8 @@ static const char usage_text[] =
     "                  PERSON_ATTACH_THRESHOLD). For photos with no strangers in them:\n"
     "                  with strangers, it puts some of them into persons (docs/clustering.md)\n"
     "  --json          print the API stats object instead of the tables\n"
-    "Exit status: 0 done, 1 failure, 2 usage, 3 cancelled (SIGINT/SIGTERM; resumable).\n";
+    "Exit status: 0 done, 1 failure, 2 usage, 3 cancelled (SIGINT/SIGTERM; resumable),\n"
+    "4 the image source stopped answering (resumable: try --resume later).\n";
 
 typedef struct {
     const char *path, *bucket, *sub, *report, *method;
@@ -310,6 +311,7 @@ int fc_cli_cluster(int argc, char **argv)
     goto out;
 fail:
     fprintf(stderr, "facecluster cluster: %s\n", err.msg[0] ? err.msg : fc_strerror(err.code));
+    status = err.code == FC_ERR_UNAVAILABLE ? 4 : 1;
 out:
     fc_cluster_job_result_free(res);
     fc_store_close(store);

@@ -36,7 +36,8 @@ static const char usage_text[] =
     "  --lease-images K  images per lease, 1..50 (8)\n"
     "  --lease-seconds S lease life without heartbeat, 0.2..3600 (10)\n"
     "  --verbose         each lease and commit on stderr\n"
-    "Exit status: 0 the run is done, 1 failure, 2 usage, 3 cancelled (SIGINT/SIGTERM).\n";
+    "Exit status: 0 the run is done, 1 failure, 2 usage, 3 cancelled (SIGINT/SIGTERM),\n"
+    "4 the image source stopped answering (start a worker again later).\n";
 
 typedef struct {
     const char *path, *bucket, *sub;
@@ -155,6 +156,7 @@ int fc_cli_worker(int argc, char **argv)
     goto out;
 fail:
     fprintf(stderr, "facecluster worker: %s\n", err.msg[0] ? err.msg : fc_strerror(err.code));
+    status = err.code == FC_ERR_UNAVAILABLE ? 4 : 1;
 out:
     fc_worker_result_clear(&res);
     fc_pipeline_free(pipe);

@@ -16,6 +16,7 @@ static const char *const status_names[] = {
     [FC_ERR_LIMIT] = "limit exceeded",
     [FC_ERR_ARG] = "bad argument",
     [FC_ERR_INTERNAL] = "internal error",
+    [FC_ERR_UNAVAILABLE] = "unavailable",
 };
 static_assert(sizeof status_names / sizeof status_names[0] == FC_STATUS_COUNT,
               "one name per status");

@@ -12,6 +12,8 @@ typedef enum {
     FC_ERR_LIMIT,       /* a size limit was exceeded */
     FC_ERR_ARG,         /* a caller passed a bad argument */
     FC_ERR_INTERNAL,    /* a bug: an invariant did not hold */
+    FC_ERR_UNAVAILABLE, /* a server did not answer, or said it cannot now, after every
+                           retry (network, timeout, 5xx): later may work */
     FC_STATUS_COUNT
 } fc_status;
 

@@ -16,6 +16,7 @@
 /* One image, finished by a worker. */
 typedef struct {
     int ok;
+    int unavailable; /* the source did not answer (FC_ERR_UNAVAILABLE): not its fault */
     char *reason;
     fc_face_rec *faces;
     int n_faces;
@@ -33,9 +34,20 @@ typedef struct {
     size_t next;     /* next key to take */
     size_t *ready;   /* finished, not stored yet */
     size_t n_ready;
+    size_t *held;    /* unavailable: not stored in this pass (see held_back) */
+    size_t n_held;
+    int in_a_row;    /* fetches that were unavailable since the last that was not */
+    int outage;      /* OUTAGE_IN_A_ROW reached: no more images are taken */
     int running;     /* workers not ended */
     size_t max_bytes;
 } ingest;
+
+/* A source that fails this many fetches in a row as unavailable (no connection, a
+ * timeout or 5xx through every retry) is down: the ingest stops and the run is kept
+ * for --resume, rather than storing every image after them as failed. Fewer are
+ * fetched again at the end of the pass, and stored as failed only if they fail again
+ * while the source answers for the others. */
+#define OUTAGE_IN_A_ROW 8
 
 int fc_cj_cancelled(const fc_cj_ctx *c)
 {
@@ -112,6 +124,7 @@ static void process_one(ingest *in, size_t i)
     size_t len = 0;
     fc_faces *faces = NULL;
     fc_status rc = fc_source_fetch(c->o->source, in->keys[i], in->max_bytes, &bytes, &len, &err);
+    r->unavailable = rc == FC_ERR_UNAVAILABLE;
     if (!rc)
         rc = fc_pipeline_run(c->o->pipeline, bytes, len, &faces, &err);
     if (!rc)
@@ -145,7 +158,16 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&in->mu);
         process_one(in, i);
         pthread_mutex_lock(&in->mu);
-        in->ready[in->n_ready++] = i;
+        if (in->results[i].unavailable) {
+            in->held[in->n_held++] = i;
+            if (++in->in_a_row >= OUTAGE_IN_A_ROW && !in->outage) {
+                in->outage = 1;
+                in->next = in->n; /* stop taking images */
+            }
+        } else {
+            in->in_a_row = 0;
+            in->ready[in->n_ready++] = i;
+        }
         pthread_cond_signal(&in->cv);
     }
     in->running--;
@@ -239,22 +261,51 @@ out:
     return rc;
 }
 
-fc_status fc_cj_ingest(fc_cj_ctx *c, char *const *keys, char *const *fprints, size_t n,
-                       fc_error *err)
+/* What the held-back images of a pass become. Not the last pass: their indices go to
+ * *held for the next one. The last: they are stored as failed, in batches. A source
+ * that went down: nothing; the error says the run is kept. */
+static fc_status settle_held(ingest *in, int last, size_t batch, size_t **held, size_t *n_held,
+                             fc_error *err)
 {
-    if (!n)
+    fc_cj_ctx *c = in->c;
+    if (in->outage) {
+        const char *why = in->results[in->held[in->n_held - 1]].reason;
+        return fc_error_set(err, FC_ERR_UNAVAILABLE,
+                            "the image source stopped answering (%d fetches in a row failed); "
+                            "the run keeps the %lld images stored so far, and %s continues it. "
+                            "The last error: %s", OUTAGE_IN_A_ROW,
+                            (long long)(c->prog.done - c->prog.skipped),
+                            c->worker_id ? "starting a worker again"
+                                         : "`facecluster cluster --resume`",
+                            why ? why : "unavailable");
+    }
+    if (!last) {
+        *held = in->held, *n_held = in->n_held;
+        in->held = NULL;
         return FC_OK;
+    }
+    fc_status rc = FC_OK;
+    for (size_t k = 0; k < in->n_held && !rc; k += batch)
+        rc = store_ready(in, in->held + k, in->n_held - k < batch ? in->n_held - k : batch, err);
+    return rc;
+}
+
+/* One pass over keys[0..n) (see fc_cj_ingest and settle_held). */
+static fc_status ingest_pass(fc_cj_ctx *c, char *const *keys, char *const *fprints, size_t n,
+                             int last, size_t **held, size_t *n_held, fc_error *err)
+{
     int n_threads = c->o->threads > 0 ? c->o->threads : 1;
     size_t batch = (size_t)(c->o->batch_size > 0 ? c->o->batch_size : 30);
     ingest in = {.c = c, .keys = keys, .fprints = fprints, .n = n};
     in.max_bytes = c->o->cfg ? (size_t)c->o->cfg->max_image_size_bytes : 0;
     in.results = calloc(n, sizeof *in.results);
     in.ready = calloc(n, sizeof *in.ready);
+    in.held = calloc(n, sizeof *in.held);
     size_t *take = calloc(n, sizeof *take);
     pthread_t *tid = calloc((size_t)n_threads, sizeof *tid);
     fc_status rc = FC_OK;
     int started = 0;
-    if (!in.results || !in.ready || !take || !tid) {
+    if (!in.results || !in.ready || !in.held || !take || !tid) {
         rc = fc_error_set(err, FC_ERR_NOMEM, "ingest of %zu images", n);
         goto out_free;
     }
@@ -305,6 +356,8 @@ out_sync:
         pthread_join(tid[t], NULL);
     pthread_mutex_destroy(&in.mu);
     pthread_cond_destroy(&in.cv);
+    if (!rc)
+        rc = settle_held(&in, last, batch, held, n_held, err);
     fc_cj_report(c, 1);
 out_free:
     if (in.results)
@@ -312,8 +365,36 @@ out_free:
             result_clear(&in.results[i]);
     free(in.results);
     free(in.ready);
+    free(in.held);
     free(take);
     free(tid);
+    return rc;
+}
+
+fc_status fc_cj_ingest(fc_cj_ctx *c, char *const *keys, char *const *fprints, size_t n,
+                       fc_error *err)
+{
+    if (!n)
+        return FC_OK;
+    size_t *held = NULL, n_held = 0;
+    fc_status rc = ingest_pass(c, keys, fprints, n, 0, &held, &n_held, err);
+    if (rc || !n_held || fc_cj_cancelled(c)) {
+        free(held);
+        return rc;
+    }
+    /* the images the source did not give while it answered for others: once more */
+    char **again = calloc(2 * n_held, sizeof *again);
+    if (!again) {
+        free(held);
+        return fc_error_set(err, FC_ERR_NOMEM, "%zu images to fetch again", n_held);
+    }
+    for (size_t k = 0; k < n_held; k++) {
+        again[k] = keys[held[k]];
+        again[n_held + k] = fprints ? fprints[held[k]] : NULL;
+    }
+    rc = ingest_pass(c, again, fprints ? again + n_held : NULL, n_held, 1, NULL, NULL, err);
+    free(again);
+    free(held);
     return rc;
 }
 

@@ -50,7 +50,10 @@ int fc_cj_cancelled(const fc_cj_ctx *c);
 /* Runs keys[0..n) through the pipeline on opts->threads threads, storing every
  * batch_size finished images (faces + vectors) in one batch, each image with its
  * listed fingerprint fprints[i] (fprints NULL, or an entry NULL: none). Failed
- * images are stored as failed (with the reason). Stops taking images when cancelled. */
+ * images are stored as failed (with the reason). Stops taking images when cancelled.
+ * An image the source could not give (FC_ERR_UNAVAILABLE) is fetched again after the
+ * others; if the source fails several fetches in a row it is down: the images not
+ * stored stay to do and the error is FC_ERR_UNAVAILABLE (the run can be resumed). */
 fc_status fc_cj_ingest(fc_cj_ctx *c, char *const *keys, char *const *fprints, size_t n,
                        fc_error *err);
 

@@ -198,7 +198,8 @@ static void sleep_ms(long ms)
         ;
 }
 
-/* The clear error for a final non-2xx answer. */
+/* The clear error for a final non-2xx answer: FC_ERR_UNAVAILABLE for a 5xx or 429
+ * (the server said it cannot now), else FC_ERR_IO. */
 static fc_status http_error(const s3_source *s, const char *what, long status,
                             const s3_body *b, int attempts, fc_error *err)
 {
@@ -216,12 +217,15 @@ static fc_status http_error(const s3_source *s, const char *what, long status,
     if (status == 404)
         return fc_error_set(err, FC_ERR_IO, "S3 %s: no such key (HTTP 404%s%s)", what,
                             *code ? " " : "", code);
-    return fc_error_set(err, FC_ERR_IO, "S3 %s: HTTP %ld%s%s%s%s%s", what, status,
+    fc_status rc = status >= 500 || status == 429 ? FC_ERR_UNAVAILABLE : FC_ERR_IO;
+    return fc_error_set(err, rc, "S3 %s: HTTP %ld%s%s%s%s%s", what, status,
                         *code ? " " : "", code, *msg ? ": " : "", msg, tried);
 }
 
 /* GETs url into body (limit: of a 2xx body, 0 none), trying s->attempts times.
- * FC_OK means a 2xx answer; what names the request in errors. */
+ * FC_OK means a 2xx answer; what names the request in errors. A failure that stayed
+ * transient through every attempt (no connection, a timeout, 5xx, 429) is
+ * FC_ERR_UNAVAILABLE: the server is away or overloaded, not the object wrong. */
 static fc_status s3_get(s3_source *s, const char *url, const char *what, size_t limit,
                         s3_body *body, fc_error *err)
 {
@@ -255,7 +259,8 @@ static fc_status s3_get(s3_source *s, const char *url, const char *what, size_t 
                                        : status >= 500 || status == 429;
         if (!transient || attempt >= s->attempts) {
             if (cc != CURLE_OK)
-                rc = fc_error_set(err, FC_ERR_IO, "S3 %s: %s%s%s after %d attempt%s (endpoint "
+                rc = fc_error_set(err, transient ? FC_ERR_UNAVAILABLE : FC_ERR_IO,
+                                  "S3 %s: %s%s%s after %d attempt%s (endpoint "
                                   "%s://%s%s%s%s)", what, curl_easy_strerror(cc),
                                   c->errbuf[0] ? ": " : "", c->errbuf, attempt,
                                   attempt > 1 ? "s" : "", s->target.scheme, s->target.host,

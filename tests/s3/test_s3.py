@@ -52,6 +52,14 @@ FLAKY_FAILURES = 2  # 503s the proxy answers before letting a flaky/ key through
 # (3 s: slower than the test's 2 s timeout as a whole, but always moving)
 STALL_BUCKET = "fcstall"
 STALL_RELEASE = threading.Event()  # set at the end: stalled answers give up
+# A server away for a while: under outage/day1/ (each sample twice) the proxy serves
+# OUTAGE_PASS objects, then answers 503 to every object until OUTAGE_OVER is set.
+# A moment's trouble: under blip/day1/ (each sample once) BLIP_KEYS fail once each.
+OUTAGE_PASS = 3
+OUTAGE_OVER = threading.Event()
+OUTAGE_SERVED = {}  # key -> 200s the proxy let through
+BLIP_KEYS = {"blip/day1/sample2.jpg", "blip/day1/sample5.jpg"}
+BLIP_SEEN = set()
 
 # ---- SigV4 (AWS "Signature Version 4" for S3, header-based) --------------------------
 
@@ -104,7 +112,7 @@ def verifier_self_test():
 
 # ---- the verifying, fault-injecting proxy -------------------------------------------
 
-STATS = {"verified": 0, "rejected": 0, "continuations": 0, "flaky_503": 0, "forwarded": 0, "stalled": 0,
+STATS = {"verified": 0, "rejected": 0, "continuations": 0, "flaky_503": 0, "outage_503": 0, "forwarded": 0, "stalled": 0,
          "url_encoded_lists": 0}
 STATS_LOCK = threading.Lock()
 FLAKY_SEEN = {}
@@ -173,6 +181,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         bad = self._check_signature()
         if bad:
             return self._reply(403, _error_xml(*bad), [("Content-Type", "application/xml")])
+        if self._outage():
+            return self._reply(503, _error_xml("ServiceUnavailable", "Please try again."),
+                               [("Content-Type", "application/xml")])
         if "/flaky/" in self.path:
             with STATS_LOCK:
                 n = FLAKY_SEEN.get(self.path, 0)
@@ -202,6 +213,23 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if resp.status == 200 and self.path.startswith(f"/{STALL_BUCKET}/stall/"):
             return self._reply_slowly(body, keep, self.path.endswith("/stuck.jpg"))
         self._reply(resp.status, body, keep)
+
+    def _outage(self):
+        """True when this object GET is one the outage or a blip fails (see OUTAGE_PASS)."""
+        path = urllib.parse.unquote(self.path.partition("?")[0])
+        key = path[len(BUCKET) + 2:] if path.startswith(f"/{BUCKET}/") else ""
+        if not key.startswith(("outage/", "blip/")):
+            return False
+        with STATS_LOCK:
+            down = (key.startswith("outage/") and not OUTAGE_OVER.is_set() and
+                    sum(OUTAGE_SERVED.values()) >= OUTAGE_PASS)
+            blip = key in BLIP_KEYS and key not in BLIP_SEEN
+            BLIP_SEEN.add(key)
+            if down or blip:
+                STATS["outage_503"] += 1
+            elif key.startswith("outage/"):
+                OUTAGE_SERVED[key] = OUTAGE_SERVED.get(key, 0) + 1
+        return down or blip
 
     def _reply_slowly(self, body, headers, stall):
         """A 200 with body sent in 12 pieces 0.25 s apart, or (stall) its first 100
@@ -309,6 +337,11 @@ def fill_bucket(port):
     put(f"/{BUCKET}/odd/sp%20ace%2Bplus%3D.jpg", b"odd key")    # "sp ace+plus=.jpg"
     for key in (LONG_KEY, "cjk/deeper/short.jpg"):
         put(f"/{BUCKET}/{urllib.parse.quote(key)}", bytes(2000))
+    for name in sorted(os.listdir(samples)) if os.path.isdir(samples) else []:
+        if name.endswith(".jpg"):
+            body = open(os.path.join(samples, name), "rb").read()
+            for key in (f"outage/day1/a_{name}", f"outage/day1/b_{name}", f"blip/day1/{name}"):
+                put(f"/{BUCKET}/{key}", body)
     put(f"/{STALL_BUCKET}")
     for name, sample in (("ok.jpg", "sample1.jpg"), ("stuck.jpg", "sample2.jpg"),
                          ("slow.jpg", "sample3.jpg")):
@@ -467,6 +500,43 @@ def stalled_server_over_s3(build, tmp, port):
                            "bad": [(b.returncode, b.stderr.strip()[-200:]) for b in bad]})
 
 
+def outage_over_s3(build, tmp, port, n_samples):
+    """WASABI_ATTEMPTS=1 (a 503 is final). blip/day1/: the two photos that failed once
+    are fetched again after the others, and nothing is failed. outage/day1/: after 3
+    photos the server answers 503 to everything: `cluster` stops with exit status 4
+    and a reason naming --resume, instead of failing every photo after them; once the
+    server is back, `--resume` reads the rest, and no photo is read twice. Returns
+    (ok, detail)."""
+    env = dict(os.environ, FC_DATA_DIR=os.path.join(tmp, "fcoutage"), WASABI_ATTEMPTS="1",
+               WASABI_ENDPOINT=f"http://127.0.0.1:{port}", WASABI_ACCESS_KEY=ACCESS_KEY,
+               WASABI_SECRET_KEY=SECRET_KEY, WASABI_BUCKET_NAME=BUCKET)
+    fc = os.path.join(ROOT, build, "facecluster")
+
+    def cluster(sub, *more):
+        p = subprocess.run([fc, "cluster", "--bucket", sub, "--sub", "day1", "--threads", "1",
+                            "--json", "--quiet", *more], env=env, cwd=ROOT, capture_output=True,
+                           text=True, timeout=300)
+        try:
+            stats = json.loads(p.stdout) if p.returncode == 0 else {}
+        except ValueError:
+            stats = {}
+        return p.returncode, p.stderr.strip()[-400:], stats.get("stats", stats)
+
+    blip = cluster("blip")
+    down = cluster("outage")
+    OUTAGE_OVER.set()
+    resumed = cluster("outage", "--resume")
+    n = 2 * n_samples
+    ok = (blip[0] == 0 and blip[2].get("processed_file_count") == n_samples and
+          blip[2].get("failed_files") == 0 and BLIP_SEEN >= BLIP_KEYS and
+          down[0] == 4 and "stopped answering" in down[1] and "--resume" in down[1] and
+          "HTTP 503 ServiceUnavailable" in down[1] and resumed[0] == 0 and
+          resumed[2].get("processed_file_count") == n and resumed[2].get("failed_files") == 0 and
+          len(OUTAGE_SERVED) == n and set(OUTAGE_SERVED.values()) == {1})
+    return ok, json.dumps({"blip": blip, "down": down[:2], "resumed": resumed,
+                           "served": OUTAGE_SERVED})
+
+
 def serve_over_s3(port, n_samples):
     """`facecluster serve` with WASABI_* set reads the S3 bucket (API.md, Sources of
     images): POST /cluster-bucket-persons/event/day1 clusters every sample photo
@@ -586,6 +656,11 @@ def main():
         ok, detail = stalled_server_over_s3(build, tmp, pport)
         print(("PASS " if ok else "FAIL ") + "a stalled S3 answer times out after "
               "WASABI_TIMEOUT_SECONDS x WASABI_ATTEMPTS, a slow one that moves is read" +
+              ("" if ok else ": " + detail))
+        passed, failed = passed + ok, failed + (not ok)
+        ok, detail = outage_over_s3(build, tmp, pport, n_samples)
+        print(("PASS " if ok else "FAIL ") + "an S3 outage mid-run stops the run for --resume "
+              "(exit 4); a photo that failed once is fetched again" +
               ("" if ok else ": " + detail))
         passed, failed = passed + ok, failed + (not ok)
         ok, detail = serve_over_s3(pport, n_samples)

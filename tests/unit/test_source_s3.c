@@ -391,7 +391,7 @@ TEST(source_open_chooses_local_or_s3)
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         unsetenv(vars[i]);
     CHECK(!src);
-    CHECK_MSG(err.code == FC_ERR_IO && strstr(err.msg, "127.0.0.1:1") &&
+    CHECK_MSG(err.code == FC_ERR_UNAVAILABLE && strstr(err.msg, "127.0.0.1:1") &&
                   strstr(err.msg, "after 5 attempts"), "%s", err.msg);
     return FC_TEST_PASS;
 }
