@@ -270,13 +270,18 @@ static fc_status settle_held(ingest *in, int last, size_t batch, size_t **held, 
     fc_cj_ctx *c = in->c;
     if (in->outage) {
         const char *why = in->results[in->held[in->n_held - 1]].reason;
+        if (c->worker_id) /* the shared run stays running; its leases go back */
+            return fc_error_set(err, FC_ERR_UNAVAILABLE,
+                                "the image source stopped answering (%d fetches in a row "
+                                "failed); this worker stored %lld images, and a worker started "
+                                "again continues the run. The last error: %s", OUTAGE_IN_A_ROW,
+                                (long long)(c->prog.done - c->prog.skipped),
+                                why ? why : "unavailable");
         return fc_error_set(err, FC_ERR_UNAVAILABLE,
                             "the image source stopped answering (%d fetches in a row failed); "
-                            "the run keeps the %lld images stored so far, and %s continues it. "
-                            "The last error: %s", OUTAGE_IN_A_ROW,
-                            (long long)(c->prog.done - c->prog.skipped),
-                            c->worker_id ? "starting a worker again"
-                                         : "`facecluster cluster --resume`",
+                            "the run keeps its %lld of %lld images stored so far, and "
+                            "`facecluster cluster --resume` continues it. The last error: %s",
+                            OUTAGE_IN_A_ROW, (long long)c->prog.done, (long long)c->prog.total,
                             why ? why : "unavailable");
     }
     if (!last) {

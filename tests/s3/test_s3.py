@@ -504,9 +504,9 @@ def outage_over_s3(build, tmp, port, n_samples):
     """WASABI_ATTEMPTS=1 (a 503 is final). blip/day1/: the two photos that failed once
     are fetched again after the others, and nothing is failed. outage/day1/: after 3
     photos the server answers 503 to everything: `cluster` stops with exit status 4
-    and a reason naming --resume, instead of failing every photo after them; once the
-    server is back, `--resume` reads the rest, and no photo is read twice. Returns
-    (ok, detail)."""
+    and a reason naming --resume, instead of failing every photo after them (a
+    `worker` too, with its own words); once the server is back, `--resume` reads the
+    rest, and no photo is read twice. Returns (ok, detail)."""
     env = dict(os.environ, FC_DATA_DIR=os.path.join(tmp, "fcoutage"), WASABI_ATTEMPTS="1",
                WASABI_ENDPOINT=f"http://127.0.0.1:{port}", WASABI_ACCESS_KEY=ACCESS_KEY,
                WASABI_SECRET_KEY=SECRET_KEY, WASABI_BUCKET_NAME=BUCKET)
@@ -524,16 +524,22 @@ def outage_over_s3(build, tmp, port, n_samples):
 
     blip = cluster("blip")
     down = cluster("outage")
+    worker = subprocess.run([fc, "worker", "--bucket", "outage", "--sub", "day1", "--threads",
+                             "1"], env=dict(env, FC_DATA_DIR=os.path.join(tmp, "fcoutage-w")),
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
     OUTAGE_OVER.set()
     resumed = cluster("outage", "--resume")
     n = 2 * n_samples
     ok = (blip[0] == 0 and blip[2].get("processed_file_count") == n_samples and
           blip[2].get("failed_files") == 0 and BLIP_SEEN >= BLIP_KEYS and
           down[0] == 4 and "stopped answering" in down[1] and "--resume" in down[1] and
-          "HTTP 503 ServiceUnavailable" in down[1] and resumed[0] == 0 and
+          f"its {OUTAGE_PASS} of {n} images" in down[1] and
+          "HTTP 503 ServiceUnavailable" in down[1] and worker.returncode == 4 and
+          "worker started again continues the run" in worker.stderr and resumed[0] == 0 and
           resumed[2].get("processed_file_count") == n and resumed[2].get("failed_files") == 0 and
           len(OUTAGE_SERVED) == n and set(OUTAGE_SERVED.values()) == {1})
     return ok, json.dumps({"blip": blip, "down": down[:2], "resumed": resumed,
+                           "worker": [worker.returncode, worker.stderr.strip()[-300:]],
                            "served": OUTAGE_SERVED})
 
 
