@@ -295,13 +295,16 @@ static fc_status settle_held(ingest *in, int last, size_t batch, size_t **held, 
     return rc;
 }
 
-/* One pass over keys[0..n) (see fc_cj_ingest and settle_held). */
+/* One pass over keys[0..n) (see fc_cj_ingest and settle_held). *in_a_row: the
+ * unavailable fetches in a row before it, and after it (an outage at the end of the
+ * first pass goes on counting in the second). */
 static fc_status ingest_pass(fc_cj_ctx *c, char *const *keys, char *const *fprints, size_t n,
-                             int last, size_t **held, size_t *n_held, fc_error *err)
+                             int last, int *in_a_row, size_t **held, size_t *n_held,
+                             fc_error *err)
 {
     int n_threads = c->o->threads > 0 ? c->o->threads : 1;
     size_t batch = (size_t)(c->o->batch_size > 0 ? c->o->batch_size : 30);
-    ingest in = {.c = c, .keys = keys, .fprints = fprints, .n = n};
+    ingest in = {.c = c, .keys = keys, .fprints = fprints, .n = n, .in_a_row = *in_a_row};
     in.max_bytes = c->o->cfg ? (size_t)c->o->cfg->max_image_size_bytes : 0;
     in.results = calloc(n, sizeof *in.results);
     in.ready = calloc(n, sizeof *in.ready);
@@ -361,6 +364,7 @@ out_sync:
         pthread_join(tid[t], NULL);
     pthread_mutex_destroy(&in.mu);
     pthread_cond_destroy(&in.cv);
+    *in_a_row = in.in_a_row;
     if (!rc)
         rc = settle_held(&in, last, batch, held, n_held, err);
     fc_cj_report(c, 1);
@@ -382,7 +386,8 @@ fc_status fc_cj_ingest(fc_cj_ctx *c, char *const *keys, char *const *fprints, si
     if (!n)
         return FC_OK;
     size_t *held = NULL, n_held = 0;
-    fc_status rc = ingest_pass(c, keys, fprints, n, 0, &held, &n_held, err);
+    int in_a_row = 0;
+    fc_status rc = ingest_pass(c, keys, fprints, n, 0, &in_a_row, &held, &n_held, err);
     if (rc || !n_held || fc_cj_cancelled(c)) {
         free(held);
         return rc;
@@ -397,7 +402,8 @@ fc_status fc_cj_ingest(fc_cj_ctx *c, char *const *keys, char *const *fprints, si
         again[k] = keys[held[k]];
         again[n_held + k] = fprints ? fprints[held[k]] : NULL;
     }
-    rc = ingest_pass(c, again, fprints ? again + n_held : NULL, n_held, 1, NULL, NULL, err);
+    rc = ingest_pass(c, again, fprints ? again + n_held : NULL, n_held, 1, &in_a_row, NULL, NULL,
+                     err);
     free(again);
     free(held);
     return rc;

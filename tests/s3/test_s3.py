@@ -52,10 +52,11 @@ FLAKY_FAILURES = 2  # 503s the proxy answers before letting a flaky/ key through
 # (3 s: slower than the test's 2 s timeout as a whole, but always moving)
 STALL_BUCKET = "fcstall"
 STALL_RELEASE = threading.Event()  # set at the end: stalled answers give up
-# A server away for a while: under outage/day1/ (each sample twice) the proxy serves
-# OUTAGE_PASS objects, then answers 503 to every object until OUTAGE_OVER is set.
-# A moment's trouble: under blip/day1/ (each sample once) BLIP_KEYS fail once each.
-OUTAGE_PASS = 3
+# A server away for a while: under outage/day1/ (each sample twice) and tail/day1/ (each
+# once) the proxy serves OUTAGE_PASS[prefix] objects, then answers 503 to every object
+# until OUTAGE_OVER is set. A moment's trouble: under blip/day1/ (each sample once)
+# BLIP_KEYS fail once each.
+OUTAGE_PASS = {"outage/": 3, "tail/": 1}
 OUTAGE_OVER = threading.Event()
 OUTAGE_SERVED = {}  # key -> 200s the proxy let through
 BLIP_KEYS = {"blip/day1/sample2.jpg", "blip/day1/sample5.jpg"}
@@ -218,16 +219,18 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         """True when this object GET is one the outage or a blip fails (see OUTAGE_PASS)."""
         path = urllib.parse.unquote(self.path.partition("?")[0])
         key = path[len(BUCKET) + 2:] if path.startswith(f"/{BUCKET}/") else ""
-        if not key.startswith(("outage/", "blip/")):
+        prefix = key.partition("/")[0] + "/"
+        if prefix not in OUTAGE_PASS and prefix != "blip/":
             return False
         with STATS_LOCK:
-            down = (key.startswith("outage/") and not OUTAGE_OVER.is_set() and
-                    sum(OUTAGE_SERVED.values()) >= OUTAGE_PASS)
+            down = (prefix in OUTAGE_PASS and not OUTAGE_OVER.is_set() and
+                    sum(v for k, v in OUTAGE_SERVED.items() if k.startswith(prefix)) >=
+                    OUTAGE_PASS[prefix])
             blip = key in BLIP_KEYS and key not in BLIP_SEEN
             BLIP_SEEN.add(key)
             if down or blip:
                 STATS["outage_503"] += 1
-            elif key.startswith("outage/"):
+            elif prefix in OUTAGE_PASS:
                 OUTAGE_SERVED[key] = OUTAGE_SERVED.get(key, 0) + 1
         return down or blip
 
@@ -340,7 +343,8 @@ def fill_bucket(port):
     for name in sorted(os.listdir(samples)) if os.path.isdir(samples) else []:
         if name.endswith(".jpg"):
             body = open(os.path.join(samples, name), "rb").read()
-            for key in (f"outage/day1/a_{name}", f"outage/day1/b_{name}", f"blip/day1/{name}"):
+            for key in (f"outage/day1/a_{name}", f"outage/day1/b_{name}", f"blip/day1/{name}",
+                        f"tail/day1/{name}"):
                 put(f"/{BUCKET}/{key}", body)
     put(f"/{STALL_BUCKET}")
     for name, sample in (("ok.jpg", "sample1.jpg"), ("stuck.jpg", "sample2.jpg"),
@@ -506,7 +510,10 @@ def outage_over_s3(build, tmp, port, n_samples):
     photos the server answers 503 to everything: `cluster` stops with exit status 4
     and a reason naming --resume, instead of failing every photo after them (a
     `worker` too, with its own words); once the server is back, `--resume` reads the
-    rest, and no photo is read twice. Returns (ok, detail)."""
+    rest, and no photo is read twice. tail/day1/: down after the first photo, so the
+    five after it are fewer than the 8 in a row that mean an outage, but failing again
+    when fetched once more they are: exit 4 too, not a run done with 5 failed photos.
+    Returns (ok, detail)."""
     env = dict(os.environ, FC_DATA_DIR=os.path.join(tmp, "fcoutage"), WASABI_ATTEMPTS="1",
                WASABI_ENDPOINT=f"http://127.0.0.1:{port}", WASABI_ACCESS_KEY=ACCESS_KEY,
                WASABI_SECRET_KEY=SECRET_KEY, WASABI_BUCKET_NAME=BUCKET)
@@ -524,21 +531,27 @@ def outage_over_s3(build, tmp, port, n_samples):
 
     blip = cluster("blip")
     down = cluster("outage")
+    tail = cluster("tail")
     worker = subprocess.run([fc, "worker", "--bucket", "outage", "--sub", "day1", "--threads",
                              "1"], env=dict(env, FC_DATA_DIR=os.path.join(tmp, "fcoutage-w")),
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     OUTAGE_OVER.set()
     resumed = cluster("outage", "--resume")
+    tail_resumed = cluster("tail", "--resume")
     n = 2 * n_samples
     ok = (blip[0] == 0 and blip[2].get("processed_file_count") == n_samples and
           blip[2].get("failed_files") == 0 and BLIP_SEEN >= BLIP_KEYS and
           down[0] == 4 and "stopped answering" in down[1] and "--resume" in down[1] and
-          f"its {OUTAGE_PASS} of {n} images" in down[1] and
+          f"its 3 of {n} images" in down[1] and tail[0] == 4 and
+          f"its 1 of {n_samples} images" in tail[1] and tail_resumed[0] == 0 and
+          tail_resumed[2].get("processed_file_count") == n_samples and
+          tail_resumed[2].get("failed_files") == 0 and
           "HTTP 503 ServiceUnavailable" in down[1] and worker.returncode == 4 and
           "worker started again continues the run" in worker.stderr and resumed[0] == 0 and
           resumed[2].get("processed_file_count") == n and resumed[2].get("failed_files") == 0 and
-          len(OUTAGE_SERVED) == n and set(OUTAGE_SERVED.values()) == {1})
+          len(OUTAGE_SERVED) == n + n_samples and set(OUTAGE_SERVED.values()) == {1})
     return ok, json.dumps({"blip": blip, "down": down[:2], "resumed": resumed,
+                           "tail": [tail[:2], tail_resumed],
                            "worker": [worker.returncode, worker.stderr.strip()[-300:]],
                            "served": OUTAGE_SERVED})
 
