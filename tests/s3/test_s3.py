@@ -55,9 +55,10 @@ STALL_RELEASE = threading.Event()  # set at the end: stalled answers give up
 # A server away for a while: under outage/day1/ (each sample twice) and tail/day1/ (each
 # once) the proxy serves OUTAGE_PASS[prefix] objects, then answers 503 to every object
 # until OUTAGE_OVER is set. A moment's trouble: under blip/day1/ (each sample once)
-# BLIP_KEYS fail once each.
-OUTAGE_PASS = {"outage/": 3, "tail/": 1}
-OUTAGE_OVER = threading.Event()
+# BLIP_KEYS fail once each. apidown/day1/ (each sample once) is down from the start
+# and never back.
+OUTAGE_PASS = {"outage/": 3, "tail/": 1, "apidown/": 0}
+OUTAGE_OVER = threading.Event()  # not for apidown/
 OUTAGE_SERVED = {}  # key -> 200s the proxy let through
 BLIP_KEYS = {"blip/day1/sample2.jpg", "blip/day1/sample5.jpg"}
 BLIP_SEEN = set()
@@ -223,7 +224,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         if prefix not in OUTAGE_PASS and prefix != "blip/":
             return False
         with STATS_LOCK:
-            down = (prefix in OUTAGE_PASS and not OUTAGE_OVER.is_set() and
+            down = (prefix in OUTAGE_PASS and
+                    (not OUTAGE_OVER.is_set() or prefix == "apidown/") and
                     sum(v for k, v in OUTAGE_SERVED.items() if k.startswith(prefix)) >=
                     OUTAGE_PASS[prefix])
             blip = key in BLIP_KEYS and key not in BLIP_SEEN
@@ -344,7 +346,7 @@ def fill_bucket(port):
         if name.endswith(".jpg"):
             body = open(os.path.join(samples, name), "rb").read()
             for key in (f"outage/day1/a_{name}", f"outage/day1/b_{name}", f"blip/day1/{name}",
-                        f"tail/day1/{name}"):
+                        f"tail/day1/{name}", f"apidown/day1/{name}"):
                 put(f"/{BUCKET}/{key}", body)
     put(f"/{STALL_BUCKET}")
     for name, sample in (("ok.jpg", "sample1.jpg"), ("stuck.jpg", "sample2.jpg"),
@@ -560,15 +562,18 @@ def serve_over_s3(port, n_samples):
     """`facecluster serve` with WASABI_* set reads the S3 bucket (API.md, Sources of
     images): POST /cluster-bucket-persons/event/day1 clusters every sample photo
     fetched through the signing proxy, and a wrong secret is a start-up error, not a
-    silent fallback to the local folders. Returns (ok, detail)."""
+    silent fallback to the local folders. A bucket whose photos all answer 503
+    (apidown/) is a 503 whose detail says the source stopped answering. Returns
+    (ok, detail)."""
     sys.path.insert(0, os.path.join(ROOT, "tests", "api"))
     from test_http import BINARY, Server  # noqa: PLC0415 - the API tests' server helper
     env = dict(WASABI_ENDPOINT=f"http://127.0.0.1:{port}", WASABI_ACCESS_KEY=ACCESS_KEY,
-               WASABI_SECRET_KEY=SECRET_KEY, WASABI_BUCKET_NAME=BUCKET)
+               WASABI_SECRET_KEY=SECRET_KEY, WASABI_BUCKET_NAME=BUCKET, WASABI_ATTEMPTS="1")
     try:
         with Server(env) as s:
             status, doc = s.json("POST", "/cluster-bucket-persons/event/day1", timeout=300)
             avatars = s.json("GET", "/debug/list-avatars")
+            down = s.json("POST", "/cluster-bucket-persons/apidown/day1", timeout=300)
         bad = dict(os.environ, **env, FC_ROOT=ROOT,
                    FC_DATA_DIR=tempfile.mkdtemp(prefix="fc-s3-serve-"))
         bad["WASABI_SECRET_KEY"] = "wrong"
@@ -584,10 +589,12 @@ def serve_over_s3(port, n_samples):
     ok = (status == 200 and stats.get("processed_file_count") == n_samples and
           stats.get("failed_files") == 0 and len(doc.get("person_clusters", [])) > 0 and
           avatars == (200, {"files": []}) and p.returncode == 1 and
-          "cannot start: image source S3" in p.stderr and "SignatureDoesNotMatch" in p.stderr)
+          "cannot start: image source S3" in p.stderr and "SignatureDoesNotMatch" in p.stderr and
+          down[0] == 503 and "stopped answering" in (down[1] or {}).get("detail", ""))
     return ok, json.dumps({"status": status, "stats": {k: stats.get(k) for k in (
         "processed_file_count", "failed_files")}, "detail": (doc or {}).get("detail"),
-        "avatars": avatars, "bad_secret": [p.returncode, p.stderr.strip()[-300:]]})
+        "avatars": avatars, "bad_secret": [p.returncode, p.stderr.strip()[-300:]],
+        "apidown": down})
 
 
 def main():
@@ -684,7 +691,7 @@ def main():
         passed, failed = passed + ok, failed + (not ok)
         ok, detail = serve_over_s3(pport, n_samples)
         print(("PASS " if ok else "FAIL ") + "serve over S3: cluster-bucket-persons reads the "
-              "bucket; a wrong secret stops the start" + ("" if ok else ": " + detail))
+              "bucket (503 when it stopped answering); a wrong secret stops the start" + ("" if ok else ": " + detail))
         passed, failed = passed + ok, failed + (not ok)
     finally:
         STALL_RELEASE.set()
