@@ -34,7 +34,7 @@ typedef struct {
     size_t next;     /* next key to take */
     size_t *ready;   /* finished, not stored yet */
     size_t n_ready;
-    size_t *held;    /* unavailable: not stored in this pass (see held_back) */
+    size_t *held;    /* unavailable: not stored in this pass (see settle_held) */
     size_t n_held;
     int in_a_row;    /* fetches that were unavailable since the last that was not */
     int outage;      /* OUTAGE_IN_A_ROW reached: no more images are taken */
