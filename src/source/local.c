@@ -89,6 +89,24 @@ static fc_status local_list(fc_source *src, const char *prefix, fc_key_list *out
     return rc ? rc : fc_key_list_sort(out, err);
 }
 
+fc_status fc_source_errno_status(int e)
+{
+    switch (e) {
+    case ENOTCONN:     /* FUSE (sshfs, rclone) whose connection dropped */
+    case ESTALE:       /* NFS: the server lost the file handle (it restarted) */
+    case EHOSTDOWN:
+    case EHOSTUNREACH:
+    case ETIMEDOUT:    /* NFS/SMB soft mounts */
+    case ECONNRESET:
+    case ECONNABORTED:
+    case ENETDOWN:
+    case ENETUNREACH:
+        return FC_ERR_UNAVAILABLE;
+    default:
+        return FC_ERR_IO;
+    }
+}
+
 static fc_status local_fetch(fc_source *src, const char *key, size_t max_bytes, uint8_t **bytes,
                              size_t *len, fc_error *err)
 {
@@ -105,7 +123,7 @@ static fc_status local_fetch(fc_source *src, const char *key, size_t max_bytes, 
         int e = errno;
         if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
             return fc_error_set(err, FC_ERR_IO, "%s: folder cannot be read: %s", key, strerror(e));
-        return fc_error_set(err, FC_ERR_IO, "%s: %s", key, strerror(e));
+        return fc_error_set(err, fc_source_errno_status(e), "%s: %s", key, strerror(e));
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         rc = fc_error_set(err, FC_ERR_IO, "%s: not a regular file", key);
@@ -126,7 +144,8 @@ static fc_status local_fetch(fc_source *src, const char *key, size_t max_bytes, 
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            rc = fc_error_set(err, FC_ERR_IO, "%s: read: %s", key, r < 0 ? strerror(errno) : "file shrank");
+            rc = fc_error_set(err, r < 0 ? fc_source_errno_status(errno) : FC_ERR_IO, "%s: read: %s",
+                              key, r < 0 ? strerror(errno) : "file shrank");
             goto out;
         }
         got += (size_t)r;

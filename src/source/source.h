@@ -63,8 +63,16 @@ struct fc_source {
     const struct fc_source_ops *ops;
 };
 
-/* A local folder tree rooted at root (LOCAL_STORAGE_PATH): keys are paths under it. */
+/* A local folder tree rooted at root (LOCAL_STORAGE_PATH): keys are paths under it.
+ * A file that cannot be read because its file system is away (fc_source_errno_status)
+ * is FC_ERR_UNAVAILABLE, like an S3 server that does not answer. */
 fc_source *fc_source_local_new(const char *root, fc_error *err);
+
+/* The status of a file system call that failed with errno e: FC_ERR_UNAVAILABLE when
+ * the file system is away rather than the file wrong (a network or FUSE mount that
+ * dropped: ENOTCONN, ESTALE, EHOSTDOWN, EHOSTUNREACH, ETIMEDOUT, ECONNRESET,
+ * ECONNABORTED, ENETDOWN, ENETUNREACH), else FC_ERR_IO. */
+fc_status fc_source_errno_status(int e);
 
 /* The source cfg names (open.c): S3 (s3.h) when WASABI_ENDPOINT is set, or
  * WASABI_REGION with the keys and WASABI_BUCKET_NAME; else the local folder tree

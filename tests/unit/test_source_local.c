@@ -5,6 +5,7 @@
 
 #include "source/source.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
@@ -224,5 +225,20 @@ TEST(source_local_unreadable_folder_is_a_failed_key)
                                                            "Permission denied"), "%s", out);
     CHECK_MSG(strstr(out, "\nb/s/noread.jpg|") && strstr(out, "noread.jpg: Permission denied"),
               "%s", out);
+    return FC_TEST_PASS;
+}
+
+/* A network or FUSE mount that dropped is the file system away, not the file wrong:
+ * FC_ERR_UNAVAILABLE, which the cluster job holds back and stops on (docs/jobs.md);
+ * a file the user may not read, or a missing or damaged one, stays FC_ERR_IO. */
+TEST(source_errno_status_away_file_systems)
+{
+    const int away[] = {ENOTCONN, ESTALE, EHOSTDOWN, EHOSTUNREACH, ETIMEDOUT, ECONNRESET,
+                        ECONNABORTED, ENETDOWN, ENETUNREACH};
+    for (size_t i = 0; i < sizeof away / sizeof away[0]; i++)
+        CHECK_MSG(fc_source_errno_status(away[i]) == FC_ERR_UNAVAILABLE, "%s", strerror(away[i]));
+    const int wrong[] = {EACCES, EPERM, ENOENT, EIO, ENXIO, EISDIR, 0};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++)
+        CHECK_MSG(fc_source_errno_status(wrong[i]) == FC_ERR_IO, "%s", strerror(wrong[i]));
     return FC_TEST_PASS;
 }
