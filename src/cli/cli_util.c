@@ -95,6 +95,11 @@ const char *fc_cli_s(long long n)
     return n == 1 ? "" : "s";
 }
 
+int fc_cli_fail_status(const fc_error *err)
+{
+    return err->code == FC_ERR_UNAVAILABLE ? 4 : 1;
+}
+
 void fc_cli_put_escaped(FILE *f, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {

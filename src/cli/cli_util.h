@@ -32,5 +32,9 @@ const char *fc_cli_s(long long n);
  * summary line stays one line whatever the names hold. */
 void fc_cli_put_escaped(FILE *f, const char *s);
 
+/* The exit status of a command that failed with err: 4 when the image source stopped
+ * answering (FC_ERR_UNAVAILABLE: the run is kept, try again later), else 1. */
+int fc_cli_fail_status(const fc_error *err);
+
 
 #endif

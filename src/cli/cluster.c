@@ -311,7 +311,7 @@ int fc_cli_cluster(int argc, char **argv)
     goto out;
 fail:
     fprintf(stderr, "facecluster cluster: %s\n", err.msg[0] ? err.msg : fc_strerror(err.code));
-    status = err.code == FC_ERR_UNAVAILABLE ? 4 : 1;
+    status = fc_cli_fail_status(&err);
 out:
     fc_cluster_job_result_free(res);
     fc_store_close(store);

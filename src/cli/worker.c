@@ -156,7 +156,7 @@ int fc_cli_worker(int argc, char **argv)
     goto out;
 fail:
     fprintf(stderr, "facecluster worker: %s\n", err.msg[0] ? err.msg : fc_strerror(err.code));
-    status = err.code == FC_ERR_UNAVAILABLE ? 4 : 1;
+    status = fc_cli_fail_status(&err);
 out:
     fc_worker_result_clear(&res);
     fc_pipeline_free(pipe);

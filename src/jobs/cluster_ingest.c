@@ -9,6 +9,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -160,7 +161,7 @@ static void *worker(void *arg)
         pthread_mutex_lock(&in->mu);
         if (in->results[i].unavailable) {
             in->held[in->n_held++] = i;
-            if (++in->in_a_row >= OUTAGE_IN_A_ROW && !in->outage) {
+            if (++in->in_a_row >= OUTAGE_IN_A_ROW) {
                 in->outage = 1;
                 in->next = in->n; /* stop taking images */
             }
@@ -270,19 +271,17 @@ static fc_status settle_held(ingest *in, int last, size_t batch, size_t **held, 
     fc_cj_ctx *c = in->c;
     if (in->outage) {
         const char *why = in->results[in->held[in->n_held - 1]].reason;
+        char kept[160];
         if (c->worker_id) /* the shared run stays running; its leases go back */
-            return fc_error_set(err, FC_ERR_UNAVAILABLE,
-                                "the image source stopped answering (%d fetches in a row "
-                                "failed); this worker stored %lld images, and a worker started "
-                                "again continues the run. The last error: %s", OUTAGE_IN_A_ROW,
-                                (long long)(c->prog.done - c->prog.skipped),
-                                why ? why : "unavailable");
-        return fc_error_set(err, FC_ERR_UNAVAILABLE,
-                            "the image source stopped answering (%d fetches in a row failed); "
-                            "the run keeps its %lld of %lld images stored so far, and "
-                            "`facecluster cluster --resume` continues it. The last error: %s",
-                            OUTAGE_IN_A_ROW, (long long)c->prog.done, (long long)c->prog.total,
-                            why ? why : "unavailable");
+            snprintf(kept, sizeof kept, "this worker stored %lld images, and a worker started "
+                     "again continues the run", (long long)(c->prog.done - c->prog.skipped));
+        else
+            snprintf(kept, sizeof kept, "the run keeps its %lld of %lld images stored so far, "
+                     "and `facecluster cluster --resume` continues it",
+                     (long long)c->prog.done, (long long)c->prog.total);
+        return fc_error_set(err, FC_ERR_UNAVAILABLE, "the image source stopped answering (%d "
+                            "fetches in a row failed); %s. The last error: %s", OUTAGE_IN_A_ROW,
+                            kept, why ? why : "unavailable");
     }
     if (!last) {
         *held = in->held, *n_held = in->n_held;
