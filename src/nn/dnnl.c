@@ -286,13 +286,17 @@ static dnnl_status_t pd_create_preferring(dnnl_primitive_desc_t *pd, const void 
 /* Winograd F(2x2, 3x3) runs a 3x3 stride-1 convolution with 16+ channel blocks
  * 1.6-2.5x faster than the direct kernels here (measured with oneDNN 2.6 on AVX-512:
  * 64->64 channels at 80x80, 2.49 -> 1.50 ms), on channel-blocked activations, so the
- * step reorders NHWC in and out around it. It does not pay below 32 input or 48
- * output channels (measured on RetinaFace: 64->32 at 80x80 runs 1.26 ms direct,
- * 1.79 ms Winograd). oneDNN offers two Winograd kernels on AVX-512 and picks
- * F(2x2, 3x3); F(4x4, 3x3) does 4x fewer multiplies instead of 2.25x and is taken
- * when present: 64->64 at 80x80 alone 1.41 -> 1.02 ms, yolov8-lite at 1 thread
- * 19.5 -> 18.8 ms, RetinaFace 12.99 -> 12.74 ms (A/B, 3 rounds; the same at 2
- * threads). Both pass the parity bounds against ONNX Runtime. */
+ * step reorders NHWC in and out around it. It does not pay below 32 input
+ * channels. oneDNN offers two Winograd kernels on AVX-512 and picks F(2x2, 3x3);
+ * F(4x4, 3x3) does 4x fewer multiplies instead of 2.25x and is taken when present:
+ * 64->64 at 80x80 alone 1.41 -> 1.02 ms, yolov8-lite at 1 thread 19.5 -> 18.8 ms,
+ * RetinaFace 12.99 -> 12.74 ms (A/B, 3 rounds; the same at 2 threads). Both pass
+ * the parity bounds against ONNX Runtime. F(2x2) did not pay below 48 output
+ * channels (RetinaFace's 64->32 at 80x80: 1.26 ms direct, 1.79 ms), F(4x4) does:
+ * on the AMD EPYC (Zen 4) of 2026-11-25, 48 -> 32 took RetinaFace from 16.6 to
+ * 15.4 ms and YOLO5Face (32->32 at 40x40: 0.27 -> 0.16 ms) from 4.79 to 4.66 ms
+ * at 1 thread, 8.65 -> 8.11 and 3.12 -> 3.06 ms at 2 (A/B, 2 rounds); no other
+ * model here has such a convolution. */
 static int winograd_fits(const fc_fast_desc *d, const fc_step *s)
 {
     const fc_window *v = &d->win;
@@ -301,7 +305,7 @@ static int winograd_fits(const fc_fast_desc *d, const fc_step *s)
         if (d->post[i].kind != FC_POST_ELTWISE)
             return 0;
     return v->kh == 3 && v->kw == 3 && v->sh == 1 && v->sw == 1 && v->dh == 1 && v->dw == 1 &&
-           v->group == 1 && ci % 16 == 0 && co % 16 == 0 && ci >= 32 && co >= 48 &&
+           v->group == 1 && ci % 16 == 0 && co % 16 == 0 && ci >= 32 && co >= 32 &&
            getenv("FC_NN_NO_WINOGRAD") == NULL;
 }
 
