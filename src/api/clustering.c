@@ -21,6 +21,9 @@ typedef struct {
     char bucket[FC_NAME_MAX + 1], sub[FC_NAME_MAX + 1], norm[FC_NORM_MAX];
     int64_t max_images;
     int batch_size, max_concurrent, skip_quality_filter;
+    int resume, incremental;              /* extensions: continue or extend a run */
+    char resume_id[FC_OBJECTID_LEN + 1];  /* with resume: this run; "": the latest failed */
+    char resume_hint[2 * FC_NAME_MAX + 64]; /* how a client continues a run stopped here */
     fc_api_job *job;
 } cluster_arg;
 
@@ -147,6 +150,10 @@ static int cluster_job(fc_api_job *job, void *arg, json_t **body)
     o.batch_size = a->batch_size;
     o.max_images = a->max_images;
     o.skip_quality_filter = a->skip_quality_filter;
+    o.resume = a->resume;
+    o.resume_id = a->resume_id[0] ? a->resume_id : NULL;
+    o.incremental = a->incremental;
+    o.resume_hint = a->resume_hint;
     a->job = job;
     fc_error err = {0};
     fc_cluster_job_result *r = NULL;
@@ -156,8 +163,14 @@ static int cluster_job(fc_api_job *job, void *arg, json_t **body)
         *body = json_pack("{s:o}", "detail", fc_json_text(err.msg));
         /* a store, vector index or source that cannot be read or written (a full
            disk, a server away, an image source that stopped answering) is a storage
-           failure, 503 as on enrolment (API.md); the rest is unexpected, 500 */
-        return nothing ? 404 : rc == FC_ERR_IO || rc == FC_ERR_UNAVAILABLE ? 503 : 500;
+           failure, 503 as on enrolment (API.md); a run to continue or extend that
+           another process took or changed after the request was checked, 409; the
+           rest is unexpected, 500 */
+        if (nothing)
+            return 404;
+        if (rc == FC_ERR_IO || rc == FC_ERR_UNAVAILABLE)
+            return 503;
+        return rc == FC_ERR_ARG && (a->resume || a->incremental) ? 409 : 500;
     }
     fc_api_job_set_clustering_id(job, r->clustering_id);
     fc_metric_add(fc_metric_counter("fc_faces_processed_total", "Faces found in images",
@@ -166,7 +179,7 @@ static int cluster_job(fc_api_job *job, void *arg, json_t **body)
     int status;
     if (r->cancelled) {
         *body = json_pack("{s:s}", "detail", "Clustering cancelled; the run is left failed "
-                                             "and can be resumed");
+                                             "and can be resumed (resume=true)");
         status = 503;
     } else {
         status = result_body(a->app, r, body);
@@ -190,6 +203,73 @@ static void wait_job(void *arg, fc_api_response *res)
     if (!body)
         return fc_api_res_detail(res, 500, "job lost");
     fc_api_res_json(res, status, body);
+}
+
+/* resume=true and incremental=true need a run to continue or extend: without one the
+ * answer is at once (a 404, or 409 for a named run that is not interrupted) rather
+ * than a job that fails. The job looks again; this is for a clear answer. Returns 1
+ * when it answered. */
+static int answer_without_run(fc_app *app, const cluster_arg *a, fc_api_response *res)
+{
+    fc_error err = {0};
+    if (a->resume_id[0]) {
+        fc_run_rec run = {0};
+        int found = 0;
+        if (fc_store_run_get(app->store, a->resume_id, &run, &found, &err)) {
+            fc_api_res_detail(res, 503, "Database error: %s", err.msg);
+            return 1;
+        }
+        int ours = found && !strcmp(run.norm, a->norm);
+        fc_run_status st = run.status;
+        fc_run_rec_clear(&run);
+        if (!ours)
+            fc_api_res_detail(res, 404, "Clustering %s not found in person_clustering_%s",
+                              a->resume_id, a->norm);
+        else if (st != FC_RUN_FAILED)
+            fc_api_res_detail(res, 409, "Clustering %s is %s: only an interrupted (failed) run "
+                              "can be resumed", a->resume_id, fc_run_status_name(st));
+        return !ours || st != FC_RUN_FAILED;
+    }
+    fc_run_list runs = {0};
+    fc_run_status want = a->resume ? FC_RUN_FAILED : FC_RUN_DONE;
+    if (fc_store_run_list(app->store, a->norm, 1u << want, &runs, &err)) {
+        fc_api_res_detail(res, 503, "Database error: %s", err.msg);
+        return 1;
+    }
+    size_t n = runs.n;
+    fc_run_list_free(&runs);
+    if (n)
+        return 0;
+    if (a->resume)
+        fc_api_res_detail(res, 404, "No interrupted run of %s/%s to resume", a->bucket, a->sub);
+    else
+        fc_api_res_detail(res, 404, "No finished run of %s/%s to extend: cluster it once first",
+                          a->bucket, a->sub);
+    return 1;
+}
+
+/* The extension parameters resume, clustering_id and incremental into a; 1 when the
+ * request was answered (refused). */
+static int read_resume(const fc_api_request *req, fc_app *app, cluster_arg *a,
+                       fc_api_response *res)
+{
+    a->resume = fc_api_req_bool(req, "resume");
+    a->incremental = fc_api_req_bool(req, "incremental");
+    const char *cid = fc_api_req_str(req, "clustering_id");
+    if (a->resume && a->incremental) {
+        fc_api_res_detail(res, 400, "resume and incremental exclude each other (a resumed "
+                                    "incremental run stays incremental)");
+        return 1;
+    }
+    if (cid && !a->resume) {
+        fc_api_res_detail(res, 400, "clustering_id is taken only with resume=true");
+        return 1;
+    }
+    if (cid)
+        fc_objectid_canon(cid, a->resume_id);
+    snprintf(a->resume_hint, sizeof a->resume_hint,
+             "POST /cluster-bucket-persons/%s/%s?resume=true", a->bucket, a->sub);
+    return (a->resume || a->incremental) && answer_without_run(app, a, res);
 }
 
 void fc_api_cluster_bucket(const fc_api_request *req, fc_api_response *res)
@@ -223,6 +303,10 @@ void fc_api_cluster_bucket(const fc_api_request *req, fc_api_response *res)
     a->batch_size = (int)fc_api_req_int(req, "batch_size");
     a->max_concurrent = (int)fc_api_req_int(req, "max_concurrent");
     a->skip_quality_filter = fc_api_req_bool(req, "skip_quality_filter");
+    if (read_resume(req, app, a, res)) {
+        free(a);
+        return;
+    }
     int wait = fc_api_req_bool(req, "wait");
     /* The lock is the collection: b/s and names normalising alike share a run list. */
     snprintf(lock, sizeof lock, "cluster:%s", a->norm);

@@ -55,11 +55,21 @@
            {"max_concurrent", FC_API_IN_QUERY, FC_API_INT, .def = "12", .ge = "1",        \
             .le = "20", .description = "Images fetched and decoded concurrently"},        \
            Q_BOOL("wait", "true",                                                        \
-                  "true: answer when done (200); false: answer 202 with a job at once"))
+                  "true: answer when done (200); false: answer 202 with a job at once"), \
+           Q_BOOL("resume", "false", "Extension: continue the bucket's latest interrupted " \
+                  "run (or clustering_id's) instead of starting a new one; its stored "    \
+                  "images are not read again"),                                           \
+           Q_CLUSTERING_ID(false, "With resume=true: the interrupted run to continue"),    \
+           Q_BOOL("incremental", "false", "Extension: a new run that extends the "        \
+                  "bucket's latest finished run with the images added since (its "         \
+                  "persons keep their ids)"))
 #define CLUSTER_ERRORS                                                                  \
     ERRORS({202, "wait=false: {job_id, clustering_id, status_url}"},                     \
-           {400, "Invalid bucket or sub-bucket name"},                                   \
-           {404, "No valid images found under bucket/sub_bucket/"})
+           {400, "Invalid bucket or sub-bucket name; resume with incremental"},          \
+           {404, "No valid images found under bucket/sub_bucket/; no run to resume or "   \
+                 "extend"},                                                               \
+           {409, "A run of the bucket is in progress; clustering_id is not interrupted"}, \
+           {503, "The store or the image source cannot be reached or written"})
 
 const fc_api_route fc_api_routes[] = {
     /* --- service ------------------------------------------------------------- */

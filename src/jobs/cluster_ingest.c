@@ -116,6 +116,21 @@ static fc_status to_records(const fc_cj_ctx *c, const fc_faces *f, img_result *r
     return FC_OK;
 }
 
+/* A fetch's outcome into the count of unavailable ones in a row, as soon as it is
+ * known: a fetch that succeeded counts then, not once its image is through the
+ * pipeline, which would let the quick failures of an outage go first. */
+static void count_fetch(ingest *in, int unavailable)
+{
+    pthread_mutex_lock(&in->mu);
+    if (!unavailable) {
+        in->in_a_row = 0;
+    } else if (++in->in_a_row >= OUTAGE_IN_A_ROW) {
+        in->outage = 1;
+        in->next = in->n; /* stop taking images */
+    }
+    pthread_mutex_unlock(&in->mu);
+}
+
 static void process_one(ingest *in, size_t i)
 {
     fc_cj_ctx *c = in->c;
@@ -126,6 +141,7 @@ static void process_one(ingest *in, size_t i)
     fc_faces *faces = NULL;
     fc_status rc = fc_source_fetch(c->o->source, in->keys[i], in->max_bytes, &bytes, &len, &err);
     r->unavailable = rc == FC_ERR_UNAVAILABLE;
+    count_fetch(in, r->unavailable);
     if (!rc)
         rc = fc_pipeline_run(c->o->pipeline, bytes, len, &faces, &err);
     if (!rc)
@@ -159,16 +175,10 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&in->mu);
         process_one(in, i);
         pthread_mutex_lock(&in->mu);
-        if (in->results[i].unavailable) {
+        if (in->results[i].unavailable)
             in->held[in->n_held++] = i;
-            if (++in->in_a_row >= OUTAGE_IN_A_ROW) {
-                in->outage = 1;
-                in->next = in->n; /* stop taking images */
-            }
-        } else {
-            in->in_a_row = 0;
+        else
             in->ready[in->n_ready++] = i;
-        }
         pthread_cond_signal(&in->cv);
     }
     in->running--;
@@ -271,14 +281,14 @@ static fc_status settle_held(ingest *in, int last, size_t batch, size_t **held, 
     fc_cj_ctx *c = in->c;
     if (in->outage) {
         const char *why = in->results[in->held[in->n_held - 1]].reason;
-        char kept[160];
+        char kept[2 * FC_NAME_MAX + 160]; /* the hint may name the bucket */
         if (c->worker_id) /* the shared run stays running; its leases go back */
             snprintf(kept, sizeof kept, "this worker stored %lld images, and a worker started "
                      "again continues the run", (long long)(c->prog.done - c->prog.skipped));
         else
             snprintf(kept, sizeof kept, "the run keeps its %lld of %lld images stored so far, "
-                     "and `facecluster cluster --resume` continues it",
-                     (long long)c->prog.done, (long long)c->prog.total);
+                     "and %s continues it", (long long)c->prog.done, (long long)c->prog.total,
+                     c->o->resume_hint ? c->o->resume_hint : "`facecluster cluster --resume`");
         return fc_error_set(err, FC_ERR_UNAVAILABLE, "the image source stopped answering (%d "
                             "fetches in a row failed); %s. The last error: %s", OUTAGE_IN_A_ROW,
                             kept, why ? why : "unavailable");

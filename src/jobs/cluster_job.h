@@ -57,6 +57,8 @@ typedef struct {
                                resume_id) instead of starting a new one */
     const char *resume_id;  /* with resume: this run; NULL: the latest failed one */
     int incremental;        /* 1: extend the latest done run with the new images */
+    const char *resume_hint;/* how the caller continues a run that a source outage
+                               stopped, for that error; NULL: the CLI's --resume */
     fc_cluster_method method;
     float edge_threshold;   /* 0: cfg PERSON_SIMILARITY_THRESHOLD, else the embedder's */
     float merge_threshold;  /* 0: cfg PERSON_MERGE_THRESHOLD, else the embedder's */

@@ -724,10 +724,60 @@ def restart_after_sigterm_and_kill(s):
                (404, {"detail": "No person clustering results found for big/many in collection person_clustering_big_many"}))
             eq(t.json("GET", "/jobs/" + OID)[0], 404)
             eq(t.json("POST", "/cluster-bucket-persons/big/many?max_images=2")[0], 200)
+            eq(t.json("POST", "/cluster-bucket-persons/big/many?resume=true&clustering_id=" + OID),
+               (404, {"detail": "Clustering %s not found in person_clustering_big_many" % OID}))
+            runs = runs_of(data)
+            eq([runs[i] for i in ids], ["failed", "failed"])
+            # resume=true continues an interrupted run: the one named, then the newest
+            # left; the images it had stored are not read again
+            for cid in (ids[0], ids[1]):
+                q = "?resume=true&clustering_id=%s" % cid if cid == ids[0] else "?resume=true"
+                doc = cluster(t, "big/many", q)
+                st = doc["stats"]
+                eq((st["clustering_id"], st["resumed"], st["total_images"]), (cid, True, 36), st)
+                check(st["images_skipped"] >= 2 and st["images_run"] == 36 - st["images_skipped"], st)
+            eq(t.json("POST", "/cluster-bucket-persons/big/many?resume=true"),
+               (404, {"detail": "No interrupted run of big/many to resume"}))
+            eq(t.json("POST", "/cluster-bucket-persons/big/many?resume=true&clustering_id=" + ids[0]),
+               (409, {"detail": "Clustering %s is done: only an interrupted (failed) run can be "
+                                "resumed" % ids[0]}))
+            status, doc = t.json("GET", "/person-cluster-status/big/many?clustering_id=" + ids[1])
+            eq((status, doc.get("total_images")), (200, 36), doc)
         runs = runs_of(data)
-        eq([runs[i] for i in ids], ["failed", "failed"])
+        eq([runs[i] for i in ids], ["done", "done"])
     finally:
         shutil.rmtree(data, ignore_errors=True)
+
+
+@test
+def resume_and_incremental_requests(s):
+    eq(s.json("POST", "/cluster-bucket-persons/my-bucket/my-sub?resume=true&incremental=true"),
+       (400, {"detail": "resume and incremental exclude each other (a resumed incremental run "
+                        "stays incremental)"}))
+    eq(s.json("POST", "/cluster-bucket-persons/my-bucket/my-sub?clustering_id=" + OID),
+       (400, {"detail": "clustering_id is taken only with resume=true"}))
+    eq(s.json("POST", "/cluster-bucket-persons/my-bucket/my-sub?resume=true&clustering_id=nothex"),
+       (400, {"detail": "Invalid clustering_id format"}))
+    s.world.put("grow/day1", SAMPLES[:2])
+    eq(s.json("POST", "/cluster-bucket-persons/grow/day1?resume=true"),
+       (404, {"detail": "No interrupted run of grow/day1 to resume"}))
+    eq(s.json("POST", "/cluster-bucket-persons/grow/day1?incremental=true&wait=false"),
+       (404, {"detail": "No finished run of grow/day1 to extend: cluster it once first"}))
+    first = cluster(s, "grow/day1")["stats"]
+    # nothing new: the finished run is the answer, and no run is made
+    same = cluster(s, "grow/day1", "?incremental=true")["stats"]
+    eq((same["clustering_id"], same["unchanged"]), (first["clustering_id"], True), same)
+    s.world.put("grow/day1", SAMPLES[2:3])
+    doc = cluster(s, "grow/day1", "?incremental=true")
+    more = doc["stats"]
+    check(more["clustering_id"] != first["clustering_id"], more)
+    eq((more["extends"], more["unchanged"], more["new_images"], more["images_run"], more["total_images"]),
+       (first["clustering_id"], False, 1, 1, 3), more)
+    # the persons of the first run keep their ids
+    before = {p["person_id"] for p in s.json("GET", "/person-cluster-status/grow/day1?clustering_id=%s&show_details=true"
+                                              % first["clustering_id"])[1]["detailed_clusters"]}
+    after = {p["person_id"] for p in doc["person_clusters"]}
+    check(before and before <= after, (before, after))
 
 
 @test

@@ -55,10 +55,11 @@ STALL_RELEASE = threading.Event()  # set at the end: stalled answers give up
 # A server away for a while: under outage/day1/ (each sample twice) and tail/day1/ (each
 # once) the proxy serves OUTAGE_PASS[prefix] objects, then answers 503 to every object
 # until OUTAGE_OVER is set. A moment's trouble: under blip/day1/ (each sample once)
-# BLIP_KEYS fail once each. apidown/day1/ (each sample once) is down from the start
-# and never back.
-OUTAGE_PASS = {"outage/": 3, "tail/": 1, "apidown/": 0}
+# BLIP_KEYS fail once each. apidown/day1/ (each sample once, for the HTTP API) has an
+# outage of its own, over when APIDOWN_OVER is set.
+OUTAGE_PASS = {"outage/": 3, "tail/": 1, "apidown/": 2}
 OUTAGE_OVER = threading.Event()  # not for apidown/
+APIDOWN_OVER = threading.Event()
 OUTAGE_SERVED = {}  # key -> 200s the proxy let through
 BLIP_KEYS = {"blip/day1/sample2.jpg", "blip/day1/sample5.jpg"}
 BLIP_SEEN = set()
@@ -225,7 +226,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             return False
         with STATS_LOCK:
             down = (prefix in OUTAGE_PASS and
-                    (not OUTAGE_OVER.is_set() or prefix == "apidown/") and
+                    not (APIDOWN_OVER if prefix == "apidown/" else OUTAGE_OVER).is_set() and
                     sum(v for k, v in OUTAGE_SERVED.items() if k.startswith(prefix)) >=
                     OUTAGE_PASS[prefix])
             blip = key in BLIP_KEYS and key not in BLIP_SEEN
@@ -562,9 +563,10 @@ def serve_over_s3(port, n_samples):
     """`facecluster serve` with WASABI_* set reads the S3 bucket (API.md, Sources of
     images): POST /cluster-bucket-persons/event/day1 clusters every sample photo
     fetched through the signing proxy, and a wrong secret is a start-up error, not a
-    silent fallback to the local folders. A bucket whose photos all answer 503
-    (apidown/) is a 503 whose detail says the source stopped answering. Returns
-    (ok, detail)."""
+    silent fallback to the local folders. A bucket whose photos answer 503 after the
+    first two (apidown/) is a 503 whose detail says the source stopped answering and
+    how to continue; once the source is back, resume=true continues that run and reads
+    none of the photos it had stored again. Returns (ok, detail)."""
     sys.path.insert(0, os.path.join(ROOT, "tests", "api"))
     from test_http import BINARY, Server  # noqa: PLC0415 - the API tests' server helper
     env = dict(WASABI_ENDPOINT=f"http://127.0.0.1:{port}", WASABI_ACCESS_KEY=ACCESS_KEY,
@@ -573,7 +575,12 @@ def serve_over_s3(port, n_samples):
         with Server(env) as s:
             status, doc = s.json("POST", "/cluster-bucket-persons/event/day1", timeout=300)
             avatars = s.json("GET", "/debug/list-avatars")
-            down = s.json("POST", "/cluster-bucket-persons/apidown/day1", timeout=300)
+            # one fetch at a time: the 2 that pass are the first 2, and the 4 after them
+            # fail twice, 8 in a row (with 12 at once the order the answers come in varies)
+            down = s.json("POST", "/cluster-bucket-persons/apidown/day1?max_concurrent=1",
+                          timeout=300)
+            APIDOWN_OVER.set()
+            back = s.json("POST", "/cluster-bucket-persons/apidown/day1?resume=true", timeout=300)
         bad = dict(os.environ, **env, FC_ROOT=ROOT,
                    FC_DATA_DIR=tempfile.mkdtemp(prefix="fc-s3-serve-"))
         bad["WASABI_SECRET_KEY"] = "wrong"
@@ -590,11 +597,17 @@ def serve_over_s3(port, n_samples):
           stats.get("failed_files") == 0 and len(doc.get("person_clusters", [])) > 0 and
           avatars == (200, {"files": []}) and p.returncode == 1 and
           "cannot start: image source S3" in p.stderr and "SignatureDoesNotMatch" in p.stderr and
-          down[0] == 503 and "stopped answering" in (down[1] or {}).get("detail", ""))
+          down[0] == 503 and "stopped answering" in (down[1] or {}).get("detail", "") and
+          f"its 2 of {n_samples} images stored so far, and POST /cluster-bucket-persons/"
+          "apidown/day1?resume=true continues it" in down[1]["detail"] and
+          back[0] == 200 and back[1]["stats"].get("resumed") is True and
+          back[1]["stats"].get("processed_file_count") == n_samples and
+          back[1]["stats"].get("images_skipped") == 2 and back[1]["stats"].get("failed_files") == 0 and
+          sorted(v for k, v in OUTAGE_SERVED.items() if k.startswith("apidown/")) == [1] * n_samples)
     return ok, json.dumps({"status": status, "stats": {k: stats.get(k) for k in (
         "processed_file_count", "failed_files")}, "detail": (doc or {}).get("detail"),
         "avatars": avatars, "bad_secret": [p.returncode, p.stderr.strip()[-300:]],
-        "apidown": down})
+        "apidown": down, "apidown_resumed": [back[0], (back[1] or {}).get("stats", back[1])]})
 
 
 def main():
