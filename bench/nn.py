@@ -40,6 +40,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -183,11 +184,9 @@ def cell(short, path, feeds, threads, batch, runs, why_na, copies):
                 times[column].append(ms)
                 if column == "facecluster" and r:
                     macs = r * ms  # G/s x ms: the same multiply-adds every round
-    for column in times:
-        t = sorted(times[column])
+    for column, t in times.items():
         if t:
-            res[column] = (t[len(t) // 2] if len(t) % 2 else (t[len(t) // 2 - 1] + t[len(t) // 2]) / 2,
-                           None)
+            res[column] = (statistics.median(t), None)
     fc = res["facecluster"][0]
     return res, (macs / fc if macs and fc else None)
 

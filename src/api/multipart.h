@@ -53,7 +53,6 @@ fc_status fc_multipart_feed(fc_multipart *mp, const void *data, size_t len, fc_e
  * (truncated) or the earlier failure. */
 fc_status fc_multipart_finish(fc_multipart *mp, fc_error *err);
 
-
 /* Splits an application/x-www-form-urlencoded body or a query string at '&' (and
  * ';' is not a separator), decodes each name=value (a pair without '=' has the
  * value ""), skips empty pairs, and calls cb with NUL-terminated decoded strings

@@ -36,5 +36,4 @@ void fc_cli_put_escaped(FILE *f, const char *s);
  * answering (FC_ERR_UNAVAILABLE: the run is kept, try again later), else 1. */
 int fc_cli_fail_status(const fc_error *err);
 
-
 #endif

@@ -135,7 +135,8 @@ static fc_status open_run(fc_cj_ctx *c, const char *norm, const fc_key_list *key
     if (o->resume) {
         if (o->resume_id) {
             rc = fc_store_run_get(c->store, o->resume_id, &prev, &found, err);
-            if (!rc && found && prev.status != FC_RUN_FAILED)
+            /* only a failed run of this bucket: another's would take in these images */
+            if (!rc && found && (prev.status != FC_RUN_FAILED || strcmp(prev.norm, norm)))
                 found = 0;
         } else {
             rc = newest_run(c, norm, FC_RUN_FAILED, &prev, &found, err);

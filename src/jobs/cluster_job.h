@@ -55,7 +55,8 @@ typedef struct {
     int skip_quality_filter;/* 1: keep faces under cfg->min_confidence */
     int resume;             /* 1: continue the latest failed run of the bucket (or
                                resume_id) instead of starting a new one */
-    const char *resume_id;  /* with resume: this run; NULL: the latest failed one */
+    const char *resume_id;  /* with resume: this failed run of the bucket; NULL: the
+                               latest failed one */
     int incremental;        /* 1: extend the latest done run with the new images */
     const char *resume_hint;/* how the caller continues a run that a source outage
                                stopped, for that error; NULL: the CLI's --resume */

@@ -728,6 +728,9 @@ def restart_after_sigterm_and_kill(s):
                (404, {"detail": "Clustering %s not found in person_clustering_big_many" % OID}))
             runs = runs_of(data)
             eq([runs[i] for i in ids], ["failed", "failed"])
+            # an interrupted run of another bucket is not this bucket's to continue
+            eq(t.json("POST", "/cluster-bucket-persons/my-bucket/my-sub?resume=true&clustering_id=" + ids[0]),
+               (404, {"detail": "Clustering %s not found in person_clustering_my_bucket_my_sub" % ids[0]}))
             # resume=true continues an interrupted run: the one named, then the newest
             # left; the images it had stored are not read again
             for cid in (ids[0], ids[1]):
