@@ -889,7 +889,7 @@ const char *fc_fast_impl(const fc_step *s)
 
 const fc_fast_desc *fc_fast_desc_of(const fc_fast *f) { return &f->d; }
 
-fc_fast *fc_fast_wrap_pwdw(fc_pwdw *k, int pre, int pool, fc_error *err)
+fc_fast *fc_fast_wrap_pwdw(fc_pwdw *k, int first, int pool, fc_error *err)
 {
     fc_fast *f = calloc(1, sizeof *f);
     if (!f) {
@@ -897,10 +897,11 @@ fc_fast *fc_fast_wrap_pwdw(fc_pwdw *k, int pre, int pool, fc_error *err)
         fc_error_set(err, FC_ERR_NOMEM, "pw+dw step");
         return NULL;
     }
-    static const char *labels[2][3] = {{"own:pw+dw", "own:pw+dw+pool", "own:pw+dw,pool"},
-                                       {"own:dw+pw+dw", "own:dw+pw+dw+pool", "own:dw+pw+dw,pool"}};
+    static const char *labels[3][3] = {{"own:pw+dw", "own:pw+dw+pool", "own:pw+dw,pool"},
+                                       {"own:dw+pw+dw", "own:dw+pw+dw+pool", "own:dw+pw+dw,pool"},
+                                       {"own:stem+pw+dw", "own:stem+pw+dw+pool", "own:stem+pw+dw,pool"}};
     f->d.kind = FC_FAST_PWDW;
-    f->label = labels[pre != 0][pool];
+    f->label = labels[first][pool];
     f->pwdw = k;
     return f;
 }

@@ -119,11 +119,12 @@ const char *fc_fast_impl(const fc_step *s);
 void fc_fold_conv(const fc_tensor *w, const fc_tensor *b, const fc_tensor *const bn[4], float eps,
                   float *w_out, float *b_out);
 /* dnnl.c: a fast step running the fused kernel k (owned from then on; freed on
- * failure); pre (0 or 1) and pool (an fc_pwdw_pool) say what it has (for
- * fc_fast_impl). With FC_PWDW_POOL_TOO the step has two outputs: the depthwise's and
+ * failure); first (0, FC_PWDW_FIRST_PRE or FC_PWDW_FIRST_STEM: its stage before the
+ * 1x1) and pool (an fc_pwdw_pool) say what it has (for fc_fast_impl). With FC_PWDW_POOL_TOO the step has two outputs: the depthwise's and
  * the pool's. */
 struct fc_pwdw;
-fc_fast *fc_fast_wrap_pwdw(struct fc_pwdw *k, int pre, int pool, fc_error *err);
+enum { FC_PWDW_FIRST_PRE = 1, FC_PWDW_FIRST_STEM = 2 };
+fc_fast *fc_fast_wrap_pwdw(struct fc_pwdw *k, int first, int pool, fc_error *err);
 /* fuse_pwdw.c: replaces each (depthwise 3x3 ->) 1x1 -> depthwise 3x3 (-> 2x2 max
  * pool) chain of fast steps by one step of the fused kernel, where the kernel
  * applies (pwdw.h). */

@@ -1,6 +1,6 @@
 /* fuse_pwdw.c - after fuse.c: each chain of fast steps
- *     [depthwise 3x3 Conv ->] 1x1 Conv [-> PRelu] -> depthwise 3x3 Conv [-> PRelu]
- *     [-> 2x2 MaxPool]
+ *     [depthwise 3x3 Conv | first-layer 3x3 stride-2 Conv ->] 1x1 Conv [-> PRelu]
+ *     -> depthwise 3x3 Conv [-> PRelu] [-> 2x2 MaxPool]
  * where every link is the only reader of the value before it becomes one step of
  * the fused kernel (pwdw.h), placed where the 1x1 stood. The values in between are
  * then neither written nor read, so the planner gives them no memory. A MaxPool that
@@ -11,6 +11,7 @@
  * fuses every chain the kernel takes, whatever its size (tests). */
 #include "nn/fast.h"
 #include "nn/pwdw.h"
+#include "nn/stem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ typedef struct {
     int *producer;    /* per value: the step writing it, or -1 */
     int any_size;     /* FC_NN_PWDW=1 */
     int no_pre;       /* FC_NN_PWDW_PRE=0 */
+    int no_stem;      /* FC_NN_PWDW_STEM=0 */
 } chains;
 
 static const fc_fast_desc *fast_desc(const fc_step *s)
@@ -145,6 +147,37 @@ static int pre_step(const chains *c, int i, const unsigned char *gone, fc_pwdw_c
     return conv_act(d, &pre->act) ? p : -1;
 }
 
+/* The first-layer conv (3x3, stride 2, pads 1, on the NCHW image: fuse.c's
+ * first_layer) whose output alone the 1x1 at step i reads, as the kernel's stem
+ * (stem.h), or -1; then x gets the image's shape. */
+static int stem_step(const chains *c, int i, const unsigned char *gone, fc_pwdw_conv *stem, fc_shape *x)
+{
+    const fc_step *s = &c->ctx->steps[i];
+    int v = s->in_ids[0], p = c->producer[v];
+    if (p < 0 || gone[p] || c->n_readers[v] != 1)
+        return -1;
+    const fc_step *t = &c->ctx->steps[p];
+    const fc_fast_desc *d = fast_desc(t);
+    if (!d || t->n_in != 1 || d->kind != FC_FAST_CONV || !d->src_nchw)
+        return -1;
+    const fc_window *w = &d->win;
+    const fc_shape *in = &t->in[0]->shape, *out = &t->out[0]->shape;
+    if (w->kh != 3 || w->kw != 3 || w->sh != 2 || w->sw != 2 || w->pt != 1 || w->pl != 1 || w->dh != 1 ||
+        w->dw != 1 || w->group != 1 || out->d[2] != (in->d[2] - 1) / 2 + 1 || out->d[3] != (in->d[3] - 1) / 2 + 1)
+        return -1;
+    *stem = (fc_pwdw_conv){d->w, d->b, {d->bn[0], d->bn[1], d->bn[2], d->bn[3]}, d->bn_eps, {0}};
+    *x = *in;
+    return conv_act(d, &stem->act) ? p : -1;
+}
+
+/* The stem (image img) of kernel k, whose input is x. */
+static fc_status add_stem(fc_pwdw *k, const fc_pwdw_conv *stem, const fc_shape *img, const fc_shape *x,
+                          fc_error *err)
+{
+    fc_stem *s = fc_stem_new(stem, img->d[1], img->d[2], img->d[3], err);
+    return s ? fc_pwdw_set_stem(k, s, x->d[2], x->d[3], x->d[1], err) : err->code;
+}
+
 /* Tries the chain that starts at step i; on success steps[i] is the fused step and
  * the others of the chain are marked in gone. */
 static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
@@ -179,23 +212,29 @@ static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
         chain[n++] = j, last = j;
     else if ((pool_step = pool_reader(c, steps[last].out_ids[0], last, gone)) >= 0)
         pool = FC_PWDW_POOL_TOO, chain[n++] = pool_step;
-    fc_pwdw_conv pre;
+    fc_pwdw_conv pre, stem;
+    fc_shape img = {0};
     const int p = c->no_pre ? -1 : pre_step(c, i, gone, &pre);
-    if (p >= 0)
-        chain[n++] = p;
+    const int q0 = p >= 0 || c->no_stem ? -1 : stem_step(c, i, gone, &stem, &img);
     const fc_shape *x = &steps[i].in[0]->shape;
     fc_error ignored = {0};
     fc_pwdw *k = fc_pwdw_new(p >= 0 ? &pre : NULL, &pw, &dw, stride, pool, x->d[0], x->d[2], x->d[3],
                              x->d[1], c->ctx->n_threads, &ignored);
+    if (k && q0 >= 0 && add_stem(k, &stem, &img, x, &ignored))
+        fc_pwdw_free(k), k = NULL;
     if (!k)
         return ignored.code == FC_ERR_NOMEM ? fc_error_set(err, FC_ERR_NOMEM, "%s", ignored.msg) : FC_OK;
-    fc_fast *f = fc_fast_wrap_pwdw(k, p >= 0, pool, err);
+    const int first = p >= 0 ? p : q0; /* the step whose input the kernel reads */
+    if (first >= 0)
+        chain[n++] = first;
+    fc_fast *f = fc_fast_wrap_pwdw(k, p >= 0 ? FC_PWDW_FIRST_PRE : q0 >= 0 ? FC_PWDW_FIRST_STEM : 0, pool, err);
     if (!f)
         return FC_ERR_NOMEM;
     fc_step fused;
     int outs[2] = {steps[last].out_ids[0], pool_step >= 0 ? steps[pool_step].out_ids[0] : -1};
     fc_status rc = fc_step_init(c->ctx, &fused, FC_STEP_FAST, steps[i].node, 1,
-                                p >= 0 ? steps[p].in_ids : steps[i].in_ids, 1 + (pool_step >= 0), outs, err);
+                                first >= 0 ? steps[first].in_ids : steps[i].in_ids, 1 + (pool_step >= 0), outs,
+                                err);
     if (rc) {
         fc_fast_free(f);
         return rc;
@@ -214,7 +253,8 @@ fc_status fc_fast_fuse_pwdw(fc_nn_ctx *ctx, fc_error *err)
         return FC_OK;
     const int nv = ctx->cap_vals, ns = ctx->n_steps;
     const char *env = getenv("FC_NN_PWDW");
-    chains c = {.ctx = ctx, .any_size = env && !strcmp(env, "1"), .no_pre = fc_fast_switched_off("FC_NN_PWDW_PRE")};
+    chains c = {.ctx = ctx, .any_size = env && !strcmp(env, "1"), .no_pre = fc_fast_switched_off("FC_NN_PWDW_PRE"),
+             .no_stem = fc_fast_switched_off("FC_NN_PWDW_STEM")};
     c.n_readers = calloc((size_t)nv + 1, sizeof *c.n_readers);
     c.reader = calloc((size_t)nv + 1, sizeof *c.reader);
     c.producer = malloc(((size_t)nv + 1) * sizeof *c.producer);

@@ -10,6 +10,8 @@
 
 #include "core/alloc.h"
 #include "nn/fast.h"
+#include "nn/pwdw_act.h"
+#include "nn/stem.h"
 
 #include <immintrin.h>
 #include <omp.h>
@@ -48,6 +50,8 @@ struct fc_pwdw {
     int has_pre;               /* a depthwise before the 1x1, on the input (cin, a
                                 * multiple of 16; stride 1) */
     dw_stage pre;
+    fc_stem *stem;             /* or the first convolution on the image before the 1x1
+                                * (then x is that image, NCHW) */
     float *scratch;            /* per thread: see band() */
     size_t per_thread;         /* floats */
 };
@@ -128,9 +132,10 @@ fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pre, const fc_pwdw_conv *pw, const fc_p
     k->pw_b = fc_aligned_alloc((size_t)c * sizeof(float));
     k->pw_slope = copy_slope(&pw->act, c_out, c);
     /* the rows of band()'s rows_buf: the ring, DW_ROWS depthwise rows, a row of zeros (the
-     * padding), an output row, with pre: its output row (a row of the 1x1's input) */
+     * padding), an output row, and for pre or a stem their output row (a row of the
+     * 1x1's input) */
     const int64_t wide = c > cin ? c : cin;
-    k->per_thread = (size_t)((RING_ROWS + DW_ROWS + 1 + 1) * k->w * wide + (pre ? k->w * cin : 0)) + 16;
+    k->per_thread = (size_t)((RING_ROWS + DW_ROWS + 1 + 1) * k->w * wide + k->w * cin) + 16;
     k->scratch = fc_aligned_alloc((size_t)k->threads * k->per_thread * sizeof(float));
     int ok = tmp && k->pw_w && k->pw_b && k->scratch && (pw->act.kind != FC_ACT_PRELU || k->pw_slope) &&
              stage_init(&k->dw, dw, c_out, c, w, stride) && (!pre || stage_init(&k->pre, pre, cin, cin, w, 1));
@@ -152,6 +157,18 @@ fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pre, const fc_pwdw_conv *pw, const fc_p
     return k;
 }
 
+fc_status fc_pwdw_set_stem(fc_pwdw *k, fc_stem *stem, int64_t h, int64_t w, int64_t m, fc_error *err)
+{
+    if (k->has_pre || k->stem || h != k->h || w != k->w || m != k->cin) {
+        fc_stem_free(stem);
+        return fc_error_set(err, FC_ERR_UNSUPPORTED, "pw+dw kernel: a stem of %lldx%lldx%lld before %lldx%lldx%lld",
+                            (long long)h, (long long)w, (long long)m, (long long)k->h, (long long)k->w,
+                            (long long)k->cin);
+    }
+    k->stem = stem;
+    return FC_OK;
+}
+
 void fc_pwdw_free(fc_pwdw *k)
 {
     if (!k)
@@ -161,31 +178,11 @@ void fc_pwdw_free(fc_pwdw *k)
     fc_aligned_free(k->pw_slope);
     stage_free(&k->dw);
     stage_free(&k->pre);
+    fc_stem_free(k->stem);
     fc_aligned_free(k->scratch);
     free(k);
 }
 
-__attribute__((target("avx512f"), always_inline)) static inline __m512 act(__m512 v, const fc_act *a,
-                                                                           const float *slope)
-{
-    const __m512 zero = _mm512_setzero_ps();
-    switch (a->kind) {
-    case FC_ACT_NONE:
-        return v;
-    case FC_ACT_RELU:
-        if (a->alpha == 0)
-            return _mm512_max_ps(v, zero);
-        return _mm512_fmadd_ps(_mm512_set1_ps(a->alpha), _mm512_min_ps(v, zero), _mm512_max_ps(v, zero));
-    case FC_ACT_CLIP:
-        return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(a->lo)), _mm512_set1_ps(a->hi));
-    case FC_ACT_PRELU:
-        return _mm512_fmadd_ps(_mm512_loadu_ps(slope), _mm512_min_ps(v, zero), _mm512_max_ps(v, zero));
-    }
-    return v;
-}
-
-/* The PRelu slopes from channel c0 on, or NULL without PRelu. */
-static inline const float *slope_at(const float *slope, int64_t c0) { return slope ? slope + c0 : NULL; }
 
 /* np pixels of the 1x1, output channels c0 .. c0 + 16 nb: each weight load serves
  * np pixels, the np x nb accumulators stay in registers (np and nb are constants
@@ -210,7 +207,9 @@ pw_tile(const fc_pwdw *k, const float *p, float *out, int64_t c0, const int np, 
 #pragma GCC unroll 8
         for (int q = 0; q < np; q++) {
             __m512 xq = _mm512_set1_ps(p[q * cin + i]);
-            __asm__("" : "+v"(xq)); /* one broadcast, not one folded into every FMA */
+            if (nb > 1) /* one broadcast for the nb FMAs; with one, folded into it (16
+                         * channels: 0.76 -> 0.62 ms for YuNet's 16 at 320x240) */
+                __asm__("" : "+v"(xq));
 #pragma GCC unroll 4
             for (int j = 0; j < nb; j++)
                 acc[q][j] = _mm512_fmadd_ps(xq, wv[j], acc[q][j]);
@@ -221,7 +220,7 @@ pw_tile(const fc_pwdw *k, const float *p, float *out, int64_t c0, const int np, 
 #pragma GCC unroll 4
         for (int j = 0; j < nb; j++)
             _mm512_storeu_ps(out + q * c + c0 + 16 * j,
-                             act(acc[q][j], &k->pw_act, slope_at(k->pw_slope, c0 + 16 * j)));
+                             fc_pwdw_act(acc[q][j], &k->pw_act, fc_pwdw_slope_at(k->pw_slope, c0 + 16 * j)));
 }
 
 /* One pixel of the 1x1, output channels c0 .. c0 + 16 nb (nb <= 4). */
@@ -233,7 +232,7 @@ __attribute__((target("avx512f"))) static void pw_px1(const fc_pwdw *k, const fl
         __m512 acc = _mm512_loadu_ps(k->pw_b + c0 + 16 * j);
         for (int64_t i = 0; i < k->cin; i++)
             acc = _mm512_fmadd_ps(_mm512_set1_ps(p[i]), _mm512_loadu_ps(k->pw_w + i * c + c0 + 16 * j), acc);
-        _mm512_storeu_ps(out + c0 + 16 * j, act(acc, &k->pw_act, slope_at(k->pw_slope, c0 + 16 * j)));
+        _mm512_storeu_ps(out + c0 + 16 * j, fc_pwdw_act(acc, &k->pw_act, fc_pwdw_slope_at(k->pw_slope, c0 + 16 * j)));
     }
 }
 
@@ -293,7 +292,7 @@ dw_interior(const dw_stage *k, const float *const rows[3], float *out, int64_t f
     for (; ox + 4 <= last + 1; ox += 4) {
         const int64_t base = (ox * st - 1) * c;
         for (int64_t c0 = 0; c0 < c; c0 += 16) {
-            const float *wp = k->wt + c0, *sl = slope_at(k->slope, c0);
+            const float *wp = k->wt + c0, *sl = fc_pwdw_slope_at(k->slope, c0);
             const __m512 bias = _mm512_loadu_ps(k->b + c0);
             const float *r0 = rows[0] + base + c0, *r1 = rows[1] + base + c0, *r2 = rows[2] + base + c0;
             __m512 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
@@ -323,10 +322,10 @@ dw_interior(const dw_stage *k, const float *const rows[3], float *out, int64_t f
             FC_ROW(r2, 6);
 #undef FC_ROW
             float *o = out + ox * c + c0;
-            _mm512_storeu_ps(o, act(a0, &a, sl));
-            _mm512_storeu_ps(o + c, act(a1, &a, sl));
-            _mm512_storeu_ps(o + 2 * c, act(a2, &a, sl));
-            _mm512_storeu_ps(o + 3 * c, act(a3, &a, sl));
+            _mm512_storeu_ps(o, fc_pwdw_act(a0, &a, sl));
+            _mm512_storeu_ps(o + c, fc_pwdw_act(a1, &a, sl));
+            _mm512_storeu_ps(o + 2 * c, fc_pwdw_act(a2, &a, sl));
+            _mm512_storeu_ps(o + 3 * c, fc_pwdw_act(a3, &a, sl));
         }
     }
     for (; ox <= last; ox++) /* the last pixels, one at a time */
@@ -338,7 +337,7 @@ dw_interior(const dw_stage *k, const float *const rows[3], float *out, int64_t f
                 for (int dx = 0; dx < 3; dx++)
                     a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r + dx * c), _mm512_loadu_ps(wp + (dy * 3 + dx) * c), a0);
             }
-            _mm512_storeu_ps(out + ox * c + c0, act(a0, &a, slope_at(k->slope, c0)));
+            _mm512_storeu_ps(out + ox * c + c0, fc_pwdw_act(a0, &a, fc_pwdw_slope_at(k->slope, c0)));
         }
 }
 
@@ -350,7 +349,7 @@ __attribute__((target("avx512f"))) static void dw_edges(const dw_stage *k, const
     for (int64_t ox = 0; ox < k->dwid; ox = ox < first && last >= first ? last + 1 : ox + 1)
         for (int64_t c0 = 0; c0 < k->c; c0 += 16)
             _mm512_storeu_ps(out + ox * k->c + c0,
-                             act(dw_edge(k, rows, ox, c0), &k->act, slope_at(k->slope, c0)));
+                             fc_pwdw_act(dw_edge(k, rows, ox, c0), &k->act, fc_pwdw_slope_at(k->slope, c0)));
 }
 
 /* One depthwise output row from the 1x1 rows above, at and below it (rows of zeros
@@ -389,7 +388,7 @@ dw_interior_rows(const dw_stage *k, const float *const rows[], float *const outs
     for (; ox + 4 <= last + 1; ox += 4) {
         const int64_t base = (ox - 1) * c;
         for (int64_t c0 = 0; c0 < c; c0 += 16) {
-            const float *sl = slope_at(k->slope, c0);
+            const float *sl = fc_pwdw_slope_at(k->slope, c0);
             __m512 wt[9], acc[DW_ROWS][4]; /* acc[o][q]: output row o, pixel ox + q */
 #pragma GCC unroll 9
             for (int t = 0; t < 9; t++)
@@ -419,7 +418,7 @@ dw_interior_rows(const dw_stage *k, const float *const rows[], float *const outs
             for (int o = 0; o < DW_ROWS; o++)
 #pragma GCC unroll 4
                 for (int q = 0; q < 4; q++)
-                    _mm512_storeu_ps(outs[o] + (ox + q) * c + c0, act(acc[o][q], &a, sl));
+                    _mm512_storeu_ps(outs[o] + (ox + q) * c + c0, fc_pwdw_act(acc[o][q], &a, sl));
         }
     }
     if (ox <= last) /* the last pixels, row by row */
@@ -488,7 +487,10 @@ static const float *ring_row(const fc_pwdw *k, const float *x, int64_t iy, rows_
     float *out = rb->ring + slot * rs;
     if (rb->held[slot] != iy) {
         const float *in = x + iy * row_in;
-        if (k->has_pre) { /* the 1x1's input row: the pre depthwise of x's rows */
+        if (k->stem) { /* the 1x1's input row: the stem's row iy of image x */
+            fc_stem_row(k->stem, x, iy, rb->prerow);
+            in = rb->prerow;
+        } else if (k->has_pre) { /* the 1x1's input row: the pre depthwise of x's rows */
             const float *pre_rows[3];
             for (int q = 0; q < 3; q++)
                 pre_rows[q] = iy - 1 + q < 0 || iy - 1 + q >= k->h ? rb->zeros : x + (iy - 1 + q) * row_in;
@@ -571,7 +573,7 @@ void fc_pwdw_run(const fc_pwdw *k, const float *x, float *y, float *yp)
     /* the depthwise rows to make: all, or with the pool alone the pairs (a last odd
      * row is dropped, as the floor-mode pool does) */
     const int64_t rows = k->pool == FC_PWDW_POOL ? 2 * k->oh : k->dh;
-    const int64_t in_img = k->h * k->w * k->cin, dw_img = k->dh * k->dwid * k->c_out,
+    const int64_t in_img = k->stem ? fc_stem_image_size(k->stem) : k->h * k->w * k->cin, dw_img = k->dh * k->dwid * k->c_out,
                   pool_img = k->oh * k->ow * k->c_out;
     for (int64_t n = 0; n < k->n; n++) {
         const float *xn = x + n * in_img;

@@ -2,7 +2,8 @@
  * 1x1 convolution, the depthwise 3x3 convolution that alone reads its output, and
  * optionally the 2x2 max pool that alone reads that (YuNet's, SCRFD's and
  * MobileFaceNet's blocks), and optionally before the 1x1 the depthwise whose output
- * only it reads (MobileNet v1's order: UltraFace, SCRFD). oneDNN runs them as two or three passes over activations
+ * only it reads (MobileNet v1's order: UltraFace, SCRFD) or the image's first
+ * convolution (YuNet's stem, stem.h). oneDNN runs them as two or three passes over activations
  * that at detector resolutions do not fit in cache (16 channels of 320x320 are
  * 6.5 MB); here the 1x1 output lives in a ring of four rows per thread, so the
  * block reads its input once and writes only its output.
@@ -53,6 +54,12 @@ typedef enum { FC_PWDW_NO_POOL = 0, FC_PWDW_POOL = 1, FC_PWDW_POOL_TOO = 2 } fc_
 fc_pwdw *fc_pwdw_new(const fc_pwdw_conv *pre, const fc_pwdw_conv *pw, const fc_pwdw_conv *dw, int stride,
                      fc_pwdw_pool pool, int64_t n, int64_t h, int64_t w, int64_t cin, int threads, fc_error *err);
 void fc_pwdw_free(fc_pwdw *k);
+
+/* Puts the stem (stem.h; owned from then on, freed on failure) before the 1x1 of a
+ * kernel without pre: its output rows (h x w pixels of m channels) must be the
+ * kernel's input rows. fc_pwdw_run's x is then the stem's NCHW image. */
+struct fc_stem;
+fc_status fc_pwdw_set_stem(fc_pwdw *k, struct fc_stem *stem, int64_t h, int64_t w, int64_t m, fc_error *err);
 
 /* d = act(dw(act(pw(pre(x))))) for x [N, H, W, cin], channels-last: y = d, or
  * y = pool(d) with FC_PWDW_POOL, or y = d and yp = pool(d) with FC_PWDW_POOL_TOO

@@ -228,6 +228,108 @@ static int check_pw_dw_pool(void)
     return FC_TEST_PASS;
 }
 
+/* YuNet's stem and first block: Relu(Conv 3x3 stride 2 pads 1, 3 -> 16, of the
+ * image, with a BatchNormalization) -> Conv 1x1 16 -> 16 -> depthwise 3x3 -> Relu
+ * [-> MaxPool 2x2]. */
+static ob_model *stem_block(int64_t n, int64_t h, int64_t w, int pool)
+{
+    ob_model *b = ob_new(13);
+    float w0[16 * 27], b0[16], bn[4][16], w1[16 * 16], b1[16], w2[16 * 9], b2[16];
+    fc_test_fill_random(w0, 16 * 27, 81, -0.5f, 0.5f);
+    fc_test_fill_random(b0, 16, 82, -0.5f, 0.5f);
+    fc_test_fill_random(bn[0], 16, 83, 0.5f, 1.5f);
+    fc_test_fill_random(bn[1], 16, 84, -0.5f, 0.5f);
+    fc_test_fill_random(bn[2], 16, 85, -0.5f, 0.5f);
+    fc_test_fill_random(bn[3], 16, 86, 0.5f, 1.5f);
+    fc_test_fill_random(w1, 16 * 16, 87, -0.5f, 0.5f);
+    fc_test_fill_random(b1, 16, 88, -0.5f, 0.5f);
+    fc_test_fill_random(w2, 16 * 9, 89, -0.5f, 0.5f);
+    fc_test_fill_random(b2, 16, 90, -0.5f, 0.5f);
+    ob_input(b, "X", OB_FLOAT, 4, (int64_t[]){n, 3, h, w});
+    ob_init_f32(b, "W0", 4, (int64_t[]){16, 3, 3, 3}, w0);
+    ob_init_f32(b, "B0", 1, (int64_t[]){16}, b0);
+    static const char *bn_names[4] = {"S", "T", "MU", "V"};
+    for (int k = 0; k < 4; k++)
+        ob_init_f32(b, bn_names[k], 1, (int64_t[]){16}, bn[k]);
+    ob_init_f32(b, "W1", 4, (int64_t[]){16, 16, 1, 1}, w1);
+    ob_init_f32(b, "B1", 1, (int64_t[]){16}, b1);
+    ob_init_f32(b, "W2", 4, (int64_t[]){16, 1, 3, 3}, w2);
+    ob_init_f32(b, "B2", 1, (int64_t[]){16}, b2);
+    ob_node *c = ob_node_add(b, "Conv", "X,W0,B0", "c");
+    ob_attr_ints(b, c, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ob_attr_ints(b, c, "strides", 2, (int64_t[]){2, 2});
+    ob_node_add(b, "BatchNormalization", "c,S,T,MU,V", "cb");
+    ob_node_add(b, "Relu", "cb", "ca");
+    ob_node_add(b, "Conv", "ca,W1,B1", "p");
+    ob_node *d = ob_node_add(b, "Conv", "p,W2,B2", "d");
+    ob_attr_ints(b, d, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ob_attr_int(b, d, "group", 16);
+    ob_node_add(b, "Relu", "d", pool ? "da" : "Y");
+    if (pool) {
+        ob_node *m = ob_node_add(b, "MaxPool", "da", "Y");
+        ob_attr_ints(b, m, "kernel_shape", 2, (int64_t[]){2, 2});
+        ob_attr_ints(b, m, "strides", 2, (int64_t[]){2, 2});
+    }
+    ob_output(b, "Y");
+    return b;
+}
+
+/* The stem joins the fused kernel (stem.c): one step reads the NCHW image, then the
+ * conversion of the output; it agrees with the reference kernels at odd and even
+ * sizes (the last row's and column's windows run past the image, or not), rows of
+ * whole 16-pixel tiles and a remainder, with and without the pool, batch 1 and 2,
+ * one and two threads, and with a new input buffer each run. FC_NN_PWDW_STEM=0
+ * leaves the stem a step of its own with the same outputs. */
+static int check_stem(void);
+
+TEST(nn_fast_stem_fused)
+{
+    const char *was = getenv("FC_NN_PWDW");
+    char *saved = was ? strdup(was) : NULL;
+    setenv("FC_NN_PWDW", "1", 1);
+    int result = check_stem();
+    if (saved)
+        setenv("FC_NN_PWDW", saved, 1);
+    else
+        unsetenv("FC_NN_PWDW");
+    free(saved);
+    return result;
+}
+
+static int check_stem(void)
+{
+    static const int64_t sizes[][2] = {{9, 45}, {12, 14}, {4, 3}};
+    for (int off = 0; off < 2; off++)
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+            for (int pool = 0; pool < 2; pool++)
+                for (int64_t n = 1; n <= 2; n++)
+                    for (int threads = 1; threads <= 2; threads++) {
+                        const int64_t h = sizes[k][0], w = sizes[k][1];
+                        if (off)
+                            setenv("FC_NN_PWDW_STEM", "0", 1);
+                        fc_error err = {0};
+                        fc_shape xs = fc_shape_make(4, (int64_t[]){n, 3, h, w});
+                        pair p;
+                        int opened = pair_open(&p, stem_block(n, h, w, pool), &xs, threads, &err);
+                        unsetenv("FC_NN_PWDW_STEM");
+                        CHECK_MSG(opened, "%s", err.msg);
+                        /* the fused step (with the stem, or after it), to_nchw */
+                        if (fc_pwdw_available())
+                            CHECK_MSG(fc_nn_ctx_n_steps(p.fast) == 2 + off, "%lldx%lld, pool %d: %d steps",
+                                      (long long)h, (long long)w, pool, fc_nn_ctx_n_steps(p.fast));
+                        static float x[2][2 * 3 * 12 * 45];
+                        for (int run = 0; run < 2; run++) {
+                            double d = random_diff(&p, &xs, x[run], 90 + (uint32_t)run, -1, 1, &err);
+                            CHECK_MSG(d >= 0 && d < 1e-5,
+                                      "%lldx%lld, pool %d, batch %lld, %d threads, stem %s, run %d: max diff %g",
+                                      (long long)h, (long long)w, pool, (long long)n, threads, off ? "off" : "on",
+                                      run, d);
+                        }
+                        pair_close(&p);
+                    }
+    return FC_TEST_PASS;
+}
+
 /* Detector heads: three 3x3 convs of one map with m[0..2] output channels. */
 static ob_model *three_heads(const int64_t *m)
 {
