@@ -120,8 +120,8 @@ void fc_fold_conv(const fc_tensor *w, const fc_tensor *b, const fc_tensor *const
                   float *w_out, float *b_out);
 /* dnnl.c: a fast step running the fused kernel k (owned from then on; freed on
  * failure); first (0, FC_PWDW_FIRST_PRE or FC_PWDW_FIRST_STEM: its stage before the
- * 1x1) and pool (an fc_pwdw_pool) say what it has (for fc_fast_impl). With FC_PWDW_POOL_TOO the step has two outputs: the depthwise's and
- * the pool's. */
+ * 1x1) and pool (an fc_pwdw_pool) say what it has (for fc_fast_impl). With
+ * FC_PWDW_POOL_TOO the step has two outputs: the depthwise's and the pool's. */
 struct fc_pwdw;
 enum { FC_PWDW_FIRST_PRE = 1, FC_PWDW_FIRST_STEM = 2 };
 fc_fast *fc_fast_wrap_pwdw(struct fc_pwdw *k, int first, int pool, fc_error *err);

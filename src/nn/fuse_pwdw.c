@@ -215,13 +215,19 @@ static fc_status try_chain(chains *c, int i, unsigned char *gone, fc_error *err)
     fc_pwdw_conv pre, stem;
     fc_shape img = {0};
     const int p = c->no_pre ? -1 : pre_step(c, i, gone, &pre);
-    const int q0 = p >= 0 || c->no_stem ? -1 : stem_step(c, i, gone, &stem, &img);
+    int q0 = p >= 0 || c->no_stem ? -1 : stem_step(c, i, gone, &stem, &img);
     const fc_shape *x = &steps[i].in[0]->shape;
     fc_error ignored = {0};
     fc_pwdw *k = fc_pwdw_new(p >= 0 ? &pre : NULL, &pw, &dw, stride, pool, x->d[0], x->d[2], x->d[3],
                              x->d[1], c->ctx->n_threads, &ignored);
-    if (k && q0 >= 0 && add_stem(k, &stem, &img, x, &ignored))
-        fc_pwdw_free(k), k = NULL;
+    if (k && q0 >= 0 && add_stem(k, &stem, &img, x, &ignored)) {
+        if (ignored.code == FC_ERR_NOMEM) {
+            fc_pwdw_free(k);
+            k = NULL;
+        } else {
+            q0 = -1; /* a stem the stage does not take stays a step of its own */
+        }
+    }
     if (!k)
         return ignored.code == FC_ERR_NOMEM ? fc_error_set(err, FC_ERR_NOMEM, "%s", ignored.msg) : FC_OK;
     const int first = p >= 0 ? p : q0; /* the step whose input the kernel reads */

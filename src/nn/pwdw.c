@@ -573,8 +573,8 @@ void fc_pwdw_run(const fc_pwdw *k, const float *x, float *y, float *yp)
     /* the depthwise rows to make: all, or with the pool alone the pairs (a last odd
      * row is dropped, as the floor-mode pool does) */
     const int64_t rows = k->pool == FC_PWDW_POOL ? 2 * k->oh : k->dh;
-    const int64_t in_img = k->stem ? fc_stem_image_size(k->stem) : k->h * k->w * k->cin, dw_img = k->dh * k->dwid * k->c_out,
-                  pool_img = k->oh * k->ow * k->c_out;
+    const int64_t in_img = k->stem ? fc_stem_image_size(k->stem) : k->h * k->w * k->cin,
+                  dw_img = k->dh * k->dwid * k->c_out, pool_img = k->oh * k->ow * k->c_out;
     for (int64_t n = 0; n < k->n; n++) {
         const float *xn = x + n * in_img;
         float *yn = y + n * (k->pool == FC_PWDW_POOL ? pool_img : dw_img);
