@@ -131,6 +131,27 @@ TEST(nn_fast_transpose_of_nhwc_is_a_view)
     return FC_TEST_PASS;
 }
 
+/* Output Y = [MaxPool 2x2 of] Relu(depthwise Conv 3x3 (weights W2, bias B2; pads 1,
+ * stride st) of x, C channels); pool 2: the Relu's output is an output too. */
+static void dw_relu_pool(ob_model *b, const char *x, int64_t C, int st, int pool)
+{
+    char ins[32];
+    snprintf(ins, sizeof ins, "%s,W2,B2", x);
+    ob_node *d = ob_node_add(b, "Conv", ins, "d");
+    ob_attr_ints(b, d, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    ob_attr_ints(b, d, "strides", 2, (int64_t[]){st, st});
+    ob_attr_int(b, d, "group", C);
+    ob_node_add(b, "Relu", "d", pool ? "da" : "Y");
+    if (pool == 2) /* the depthwise output is read besides the pool: an output too */
+        ob_output(b, "da");
+    if (pool) {
+        ob_node *m = ob_node_add(b, "MaxPool", "da", "Y");
+        ob_attr_ints(b, m, "kernel_shape", 2, (int64_t[]){2, 2});
+        ob_attr_ints(b, m, "strides", 2, (int64_t[]){2, 2});
+    }
+    ob_output(b, "Y");
+}
+
 /* A mobile block: [depthwise Conv 3x3 -> Relu ->] Conv 1x1 (cin -> C) -> PRelu or
  * Relu -> depthwise Conv 3x3 (pads 1, stride st) -> Relu [-> MaxPool 2x2]; pool 2:
  * the Relu's output is an output too, beside the pool's. Odd sizes, so the kernel's
@@ -164,19 +185,7 @@ static ob_model *mobile_block(int64_t n, int st, int prelu, int pool, int64_t C,
     ob_init_f32(b, "B2", 1, (int64_t[]){C}, b2);
     ob_node_add(b, "Conv", pre ? "qa,W1,B1" : "X,W1,B1", "p");
     ob_node_add(b, prelu ? "PRelu" : "Relu", prelu ? "p,S" : "p", "pa");
-    ob_node *d = ob_node_add(b, "Conv", "pa,W2,B2", "d");
-    ob_attr_ints(b, d, "pads", 4, (int64_t[]){1, 1, 1, 1});
-    ob_attr_ints(b, d, "strides", 2, (int64_t[]){st, st});
-    ob_attr_int(b, d, "group", C);
-    ob_node_add(b, "Relu", "d", pool ? "da" : "Y");
-    if (pool == 2) /* the depthwise output is read besides the pool: an output too */
-        ob_output(b, "da");
-    if (pool) {
-        ob_node *m = ob_node_add(b, "MaxPool", "da", "Y");
-        ob_attr_ints(b, m, "kernel_shape", 2, (int64_t[]){2, 2});
-        ob_attr_ints(b, m, "strides", 2, (int64_t[]){2, 2});
-    }
-    ob_output(b, "Y");
+    dw_relu_pool(b, "pa", C, st, pool);
     return b;
 }
 
@@ -187,12 +196,14 @@ static ob_model *mobile_block(int64_t n, int st, int prelu, int pool, int64_t C,
  * (FC_NN_PWDW=1: these maps are smaller than the kernel's default minimum). */
 static int check_pw_dw_pool(void);
 
-TEST(nn_fast_pw_dw_pool_fused)
+/* check() with FC_NN_PWDW=1 (the fused kernel at any map size), then the variable as
+ * it was. */
+static int with_pwdw_any_size(int (*check)(void))
 {
     const char *was = getenv("FC_NN_PWDW");
     char *saved = was ? strdup(was) : NULL;
     setenv("FC_NN_PWDW", "1", 1);
-    int result = check_pw_dw_pool();
+    int result = check();
     if (saved)
         setenv("FC_NN_PWDW", saved, 1);
     else
@@ -200,6 +211,8 @@ TEST(nn_fast_pw_dw_pool_fused)
     free(saved);
     return result;
 }
+
+TEST(nn_fast_pw_dw_pool_fused) { return with_pwdw_any_size(check_pw_dw_pool); }
 
 static int check_pw_dw_pool(void)
 {
@@ -261,16 +274,7 @@ static ob_model *stem_block(int64_t n, int64_t h, int64_t w, int pool)
     ob_node_add(b, "BatchNormalization", "c,S,T,MU,V", "cb");
     ob_node_add(b, "Relu", "cb", "ca");
     ob_node_add(b, "Conv", "ca,W1,B1", "p");
-    ob_node *d = ob_node_add(b, "Conv", "p,W2,B2", "d");
-    ob_attr_ints(b, d, "pads", 4, (int64_t[]){1, 1, 1, 1});
-    ob_attr_int(b, d, "group", 16);
-    ob_node_add(b, "Relu", "d", pool ? "da" : "Y");
-    if (pool) {
-        ob_node *m = ob_node_add(b, "MaxPool", "da", "Y");
-        ob_attr_ints(b, m, "kernel_shape", 2, (int64_t[]){2, 2});
-        ob_attr_ints(b, m, "strides", 2, (int64_t[]){2, 2});
-    }
-    ob_output(b, "Y");
+    dw_relu_pool(b, "p", 16, 1, pool);
     return b;
 }
 
@@ -282,19 +286,7 @@ static ob_model *stem_block(int64_t n, int64_t h, int64_t w, int pool)
  * leaves the stem a step of its own with the same outputs. */
 static int check_stem(void);
 
-TEST(nn_fast_stem_fused)
-{
-    const char *was = getenv("FC_NN_PWDW");
-    char *saved = was ? strdup(was) : NULL;
-    setenv("FC_NN_PWDW", "1", 1);
-    int result = check_stem();
-    if (saved)
-        setenv("FC_NN_PWDW", saved, 1);
-    else
-        unsetenv("FC_NN_PWDW");
-    free(saved);
-    return result;
-}
+TEST(nn_fast_stem_fused) { return with_pwdw_any_size(check_stem); }
 
 static int check_stem(void)
 {
