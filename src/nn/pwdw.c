@@ -183,7 +183,6 @@ void fc_pwdw_free(fc_pwdw *k)
     free(k);
 }
 
-
 /* np pixels of the 1x1, output channels c0 .. c0 + 16 nb: each weight load serves
  * np pixels, the np x nb accumulators stay in registers (np and nb are constants
  * where this is inlined, so the loops over them unroll; np x nb <= 16, and >= 8 so
@@ -486,16 +485,17 @@ static const float *ring_row(const fc_pwdw *k, const float *x, int64_t iy, rows_
     const int slot = (int)(iy % RING_ROWS);
     float *out = rb->ring + slot * rs;
     if (rb->held[slot] != iy) {
-        const float *in = x + iy * row_in;
-        if (k->stem) { /* the 1x1's input row: the stem's row iy of image x */
+        /* the 1x1's input row: x's own, or made from x (then x has another shape) */
+        const float *in = rb->prerow;
+        if (k->stem) { /* the stem's row iy of image x */
             fc_stem_row(k->stem, x, iy, rb->prerow);
-            in = rb->prerow;
-        } else if (k->has_pre) { /* the 1x1's input row: the pre depthwise of x's rows */
+        } else if (k->has_pre) { /* the pre depthwise of x's rows */
             const float *pre_rows[3];
             for (int q = 0; q < 3; q++)
                 pre_rows[q] = iy - 1 + q < 0 || iy - 1 + q >= k->h ? rb->zeros : x + (iy - 1 + q) * row_in;
             dw_row(&k->pre, pre_rows, rb->prerow);
-            in = rb->prerow;
+        } else {
+            in = x + iy * row_in;
         }
         pw_row(k, in, out);
         rb->held[slot] = iy;

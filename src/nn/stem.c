@@ -12,7 +12,6 @@
 
 #include <immintrin.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct fc_stem {
     int64_t c, h, w;     /* image */
@@ -20,8 +19,7 @@ struct fc_stem {
     int64_t ow;          /* output row width */
     float *wt;           /* [c][3][3][m], folded */
     float *b;            /* [m], folded */
-    float *slope;        /* [m] for PRELU, else NULL */
-    fc_act act;
+    fc_act act;          /* not PRELU */
 };
 
 fc_stem *fc_stem_new(const fc_pwdw_conv *cv, int64_t c, int64_t h, int64_t w, fc_error *err)
@@ -29,9 +27,9 @@ fc_stem *fc_stem_new(const fc_pwdw_conv *cv, int64_t c, int64_t h, int64_t w, fc
     const fc_shape *ws = &cv->w->shape;
     const int64_t m = ws->d[0];
     if (c < 1 || c > 4 || h < 1 || w < 1 || ws->ndim != 4 || m < 16 || m % 16 || ws->d[1] != c || ws->d[2] != 3 ||
-        ws->d[3] != 3) {
-        fc_error_set(err, FC_ERR_UNSUPPORTED, "stem kernel: %lld input channels, %lld output channels",
-                     (long long)c, (long long)m);
+        ws->d[3] != 3 || cv->act.kind == FC_ACT_PRELU) {
+        fc_error_set(err, FC_ERR_UNSUPPORTED, "stem kernel: %lld input channels, %lld output channels%s",
+                     (long long)c, (long long)m, cv->act.kind == FC_ACT_PRELU ? ", PRelu" : "");
         return NULL;
     }
     fc_stem *s = calloc(1, sizeof *s);
@@ -40,10 +38,8 @@ fc_stem *fc_stem_new(const fc_pwdw_conv *cv, int64_t c, int64_t h, int64_t w, fc
         *s = (fc_stem){.c = c, .h = h, .w = w, .m = m, .ow = (w - 1) / 2 + 1, .act = cv->act};
         s->wt = fc_aligned_alloc((size_t)(m * c * 9) * sizeof(float));
         s->b = fc_aligned_alloc((size_t)m * sizeof(float));
-        if (cv->act.kind == FC_ACT_PRELU && (s->slope = fc_aligned_alloc((size_t)m * sizeof(float))))
-            memcpy(s->slope, cv->act.slope, (size_t)m * sizeof(float));
     }
-    if (!s || !tmp || !s->wt || !s->b || (cv->act.kind == FC_ACT_PRELU && !s->slope)) {
+    if (!s || !tmp || !s->wt || !s->b) {
         free(tmp);
         fc_stem_free(s);
         fc_error_set(err, FC_ERR_NOMEM, "stem kernel");
@@ -63,7 +59,6 @@ void fc_stem_free(fc_stem *s)
         return;
     fc_aligned_free(s->wt);
     fc_aligned_free(s->b);
-    fc_aligned_free(s->slope);
     free(s);
 }
 
@@ -97,10 +92,9 @@ tile(const fc_stem *s, const window_rows *wr, int64_t ox, int64_t c0, float *out
             acc[q] = _mm512_fmadd_ps(_mm512_set1_ps(r[2 * q + 2]), w2, acc[q]);
         }
     }
-    const float *sl = fc_pwdw_slope_at(s->slope, c0);
 #pragma GCC unroll 16
     for (int q = 0; q < np; q++)
-        _mm512_storeu_ps(out + (ox + q) * m + c0, fc_pwdw_act(acc[q], &s->act, sl));
+        _mm512_storeu_ps(out + (ox + q) * m + c0, fc_pwdw_act(acc[q], &s->act, NULL));
 }
 
 /* One pixel with its window's columns checked: the row's ends. */
@@ -116,7 +110,7 @@ __attribute__((target("avx512f"))) static void edge(const fc_stem *s, const wind
                     acc = _mm512_fmadd_ps(_mm512_set1_ps(wr->src[k][ix]), _mm512_load_ps(wr->wt[k] + dx * m + c0),
                                           acc);
             }
-        _mm512_storeu_ps(out + ox * m + c0, fc_pwdw_act(acc, &s->act, fc_pwdw_slope_at(s->slope, c0)));
+        _mm512_storeu_ps(out + ox * m + c0, fc_pwdw_act(acc, &s->act, NULL));
     }
 }
 

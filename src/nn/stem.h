@@ -4,8 +4,9 @@
  * that the kernel's 1x1 reads at once from cache. Unfused, oneDNN writes its 16
  * channels at 240x320 (4.9 MB) and the next step reads them back from L3.
  *
- * Bias, folded BatchNormalization and activation as pwdw.h's fc_pwdw_conv; output
- * channels a multiple of 16. AVX-512F (the kernel's own condition). */
+ * Bias, folded BatchNormalization and activation as pwdw.h's fc_pwdw_conv, but not
+ * PRelu (fuse_pwdw.c hands it a conv's own ReLU, LeakyReLU or Clip); output channels a
+ * multiple of 16. AVX-512F (the kernel's own condition). */
 #ifndef FC_NN_STEM_H
 #define FC_NN_STEM_H
 
